@@ -1,0 +1,197 @@
+"""Immutable domain records: pair rules, tickers, positions, balances and computed snapshots (Decimal money)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+class Side(str, enum.Enum):
+    """Direction of a margin position; Kraken's `type` buy is long, sell is short."""
+
+    LONG = "long"
+    SHORT = "short"
+
+
+class MarginMode(str, enum.Enum):
+    """Cross = Kraken spot account-wide margin; isolated = per-position collateral (Futures, paper account)."""
+
+    CROSS = "cross"
+    ISOLATED = "isolated"
+
+
+class Risk(enum.IntEnum):
+    """Risk / alert level, ordered; UNKNOWN is below OK in value but always treated as 'not safe' by the UI."""
+
+    UNKNOWN = -1
+    OK = 0
+    WATCH = 1
+    WARNING = 2
+    CRITICAL = 3
+    LIQUIDATION = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class PairRules:
+    """Per-pair rules from Kraken `AssetPairs` (levels are percentages, e.g. Decimal('80'))."""
+
+    symbol: str  # unified "BTC/USD"
+    base: str  # "BTC"
+    quote: str  # "USD"
+    margin_call_level: Decimal  # AssetPairs.margin_call, %
+    margin_stop_level: Decimal  # AssetPairs.margin_stop (liquidation), %
+    leverage_buy: tuple[int, ...] = ()
+    leverage_sell: tuple[int, ...] = ()
+    price_decimals: int = 1
+    volume_decimals: int = 8
+    min_order: Decimal = Decimal("0")
+    exchange_id: str = ""  # Kraken's own pair name, e.g. "XXBTZUSD"
+    maintenance_rate: Decimal = Decimal("0.01")  # isolated positions: maintenance margin / notional
+
+
+@dataclass(frozen=True)
+class Ticker:
+    """One pair's prices at one moment; `last` is the price positions are valued at."""
+
+    pair: str
+    bid: Decimal
+    ask: Decimal
+    last: Decimal
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class Position:
+    """One open margin position as the exchange (or paper account) reports it.
+
+    Reading chosen for Kraken OpenPositions: `cost` and `margin` describe the REMAINING volume
+    (vol - vol_closed), because Kraken's own docs example has net == value - cost exactly after a
+    partial close (see shared reference section 3). Entry price = cost / remaining volume.
+    """
+
+    id: str
+    pair: str  # unified symbol, "BTC/USD"
+    side: Side
+    volume: Decimal  # originally opened volume (Kraken `vol`)
+    volume_closed: Decimal  # Kraken `vol_closed`
+    cost: Decimal  # opening cost of the remaining volume, quote currency
+    margin: Decimal  # used margin at opening for the remaining volume (cost / leverage), quote currency
+    opened_at: datetime
+    trading_fee: Decimal = Decimal("0")  # Kraken `fee`: trading fee paid on opening
+    opening_fee: Decimal | None = None  # margin opening fee; None = derive from terms
+    rollover_terms: str = ""  # Kraken `terms`, e.g. "0.0100% per 4 hours"
+    next_rollover: datetime | None = None  # Kraken `rollovertm`
+    margin_mode: MarginMode = MarginMode.CROSS
+    allocated_margin: Decimal | None = None  # isolated only: collateral set aside for this position
+    exchange_value: Decimal | None = None  # Kraken `value` (docalcs), cross-check only
+    exchange_net: Decimal | None = None  # Kraken `net` (docalcs), cross-check only
+
+    @property
+    def remaining_volume(self) -> Decimal:
+        return self.volume - self.volume_closed
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Account collateral and the exchange's own reported figures (TradeBalance `tb`, `e`, `m`, `ml`)."""
+
+    currency: str  # "USD"
+    trade_balance: Decimal  # tb: collateral value (excludes isolated allocations in the paper account)
+    exchange_equity: Decimal | None = None  # e
+    exchange_used_margin: Decimal | None = None  # m
+    exchange_margin_level: Decimal | None = None  # ml, %
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What one account read returns: balance plus every open position."""
+
+    balance: Balance
+    positions: tuple[Position, ...]
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class PositionFigures:
+    """Everything the monitor shows about one position at one price (computed, never stored as truth)."""
+
+    position: Position
+    price: Decimal
+    entry_price: Decimal
+    remaining_volume: Decimal
+    leverage: Decimal
+    valuation: Decimal
+    unrealized_pnl: Decimal
+    pnl_pct: Decimal  # unrealised P&L in % of used margin at opening
+    used_margin: Decimal  # shorts revalued at the current price
+    fees: Decimal  # trading fee + opening fee + rollovers charged so far
+    net_pnl: Decimal  # unrealized_pnl - fees
+    break_even_price: Decimal
+    margin_call_price: Decimal | None  # None when no price can reach it
+    liquidation_price: Decimal | None
+    distance_to_margin_call_pct: Decimal | None  # % of current price, positive = room left
+    distance_to_liquidation_pct: Decimal | None
+    margin_level: Decimal | None  # isolated: own level; cross: None (see AccountFigures)
+    next_rollover: datetime | None
+    projected_cost_24h: Decimal
+    risk: Risk = Risk.OK
+    liquidation_order: int | None = None  # 1 = Kraken would liquidate this one first (oldest, FIFO)
+
+
+@dataclass(frozen=True)
+class AccountFigures:
+    """Account-wide cross-margin figures; `margin_level` is None when no margin is used."""
+
+    currency: str
+    trade_balance: Decimal
+    equity: Decimal
+    used_margin: Decimal
+    free_margin: Decimal
+    margin_level: Decimal | None  # ours, %
+    margin_level_exchange: Decimal | None  # Kraken's ml, % (live only)
+    margin_call_level: Decimal  # %
+    liquidation_level: Decimal  # %
+    risk: Risk = Risk.OK
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One fired alert; `position_id` None means the whole account (or stale data)."""
+
+    key: str  # stable identity used for hysteresis, snooze and dedup, e.g. "account" or "pos:TXID"
+    level: Risk
+    position_id: str | None
+    pair: str | None
+    margin_level: Decimal | None
+    distance_to_liquidation_pct: Decimal | None
+    message: str
+    fired_at: datetime
+    stale: bool = False
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One immutable poll result the worker emits to the UI and the headless commands.
+
+    When `stale` is true the account risk is UNKNOWN and `stale_reason` says why; `account` is None
+    if no account read has ever succeeded (never shown as "no positions").
+    """
+
+    mode: str  # "demo" | "paper" | "live"
+    as_of: datetime
+    stale: bool
+    account: AccountFigures | None
+    positions: tuple[PositionFigures, ...]
+    tickers: dict[str, Ticker] = field(default_factory=dict)
+    pair_rules: dict[str, PairRules] = field(default_factory=dict)
+    alerts: tuple[Alert, ...] = ()  # alerts fired by this cycle
+    stale_reason: str = ""
+    prices_as_of: datetime | None = None
+    account_as_of: datetime | None = None
+    connection: str = "ok"  # "ok" | "retrying" | "auth failed" | "starting"

@@ -1,0 +1,1 @@
+"""Exchange adapters: live Kraken via ccxt, paper account, embedded demo market."""

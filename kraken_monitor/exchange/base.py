@@ -1,0 +1,77 @@
+"""The one exchange interface the worker uses: domain objects in and out, typed errors only."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from decimal import Decimal
+
+from kraken_monitor.domain.models import AccountState, PairRules, Ticker
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    """What an action returned: the exchange's order/txid and a human description."""
+
+    order_id: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a venue supports, so the UI can explain instead of failing."""
+
+    can_trade: bool
+    can_settle: bool
+    can_add_collateral: bool  # paper/demo: credit the cross account; live Kraken spot: no (deposit via Kraken)
+    can_add_isolated_margin: bool
+    note: str = ""
+
+
+class Exchange(ABC):
+    """Implemented by KrakenExchange (live), PaperExchange (demo and paper).
+
+    Thread contract: an instance is created and used by one thread only (the poll worker's).
+    Every method raises only `kraken_monitor.exchange.errors.ExchangeError` subclasses.
+    """
+
+    mode: str = ""
+
+    @abstractmethod
+    def load_pair_rules(self) -> dict[str, PairRules]:
+        """Rules for every margin-tradable pair the account may hold, keyed by unified symbol."""
+
+    @abstractmethod
+    def fetch_tickers(self, pairs: list[str]) -> dict[str, Ticker]:
+        """Prices for many pairs in ONE request."""
+
+    @abstractmethod
+    def fetch_account(self) -> AccountState:
+        """Trade balance plus per-position list; raises, never returns an empty list on failure."""
+
+    @abstractmethod
+    def capabilities(self) -> Capabilities: ...
+
+    @abstractmethod
+    def close_position(
+        self, position_id: str, volume: Decimal, order_type: str = "market", limit_price: Decimal | None = None
+    ) -> OrderResult:
+        """Reduce-only close of `volume` (full or partial) of one position."""
+
+    @abstractmethod
+    def settle_position(self, position_id: str) -> OrderResult:
+        """Settle a spot position with collateral (no trading fee)."""
+
+    @abstractmethod
+    def add_collateral(self, amount: Decimal) -> OrderResult:
+        """Credit the cross account (paper/demo); live raises Rejected explaining to deposit on Kraken."""
+
+    @abstractmethod
+    def add_isolated_margin(self, position_id: str, amount: Decimal) -> OrderResult:
+        """Move collateral into one isolated position, moving its liquidation price away."""
+
+    def advance(self, seconds: float) -> None:  # noqa: B027 - optional hook
+        """Simulated venues move their clock (demo acceleration); live/paper ignore it."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release network resources."""

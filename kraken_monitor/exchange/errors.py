@@ -1,0 +1,29 @@
+"""Typed exchange errors the worker and UI act on by class, never by message text."""
+
+
+class ExchangeError(Exception):
+    """Base class. Messages never contain API keys, secrets or signatures."""
+
+
+class ExchangeUnavailable(ExchangeError):
+    """Retryable: timeout, connection reset, HTTP 5xx, Kraken `EService:*`."""
+
+
+class RateLimited(ExchangeUnavailable):
+    """Retryable after a delay: Kraken `EAPI:Rate limit exceeded` and friends."""
+
+    def __init__(self, message: str, retry_after: float = 5.0):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthFailed(ExchangeError):
+    """Not retryable: bad key, bad signature, invalid nonce storm, permission denied, lockout. Stop and tell."""
+
+
+class Rejected(ExchangeError):
+    """The exchange refused an action (e.g. `EOrder:Insufficient margin`); carries Kraken's message."""
+
+
+class BadResponse(ExchangeError):
+    """Malformed or incomplete payload (bad JSON, missing fields, empty result with an error)."""

@@ -1,0 +1,1 @@
+"""SQLite journal (sqlite-utils): ticks, snapshots, alerts, actions, paper account."""

@@ -1,0 +1,1 @@
+"""Test support shipped with the app: a Kraken-protocol HTTP server for tests and benchmarks."""

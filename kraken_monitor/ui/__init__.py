@@ -1,0 +1,1 @@
+"""Qt widgets: main window, positions table, chart, dialogs, popups."""

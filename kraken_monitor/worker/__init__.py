@@ -1,0 +1,1 @@
+"""Background poll worker and headless runners (Qt threads, no widgets)."""
