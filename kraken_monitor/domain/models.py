@@ -195,3 +195,20 @@ class Snapshot:
     prices_as_of: datetime | None = None
     account_as_of: datetime | None = None
     connection: str = "ok"  # "ok" | "retrying" | "auth failed" | "starting"
+
+    def account_state(self) -> AccountState | None:
+        """The engine input this snapshot was computed from (for what-if previews), or None if unknown."""
+        if self.account is None:
+            return None
+        balance = Balance(
+            currency=self.account.currency,
+            trade_balance=self.account.trade_balance,
+            exchange_margin_level=self.account.margin_level_exchange,
+        )
+        return AccountState(balance, tuple(pf.position for pf in self.positions), self.account_as_of or self.as_of)
+
+    def prices(self) -> dict[str, Decimal]:
+        """Last price per pair: tickers first, then each position's valuation price."""
+        result = {pf.position.pair: pf.price for pf in self.positions}
+        result.update({pair: t.last for pair, t in self.tickers.items()})
+        return result
