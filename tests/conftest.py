@@ -1,0 +1,13 @@
+"""Test-session isolation: offscreen Qt, and no test ever touches the user's real settings, data or keyring."""
+
+import os
+import tempfile
+
+# Set before anything imports Qt, keyring or platformdirs.
+_SANDBOX = tempfile.mkdtemp(prefix="kraken-monitor-tests-")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_SANDBOX, "config")  # QSettings on Linux
+os.environ["XDG_DATA_HOME"] = os.path.join(_SANDBOX, "data")
+os.environ["KRAKEN_MONITOR_HOME"] = os.path.join(_SANDBOX, "home")
+os.environ.pop("KRAKEN_API_KEY", None)
+os.environ.pop("KRAKEN_API_SECRET", None)
