@@ -28,6 +28,10 @@ class MonitorConfig:
     live_trading_enabled: bool = False
     sound_enabled: bool = True
     collateral_currency: str = "USD"
+    watch_pairs: tuple[str, ...] = ()  # pairs priced even when no position is held in them
+    paper_save_every_cycles: int = 10  # paper account state is also saved after every action
+    history_hours: float = 24.0  # chart history loaded from the journal at start
+    backoff_cap_s: float = 60.0  # longest wait between retries of a failing exchange
 
     def price_stale_after_s(self) -> float:
         return self.price_interval_s * self.stale_after_intervals

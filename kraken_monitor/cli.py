@@ -1,0 +1,134 @@
+"""Command line: `kraken-monitor` (GUI), `kraken-monitor snapshot`, `kraken-monitor watch`.
+
+Kept import-light on purpose: no PySide6 or ccxt at import, so `--version` and start-up are fast;
+each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from kraken_monitor import __version__
+from kraken_monitor.worker.config import MODES, MonitorConfig
+
+SECRET_ENV = ("KRAKEN_API_KEY", "KRAKEN_API_SECRET")
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    # Sub-commands repeat the global options with SUPPRESS defaults, so `--mode paper snapshot`
+    # and `snapshot --mode paper` both work and neither overwrites the other with a default.
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--mode", choices=MODES, default=default, help="demo (default), paper or live")
+    parser.add_argument("--db", type=Path, default=default, metavar="PATH", help="journal file (SQLite)")
+    parser.add_argument("--api-url", default=default, metavar="URL", help="Kraken-protocol base URL")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kraken-monitor", description="Watch Kraken margin positions and warn before liquidation."
+    )
+    parser.add_argument("--version", action="version", version=f"kraken-monitor {__version__}")
+    _common(parser, suppress=False)
+    parser.add_argument("--screenshot", type=Path, metavar="PNG", help="save a window screenshot and exit")
+    parser.add_argument("--exit-after", type=float, metavar="SECONDS", help="quit the GUI after this long")
+    sub = parser.add_subparsers(dest="command")
+    snap = sub.add_parser("snapshot", help="poll once and print the account and positions")
+    _common(snap, suppress=True)
+    snap.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    watch = sub.add_parser("watch", help="poll continuously and print alerts as they fire")
+    _common(watch, suppress=True)
+    watch.add_argument("--interval", type=_positive, metavar="S", help="price poll interval, seconds")
+    watch.add_argument("--duration", type=_positive, metavar="S", help="stop after this many seconds")
+    watch.add_argument("--json", action="store_true", help="JSON lines")
+    watch.add_argument("--speed", type=_positive, metavar="X", help="demo market speed (demo mode)")
+    return parser
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+    return value
+
+
+def build_config(args: argparse.Namespace) -> MonitorConfig:
+    config = MonitorConfig(mode=args.mode or "demo", db_path=args.db, api_url=args.api_url)
+    interval = getattr(args, "interval", None)
+    if interval:
+        # Live private reads cost rate-limit points: never poll the account faster than the default.
+        account = interval if config.mode != "live" else max(interval, config.account_interval_s)
+        config = replace(config, price_interval_s=interval, account_interval_s=account)
+    speed = getattr(args, "speed", None)
+    if speed:
+        config = replace(config, demo_speed=speed)
+    return config
+
+
+class _RedactSecrets(logging.Filter):
+    """Belt and braces: the code never logs secrets, and this scrubs them if a library message does."""
+
+    def __init__(self):
+        super().__init__()
+        self.secrets = [v for v in (os.environ.get(k, "") for k in SECRET_ENV) if len(v) >= 8]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = record.getMessage()
+            for secret in self.secrets:
+                text = text.replace(secret, "<redacted>")
+            record.msg, record.args = text, None
+        return True
+
+
+def configure_logging() -> None:
+    """Rotating log file in the data dir; a read-only or missing dir only loses the log, never the app."""
+    from logging.handlers import RotatingFileHandler
+
+    from kraken_monitor.worker.paths import log_path
+
+    root = logging.getLogger()
+    if any(getattr(h, "_kraken_monitor", False) for h in root.handlers):
+        return
+    try:
+        handler = RotatingFileHandler(log_path(), maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    except OSError as exc:
+        sys.stderr.write(f"kraken-monitor: logging disabled ({exc})\n")
+        return
+    handler._kraken_monitor = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    handler.addFilter(_RedactSecrets())
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    # ccxt and urllib3 log request details at DEBUG (headers included): keep them out of the file.
+    for noisy in ("ccxt", "urllib3", "requests"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging()
+    config = build_config(args)
+    logging.getLogger(__name__).info("kraken-monitor %s starting: %s mode", __version__, config.mode)
+    if args.command == "snapshot":
+        from kraken_monitor.worker.headless import run_snapshot
+
+        return run_snapshot(config, as_json=args.json)
+    if args.command == "watch":
+        from kraken_monitor.worker.headless import run_watch
+
+        return run_watch(config, duration_s=args.duration, as_json=args.json)
+    from kraken_monitor.ui.app import run_gui
+
+    return run_gui(config, screenshot=args.screenshot, exit_after=args.exit_after)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

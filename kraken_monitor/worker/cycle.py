@@ -1,0 +1,296 @@
+"""One poll cycle without Qt: read prices and account, compute figures, judge staleness, persist, act.
+
+Threading contract: a `Poller` is created and used by ONE thread (the poll worker's thread, or the
+main thread of the headless `snapshot` command); the exchange and journal it owns are never shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from kraken_monitor.domain import margin
+from kraken_monitor.domain.alerts import AlertEngine
+from kraken_monitor.domain.errors import DomainError, InvalidAmount
+from kraken_monitor.domain.models import (
+    AccountFigures,
+    AccountState,
+    PairRules,
+    PositionFigures,
+    Risk,
+    Snapshot,
+    Ticker,
+)
+from kraken_monitor.exchange.base import Exchange, OrderResult
+from kraken_monitor.exchange.errors import ExchangeError
+from kraken_monitor.worker.config import MonitorConfig
+
+log = logging.getLogger(__name__)
+
+RETENTION_EVERY = timedelta(hours=1)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def to_decimal(value: object, what: str) -> Decimal:
+    """Amounts arrive from the UI as `object`; floats are refused so binary noise never becomes money."""
+    if isinstance(value, (bool, float)):
+        raise InvalidAmount(f"{what} must be an exact decimal number")
+    try:
+        result = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidAmount(f"{what} is not a number: {value!r}") from None
+    if not result.is_finite() or result <= 0:
+        raise InvalidAmount(f"{what} must be greater than zero")
+    return result
+
+
+class Poller:
+    """Owns one Exchange, one Journal (optional) and one AlertEngine; keeps the last good data."""
+
+    def __init__(
+        self,
+        config: MonitorConfig,
+        exchange: Exchange,
+        journal: Any | None = None,
+        engine: AlertEngine | None = None,
+        save_paper: bool = True,
+    ):
+        self.config = config
+        self.exchange = exchange
+        self.journal = journal
+        self.engine = engine if engine is not None else AlertEngine(config.thresholds)
+        self.save_paper = save_paper
+        self.pair_rules: dict[str, PairRules] = {}
+        self.tickers: dict[str, Ticker] = {}
+        self.prices_at: datetime | None = None
+        self.account: AccountState | None = None
+        self.account_at: datetime | None = None
+        self.connection = "starting"
+        self.last_error = ""  # message of the most recent failed read, cleared by a success
+        self.last_write_s: float | None = None  # duration of the last journal write (diagnostics)
+        self._figures: tuple[AccountFigures, tuple[PositionFigures, ...]] | None = None
+        self._persisted_marks: tuple[datetime | None, datetime | None] = (None, None)
+        self._cycles = 0
+        self._last_retention: datetime | None = None
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def ensure_rules(self) -> dict[str, PairRules]:
+        if not self.pair_rules:
+            self.pair_rules = dict(self.exchange.load_pair_rules())
+        return self.pair_rules
+
+    def watched_pairs(self) -> list[str]:
+        pairs = set(self.config.watch_pairs)
+        if self.account is not None:
+            pairs.update(p.pair for p in self.account.positions)
+        return sorted(pairs)
+
+    def poll_prices(self, now: datetime) -> dict[str, Ticker]:
+        """One Ticker request for every pair held or watched; raises typed ExchangeErrors."""
+        self.ensure_rules()
+        pairs = self.watched_pairs()
+        tickers = dict(self.exchange.fetch_tickers(pairs)) if pairs else {}
+        self.tickers.update(tickers)
+        self.prices_at = now
+        self.last_error = ""
+        return tickers
+
+    def poll_account(self, now: datetime) -> AccountState:
+        """Balance + positions; on failure the previous state is kept (never replaced by 'flat')."""
+        self.ensure_rules()
+        state = self.exchange.fetch_account()
+        self.account = state
+        self.account_at = now
+        self.last_error = ""
+        return state
+
+    # -- snapshot ----------------------------------------------------------------------------
+
+    def _stale_reasons(self, now: datetime) -> list[str]:
+        reasons = []
+        if self.prices_at is None:
+            reasons.append("no prices received yet")
+        else:
+            age = (now - self.prices_at).total_seconds()
+            if age > self.config.price_stale_after_s():
+                reasons.append(f"prices are {age:.1f} s old")
+        if self.account_at is None:
+            reasons.append("account never read")
+        else:
+            age = (now - self.account_at).total_seconds()
+            if age > self.config.account_stale_after_s():
+                reasons.append(f"account data is {age:.1f} s old")
+        return reasons
+
+    def _compute(self, now: datetime, reasons: list[str]):
+        """Fresh figures when every held pair has a price, else the last good figures (or none)."""
+        if self.account is None:
+            return None
+        prices = {pair: t.last for pair, t in self.tickers.items()}
+        missing = sorted({p.pair for p in self.account.positions} - prices.keys())
+        if missing:
+            reasons.append("no price for " + ", ".join(missing))
+            return self._figures
+        try:
+            self._figures = margin.compute(self.account, prices, self.pair_rules, now)
+        except (DomainError, ArithmeticError, KeyError) as exc:
+            # A pair without rules or a degenerate position must not hide the rest of the account.
+            log.warning("margin computation failed: %s: %s", type(exc).__name__, exc)
+            reasons.append(f"cannot compute margin figures ({type(exc).__name__})")
+        return self._figures
+
+    def build_snapshot(self, now: datetime | None = None, force_stale: str = "") -> Snapshot:
+        """Compute figures, judge staleness, run the alert engine; stale -> every risk UNKNOWN."""
+        now = now or utc_now()
+        reasons = self._stale_reasons(now)
+        figures = self._compute(now, reasons)
+        if force_stale:
+            reasons.insert(0, force_stale)
+        elif reasons and self.last_error:
+            reasons.append(f"last error: {self.last_error}")
+        stale = bool(reasons)
+        account, positions = figures if figures is not None else (None, ())
+        snapshot = Snapshot(
+            mode=self.config.mode,
+            as_of=now,
+            stale=stale,
+            account=account,
+            positions=tuple(positions),
+            tickers=dict(self.tickers),
+            pair_rules=dict(self.pair_rules),
+            stale_reason="; ".join(reasons),
+            prices_as_of=self.prices_at,
+            account_as_of=self.account_at,
+            connection=self.connection,
+        )
+        snapshot = self._apply_alerts(snapshot, now)
+        if stale:
+            snapshot = _unknown_risk(snapshot)
+        return snapshot
+
+    def _apply_alerts(self, snapshot: Snapshot, now: datetime) -> Snapshot:
+        engine: Any = self.engine
+        if hasattr(engine, "apply"):
+            return engine.apply(snapshot, now)
+        return replace(snapshot, alerts=tuple(engine.evaluate(snapshot, now)))
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def persist(self, snapshot: Snapshot) -> None:
+        """Journal the cycle (only when new data arrived), its alerts, paper state and paper events."""
+        if self.journal is None:
+            return
+        started = time.perf_counter()
+        marks = (snapshot.prices_as_of, snapshot.account_as_of)
+        if marks != self._persisted_marks and (snapshot.account is not None or snapshot.tickers):
+            self.journal.write_cycle(snapshot)
+            self._persisted_marks = marks
+        if snapshot.alerts:
+            self.journal.write_alerts(snapshot.alerts)
+        self._cycles += 1
+        every = max(1, self.config.paper_save_every_cycles)
+        if self._cycles % every == 0:
+            self.save_paper_state()
+        self._journal_paper_events()
+        if self._last_retention is None or snapshot.as_of - self._last_retention >= RETENTION_EVERY:
+            self._last_retention = snapshot.as_of
+            self.journal.apply_retention(snapshot.as_of)
+        self.last_write_s = time.perf_counter() - started
+
+    def save_paper_state(self) -> None:
+        export = getattr(self.exchange, "export_state", None)
+        if self.save_paper and self.journal is not None and export is not None:
+            self.journal.save_paper_state(export())
+
+    def _journal_paper_events(self) -> None:
+        """Paper fills the simulator made on its own (liquidations, rollovers) go to the action log."""
+        drain = getattr(self.exchange, "drain_events", None)
+        events = drain() if drain is not None else ()
+        for event in events:
+            kind = getattr(event, "kind", None) or (event.get("kind") if isinstance(event, dict) else "paper")
+            self._record(f"paper:{kind}", _as_dict(event), ok=True, result=str(_event_message(event)))
+
+    def flush(self) -> None:
+        """Called before shutdown, in the owning thread: last paper state, then close the journal."""
+        try:
+            self.save_paper_state()
+            self._journal_paper_events()
+        finally:
+            if self.journal is not None:
+                self.journal.close()
+                self.journal = None
+            self.exchange.close()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def _record(self, kind: str, request: dict, ok: bool, result: str) -> None:
+        if self.journal is not None:
+            self.journal.record_action(kind, request, ok=ok, result=result)
+
+    def _act(self, kind: str, request: dict, call: Callable[[], OrderResult]) -> OrderResult:
+        """Run one action, journal request + outcome, re-raise typed errors unchanged."""
+        try:
+            result = call()
+        except (ExchangeError, DomainError) as exc:
+            self._record(kind, request, ok=False, result=f"{type(exc).__name__}: {exc}")
+            raise
+        self._record(kind, request, ok=True, result=f"{result.order_id} {result.description}".strip())
+        self.save_paper_state()  # money moved: do not wait for the periodic save
+        return result
+
+    def close(
+        self, position_id: str, volume: object, order_type: str = "market", limit_price: object = None
+    ) -> OrderResult:
+        vol = to_decimal(volume, "Volume")
+        limit = None if limit_price is None else to_decimal(limit_price, "Limit price")
+        if order_type not in ("market", "limit"):
+            raise InvalidAmount(f"unknown order type {order_type!r}")
+        if order_type == "limit" and limit is None:
+            raise InvalidAmount("a limit close needs a limit price")
+        request = {"position_id": position_id, "volume": str(vol), "order_type": order_type,
+                   "limit_price": None if limit is None else str(limit)}
+        return self._act("close", request, lambda: self.exchange.close_position(position_id, vol, order_type, limit))
+
+    def settle(self, position_id: str) -> OrderResult:
+        return self._act("settle", {"position_id": position_id},
+                         lambda: self.exchange.settle_position(position_id))
+
+    def add_collateral(self, amount: object) -> OrderResult:
+        value = to_decimal(amount, "Amount")
+        return self._act("add_collateral", {"amount": str(value)}, lambda: self.exchange.add_collateral(value))
+
+    def add_isolated_margin(self, position_id: str, amount: object) -> OrderResult:
+        value = to_decimal(amount, "Amount")
+        return self._act("add_isolated_margin", {"position_id": position_id, "amount": str(value)},
+                         lambda: self.exchange.add_isolated_margin(position_id, value))
+
+
+def _unknown_risk(snapshot: Snapshot) -> Snapshot:
+    """Stale data can say nothing about safety: every risk becomes UNKNOWN, figures stay visible."""
+    account = replace(snapshot.account, risk=Risk.UNKNOWN) if snapshot.account is not None else None
+    positions = tuple(replace(pf, risk=Risk.UNKNOWN) for pf in snapshot.positions)
+    return replace(snapshot, account=account, positions=positions)
+
+
+def _as_dict(event: object) -> dict:
+    if isinstance(event, dict):
+        return {k: str(v) for k, v in event.items()}
+    fields = getattr(event, "__dataclass_fields__", None)
+    if fields:
+        return {name: str(getattr(event, name)) for name in fields}
+    return {"event": str(event)}
+
+
+def _event_message(event: object) -> str:
+    if isinstance(event, dict):
+        return str(event.get("message", event))
+    return str(getattr(event, "message", event))

@@ -1,0 +1,204 @@
+"""Headless commands: `snapshot` (one poll, no Qt) and `watch` (PollWorker under a QCoreApplication)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from typing import Any, TextIO
+
+from kraken_monitor.domain.errors import DomainError
+from kraken_monitor.domain.models import Risk, Snapshot
+from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
+from kraken_monitor.worker.config import MonitorConfig
+from kraken_monitor.worker.cycle import Poller, utc_now
+from kraken_monitor.worker.paths import default_db_path
+from kraken_monitor.worker.serialize import alert_to_json, snapshot_to_json
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 2
+
+
+def _fail(err: TextIO, message: str) -> int:
+    # Exactly one line: scripts and cron mails read it; the log file has the details.
+    err.write("kraken-monitor: " + " ".join(message.split()) + "\n")
+    err.flush()
+    return EXIT_FAILED
+
+
+def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """One account + price read; prints the snapshot; exit 2 with one stderr line on any failure.
+
+    A failed read never prints a position list: an empty list would read as "flat, nothing at risk".
+    """
+    from kraken_monitor.exchange.factory import create_exchange
+    from kraken_monitor.storage.journal import Journal
+
+    journal = None
+    poller: Poller | None = None
+    try:
+        try:
+            journal = Journal.open(config.db_path or default_db_path())
+        except Exception as exc:
+            log.error("journal unavailable: %s: %s", type(exc).__name__, exc)
+            if config.mode != "live":  # the paper account lives in the journal
+                return _fail(err, f"cannot open the journal: {exc}")
+        paper_state = journal.load_paper_state() if journal is not None else None
+        exchange = create_exchange(config, paper_state=paper_state)
+        # The one-off command must not overwrite a running app's paper account: read it, never save it.
+        poller = Poller(config, exchange, journal, save_paper=False)
+        now = utc_now()
+        poller.poll_account(now)
+        poller.poll_prices(now)
+        snapshot = poller.build_snapshot(now)
+        if snapshot.account is None or snapshot.stale:
+            return _fail(err, f"incomplete data from the {config.mode} exchange: {snapshot.stale_reason}")
+        poller.persist(snapshot)
+    except AuthFailed as exc:
+        return _fail(err, f"authentication failed: {exc}")
+    except (ExchangeError, DomainError) as exc:
+        return _fail(err, f"cannot read the {config.mode} account: {exc}")
+    except Exception as exc:
+        log.error("snapshot failed: %s: %s", type(exc).__name__, exc, exc_info=True)
+        return _fail(err, f"unexpected error ({type(exc).__name__}): {exc}")
+    finally:
+        try:
+            if poller is not None:
+                poller.flush()
+            elif journal is not None:
+                journal.close()
+        except Exception as exc:
+            log.error("closing after snapshot failed: %s: %s", type(exc).__name__, exc)
+    if as_json:
+        out.write(json.dumps(snapshot_to_json(snapshot)) + "\n")
+    else:
+        out.write(format_table(snapshot))
+    out.flush()
+    return EXIT_OK
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def format_table(snapshot: Snapshot) -> str:
+    """Readable plain-text snapshot for a terminal."""
+    data = snapshot_to_json(snapshot)
+    acct = data["account"]
+    lines = [f"kraken-monitor {data['mode']} snapshot at {data['as_of']}"]
+    if data["stale"]:
+        lines.append(f"STALE - RISK UNKNOWN: {data.get('stale_reason', '')}")
+    lines.append(
+        f"account {acct['currency']}: equity {acct['equity']}  used margin {acct['used_margin']}  "
+        f"free {acct['free_margin']}  margin level {_cell(acct['margin_level'])}%  "
+        f"(call {acct['margin_call_level']}%, liquidation {acct['liquidation_level']}%)  risk {acct['risk']}"
+    )
+    if not data["positions"]:
+        lines.append("no open positions")
+    header = ("id", "pair", "side", "volume", "entry", "price", "net P&L", "liq. price", "dist %", "risk")
+    rows = [header] + [
+        (p["id"], p["pair"], p["side"], p["volume"], p["entry_price"], p["price"], p["net_pnl"],
+         _cell(p["liquidation_price"]), _cell(p["distance_to_liquidation_pct"]), p["risk"])
+        for p in data["positions"]
+    ]
+    if data["positions"]:
+        widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
+        for row in rows:
+            lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)))
+    return "\n".join(lines) + "\n"
+
+
+def run_watch(
+    config: MonitorConfig, duration_s: float | None, as_json: bool, out: TextIO = sys.stdout
+) -> int:
+    """Run the poll worker in its thread; print alerts (and snapshot/stale lines) until done."""
+    from PySide6.QtCore import QCoreApplication, QTimer
+
+    from kraken_monitor.worker.runner import MonitorThread
+
+    app = QCoreApplication.instance() or QCoreApplication(["kraken-monitor"])
+    printer = _make_printer(as_json, out)
+    monitor = MonitorThread(config)
+    worker = monitor.worker
+    worker.snapshot_ready.connect(printer.on_snapshot)
+    worker.alerts_fired.connect(printer.on_alerts)
+    worker.auth_failed.connect(printer.on_auth_failed)
+    worker.status_changed.connect(printer.on_status)
+    printer.quit_requested.connect(app.quit)
+
+    def _on_signal(signum, _frame):
+        QTimer.singleShot(0, app.quit)
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # Python runs signal handlers only between bytecodes; a ticking timer gives it the chance.
+    ticker = QTimer()
+    ticker.timeout.connect(lambda: None)
+    ticker.start(100)
+    if duration_s is not None:
+        QTimer.singleShot(max(0, int(duration_s * 1000)), app.quit)
+    monitor.start()
+    try:
+        app.exec()
+    finally:
+        ticker.stop()
+        monitor.stop()  # flushes paper state and closes the journal in the worker thread
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    out.flush()
+    return EXIT_FAILED if printer.auth_error else EXIT_OK
+
+
+def _make_printer(as_json: bool, out: TextIO):
+    """A QObject living in the main thread, so worker signals arrive queued (never in the poll thread)."""
+    from PySide6.QtCore import QObject, Signal, Slot
+
+    class WatchPrinter(QObject):
+        quit_requested = Signal()
+
+        def __init__(self):
+            super().__init__()
+            self.auth_error = ""
+            self._stale: bool | None = None
+
+        def _line(self, obj: dict[str, Any], text: str) -> None:
+            out.write((json.dumps(obj) if as_json else text) + "\n")
+            out.flush()
+
+        @Slot(object)
+        def on_snapshot(self, snap: Snapshot) -> None:
+            if snap.stale != self._stale:
+                self._stale = snap.stale
+                kind = "stale" if snap.stale else "fresh"
+                self._line({"type": kind, "ts": snap.as_of.isoformat(), "reason": snap.stale_reason},
+                           f"{snap.as_of:%H:%M:%S} {'STALE - RISK UNKNOWN: ' + snap.stale_reason if snap.stale else 'data fresh again'}")
+            if as_json:
+                acct = snap.account
+                self._line({
+                    "type": "snapshot",
+                    "ts": snap.as_of.isoformat(),
+                    "stale": snap.stale,
+                    "margin_level": None if acct is None or acct.margin_level is None else format(acct.margin_level, "f"),
+                    "risk": Risk(acct.risk).label if acct is not None else "unknown",
+                    "positions": len(snap.positions),
+                }, "")
+
+        @Slot(object)
+        def on_alerts(self, alerts) -> None:
+            for alert in alerts:
+                a = alert_to_json(alert)
+                self._line(a, f"{alert.fired_at:%H:%M:%S} {a['level'].upper()}: {alert.message}")
+
+        @Slot(str)
+        def on_auth_failed(self, message: str) -> None:
+            self.auth_error = message
+            sys.stderr.write(f"kraken-monitor: authentication failed: {message}\n")
+            self.quit_requested.emit()
+
+        @Slot(str)
+        def on_status(self, status: str) -> None:
+            log.info("status: %s", status)
+
+    return WatchPrinter()

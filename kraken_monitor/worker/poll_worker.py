@@ -1,0 +1,366 @@
+"""The Qt poll worker: timers, backoff and signals around one `Poller`, living in its own QThread.
+
+Threading contract: `PollWorker` is created without a parent in the GUI thread, moved to a QThread,
+and from `start()` on runs ONLY in that thread (exchange, journal, timers are created there). It
+never touches a widget; it emits frozen domain objects. Every slot catches everything: the thread
+must never die, and users only ever see typed errors' messages, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
+
+from kraken_monitor.domain.errors import DomainError
+from kraken_monitor.exchange.errors import AuthFailed, BadResponse, ExchangeError, RateLimited
+from kraken_monitor.worker.config import MonitorConfig
+from kraken_monitor.worker.cycle import Poller, utc_now
+from kraken_monitor.worker.paths import default_db_path
+
+log = logging.getLogger(__name__)
+
+
+class Backoff:
+    """Exponential backoff with jitter for one channel (prices or account); monotonic clock."""
+
+    def __init__(self, base_s: float, cap_s: float):
+        self.base_s = max(base_s, 0.01)
+        self.cap_s = cap_s
+        self.failures = 0
+        self.retry_at = 0.0
+
+    def waiting(self, now: float) -> bool:
+        return self.failures > 0 and now < self.retry_at
+
+    def failed(self, now: float, retry_after: float | None = None) -> float:
+        self.failures += 1
+        delay = min(self.cap_s, self.base_s * 2 ** (self.failures - 1))
+        # Jitter spreads retries so a restarting exchange is not hit by every client at once.
+        delay *= random.uniform(0.8, 1.2)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        self.retry_at = now + delay
+        return delay
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self.retry_at = 0.0
+
+
+class PollWorker(QObject):
+    """Runs in the worker thread; emits only. Slots are invoked queued from the UI thread."""
+
+    snapshot_ready = Signal(object)  # Snapshot
+    alerts_fired = Signal(object)  # tuple[Alert, ...]
+    history_ready = Signal(object)  # {pair: (ts, prices), "margin": (ts, levels)} float64 arrays
+    action_finished = Signal(object)  # OrderResult
+    action_failed = Signal(str)
+    auth_failed = Signal(str)
+    status_changed = Signal(str)
+
+    def __init__(self, config: MonitorConfig):
+        super().__init__(None)
+        self.config = config
+        self.poller: Poller | None = None
+        self._price_timer: QTimer | None = None
+        self._account_timer: QTimer | None = None
+        self._price_backoff = Backoff(config.price_interval_s, config.backoff_cap_s)
+        self._account_backoff = Backoff(config.account_interval_s, config.backoff_cap_s)
+        self._auth_failed = False
+        self._stopped = False
+        self._status = ""
+        self._alert_keys: dict[int, str] = {}
+
+    # -- construction (worker thread) --------------------------------------------------------
+
+    def _open_journal(self) -> Any:
+        from kraken_monitor.storage.journal import Journal
+
+        return Journal.open(self.config.db_path or default_db_path())
+
+    def _create_exchange(self, paper_state: Any) -> Any:
+        # Imported here, in the worker thread after the window painted: ccxt takes ~1 s to import.
+        from kraken_monitor.exchange.factory import create_exchange
+
+        return create_exchange(self.config, paper_state=paper_state)
+
+    @Slot()
+    def start(self) -> None:
+        """Create journal, exchange and timers in this thread, emit history, poll once at once."""
+        journal = None
+        try:
+            journal = self._open_journal()
+        except Exception as exc:  # monitoring matters more than history: carry on without a journal
+            log.error("journal unavailable: %s: %s", type(exc).__name__, exc)
+            self._set_status(f"journal unavailable: {exc}")
+        try:
+            paper_state = journal.load_paper_state() if journal is not None else None
+            exchange = self._create_exchange(paper_state)
+        except AuthFailed as exc:
+            self._on_auth_failed(str(exc))
+            return
+        except Exception as exc:
+            log.error("cannot create exchange: %s: %s", type(exc).__name__, exc)
+            self._set_status(f"cannot start: {_message(exc)}")
+            if journal is not None:
+                journal.close()
+            return
+        self.poller = Poller(self.config, exchange, journal)
+        self._emit_history()
+        self._price_timer = self._make_timer(self.config.price_interval_s, self._on_price_tick)
+        self._account_timer = self._make_timer(self.config.account_interval_s, self._on_account_tick)
+        self._set_status("connecting")
+        self._account_cycle()
+        self._price_cycle()
+        self._publish()
+
+    def _make_timer(self, interval_s: float, slot) -> QTimer:
+        timer = QTimer(self)
+        timer.setInterval(max(1, int(interval_s * 1000)))
+        timer.timeout.connect(slot)
+        timer.start()
+        return timer
+
+    def _emit_history(self) -> None:
+        """Chart history for the pairs the journal knows, as float64 arrays (floats only for charts)."""
+        journal = self.poller.journal if self.poller else None
+        if journal is None:
+            return
+        try:
+            import numpy as np
+
+            since = utc_now() - timedelta(hours=self.config.history_hours)
+            history: dict[str, Any] = {}
+            pairs = journal.known_pairs() if hasattr(journal, "known_pairs") else ()
+            for pair in pairs:
+                ts, values = _columns(journal.price_history(pair, since))
+                history[pair] = (np.asarray(ts, dtype=np.float64), np.asarray(values, dtype=np.float64))
+            ts, values = _columns(journal.margin_history(since))
+            history["margin"] = (np.asarray(ts, dtype=np.float64), np.asarray(values, dtype=np.float64))
+            self.history_ready.emit(history)
+        except Exception as exc:
+            log.error("history load failed: %s: %s", type(exc).__name__, exc)
+
+    # -- cycles ------------------------------------------------------------------------------
+
+    @Slot()
+    def _on_price_tick(self) -> None:
+        self._price_cycle()
+        self._publish()
+
+    @Slot()
+    def _on_account_tick(self) -> None:
+        self._account_cycle()
+        self._publish()
+
+    @Slot()
+    def poll_now(self) -> None:
+        """One immediate account + price read and snapshot (tests, 'refresh' button)."""
+        if self.poller is None or self._auth_failed:
+            return
+        self._price_backoff.succeeded()
+        self._account_backoff.succeeded()
+        self._account_cycle()
+        self._price_cycle()
+        self._publish()
+
+    def _price_cycle(self) -> None:
+        self._read(self._price_backoff, lambda now: self.poller.poll_prices(now))
+
+    def _account_cycle(self) -> None:
+        self._read(self._account_backoff, lambda now: self.poller.poll_account(now))
+
+    def _read(self, backoff: Backoff, read) -> None:
+        if self.poller is None or self._auth_failed or self._stopped:
+            return
+        mono = time.monotonic()
+        if backoff.waiting(mono):
+            return
+        try:
+            self._advance_demo_clock()
+            read(self._now())
+        except AuthFailed as exc:
+            self._on_auth_failed(str(exc))
+            return
+        except RateLimited as exc:
+            self._failed(backoff, mono, exc, retry_after=exc.retry_after)
+            return
+        except BadResponse as exc:
+            # Malformed payloads are usually transient (truncated body); retry, but say so.
+            log.warning("bad response from exchange: %s", exc)
+            self._failed(backoff, mono, exc)
+            return
+        except ExchangeError as exc:
+            self._failed(backoff, mono, exc)
+            return
+        except Exception as exc:  # never let the thread die; count it as a failed cycle
+            log.error("unexpected error in poll cycle: %s: %s", type(exc).__name__, exc, exc_info=True)
+            self._failed(backoff, mono, exc)
+            return
+        backoff.succeeded()
+        if self._price_backoff.failures == 0 and self._account_backoff.failures == 0:
+            self.poller.connection = "ok"
+            self._set_status("ok")
+
+    def _failed(self, backoff: Backoff, mono: float, exc: Exception, retry_after: float | None = None) -> None:
+        delay = backoff.failed(mono, retry_after)
+        self.poller.last_error = _message(exc)
+        self.poller.connection = "retrying"
+        self._set_status(f"retrying in {delay:.1f} s: {_message(exc)}")
+
+    def _advance_demo_clock(self) -> None:
+        """Hook kept for simulated venues; the DemoMarket clock itself applies the demo speed."""
+
+    def _now(self) -> datetime:
+        return utc_now()
+
+    def _publish(self) -> None:
+        """Build, persist and emit one snapshot; a journal failure never stops monitoring."""
+        if self.poller is None or self._stopped:
+            return
+        try:
+            force = f"authentication failed: {self.poller.last_error}" if self._auth_failed else ""
+            snapshot = self.poller.build_snapshot(self._now(), force_stale=force)
+        except Exception as exc:
+            log.error("snapshot failed: %s: %s", type(exc).__name__, exc, exc_info=True)
+            return
+        try:
+            self.poller.persist(snapshot)
+        except Exception as exc:
+            log.error("journal write failed: %s: %s", type(exc).__name__, exc)
+            self._set_status(f"journal write failed: {exc}")
+        self.snapshot_ready.emit(snapshot)
+        if snapshot.alerts:
+            self.alerts_fired.emit(tuple(snapshot.alerts))
+
+    def _on_auth_failed(self, message: str) -> None:
+        """Not retryable: stop polling (a key storm could lock the account) and tell the user."""
+        self._auth_failed = True
+        for timer in (self._price_timer, self._account_timer):
+            if timer is not None:
+                timer.stop()
+        if self.poller is not None:
+            self.poller.last_error = message
+            self.poller.connection = "auth failed"
+        self._set_status(f"authentication failed: {message}")
+        self.auth_failed.emit(message)
+        self._publish()
+
+    def _set_status(self, status: str) -> None:
+        if status != self._status:
+            self._status = status
+            self.status_changed.emit(status)
+
+    # -- actions (queued from the UI) -----------------------------------------------------------
+
+    def _action(self, run) -> None:
+        if self.poller is None:
+            self.action_failed.emit("Not connected to the exchange yet.")
+            return
+        try:
+            result = run(self.poller)
+        except (ExchangeError, DomainError) as exc:
+            self.action_failed.emit(_message(exc))
+            return
+        except Exception as exc:
+            log.error("action failed unexpectedly: %s: %s", type(exc).__name__, exc, exc_info=True)
+            self.action_failed.emit(f"Unexpected error ({type(exc).__name__}); see the log file.")
+            return
+        self.action_finished.emit(result)
+        # Show the effect at once instead of at the next account tick.
+        self._account_backoff.succeeded()
+        self._account_cycle()
+        self._publish()
+
+    @Slot(str, object, str, object)
+    def request_close(self, position_id: str, volume: object, order_type: str, limit_price: object) -> None:
+        self._action(lambda p: p.close(position_id, volume, order_type or "market", limit_price))
+
+    @Slot(str)
+    def request_settle(self, position_id: str) -> None:
+        self._action(lambda p: p.settle(position_id))
+
+    @Slot(object)
+    def request_add_collateral(self, amount: object) -> None:
+        self._action(lambda p: p.add_collateral(amount))
+
+    @Slot(str, object)
+    def request_add_isolated_margin(self, position_id: str, amount: object) -> None:
+        self._action(lambda p: p.add_isolated_margin(position_id, amount))
+
+    @Slot(int)
+    def acknowledge_alert(self, alert_id: int) -> None:
+        self._alert_call("acknowledge", alert_id)
+
+    @Slot(int, float)
+    def snooze_alert(self, alert_id: int, seconds: float) -> None:
+        self._alert_call("snooze", alert_id, seconds)
+
+    def _alert_call(self, what: str, alert_id: int, seconds: float = 0.0) -> None:
+        poller = self.poller
+        if poller is None or poller.journal is None:
+            return
+        try:
+            if what == "acknowledge":
+                key = poller.journal.acknowledge_alert(alert_id)
+                if isinstance(key, str):
+                    poller.engine.acknowledge(key)
+            else:
+                until = self._now() + timedelta(seconds=seconds)
+                key = poller.journal.snooze_alert(alert_id, until)
+                if isinstance(key, str):
+                    poller.engine.snooze(key, until)
+        except Exception as exc:
+            log.error("%s alert %s failed: %s: %s", what, alert_id, type(exc).__name__, exc)
+            self.action_failed.emit(f"Could not {what} the alert: {_message(exc)}")
+
+    # -- shutdown ----------------------------------------------------------------------------
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop timers, flush paper state, close journal + exchange here, then end this thread's loop."""
+        self._stopped = True
+        for timer in (self._price_timer, self._account_timer):
+            if timer is not None:
+                timer.stop()
+        if self.poller is not None:
+            try:
+                self.poller.flush()
+            except Exception as exc:
+                log.error("flush on stop failed: %s: %s", type(exc).__name__, exc)
+        # End our own thread's event loop only after the flush above; never quit the GUI thread.
+        thread = self.thread()
+        app = QCoreApplication.instance()
+        if app is not None and thread is not app.thread():
+            thread.quit()
+
+
+def _message(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+def _columns(rows: Any) -> tuple[list[float], list[float]]:
+    """Accept (ts, values) pairs or a ready (ts_array, values_array) tuple from the journal."""
+    if isinstance(rows, tuple) and len(rows) == 2 and not isinstance(rows[0], (int, float, datetime)):
+        return list(map(_to_float_ts, rows[0])), [float(v) for v in rows[1]]
+    ts: list[float] = []
+    values: list[float] = []
+    for t, v in rows:
+        if v is None:
+            continue
+        ts.append(_to_float_ts(t))
+        values.append(float(v) if not isinstance(v, Decimal) else float(v))
+    return ts, values
+
+
+def _to_float_ts(value: Any) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return float(value)

@@ -1,0 +1,65 @@
+"""`MonitorThread`: owns the QThread and the PollWorker in it; starts it and shuts it down cleanly."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from kraken_monitor.worker.config import MonitorConfig
+from kraken_monitor.worker.poll_worker import PollWorker
+
+log = logging.getLogger(__name__)
+
+
+class _Control(QObject):
+    """Lives in the caller's thread; its signals reach the worker queued (it lives in another thread)."""
+
+    stop_requested = Signal()
+    poll_requested = Signal()
+
+
+class MonitorThread:
+    """Created and driven from the GUI (or headless main) thread.
+
+    Connect to `.worker`'s signals before `start()`; call the worker's slots through queued signal
+    connections (or `QMetaObject.invokeMethod`), never directly: it lives in the poll thread.
+    """
+
+    def __init__(self, config: MonitorConfig, worker_class: type[PollWorker] = PollWorker):
+        self.config = config
+        self.thread = QThread()
+        self.thread.setObjectName("kraken-monitor-poll")
+        self.worker = worker_class(config)  # no parent: moveToThread requires it
+        self.worker.moveToThread(self.thread)
+        self._control = _Control()
+        self._control.stop_requested.connect(self.worker.stop)
+        self._control.poll_requested.connect(self.worker.poll_now)
+        self.thread.started.connect(self.worker.start)
+        self._running = False
+
+    def start(self) -> None:
+        if not self._running:
+            self._running = True
+            self.thread.start()
+
+    def poll_now(self) -> None:
+        self._control.poll_requested.emit()
+
+    def stop(self, timeout_ms: int = 5000) -> bool:
+        """Queue worker.stop (it flushes and closes the journal in its own thread and quits the loop),
+        then wait. Returns False if the thread did not finish in time (e.g. stuck in a network call)."""
+        if not self._running:
+            return True
+        self._running = False
+        self._control.stop_requested.emit()
+        finished = self.thread.wait(timeout_ms)
+        if not finished:
+            # The worker may be inside a slow HTTP call; ask the loop to end as soon as it returns.
+            log.warning("poll thread did not stop within %d ms", timeout_ms)
+            self.thread.quit()
+            finished = self.thread.wait(timeout_ms)
+        return finished
+
+    def is_running(self) -> bool:
+        return self.thread.isRunning()

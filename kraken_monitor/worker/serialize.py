@@ -1,0 +1,94 @@
+"""JSON shapes of snapshots and alerts for the headless commands (decimal strings, never floats)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from kraken_monitor.domain.models import AccountFigures, Alert, PositionFigures, Risk, Snapshot
+
+
+def _num(value: Decimal | None) -> str | None:
+    # Fixed-point text: Decimal's str() may switch to exponent form ("1E+3"), which scripts misread.
+    if value is None:
+        return None
+    return format(value, "f")
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _risk(value: Risk) -> str:
+    return Risk(value).label
+
+
+def account_to_json(account: AccountFigures | None) -> dict[str, Any] | None:
+    if account is None:
+        return None
+    return {
+        "currency": account.currency,
+        "trade_balance": _num(account.trade_balance),
+        "equity": _num(account.equity),
+        "used_margin": _num(account.used_margin),
+        "free_margin": _num(account.free_margin),
+        "margin_level": _num(account.margin_level),
+        "margin_level_exchange": _num(account.margin_level_exchange),
+        "margin_call_level": _num(account.margin_call_level),
+        "liquidation_level": _num(account.liquidation_level),
+        "risk": _risk(account.risk),
+    }
+
+
+def position_to_json(pf: PositionFigures) -> dict[str, Any]:
+    p = pf.position
+    return {
+        "id": p.id,
+        "pair": p.pair,
+        "side": p.side.value,
+        "margin_mode": p.margin_mode.value,
+        "volume": _num(pf.remaining_volume),
+        "entry_price": _num(pf.entry_price),
+        "price": _num(pf.price),
+        "leverage": _num(pf.leverage),
+        "cost": _num(p.cost),
+        "used_margin": _num(pf.used_margin),
+        "unrealized_pnl": _num(pf.unrealized_pnl),
+        "fees": _num(pf.fees),
+        "net_pnl": _num(pf.net_pnl),
+        "break_even_price": _num(pf.break_even_price),
+        "margin_call_price": _num(pf.margin_call_price),
+        "liquidation_price": _num(pf.liquidation_price),
+        "distance_to_liquidation_pct": _num(pf.distance_to_liquidation_pct),
+        "next_rollover": _ts(pf.next_rollover),
+        "risk": _risk(pf.risk),
+    }
+
+
+def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
+    """The documented `kraken-monitor snapshot --json` object; `stale_reason` only when stale."""
+    result: dict[str, Any] = {
+        "mode": snapshot.mode,
+        "as_of": _ts(snapshot.as_of),
+        "stale": snapshot.stale,
+        "account": account_to_json(snapshot.account),
+        "positions": [position_to_json(pf) for pf in snapshot.positions],
+    }
+    if snapshot.stale:
+        result["stale_reason"] = snapshot.stale_reason
+    return result
+
+
+def alert_to_json(alert: Alert) -> dict[str, Any]:
+    """One `watch --json` alert line."""
+    return {
+        "type": "alert",
+        "ts": _ts(alert.fired_at),
+        "level": _risk(alert.level),
+        "position": alert.position_id,
+        "pair": alert.pair,
+        "margin_level": _num(alert.margin_level),
+        "distance_to_liquidation_pct": _num(alert.distance_to_liquidation_pct),
+        "message": alert.message,
+    }
