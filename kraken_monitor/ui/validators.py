@@ -100,5 +100,7 @@ def _ungroup(integer_part: str, other: str, point: str) -> str:
         raise InvalidAmount(f"Not a number: {integer_part!r}.")
     if len(groups) > 1 and (len(groups[0]) > 3 or any(len(g) != 3 for g in groups[1:])):
         # "1,5" in an English locale: refuse rather than guess between 1.5 and 15.
-        raise InvalidAmount(f"Use '{point}' as the decimal point (for example 1{point}5) and group thousands by three.")
+        raise InvalidAmount(
+            f"Use '{point}' as the decimal point (for example 1{point}5) and group thousands by three."
+        )
     return "".join(groups)

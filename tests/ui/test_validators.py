@@ -83,7 +83,26 @@ def test_input_text_round_trips_in_both_locales():
 
 
 _pieces = st.sampled_from(
-    ["0", "1", "9", "5", ".", ",", " ", "-", "+", "e", "E", "nan", "inf", "Infinity", "\u2212", "'", "\u00a0", "x"]
+    [
+        "0",
+        "1",
+        "9",
+        "5",
+        ".",
+        ",",
+        " ",
+        "-",
+        "+",
+        "e",
+        "E",
+        "nan",
+        "inf",
+        "Infinity",
+        "\u2212",
+        "'",
+        "\u00a0",
+        "x",
+    ]
 )
 
 
@@ -102,7 +121,9 @@ _pieces = st.sampled_from(
 )
 def test_any_text_gives_invalid_amount_or_a_valid_finite_decimal(text, decimals, maximum, allow_zero, point):
     try:
-        value = parse_amount(text, decimals=decimals, maximum=maximum, allow_zero=allow_zero, decimal_point=point)
+        value = parse_amount(
+            text, decimals=decimals, maximum=maximum, allow_zero=allow_zero, decimal_point=point
+        )
     except InvalidAmount as err:
         assert str(err)  # always a reason to show
         return

@@ -1,0 +1,340 @@
+"""Add-margin dialog: credit the cross account, allocate to an isolated position, or explain a Kraken deposit."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import replace
+from decimal import ROUND_CEILING, Decimal
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kraken_monitor.domain import margin, whatif
+from kraken_monitor.domain.errors import DomainError, InvalidAmount
+from kraken_monitor.domain.models import MarginMode, PositionFigures, Snapshot
+from kraken_monitor.exchange.base import Capabilities
+from kraken_monitor.ui.validators import format_amount, parse_amount, to_input_text
+
+AMOUNT_DECIMALS = 2  # collateral is a fiat/stable quote currency
+DEFAULT_TARGET_LEVEL = 200
+KRAKEN_DEPOSIT_TEXT = (
+    "Kraken spot margin is cross margin: the whole account's collateral backs every position, and "
+    'there is no per-position "add margin". To raise the margin level, deposit funds on Kraken '
+    "(kraken.com -> Funding -> Deposit) or move them from another Kraken wallet into the spot "
+    "account. The monitor picks up the new trade balance on its next account poll. Use the helper "
+    "below to see how much is needed."
+)
+
+
+class AddMarginKind(enum.Enum):
+    """Which of the three flows the dialog shows."""
+
+    COLLATERAL = "collateral"  # paper/demo cross account: credit collateral
+    ISOLATED = "isolated"  # allocate margin to one isolated position
+    DEPOSIT_ON_KRAKEN = "deposit"  # live cross: nothing to do here, explain how
+
+
+def _level(value: Decimal | None) -> str:
+    return "n/a (no margin used)" if value is None else f"{value:,.1f} %"
+
+
+def _price(value: Decimal | None, decimals: int) -> str:
+    return "unreachable" if value is None else format_amount(value, decimals)
+
+
+class AddMarginDialog(QDialog):
+    """Validates live (OK disabled with the reason shown) and previews the engine's what-if as you type."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        position_id: str | None,
+        mode: str,
+        capabilities: Capabilities,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.snapshot = snapshot
+        self.mode = mode
+        self.capabilities = capabilities
+        self.state = snapshot.account_state()
+        self.prices = snapshot.prices()
+        self.rules = snapshot.pair_rules
+        self.figures: PositionFigures | None = next(
+            (pf for pf in snapshot.positions if pf.position.id == position_id), None
+        )
+        self.position_id = self.figures.position.id if self.figures else None
+        self.currency = snapshot.account.currency if snapshot.account else "USD"
+        self.kind = self._choose_kind()
+        self.preview_result: object | None = None  # AccountFigures or PositionFigures of the last preview
+        self._build()
+        self._refresh()
+
+    def _choose_kind(self) -> AddMarginKind:
+        if self.figures is not None and self.figures.position.margin_mode is MarginMode.ISOLATED:
+            return AddMarginKind.ISOLATED
+        return (
+            AddMarginKind.COLLATERAL
+            if self.capabilities.can_add_collateral
+            else AddMarginKind.DEPOSIT_ON_KRAKEN
+        )
+
+    # -- layout ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        titles = {
+            AddMarginKind.COLLATERAL: f"Add collateral ({self.mode} account)",
+            AddMarginKind.ISOLATED: "Add margin to isolated position",
+            AddMarginKind.DEPOSIT_ON_KRAKEN: "Add margin: deposit on Kraken",
+        }
+        self.setWindowTitle(titles[self.kind])
+        self.setMinimumWidth(480)
+        layout = QVBoxLayout(self)
+        self.intro = QLabel(self._intro_text())
+        self.intro.setWordWrap(True)
+        layout.addWidget(self.intro)
+
+        form = QFormLayout()
+        self.amount_edit = QLineEdit()
+        self.amount_edit.setPlaceholderText(f"amount in {self.currency}")
+        self.amount_edit.textChanged.connect(self._refresh)
+        form.addRow(f"Amount ({self.currency}):", self.amount_edit)
+
+        self.target_spin = QSpinBox()
+        self.target_spin.setRange(1, 10_000)
+        self.target_spin.setSuffix(" %")
+        self.target_spin.setValue(DEFAULT_TARGET_LEVEL)
+        self.target_spin.valueChanged.connect(self._refresh_required)
+        self.required_label = QLabel()
+        self.fill_button = QPushButton("Use this amount")
+        self.fill_button.clicked.connect(self._fill_required)
+        helper = QHBoxLayout()
+        helper.addWidget(self.target_spin)
+        helper.addWidget(self.required_label, 1)
+        helper.addWidget(self.fill_button)
+        form.addRow("Amount needed to reach:", helper)
+
+        self.level_label = QLabel()
+        self.margin_call_label = QLabel()
+        self.liquidation_label = QLabel()
+        for label in (self.level_label, self.margin_call_label, self.liquidation_label):
+            label.setWordWrap(True)
+        form.addRow("Margin level:", self.level_label)
+        form.addRow("Margin-call price:", self.margin_call_label)
+        form.addRow("Liquidation price:", self.liquidation_label)
+        layout.addLayout(form)
+
+        self.reason_label = QLabel()
+        self.reason_label.setObjectName("reasonLabel")
+        self.reason_label.setStyleSheet("color: #c62828;")
+        self.reason_label.setWordWrap(True)
+        layout.addWidget(self.reason_label)
+
+        if self.kind is AddMarginKind.DEPOSIT_ON_KRAKEN:
+            self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+            self.ok_button = None
+        else:
+            self.buttons = QDialogButtonBox(
+                QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+            )
+            self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+            self.ok_button.setText(
+                "Allocate margin" if self.kind is AddMarginKind.ISOLATED else "Add collateral"
+            )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def _intro_text(self) -> str:
+        if self.kind is AddMarginKind.DEPOSIT_ON_KRAKEN:
+            return KRAKEN_DEPOSIT_TEXT
+        if self.kind is AddMarginKind.ISOLATED:
+            p = self.figures.position  # type: ignore[union-attr]
+            return (
+                f"Move collateral into isolated position {p.id} ({p.side.value} {p.pair}). Only this "
+                "position's liquidation price moves; the amount is at risk if it is liquidated."
+            )
+        note = " (simulated money)" if self.mode in ("demo", "paper") else ""
+        return f"Credit the cross-margin account with collateral{note}; every cross position benefits."
+
+    # -- validation and preview -----------------------------------------------------------------
+    def _maximum(self) -> Decimal | None:
+        # Isolated margin comes out of the account's free margin; a deposit has no upper bound here.
+        if self.kind is AddMarginKind.ISOLATED and self.snapshot.account is not None:
+            return max(self.snapshot.account.free_margin, Decimal(0))
+        return None
+
+    def validate(self) -> tuple[Decimal | None, str]:
+        """(amount, "") when OK may be pressed, else (None or amount, reason)."""
+        if self.state is None:
+            return None, "Account data is not available yet; try again after the next update."
+        if self.kind is AddMarginKind.ISOLATED and not self.capabilities.can_add_isolated_margin:
+            return None, self.capabilities.note or "This venue cannot add margin to a position."
+        try:
+            amount = parse_amount(
+                self.amount_edit.text(), decimals=AMOUNT_DECIMALS, maximum=self._maximum(), unit=self.currency
+            )
+        except InvalidAmount as err:
+            return None, str(err)
+        if self.kind is AddMarginKind.DEPOSIT_ON_KRAKEN:
+            return amount, "Deposits are made on Kraken; this window only shows their effect."
+        return amount, ""
+
+    def amount(self) -> Decimal | None:
+        amount, reason = self.validate()
+        return amount if not reason else None
+
+    def _refresh(self) -> None:
+        amount, reason = self.validate()
+        self.reason_label.setText(reason)
+        if self.ok_button is not None:
+            self.ok_button.setEnabled(not reason)
+            self.ok_button.setToolTip(reason)
+        self._show_preview(amount if amount is not None else Decimal(0))
+        self._refresh_required()
+
+    def _show_preview(self, amount: Decimal) -> None:
+        self.preview_result = None
+        if self.state is None:
+            for label in (self.level_label, self.margin_call_label, self.liquidation_label):
+                label.setText("unknown (no account data)")
+            return
+        try:
+            if self.kind is AddMarginKind.ISOLATED:
+                self._preview_isolated(amount)
+            else:
+                self._preview_cross(amount)
+        except DomainError as err:
+            self.level_label.setText(f"no preview: {err}")
+            self.margin_call_label.setText("")
+            self.liquidation_label.setText("")
+
+    def _preview_isolated(self, amount: Decimal) -> None:
+        before = self.figures
+        after = whatif.add_isolated_margin(self.state, self.prices, self.rules, self.position_id, amount)
+        self.preview_result = after
+        decimals = self._price_decimals(before.position.pair)
+        self.level_label.setText(f"{_level(before.margin_level)} -> {_level(after.margin_level)}")
+        self.margin_call_label.setText(
+            f"{_price(before.margin_call_price, decimals)} -> {_price(after.margin_call_price, decimals)}"
+        )
+        self.liquidation_label.setText(
+            f"{_price(before.liquidation_price, decimals)} -> {_price(after.liquidation_price, decimals)}"
+        )
+
+    def _preview_cross(self, amount: Decimal) -> None:
+        after = whatif.deposit(self.state, self.prices, self.rules, amount)
+        self.preview_result = after
+        before_level = self.snapshot.account.margin_level if self.snapshot.account else None
+        self.level_label.setText(f"{_level(before_level)} -> {_level(after.margin_level)}")
+        balance = replace(self.state.balance, trade_balance=self.state.balance.trade_balance + amount)
+        cross = tuple(p for p in self.state.positions if p.margin_mode is MarginMode.CROSS)
+        pairs = [self.figures.position.pair] if self.figures else sorted({p.pair for p in cross})
+        calls, liquidations = [], []
+        for pair in pairs:
+            decimals = self._price_decimals(pair)
+            call = margin.cross_trigger_price(balance, cross, self.prices, pair, after.margin_call_level)
+            liq = margin.cross_trigger_price(balance, cross, self.prices, pair, after.liquidation_level)
+            calls.append(f"{pair} {_price(call, decimals)}")
+            liquidations.append(f"{pair} {_price(liq, decimals)}")
+        self.margin_call_label.setText(", ".join(calls) or "no open positions")
+        self.liquidation_label.setText(", ".join(liquidations) or "no open positions")
+
+    def _price_decimals(self, pair: str) -> int:
+        rules = self.rules.get(pair)
+        return rules.price_decimals if rules else 2
+
+    # -- "amount needed to reach X %" -----------------------------------------------------------
+    def required_amount(self) -> Decimal | None:
+        """Smallest amount (rounded up to cents) that brings the margin level to the target; None if unknown."""
+        if self.state is None:
+            return None
+        target = Decimal(self.target_spin.value())
+        try:
+            if self.kind is AddMarginKind.ISOLATED:
+                needed = self._required_isolated(target)
+            else:
+                needed = whatif.required_deposit(self.state, self.prices, self.rules, target)
+        except DomainError:
+            return None
+        if needed is None:
+            return None
+        return needed.quantize(Decimal(1).scaleb(-AMOUNT_DECIMALS), rounding=ROUND_CEILING)
+
+    def _required_isolated(self, target: Decimal) -> Decimal | None:
+        # The engine has no closed form for isolated top-ups; the level rises monotonically with the
+        # allocation, so bisect on the engine itself (exact to a cent in ~40 steps).
+        def level(amount: Decimal) -> Decimal | None:
+            pf = whatif.add_isolated_margin(self.state, self.prices, self.rules, self.position_id, amount)
+            return pf.margin_level
+
+        current = level(Decimal(0))
+        if current is None or current >= target:
+            return Decimal(0)
+        low, high = Decimal(0), max(self.figures.valuation, Decimal(1))
+        for _ in range(60):
+            value = level(high)
+            if value is not None and value >= target:
+                break
+            low, high = high, high * 2
+        else:
+            return None
+        cent = Decimal(1).scaleb(-AMOUNT_DECIMALS)
+        while high - low > cent:
+            mid = (low + high) / 2
+            value = level(mid)
+            if value is not None and value >= target:
+                high = mid
+            else:
+                low = mid
+        return high
+
+    def _refresh_required(self) -> None:
+        needed = self.required_amount()
+        if needed is None:
+            self.required_label.setText("unknown")
+            self.fill_button.setEnabled(False)
+        elif needed == 0:
+            self.required_label.setText("already above this level")
+            self.fill_button.setEnabled(False)
+        else:
+            verb = "deposit on Kraken" if self.kind is AddMarginKind.DEPOSIT_ON_KRAKEN else "add"
+            self.required_label.setText(f"{verb} {format_amount(needed, AMOUNT_DECIMALS)} {self.currency}")
+            self.fill_button.setEnabled(True)
+
+    def _fill_required(self) -> None:
+        needed = self.required_amount()
+        if needed:
+            self.amount_edit.setText(to_input_text(needed, AMOUNT_DECIMALS))
+
+    def accept(self) -> None:
+        if self.ok_button is None or self.amount() is None:
+            return  # the button is disabled, but Enter in the line edit must not slip through
+        super().accept()
+
+    @classmethod
+    def ask(
+        cls,
+        parent: QWidget | None,
+        snapshot: Snapshot,
+        position_id: str | None,
+        mode: str,
+        capabilities: Capabilities,
+    ) -> Decimal | None:
+        """Run the dialog; the validated amount, or None if cancelled (re-checked after exec)."""
+        dialog = cls(snapshot, position_id, mode, capabilities, parent)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return None
+            return dialog.amount()
+        finally:
+            dialog.deleteLater()

@@ -1,0 +1,336 @@
+"""Close dialog: full/partial reduce-only close (market or limit) or settle, with a what-if preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kraken_monitor.domain import whatif
+from kraken_monitor.domain.errors import DomainError, InvalidAmount
+from kraken_monitor.domain.models import MarginMode, PairRules, PositionFigures, Snapshot
+from kraken_monitor.exchange.base import Capabilities
+from kraken_monitor.ui.messages import Messages
+from kraken_monitor.ui.validators import format_amount, parse_amount, to_input_text
+
+# Kraken's base-tier spot fees (kraken.com/features/fee-schedule); the preview says which it assumed.
+TAKER_FEE_RATE = Decimal("0.0040")
+MAKER_FEE_RATE = Decimal("0.0025")
+REDUCE_ONLY_TEXT = "Reduce-only: the order can only shrink this position, never open or flip one."
+
+
+@dataclass(frozen=True)
+class CloseRequest:
+    """What the trader confirmed; the actions controller hands it to the worker's request_close/settle."""
+
+    position_id: str
+    volume: Decimal
+    order_type: str  # "market" | "limit" (ignored when settle)
+    limit_price: Decimal | None
+    settle: bool = False
+
+
+class CloseDialog(QDialog):
+    """Volume and percent kept in sync; OK disabled with the reason until valid; confirmation on OK."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        position_id: str,
+        mode: str,
+        capabilities: Capabilities,
+        live_trading_enabled: bool = False,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.snapshot = snapshot
+        self.mode = mode
+        self.capabilities = capabilities
+        self.live_trading_enabled = live_trading_enabled
+        self.figures: PositionFigures | None = next(
+            (pf for pf in snapshot.positions if pf.position.id == position_id), None
+        )
+        self.position_id = position_id
+        self.state = snapshot.account_state()
+        self.prices = snapshot.prices()
+        self.rules = snapshot.pair_rules
+        pos = self.figures.position if self.figures else None
+        self.pair_rules: PairRules | None = self.rules.get(pos.pair) if pos else None
+        self.remaining = pos.remaining_volume if pos else Decimal(0)
+        self.volume_decimals = self.pair_rules.volume_decimals if self.pair_rules else 8
+        self.price_decimals = self.pair_rules.price_decimals if self.pair_rules else 2
+        self.preview_result: object | None = None
+        self._syncing = False
+        self._build()
+        self.percent_spin.setValue(100)
+        self._refresh()
+
+    # -- layout ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.setWindowTitle("Close position")
+        self.setMinimumWidth(500)
+        layout = QVBoxLayout(self)
+        pos = self.figures.position if self.figures else None
+        if pos is None:
+            heading = f"Position {self.position_id} is no longer open."
+        else:
+            base = self.pair_rules.base if self.pair_rules else pos.pair.split("/")[0]
+            heading = (
+                f"{pos.side.value.upper()} {format_amount(self.remaining, self.volume_decimals)} {base} "
+                f"{pos.pair}, position {pos.id} ({pos.margin_mode.value} margin)"
+            )
+        self.heading = QLabel(heading)
+        self.heading.setWordWrap(True)
+        font = self.heading.font()
+        font.setBold(True)
+        self.heading.setFont(font)
+        layout.addWidget(self.heading)
+
+        form = QFormLayout()
+        self.volume_edit = QLineEdit()
+        self.volume_edit.textEdited.connect(self._on_volume_edited)
+        self.percent_spin = QSpinBox()
+        self.percent_spin.setRange(1, 100)
+        self.percent_spin.setSuffix(" %")
+        self.percent_spin.valueChanged.connect(self._on_percent_changed)
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.volume_edit, 1)
+        size_row.addWidget(self.percent_spin)
+        for pct in (25, 50, 100):
+            button = QPushButton(f"{pct}%")
+            button.setAutoDefault(False)
+            button.clicked.connect(lambda _=False, p=pct: self.percent_spin.setValue(p))
+            size_row.addWidget(button)
+        form.addRow("Volume to close:", size_row)
+
+        self.market_radio = QRadioButton("Market")
+        self.limit_radio = QRadioButton("Limit")
+        self.settle_radio = QRadioButton("Settle (pay with collateral, no trading fee)")
+        self.order_group = QButtonGroup(self)
+        type_row = QHBoxLayout()
+        self.market_radio.setChecked(True)
+        for radio in (self.market_radio, self.limit_radio, self.settle_radio):
+            self.order_group.addButton(radio)
+            type_row.addWidget(radio)
+            radio.toggled.connect(self._refresh)
+        self.settle_radio.setVisible(self._settle_possible())
+        form.addRow("Order:", type_row)
+        self.limit_edit = QLineEdit()
+        self.limit_edit.setPlaceholderText(f"price, {self.price_decimals} decimals")
+        self.limit_edit.textChanged.connect(self._refresh)
+        form.addRow("Limit price:", self.limit_edit)
+
+        self.pnl_label = QLabel()
+        self.level_label = QLabel()
+        for label in (self.pnl_label, self.level_label):
+            label.setWordWrap(True)
+        form.addRow("Realised P&L after fees:", self.pnl_label)
+        form.addRow("Account margin level after:", self.level_label)
+        layout.addLayout(form)
+
+        self.reduce_only_label = QLabel(REDUCE_ONLY_TEXT)
+        self.reduce_only_label.setWordWrap(True)
+        layout.addWidget(self.reduce_only_label)
+        self.reason_label = QLabel()
+        self.reason_label.setStyleSheet("color: #c62828;")
+        self.reason_label.setWordWrap(True)
+        layout.addWidget(self.reason_label)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Close position...")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def _settle_possible(self) -> bool:
+        # Settling exists for Kraken spot (cross) positions only; isolated positions are closed by trading.
+        pos = self.figures.position if self.figures else None
+        return bool(pos and pos.margin_mode is MarginMode.CROSS and self.capabilities.can_settle)
+
+    # -- volume <-> percent ---------------------------------------------------------------------
+    def _volume_for_percent(self, pct: int) -> Decimal:
+        if pct >= 100:
+            return self.remaining  # exactly everything, never a rounding dust left open
+        step = Decimal(1).scaleb(-self.volume_decimals)
+        return (self.remaining * pct / 100).quantize(step, rounding=ROUND_DOWN)
+
+    def _on_percent_changed(self, pct: int) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        self.volume_edit.setText(to_input_text(self._volume_for_percent(pct), self.volume_decimals))
+        self._syncing = False
+        self._refresh()
+
+    def _on_volume_edited(self, _text: str) -> None:
+        volume = self._parsed_volume()
+        if volume is not None and self.remaining > 0:
+            pct = int((volume / self.remaining * 100).to_integral_value())
+            self._syncing = True
+            self.percent_spin.setValue(min(max(pct, 1), 100))
+            self._syncing = False
+        self._refresh()
+
+    def _parsed_volume(self) -> Decimal | None:
+        try:
+            return parse_amount(
+                self.volume_edit.text(), decimals=self.volume_decimals, maximum=self.remaining
+            )
+        except InvalidAmount:
+            return None
+
+    # -- validation -----------------------------------------------------------------------------
+    def order_type(self) -> str:
+        return "limit" if self.limit_radio.isChecked() else "market"
+
+    def validate(self) -> tuple[CloseRequest | None, str]:
+        """(request, "") when OK may be pressed, else (None, reason a trader can read)."""
+        if self.figures is None:
+            return None, f"Position {self.position_id} is no longer open."
+        if self.mode == "live" and not self.live_trading_enabled:
+            return (
+                None,
+                'Live trading is off: enable "Live trading" in Settings to close positions from here.',
+            )
+        if not self.capabilities.can_trade:
+            return None, self.capabilities.note or "This venue does not accept orders from the monitor."
+        settle = self.settle_radio.isChecked() and self._settle_possible()
+        if settle:
+            return CloseRequest(self.position_id, self.remaining, "settle", None, settle=True), ""
+        try:
+            volume = parse_amount(
+                self.volume_edit.text(),
+                decimals=self.volume_decimals,
+                maximum=self.remaining,
+                unit=self.pair_rules.base if self.pair_rules else "",
+            )
+        except InvalidAmount as err:
+            return None, f"Volume: {err}"
+        min_order = self.pair_rules.min_order if self.pair_rules else Decimal(0)
+        if volume < min_order and volume != self.remaining:
+            return None, f"Volume: below the pair's minimum order of {min_order}."
+        limit_price = None
+        if self.limit_radio.isChecked():
+            try:
+                limit_price = parse_amount(self.limit_edit.text(), decimals=self.price_decimals, maximum=None)
+            except InvalidAmount as err:
+                return None, f"Limit price: {err}"
+        return CloseRequest(self.position_id, volume, self.order_type(), limit_price), ""
+
+    def request(self) -> CloseRequest | None:
+        request, reason = self.validate()
+        return request if not reason else None
+
+    def _refresh(self) -> None:
+        settle = self.settle_radio.isChecked()
+        self.volume_edit.setEnabled(not settle)
+        self.percent_spin.setEnabled(not settle)
+        self.limit_edit.setEnabled(self.limit_radio.isChecked())
+        request, reason = self.validate()
+        self.reason_label.setText(reason)
+        self.ok_button.setEnabled(not reason)
+        self.ok_button.setToolTip(reason)
+        self._show_preview(request)
+
+    def _show_preview(self, request: CloseRequest | None) -> None:
+        self.preview_result = None
+        volume = request.volume if request else self._parsed_volume()
+        if self.state is None or self.figures is None or volume is None:
+            self.pnl_label.setText("enter a valid volume" if self.figures else "")
+            self.level_label.setText("")
+            return
+        currency = self.snapshot.account.currency if self.snapshot.account else ""
+        try:
+            if request is not None and request.settle:
+                after = whatif.settle(self.state, self.prices, self.rules, self.position_id)
+                self.preview_result = after
+                pnl = self.figures.unrealized_pnl
+                self.pnl_label.setText(f"{format_amount(pnl, 2)} {currency} (settled, no trading fee)")
+                self.level_label.setText(_level(after.margin_level))
+                return
+            prices = dict(self.prices)
+            note = "at the current price"
+            fee_rate = TAKER_FEE_RATE
+            if request is not None and request.limit_price is not None:
+                prices[self.figures.position.pair] = request.limit_price  # preview the fill at the limit
+                note, fee_rate = "if filled at the limit", MAKER_FEE_RATE
+            result = whatif.partial_close(self.state, prices, self.rules, self.position_id, volume, fee_rate)
+        except DomainError as err:
+            self.pnl_label.setText(f"no preview: {err}")
+            self.level_label.setText("")
+            return
+        self.preview_result = result
+        self.pnl_label.setText(
+            f"{format_amount(result.net_realized, 2)} {currency} ({note}; P&L "
+            f"{format_amount(result.realized_pnl, 2)} - fees {format_amount(result.fees, 2)} at "
+            f"{fee_rate * 100:.2f} %)"
+        )
+        self.level_label.setText(_level(result.account.margin_level))
+
+    def confirmation_text(self, request: CloseRequest) -> str:
+        pos = self.figures.position  # type: ignore[union-attr]
+        base = self.pair_rules.base if self.pair_rules else ""
+        size = f"{format_amount(request.volume, self.volume_decimals)} {base}".strip()
+        if request.settle:
+            return f"Settle position {pos.id} ({pos.side.value} {pos.pair}), {size}, with collateral?"
+        how = (
+            "with a market order"
+            if request.order_type == "market"
+            else f"with a limit order at {format_amount(request.limit_price, self.price_decimals)}"
+        )
+        part = (
+            "all"
+            if request.volume == self.remaining
+            else f"{size} of {format_amount(self.remaining, self.volume_decimals)}"
+        )
+        return (
+            f"Close {part} {base} of position {pos.id} ({pos.side.value} {pos.pair}) {how}?\n"
+            f"Reduce-only. Mode: {self.mode}."
+        )
+
+    def accept(self) -> None:
+        request = self.request()
+        if request is None:
+            return  # Enter in a field must not bypass the disabled OK
+        if not Messages.instance().confirm(self, "Confirm close", self.confirmation_text(request)):
+            return
+        super().accept()
+
+    @classmethod
+    def ask(
+        cls,
+        parent: QWidget | None,
+        snapshot: Snapshot,
+        position_id: str,
+        mode: str,
+        capabilities: Capabilities,
+        live_trading_enabled: bool = False,
+    ) -> CloseRequest | None:
+        """Run the dialog; the confirmed request, or None (re-validated after exec)."""
+        dialog = cls(snapshot, position_id, mode, capabilities, live_trading_enabled, parent)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return None
+            return dialog.request()
+        finally:
+            dialog.deleteLater()
+
+
+def _level(value: Decimal | None) -> str:
+    return "n/a (no margin used)" if value is None else f"{value:,.1f} %"

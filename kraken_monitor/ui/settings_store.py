@@ -1,0 +1,113 @@
+"""Typed QSettings load/save of MonitorConfig: fields and defaults come from the dataclass (never secrets)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings
+
+from kraken_monitor.domain.alerts import AlertThresholds
+from kraken_monitor.worker.config import MODES, MonitorConfig, parse_decimal_setting
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "kraken-monitor"
+APPLICATION = "kraken-monitor"
+THRESHOLDS_GROUP = "thresholds"
+# Never persisted: secrets live in the OS keyring. MonitorConfig holds none today; this guards the future.
+_FORBIDDEN = ("key", "secret", "password", "token")
+
+
+def open_settings(path: Path | None = None) -> QSettings:
+    """The app's settings (native location) or an INI file at `path` (tests, portable use)."""
+    if path is not None:
+        return QSettings(str(path), QSettings.Format.IniFormat)
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+
+
+def _persisted_fields(cls: type) -> list[dataclasses.Field]:
+    return [
+        f
+        for f in dataclasses.fields(cls)
+        if f.name != "thresholds" and not any(word in f.name.lower() for word in _FORBIDDEN)
+    ]
+
+
+def _to_text(value: Any) -> str:
+    """Everything is stored as text: QSettings' own typing differs between INI and native backends."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _from_text(text: Any, default: Any, name: str) -> Any:
+    """Parse with the default's type; a bad stored value falls back to the default (never a crash)."""
+    if text is None:
+        return default
+    text = str(text).strip()
+    try:
+        if isinstance(default, bool):
+            if text.lower() in ("true", "1", "yes", "on"):
+                return True
+            if text.lower() in ("false", "0", "no", "off"):
+                return False
+            raise ValueError(text)
+        if isinstance(default, Decimal):
+            return parse_decimal_setting(text, default)
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            value = float(text)
+            if value != value or value in (float("inf"), float("-inf")) or value <= 0:
+                raise ValueError(text)
+            return value
+        if isinstance(default, tuple):
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+        if name == "db_path":
+            return Path(text) if text else None
+        if default is None:
+            return text or None
+        return text
+    except (TypeError, ValueError):
+        log.warning("setting %s has an invalid stored value; using the default", name)
+        return default
+
+
+def load_config(settings: QSettings | None = None, base: MonitorConfig | None = None) -> MonitorConfig:
+    """MonitorConfig from settings, each missing or invalid field taking the dataclass default."""
+    settings = settings or open_settings()
+    base = base or MonitorConfig()
+    values: dict[str, Any] = {}
+    for f in _persisted_fields(MonitorConfig):
+        values[f.name] = _from_text(settings.value(f.name), getattr(base, f.name), f.name)
+    if values.get("mode") not in MODES:
+        values["mode"] = base.mode
+    thresholds: dict[str, Any] = {}
+    settings.beginGroup(THRESHOLDS_GROUP)
+    for f in _persisted_fields(AlertThresholds):
+        thresholds[f.name] = _from_text(settings.value(f.name), getattr(base.thresholds, f.name), f.name)
+    settings.endGroup()
+    return dataclasses.replace(base, **values, thresholds=AlertThresholds(**thresholds))
+
+
+def save_config(config: MonitorConfig, settings: QSettings | None = None) -> None:
+    """Write every persisted field as text and flush to disk."""
+    settings = settings or open_settings()
+    for f in _persisted_fields(MonitorConfig):
+        settings.setValue(f.name, _to_text(getattr(config, f.name)))
+    settings.beginGroup(THRESHOLDS_GROUP)
+    for f in _persisted_fields(AlertThresholds):
+        settings.setValue(f.name, _to_text(getattr(config.thresholds, f.name)))
+    settings.endGroup()
+    settings.sync()
+
+
+def defaults() -> MonitorConfig:
+    """The declared defaults (what "Restore defaults" shows)."""
+    return MonitorConfig()
