@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
+
+from kraken_monitor.domain.models import (
+    AccountFigures,
+    Alert,
+    MarginMode,
+    PositionFigures,
+    Risk,
+    Snapshot,
+)
+
+ACCOUNT_KEY = "account"
+STALE_KEY = "stale"
+DANGER_LEVELS = (Risk.WATCH, Risk.WARNING, Risk.CRITICAL, Risk.LIQUIDATION)
 
 
 @dataclass(frozen=True)
@@ -24,3 +38,308 @@ class AlertThresholds:
     liquidation_distance_pct: Decimal = Decimal("2.5")
     rearm_margin_pp: Decimal = Decimal("5")  # a level re-arms after recovering this far past it
     rearm_distance_pct: Decimal = Decimal("2")
+
+    def margin_level_thresholds(self, figures: AccountFigures) -> dict[Risk, Decimal]:
+        """Margin level (%) at or below which each level is reached, for this account's pairs."""
+        call = figures.margin_call_level
+        return {
+            Risk.WATCH: call + self.watch_above_call_pp,
+            Risk.WARNING: call + self.warning_above_call_pp,
+            Risk.CRITICAL: call + self.critical_above_call_pp,
+            Risk.LIQUIDATION: figures.liquidation_level + self.liquidation_above_stop_pp,
+        }
+
+    def distance_thresholds(self) -> dict[Risk, Decimal]:
+        """Distance to liquidation (% of price) at or below which each level is reached."""
+        return {
+            Risk.WATCH: self.watch_distance_pct,
+            Risk.WARNING: self.warning_distance_pct,
+            Risk.CRITICAL: self.critical_distance_pct,
+            Risk.LIQUIDATION: self.liquidation_distance_pct,
+        }
+
+
+@dataclass(frozen=True)
+class _Measure:
+    """One value judged against per-level thresholds; lower values are more dangerous."""
+
+    value: Decimal | None
+    thresholds: dict[Risk, Decimal]
+    rearm: Decimal
+
+    def level(self) -> Risk:
+        if self.value is None:
+            return Risk.OK
+        reached = [lv for lv in DANGER_LEVELS if self.value <= self.thresholds[lv]]
+        return max(reached, default=Risk.OK)
+
+    def recovered(self, level: Risk) -> bool:
+        """True once the value is back above the level's threshold by the re-arm margin."""
+        return self.value is None or self.value > self.thresholds[level] + self.rearm
+
+
+def _margin_measure(figures: AccountFigures, t: AlertThresholds) -> _Measure:
+    return _Measure(figures.margin_level, t.margin_level_thresholds(figures), t.rearm_margin_pp)
+
+
+def _distance_measure(pf: PositionFigures, t: AlertThresholds) -> _Measure:
+    return _Measure(pf.distance_to_liquidation_pct, t.distance_thresholds(), t.rearm_distance_pct)
+
+
+def classify_account(figures: AccountFigures, t: AlertThresholds) -> Risk:
+    """Risk of the cross account from its margin level alone; no margin used (None) is OK."""
+    return _margin_measure(figures, t).level()
+
+
+def classify_position(pf: PositionFigures, t: AlertThresholds) -> Risk:
+    """Risk of one position from its distance to liquidation; no reachable liquidation (None) is OK."""
+    return _distance_measure(pf, t).level()
+
+
+@dataclass
+class _KeyState:
+    latched: Risk = Risk.OK  # highest level fired and not yet re-armed
+    last_fired: Risk = Risk.OK
+    snoozed_until: datetime | None = None
+    snoozed_level: Risk = Risk.OK
+    acknowledged_level: Risk | None = None
+
+
+@dataclass
+class AlertEngine:
+    """Turns snapshots into risk colours and alerts, remembering what already fired (in memory only).
+
+    Not thread-safe: owned by the poll worker's thread like the rest of the cycle.
+    """
+
+    thresholds: AlertThresholds = field(default_factory=AlertThresholds)
+    _states: dict[str, _KeyState] = field(default_factory=dict, init=False, repr=False)
+    _stale_fired: bool = field(default=False, init=False, repr=False)
+
+    # -- public API ------------------------------------------------------------------------
+
+    def apply(self, snapshot: Snapshot, now: datetime) -> Snapshot:
+        """A new snapshot with every risk set and `alerts` = what this cycle fired."""
+        if snapshot.stale:
+            return self._apply_stale(snapshot, now)
+        self._stale_fired = False  # data recovered: a later stale period must fire again
+        t = self.thresholds
+        alerts: list[Alert] = []
+        seen: set[str] = set()
+        cross = [pf for pf in snapshot.positions if pf.position.margin_mode is MarginMode.CROSS]
+        account = snapshot.account
+        account_risk = Risk.OK
+        if account is not None:
+            measures = [_margin_measure(account, t)] + [_distance_measure(pf, t) for pf in cross]
+            seen.add(ACCOUNT_KEY)
+            account_risk = max(m.level() for m in measures)
+            level = self._judge(ACCOUNT_KEY, measures, now)
+            if level is not None:
+                alerts.append(_account_alert(account, cross, level, now, snapshot, t))
+            account = replace(account, risk=account_risk)
+        positions = []
+        for pf in snapshot.positions:
+            own = classify_position(pf, t)
+            if pf.position.margin_mode is MarginMode.CROSS:
+                positions.append(replace(pf, risk=max(own, account_risk)))
+                continue
+            key = f"pos:{pf.position.id}"
+            seen.add(key)
+            level = self._judge(key, [_distance_measure(pf, t)], now)
+            if level is not None:
+                alerts.append(_position_alert(key, pf, level, now, snapshot))
+            positions.append(replace(pf, risk=own))
+        self._forget_missing(seen)
+        return replace(snapshot, account=account, positions=tuple(positions), alerts=tuple(alerts))
+
+    def evaluate(self, snapshot: Snapshot, now: datetime) -> tuple[Alert, ...]:
+        """The alerts `apply` would fire (architecture-doc name); also advances the engine state."""
+        return self.apply(snapshot, now).alerts
+
+    def snooze(self, key: str, until: datetime) -> None:
+        """Silence the same or a lower level on `key` until `until`; escalation still fires."""
+        state = self._states.setdefault(key, _KeyState())
+        state.snoozed_until = until
+        state.snoozed_level = max(state.last_fired, state.latched)
+
+    def acknowledge(self, key: str) -> None:
+        """Record that the trader saw the alert at its current level (display only; nothing is silenced)."""
+        state = self._states.setdefault(key, _KeyState())
+        state.acknowledged_level = max(state.last_fired, state.latched)
+
+    def is_acknowledged(self, key: str) -> bool:
+        """True while the key has not fired above the level it was acknowledged at."""
+        state = self._states.get(key)
+        if state is None or state.acknowledged_level is None:
+            return False
+        return state.last_fired <= state.acknowledged_level
+
+    def latched_level(self, key: str) -> Risk:
+        """The highest level that fired on `key` and has not re-armed yet (OK if none)."""
+        state = self._states.get(key)
+        return state.latched if state is not None else Risk.OK
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _judge(self, key: str, measures: list[_Measure], now: datetime) -> Risk | None:
+        """Hysteresis for one key: re-arm recovered levels, then fire if a higher level is reached."""
+        state = self._states.setdefault(key, _KeyState())
+        current = max(m.level() for m in measures)
+        # A latched level stays latched until EVERY measure recovered past it by the re-arm margin.
+        still = [lv for lv in DANGER_LEVELS if lv <= state.latched and not all(m.recovered(lv) for m in measures)]
+        state.latched = max(still, default=Risk.OK)
+        if current <= state.latched or current is Risk.OK:
+            return None
+        if self._snoozed(state, current, now):
+            # Not latched: if the danger is still there when the snooze ends, it fires then.
+            return None
+        state.latched = current
+        state.last_fired = current
+        return current
+
+    def _snoozed(self, state: _KeyState, level: Risk, now: datetime) -> bool:
+        if state.snoozed_until is None:
+            return False
+        if now >= state.snoozed_until:
+            state.snoozed_until = None
+            return False
+        return level <= state.snoozed_level
+
+    def _forget_missing(self, seen: set[str]) -> None:
+        """A closed position's state goes with it, so a new position with a reused id starts fresh."""
+        for key in [k for k in self._states if k not in seen and k != STALE_KEY]:
+            del self._states[key]
+
+    def _apply_stale(self, snapshot: Snapshot, now: datetime) -> Snapshot:
+        """Stale data says nothing about safety: risk UNKNOWN everywhere, one 'stale' alert per period."""
+        account = replace(snapshot.account, risk=Risk.UNKNOWN) if snapshot.account is not None else None
+        positions = tuple(replace(pf, risk=Risk.UNKNOWN) for pf in snapshot.positions)
+        alerts: tuple[Alert, ...] = ()
+        state = self._states.setdefault(STALE_KEY, _KeyState(last_fired=Risk.UNKNOWN))
+        if not self._stale_fired and not self._snoozed(state, Risk.UNKNOWN, now):
+            self._stale_fired = True
+            reason = snapshot.stale_reason or "no reason given"
+            alerts = (
+                Alert(
+                    key=STALE_KEY,
+                    level=Risk.UNKNOWN,
+                    position_id=None,
+                    pair=None,
+                    margin_level=None,
+                    distance_to_liquidation_pct=None,
+                    message=f"data stale: risk unknown ({reason})",
+                    fired_at=now,
+                    stale=True,
+                ),
+            )
+        return replace(snapshot, account=account, positions=positions, alerts=alerts)
+
+
+# -- messages (plain text for a trader; numbers rounded for reading, not for calculation) ---------
+
+
+def fmt_number(value: Decimal, places: int) -> str:
+    """Thousands separators and a fixed number of decimals: 61200 -> '61,200', 78.24 -> '78.2'."""
+    return f"{value:,.{places}f}"
+
+
+def fmt_level(value: Decimal) -> str:
+    """Thresholds read best without noise: 80 -> '80', 82.5 -> '82.5'."""
+    text = f"{value:,.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def fmt_price(value: Decimal, places: int | None = None) -> str:
+    """The pair's own decimals when known, else by magnitude (BTC in whole dollars, small coins finer)."""
+    if places is None:
+        size = abs(value)
+        places = 0 if size >= 1000 else 2 if size >= 1 else 6
+    return fmt_number(value, places)
+
+
+def _price_places(snapshot: Snapshot, pair: str, price: Decimal) -> int | None:
+    rules = snapshot.pair_rules.get(pair)
+    if rules is None or abs(price) >= 1000:
+        return None  # whole units read best for large prices, e.g. "61,200"
+    return rules.price_decimals
+
+
+def _position_phrase(pf: PositionFigures, snapshot: Snapshot) -> str:
+    p = pf.position
+    text = f"{p.pair} {p.side.value}"
+    if pf.distance_to_liquidation_pct is None or pf.liquidation_price is None:
+        return text + " has no reachable liquidation price"
+    price = pf.liquidation_price
+    places = _price_places(snapshot, p.pair, price)
+    distance = pf.distance_to_liquidation_pct
+    if distance <= 0:
+        return f"{text} is past its liquidation price {fmt_price(price, places)}"
+    return f"{text} is {fmt_number(distance, 1)}% from liquidation at {fmt_price(price, places)}"
+
+
+def _margin_phrase(figures: AccountFigures, t: AlertThresholds) -> str:
+    level = figures.margin_level
+    call = fmt_level(figures.margin_call_level)
+    stop = fmt_level(figures.liquidation_level)
+    if level is None:
+        return "No margin in use"
+    shown = fmt_number(level, 1)
+    reached = classify_account(figures, t)
+    if reached is Risk.LIQUIDATION:
+        return f"Margin level {shown}% is close to liquidation ({stop}%)"
+    if reached is Risk.CRITICAL:
+        return f"Margin level {shown}% is below the margin call ({call}%)"
+    if reached is Risk.WARNING:
+        return f"Margin level {shown}% is approaching the margin call ({call}%)"
+    if reached is Risk.WATCH:
+        watch = fmt_level(t.margin_level_thresholds(figures)[Risk.WATCH])
+        return f"Margin level {shown}% is below the watch level {watch}% (margin call {call}%)"
+    return f"Margin level {shown}% (margin call {call}%)"
+
+
+def _closest(cross: list[PositionFigures]) -> PositionFigures | None:
+    with_distance = [pf for pf in cross if pf.distance_to_liquidation_pct is not None]
+    if not with_distance:
+        return None
+    return min(with_distance, key=lambda pf: pf.distance_to_liquidation_pct)
+
+
+def _account_alert(
+    figures: AccountFigures,
+    cross: list[PositionFigures],
+    level: Risk,
+    now: datetime,
+    snapshot: Snapshot,
+    t: AlertThresholds,
+) -> Alert:
+    """Names the cross position closest to liquidation: that is the one the trader acts on first."""
+    closest = _closest(cross)
+    message = _margin_phrase(figures, t)
+    if closest is not None:
+        message += "; " + _position_phrase(closest, snapshot)
+    return Alert(
+        key=ACCOUNT_KEY,
+        level=level,
+        position_id=closest.position.id if closest is not None else None,
+        pair=closest.position.pair if closest is not None else None,
+        margin_level=figures.margin_level,
+        distance_to_liquidation_pct=closest.distance_to_liquidation_pct if closest is not None else None,
+        message=message,
+        fired_at=now,
+    )
+
+
+def _position_alert(key: str, pf: PositionFigures, level: Risk, now: datetime, snapshot: Snapshot) -> Alert:
+    message = "Isolated " + _position_phrase(pf, snapshot)
+    if pf.margin_level is not None:
+        message += f" (margin level {fmt_number(pf.margin_level, 1)}%)"
+    return Alert(
+        key=key,
+        level=level,
+        position_id=pf.position.id,
+        pair=pf.position.pair,
+        margin_level=pf.margin_level,
+        distance_to_liquidation_pct=pf.distance_to_liquidation_pct,
+        message=message,
+        fired_at=now,
+    )

@@ -1,0 +1,233 @@
+"""Alert engine: classification, hysteresis, escalation, snooze, stale data and trader-readable messages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal as D
+
+import pytest
+
+from kraken_monitor.domain.alerts import (
+    AlertEngine,
+    AlertThresholds,
+    classify_account,
+    classify_position,
+)
+from kraken_monitor.domain.models import (
+    AccountFigures,
+    MarginMode,
+    PairRules,
+    Position,
+    PositionFigures,
+    Risk,
+    Side,
+    Snapshot,
+)
+
+T0 = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
+T = AlertThresholds()  # call 80 -> watch 150, warning 100, critical 80; stop 40 -> liquidation 45
+
+
+def account(level: str | None, call: str = "80", stop: str = "40") -> AccountFigures:
+    return AccountFigures(
+        currency="USD",
+        trade_balance=D("10000"),
+        equity=D("10000"),
+        used_margin=D("4000"),
+        free_margin=D("6000"),
+        margin_level=None if level is None else D(level),
+        margin_level_exchange=None,
+        margin_call_level=D(call),
+        liquidation_level=D(stop),
+    )
+
+
+def figures(
+    pid: str = "P1",
+    distance: str | None = "50",
+    mode: MarginMode = MarginMode.CROSS,
+    pair: str = "BTC/USD",
+    side: Side = Side.LONG,
+    liq: str = "61200",
+    margin_level: str | None = None,
+) -> PositionFigures:
+    pos = Position(
+        id=pid, pair=pair, side=side, volume=D("1"), volume_closed=D("0"), cost=D("70000"),
+        margin=D("14000"), opened_at=T0, margin_mode=mode,
+        allocated_margin=D("14000") if mode is MarginMode.ISOLATED else None,
+    )
+    return PositionFigures(
+        position=pos, price=D("70000"), entry_price=D("70000"), remaining_volume=D("1"), leverage=D("5"),
+        valuation=D("70000"), unrealized_pnl=D("0"), pnl_pct=D("0"), used_margin=D("14000"), fees=D("0"),
+        net_pnl=D("0"), break_even_price=D("70000"), margin_call_price=None,
+        liquidation_price=D(liq), distance_to_margin_call_pct=None,
+        distance_to_liquidation_pct=None if distance is None else D(distance),
+        margin_level=None if margin_level is None else D(margin_level),
+        next_rollover=None, projected_cost_24h=D("0"),
+    )
+
+
+def snap(acct: AccountFigures | None, *positions: PositionFigures, stale: bool = False, reason: str = "") -> Snapshot:
+    rules = {"BTC/USD": PairRules("BTC/USD", "BTC", "USD", D("80"), D("40"), price_decimals=1)}
+    return Snapshot(mode="demo", as_of=T0, stale=stale, account=acct, positions=tuple(positions),
+                    pair_rules=rules, stale_reason=reason)
+
+
+def levels(alerts) -> list[tuple[str, Risk]]:
+    return [(a.key, a.level) for a in alerts]
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [(None, Risk.OK), ("150.1", Risk.OK), ("150", Risk.WATCH), ("100", Risk.WARNING), ("99.9", Risk.WARNING),
+     ("80", Risk.CRITICAL), ("45.1", Risk.CRITICAL), ("45", Risk.LIQUIDATION), ("10", Risk.LIQUIDATION)],
+)
+def test_classify_account_relative_to_call_and_stop(level, expected):
+    assert classify_account(account(level), T) is expected
+
+
+def test_classify_account_follows_pair_levels_not_80_40():
+    # A pair with a 100% call / 50% stop: 110% is warning (call + 20), 54% liquidation (stop + 5 = 55).
+    assert classify_account(account("110", call="100", stop="50"), T) is Risk.WARNING
+    assert classify_account(account("54", call="100", stop="50"), T) is Risk.LIQUIDATION
+
+
+@pytest.mark.parametrize(
+    ("distance", "expected"),
+    [(None, Risk.OK), ("25.01", Risk.OK), ("25", Risk.WATCH), ("15", Risk.WARNING), ("7.5", Risk.CRITICAL),
+     ("2.5", Risk.LIQUIDATION), ("-3", Risk.LIQUIDATION)],
+)
+def test_classify_position_by_distance(distance, expected):
+    assert classify_position(figures(distance=distance), T) is expected
+
+
+def test_apply_returns_new_snapshot_with_risks_and_leaves_input_untouched():
+    original = snap(account("120"), figures("C1", "40"), figures("I1", "10", MarginMode.ISOLATED))
+    result = AlertEngine(T).apply(original, T0)
+    assert result is not original
+    assert original.account.risk is Risk.OK and original.alerts == ()
+    assert result.account.risk is Risk.WATCH
+    # Cross row: max(account, own); isolated row: its own distance only.
+    assert [pf.risk for pf in result.positions] == [Risk.WATCH, Risk.WARNING]
+    assert levels(result.alerts) == [("account", Risk.WATCH), ("pos:I1", Risk.WARNING)]
+
+
+def test_cross_positions_alert_only_through_the_account_naming_the_closest():
+    engine = AlertEngine(T)
+    result = engine.apply(snap(account("200"), figures("C1", "20"), figures("C2", "6", liq="65800")), T0)
+    # Margin level is fine but a cross position is 6% away: ONE account alert at critical, none per position.
+    assert levels(result.alerts) == [("account", Risk.CRITICAL)]
+    alert = result.alerts[0]
+    assert (alert.position_id, alert.pair, alert.distance_to_liquidation_pct) == ("C2", "BTC/USD", D("6"))
+    assert alert.margin_level == D("200")
+    assert result.account.risk is Risk.CRITICAL
+    assert [pf.risk for pf in result.positions] == [Risk.CRITICAL, Risk.CRITICAL]
+
+
+def test_message_is_readable_with_rounded_numbers():
+    result = AlertEngine(T).apply(snap(account("78.2345"), figures("C1", "12.3456", liq="61200")), T0)
+    assert result.alerts[0].message == (
+        "Margin level 78.2% is below the margin call (80%); BTC/USD long is 12.3% from liquidation at 61,200"
+    )
+    iso = AlertEngine(T).apply(snap(None, figures("I9", "2.04", MarginMode.ISOLATED, side=Side.SHORT,
+                                                  liq="71500.55", margin_level="51.27")), T0)
+    assert iso.alerts[0].message == (
+        "Isolated BTC/USD short is 2.0% from liquidation at 71,501 (margin level 51.3%)"
+    )
+    assert iso.alerts[0].level is Risk.LIQUIDATION
+
+
+def test_level_fires_once_then_quiet_while_it_stays():
+    engine = AlertEngine(T)
+    fired = [levels(engine.apply(snap(account(v)), T0 + timedelta(seconds=i)).alerts)
+             for i, v in enumerate(["200", "98", "97", "99", "95"])]
+    assert fired == [[], [("account", Risk.WARNING)], [], [], []]
+
+
+def test_escalation_fires_immediately_and_jumping_levels_fires_only_the_highest():
+    engine = AlertEngine(T)
+    assert levels(engine.apply(snap(account("140")), T0).alerts) == [("account", Risk.WATCH)]
+    assert levels(engine.apply(snap(account("44")), T0).alerts) == [("account", Risk.LIQUIDATION)]
+
+
+def test_de_escalation_is_quiet_and_rearm_needs_recovery_past_threshold_plus_margin():
+    engine = AlertEngine(T)
+    assert levels(engine.apply(snap(account("79")), T0).alerts) == [("account", Risk.CRITICAL)]
+    assert engine.apply(snap(account("84.9")), T0).alerts == ()  # de-escalation to warning: quiet,
+    assert engine.latched_level("account") is Risk.CRITICAL  # and not past 80 + 5 yet
+    assert engine.apply(snap(account("79")), T0).alerts == ()  # so critical is still latched
+    assert engine.apply(snap(account("85.1")), T0).alerts == ()  # re-armed now (quietly)
+    assert engine.latched_level("account") is Risk.WARNING
+    assert levels(engine.apply(snap(account("80")), T0).alerts) == [("account", Risk.CRITICAL)]
+
+
+def test_distance_rearm_uses_rearm_distance_pct():
+    engine = AlertEngine(T)
+    iso = MarginMode.ISOLATED
+    assert levels(engine.apply(snap(None, figures("I1", "14", iso)), T0).alerts) == [("pos:I1", Risk.WARNING)]
+    assert engine.apply(snap(None, figures("I1", "16.9", iso)), T0).alerts == ()
+    assert engine.apply(snap(None, figures("I1", "14", iso)), T0).alerts == ()  # 16.9 < 15 + 2: not re-armed
+    assert engine.apply(snap(None, figures("I1", "17.1", iso)), T0).alerts == ()
+    assert levels(engine.apply(snap(None, figures("I1", "15", iso)), T0).alerts) == [("pos:I1", Risk.WARNING)]
+
+
+def test_fresh_engine_fires_for_anything_already_in_danger():
+    state = snap(account("95"), figures("I1", "20", MarginMode.ISOLATED), figures("I2", "60", MarginMode.ISOLATED))
+    assert levels(AlertEngine(T).apply(state, T0).alerts) == [("account", Risk.WARNING), ("pos:I1", Risk.WATCH)]
+    assert AlertEngine(T).apply(snap(account("151")), T0).alerts == ()
+
+
+def test_snooze_silences_same_or_lower_level_until_expiry_but_not_escalation():
+    engine = AlertEngine(T)
+    engine.apply(snap(account("95")), T0)
+    engine.snooze("account", T0 + timedelta(minutes=10))
+    engine.apply(snap(account("110")), T0 + timedelta(minutes=1))  # re-armed warning (> 105)
+    assert engine.apply(snap(account("95")), T0 + timedelta(minutes=2)).alerts == ()  # snoozed re-fire
+    after = engine.apply(snap(account("95")), T0 + timedelta(minutes=11))
+    assert levels(after.alerts) == [("account", Risk.WARNING)]  # still in danger when the snooze ends
+
+    engine.snooze("account", T0 + timedelta(hours=1))
+    escalated = engine.apply(snap(account("79")), T0 + timedelta(minutes=12))
+    assert levels(escalated.alerts) == [("account", Risk.CRITICAL)]
+
+
+def test_acknowledge_records_without_silencing():
+    engine = AlertEngine(T)
+    engine.apply(snap(account("95")), T0)
+    assert not engine.is_acknowledged("account")
+    engine.acknowledge("account")
+    assert engine.is_acknowledged("account")
+    assert levels(engine.apply(snap(account("79")), T0).alerts) == [("account", Risk.CRITICAL)]
+    assert not engine.is_acknowledged("account")  # a higher level needs a new acknowledgement
+
+
+def test_stale_sets_unknown_fires_once_and_keeps_state():
+    engine = AlertEngine(T)
+    assert levels(engine.apply(snap(account("95"), figures("I1", "10", MarginMode.ISOLATED)), T0).alerts) == [
+        ("account", Risk.WARNING), ("pos:I1", Risk.WARNING)]
+    stale = engine.apply(snap(account("200"), figures("I1", "50", MarginMode.ISOLATED), stale=True,
+                              reason="prices are 9.0 s old"), T0)
+    assert stale.account.risk is Risk.UNKNOWN and stale.positions[0].risk is Risk.UNKNOWN
+    assert len(stale.alerts) == 1
+    alert = stale.alerts[0]
+    assert (alert.key, alert.level, alert.stale) == ("stale", Risk.UNKNOWN, True)
+    assert alert.message == "data stale: risk unknown (prices are 9.0 s old)"
+    assert engine.apply(snap(account("200"), stale=True, reason="x"), T0).alerts == ()  # once per period
+    # The stale figures (200%, 50%) re-armed nothing: the same danger after recovery stays quiet.
+    assert engine.apply(snap(account("95"), figures("I1", "10", MarginMode.ISOLATED)), T0).alerts == ()
+    again = engine.apply(snap(account("95"), stale=True, reason="account never read"), T0)
+    assert levels(again.alerts) == [("stale", Risk.UNKNOWN)]
+
+
+def test_closed_position_state_is_forgotten():
+    engine = AlertEngine(T)
+    iso = MarginMode.ISOLATED
+    engine.apply(snap(None, figures("I1", "10", iso)), T0)
+    engine.apply(snap(None), T0)  # position closed
+    assert levels(engine.apply(snap(None, figures("I1", "10", iso)), T0).alerts) == [("pos:I1", Risk.WARNING)]
+
+
+def test_evaluate_returns_the_same_alerts_as_apply():
+    alerts = AlertEngine(T).evaluate(snap(account("79")), T0)
+    assert levels(alerts) == [("account", Risk.CRITICAL)]
+    assert alerts[0].fired_at == T0
