@@ -1,0 +1,224 @@
+"""Account bar: mode badge, balances, margin-level gauge with call/liquidation marks, data age."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from kraken_monitor.domain.models import AccountFigures, Risk, Snapshot
+from kraken_monitor.ui import formatting as fmt
+from kraken_monitor.ui import theme
+
+RISK_UNKNOWN = "RISK UNKNOWN"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class MarginGauge(QWidget):
+    """Horizontal gauge of the margin level; red/orange ticks at the liquidation and margin-call levels."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("marginGauge")
+        self.level: Decimal | None = None
+        self.call_level = Decimal("80")
+        self.liquidation_level = Decimal("40")
+        self.risk = Risk.UNKNOWN
+        self.setMinimumSize(220, 34)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        return QSize(300, 38)
+
+    def set_values(self, level: Decimal | None, call: Decimal, liquidation: Decimal, risk: Risk) -> None:
+        self.level, self.call_level, self.liquidation_level, self.risk = level, call, liquidation, Risk(risk)
+        text = "no margin used" if level is None else f"{fmt.fmt_decimal(level, 1)} %"
+        self.setToolTip(
+            f"Margin level {text}; margin call at {fmt.fmt_decimal(call, 0)} %, "
+            f"liquidation at {fmt.fmt_decimal(liquidation, 0)} %"
+        )
+        self.update()
+
+    def scale_max(self) -> float:
+        # Enough room to show the call level comfortably; grows with the level up to a cap.
+        base = float(self.call_level) * 3.5
+        if self.level is not None:
+            base = max(base, min(float(self.level) * 1.15, 2000.0))
+        return base
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        bar = QRectF(1, 4, self.width() - 2, self.height() - 16)
+        pal = self.palette()
+        p.setPen(QPen(pal.color(QPalette.ColorRole.Mid), 1))
+        p.setBrush(pal.color(QPalette.ColorRole.Base))
+        p.drawRoundedRect(bar, 3, 3)
+        top = self.scale_max()
+
+        def x_of(value: float) -> float:
+            return bar.left() + bar.width() * max(0.0, min(value / top, 1.0))
+
+        unknown = self.risk is Risk.UNKNOWN
+        if self.level is not None and not unknown:
+            fill = QRectF(bar.left(), bar.top(), x_of(float(self.level)) - bar.left(), bar.height())
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(theme.risk_color(self.risk))
+            p.drawRoundedRect(fill, 3, 3)
+        elif unknown:
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(theme.risk_background(Risk.UNKNOWN) or QColor("#999999"))
+            p.drawRoundedRect(bar, 3, 3)
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.75))
+        p.setFont(small)
+        for value, color in ((self.liquidation_level, theme.LINE_LIQUIDATION), (self.call_level, theme.LINE_MARGIN_CALL)):
+            x = x_of(float(value))
+            p.setPen(QPen(QColor(color), 2))
+            p.drawLine(int(x), int(bar.top()) - 3, int(x), int(bar.bottom()) + 2)
+            p.setPen(pal.color(QPalette.ColorRole.WindowText))
+            p.drawText(QRectF(x - 20, bar.bottom() + 1, 40, 12), Qt.AlignmentFlag.AlignCenter, f"{value:.0f}%")
+        label = RISK_UNKNOWN if unknown else ("no margin used" if self.level is None else f"{self.level:.1f} %")
+        bold = QFont(self.font())
+        bold.setBold(True)
+        p.setFont(bold)
+        p.setPen(pal.color(QPalette.ColorRole.Text))
+        p.drawText(bar.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+        p.end()
+
+
+class _Figure(QWidget):
+    """A caption over a value, e.g. 'Equity' / '20,123.45 USD'."""
+
+    def __init__(self, caption: str, tip: str = "", parent=None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(0)
+        self.caption = QLabel(caption)
+        small = self.caption.font()
+        small.setPointSizeF(small.pointSizeF() * 0.85)
+        self.caption.setFont(small)
+        self.caption.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.value = QLabel(fmt.DASH)
+        bold = self.value.font()
+        bold.setBold(True)
+        self.value.setFont(bold)
+        self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.value)
+        if tip:
+            self.setToolTip(tip)
+
+    def set_text(self, text: str) -> None:
+        self.value.setText(text)
+
+
+class AccountBar(QFrame):
+    """Top bar of the main window; GUI thread only. `clock` is injectable so tests can fix 'now'."""
+
+    def __init__(self, mode: str = "demo", clock: Callable[[], datetime] = _utcnow, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("accountBar")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._clock = clock
+        self._snapshot: Snapshot | None = None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(10)
+        self.mode_badge = QLabel()
+        self.mode_badge.setObjectName("modeBadge")
+        self.mode_badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.mode_badge.setMinimumWidth(64)
+        layout.addWidget(self.mode_badge)
+        self.trade_balance = _Figure("Trade balance", "Collateral value (Kraken tb)")
+        self.equity = _Figure("Equity", "Trade balance + unrealised P&L (Kraken e)")
+        self.used_margin = _Figure("Used margin", "Sum of used margin; shorts revalued at the current price")
+        self.free_margin = _Figure("Free margin", "Equity - used margin")
+        for w in (self.trade_balance, self.equity, self.used_margin, self.free_margin):
+            layout.addWidget(w)
+        gauge_box = QVBoxLayout()
+        gauge_box.setSpacing(0)
+        self.level_caption = QLabel("Margin level")
+        gauge_box.addWidget(self.level_caption)
+        self.gauge = MarginGauge()
+        gauge_box.addWidget(self.gauge)
+        layout.addLayout(gauge_box, 1)
+        self.exchange_level = _Figure("Kraken ml", "Margin level as Kraken reports it (live only)")
+        layout.addWidget(self.exchange_level)
+        self.age = _Figure("Updated", "Age of the account data")
+        layout.addWidget(self.age)
+        self.risk_label = QLabel(RISK_UNKNOWN)
+        self.risk_label.setObjectName("riskLabel")
+        self.risk_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.risk_label.setMinimumWidth(120)
+        layout.addWidget(self.risk_label)
+        self.set_mode(mode)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.refresh_age)
+        self._timer.start()
+        self._show_account(None, stale=True)
+
+    def set_mode(self, mode: str) -> None:
+        bg, fg = theme.mode_colors(mode)
+        self.mode_badge.setText(mode.upper())
+        self.mode_badge.setToolTip(
+            "LIVE: real money on Kraken" if mode == "live" else f"{mode.upper()}: no real money at risk"
+        )
+        self.mode_badge.setStyleSheet(
+            f"QLabel#modeBadge {{ background: {bg}; color: {fg}; font-weight: bold; border-radius: 4px;"
+            " padding: 4px 10px; }"
+        )
+
+    def set_snapshot(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self.set_mode(snapshot.mode)
+        self._show_account(snapshot.account, stale=snapshot.stale)
+        self.refresh_age()
+
+    def is_risk_unknown(self) -> bool:
+        return self._snapshot is None or self._snapshot.stale or self._snapshot.account is None
+
+    def _show_account(self, account: AccountFigures | None, stale: bool) -> None:
+        cur = f" {account.currency}" if account else ""
+        self.trade_balance.set_text(fmt.fmt_money(account.trade_balance) + cur if account else fmt.DASH)
+        self.equity.set_text(fmt.fmt_money(account.equity) + cur if account else fmt.DASH)
+        self.used_margin.set_text(fmt.fmt_money(account.used_margin) + cur if account else fmt.DASH)
+        self.free_margin.set_text(fmt.fmt_money(account.free_margin) + cur if account else fmt.DASH)
+        exchange = account.margin_level_exchange if account else None
+        self.exchange_level.setVisible(exchange is not None)
+        self.exchange_level.set_text(fmt.fmt_pct(exchange))
+        unknown = stale or account is None
+        risk = Risk.UNKNOWN if unknown else Risk(account.risk)
+        if account is not None:
+            self.gauge.set_values(account.margin_level, account.margin_call_level, account.liquidation_level, risk)
+        else:
+            self.gauge.set_values(None, self.gauge.call_level, self.gauge.liquidation_level, Risk.UNKNOWN)
+        bg = theme.risk_color(risk)
+        if unknown:
+            text, bg, fg = RISK_UNKNOWN, QColor("#616161"), QColor("#ffffff")
+        else:
+            text = f"RISK: {risk.label.upper()}"
+            fg = QColor("#ffffff") if risk in (Risk.OK, Risk.LIQUIDATION, Risk.CRITICAL) else QColor("#000000")
+        self.risk_label.setText(text)
+        self.risk_label.setStyleSheet(
+            f"QLabel#riskLabel {{ background: {bg.name()}; color: {fg.name()}; font-weight: bold;"
+            " border-radius: 4px; padding: 4px 8px; }"
+        )
+
+    def refresh_age(self) -> None:
+        """Cheap once-a-second label update (no recomputation)."""
+        snap = self._snapshot
+        if snap is None:
+            self.age.set_text("waiting\u2026")
+            return
+        as_of = snap.account_as_of or snap.as_of
+        self.age.set_text(fmt.fmt_duration(self._clock() - as_of) + " ago")

@@ -1,0 +1,91 @@
+"""GUI start-up: QApplication, main window painted first, poll thread started after, screenshot mode."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from kraken_monitor.worker.config import MonitorConfig
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "kraken-monitor"
+ORG_NAME = "kraken-monitor"
+
+
+def _application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # Set before any QSettings() is created so layout and settings land in the app's own file.
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationDisplayName("Kraken Monitor")
+    return app
+
+
+def _apply_look(app: QApplication) -> None:
+    try:
+        from kraken_monitor.ui import resources
+
+        resources.apply_theme(app, "system")
+        app.setWindowIcon(resources.app_icon())
+    except Exception as exc:  # a broken asset must not stop the monitor from showing risk
+        log.warning("theme/icon not applied: %s: %s", type(exc).__name__, exc)
+
+
+def _install_controllers(window) -> None:
+    """Hook H7's dialogs/popups controller into the window when it is present."""
+    try:
+        from kraken_monitor.ui import actions
+    except ImportError:
+        return
+    install = getattr(actions, "install", None)
+    if callable(install):
+        window._actions_controller = install(window)
+
+
+def _save_screenshot(window, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(path)):
+        log.error("could not save screenshot to %s", path)
+    else:
+        log.info("screenshot saved to %s", path)
+
+
+def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: float | None = None) -> int:
+    """Run the desktop monitor; with `exit_after` seconds, grab the window to `screenshot` and quit."""
+    app = _application()
+    _apply_look(app)
+    from kraken_monitor.ui.main_window import MainWindow
+    from kraken_monitor.worker.runner import MonitorThread
+
+    window = MainWindow(config.mode)
+    _install_controllers(window)
+    window.show()
+    state: dict = {}
+
+    def start_monitor() -> None:
+        # After the first paint: the worker imports ccxt and loads markets in its own thread.
+        monitor = MonitorThread(config)
+        window.attach_monitor(monitor)
+        state["monitor"] = monitor
+        monitor.start()
+
+    QTimer.singleShot(0, start_monitor)
+    if exit_after is not None:
+
+        def finish() -> None:
+            if screenshot is not None:
+                _save_screenshot(window, Path(screenshot))
+            window.close()  # stops the worker and saves the layout
+            app.quit()
+
+        QTimer.singleShot(int(exit_after * 1000), finish)
+    code = app.exec()
+    monitor = state.get("monitor")
+    if monitor is not None and monitor.is_running():
+        monitor.stop()
+    return int(code)

@@ -1,0 +1,194 @@
+"""Main window: wires account bar, positions table, chart, alert dock, status bar and actions (no logic)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QSplitter, QToolBar, QVBoxLayout, QWidget
+
+from kraken_monitor.domain.models import PositionFigures, Snapshot
+from kraken_monitor.ui import layout_state
+from kraken_monitor.ui.account_bar import AccountBar
+from kraken_monitor.ui.alert_log import AlertLogDock
+from kraken_monitor.ui.chart import ChartWidget
+from kraken_monitor.ui.positions_model import PositionsModel
+from kraken_monitor.ui.positions_view import PositionsView
+from kraken_monitor.ui.status_bar import MonitorStatusBar
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """GUI thread only. Extension points for the actions controller (ui/actions.py):
+
+    - QActions `action_add_margin`, `action_close_position`, `action_settle`, `action_add_collateral`,
+      `action_settings` (connect their `triggered`), plus `selected_position_id()` / `selected_position()`
+      / `snapshot()`; `position_actions_enabled` toggles them with the selection.
+    - `monitor` (the MonitorThread, may be None) and `worker` for queued slot connections.
+    """
+
+    snapshot_shown = Signal(object)  # Snapshot, after every widget has been updated
+    closing = Signal()
+
+    def __init__(self, mode: str = "demo", settings: QSettings | None = None, clock=None, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.mode = mode
+        self.monitor: Any = None
+        self.worker: Any = None
+        self._settings = settings
+        extra = {"clock": clock} if clock is not None else {}
+
+        self.account_bar = AccountBar(mode, **extra)
+        self.positions_model = PositionsModel(self)
+        self.positions_view = PositionsView(self.positions_model)
+        self.chart = ChartWidget()
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.positions_view)
+        self.splitter.addWidget(self.chart)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.account_bar)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.alert_dock = AlertLogDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alert_dock)
+        self.status = MonitorStatusBar(**extra)
+        self.setStatusBar(self.status)
+        self._make_actions()
+        self.set_title(mode)
+        self.resize(1400, 860)
+        # First-start proportions: table ~6 rows, chart the rest, a short alert log.
+        self.splitter.setSizes([240, 420])
+        self.resizeDocks([self.alert_dock], [150], Qt.Orientation.Vertical)
+
+        self.positions_view.position_selected.connect(self._on_positions_selected)
+        self.restored = layout_state.restore_layout(
+            self, self.splitter, self.positions_view.horizontalHeader(), self._settings
+        )
+
+    # --- actions -------------------------------------------------------------------------------
+    def _action(self, text: str, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.setToolTip(f"{text.rstrip('.')} ({action.shortcut().toString()})" if shortcut else text)
+        return action
+
+    def _make_actions(self) -> None:
+        self.action_refresh = self._action("Refresh", QKeySequence.StandardKey.Refresh, "Poll Kraken now")
+        self.action_refresh.setShortcuts([QKeySequence("F5")])
+        self.action_add_margin = self._action("Add margin...", "Ctrl+M", "Add margin to the selected position")
+        self.action_add_collateral = self._action("Add collateral...", "Ctrl+Shift+M", "Deposit collateral")
+        self.action_close_position = self._action("Close position...", "Ctrl+Shift+X", "Close (part of) a position")
+        self.action_settle = self._action("Settle position...", None, "Settle the selected position")
+        self.action_settings = self._action("Settings...", "Ctrl+,", "Thresholds, polling, mode")
+        self.action_quit = self._action("Quit", "Ctrl+Q", "Stop monitoring and quit")
+        self.action_fit_columns = self._action("Fit columns", "Ctrl+0", "Size table columns to their contents")
+        self.action_show_alerts = self.alert_dock.toggleViewAction()
+        self.action_show_alerts.setShortcut(QKeySequence("Ctrl+L"))
+        self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
+        self.action_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
+
+        self.action_quit.triggered.connect(self.close)
+        self.action_refresh.triggered.connect(self.refresh_now)
+        self.action_fit_columns.triggered.connect(self.positions_view.fit_columns)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addActions([self.action_refresh, self.action_settings])
+        file_menu.addSeparator()
+        file_menu.addAction(self.action_quit)
+        pos_menu = menu.addMenu("&Position")
+        pos_menu.addActions(
+            [self.action_add_margin, self.action_add_collateral, self.action_close_position, self.action_settle]
+        )
+        view_menu = menu.addMenu("&View")
+        view_menu.addActions([self.action_show_alerts, self.action_fit_columns])
+        self.help_menu = menu.addMenu("&Help")  # H7/about dialog hooks in here
+
+        self.toolbar = QToolBar("Main toolbar")
+        self.toolbar.setObjectName("mainToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.addActions(
+            [self.action_refresh, self.action_add_margin, self.action_add_collateral, self.action_close_position]
+        )
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.action_settings)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        self.position_actions_enabled(False)
+
+    def position_actions_enabled(self, enabled: bool) -> None:
+        for action in (self.action_add_margin, self.action_close_position, self.action_settle):
+            action.setEnabled(enabled)
+
+    def set_title(self, mode: str) -> None:
+        self.setWindowTitle(f"Kraken Monitor \u2014 {mode.upper()}")
+
+    # --- worker wiring -------------------------------------------------------------------------
+    def attach_monitor(self, monitor: Any) -> None:
+        """Connect a MonitorThread's worker signals to the widgets; call before `monitor.start()`."""
+        self.monitor = monitor
+        self.worker = worker = monitor.worker
+        worker.snapshot_ready.connect(self.show_snapshot)
+        worker.alerts_fired.connect(self.alert_dock.add_alerts)
+        worker.history_ready.connect(self.chart.set_history)
+        worker.status_changed.connect(self.status.set_connection)
+        worker.auth_failed.connect(self.status.set_connection)
+        # Queued into the worker's thread (the worker lives there; these run as its slots).
+        self.alert_dock.acknowledge_requested.connect(worker.acknowledge_alert)
+        self.alert_dock.snooze_requested.connect(worker.snooze_alert)
+
+    def refresh_now(self) -> None:
+        poll = getattr(self.monitor, "poll_now", None)
+        if callable(poll):
+            poll()
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Slot for `snapshot_ready`: fan the snapshot out to every widget."""
+        self.set_title(snapshot.mode)
+        self.positions_model.set_snapshot(snapshot)
+        self.account_bar.set_snapshot(snapshot)
+        self.status.set_snapshot(snapshot)
+        self.chart.append_snapshot(snapshot)
+        if not self.restored and self.positions_model.rowCount() and not getattr(self, "_fitted", False):
+            self._fitted = True
+            self.positions_view.fit_columns()
+        self.snapshot_shown.emit(snapshot)
+
+    # --- queries for the actions controller ----------------------------------------------------
+    def snapshot(self) -> Snapshot | None:
+        return self.positions_model.snapshot()
+
+    def selected_position_id(self) -> str | None:
+        return self.positions_view.selected_position_id()
+
+    def selected_position(self) -> PositionFigures | None:
+        return self.positions_view.selected_position()
+
+    def _on_positions_selected(self, position_id: str | None) -> None:
+        self.position_actions_enabled(position_id is not None)
+        self.chart.show_position(self.positions_view.selected_position(), self.positions_model.snapshot())
+
+    # --- shutdown ------------------------------------------------------------------------------
+    def save_layout(self) -> None:
+        layout_state.save_layout(self, self.splitter, self.positions_view.horizontalHeader(), self._settings)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.save_layout()
+        self.closing.emit()
+        if self.monitor is not None:
+            # quit + wait inside MonitorThread.stop: the worker flushes its journal in its own thread.
+            if not self.monitor.stop():
+                log.warning("poll thread still running at exit")
+            self.monitor = None
+        super().closeEvent(event)

@@ -1,0 +1,82 @@
+"""Status bar: connection state, last good poll time, and a red 'RISK UNKNOWN' banner when data is stale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from kraken_monitor.domain.models import Snapshot
+from kraken_monitor.ui import formatting as fmt
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class MonitorStatusBar(QStatusBar):
+    """GUI thread only; the stale banner's age ticks once a second from a local QTimer."""
+
+    def __init__(self, clock: Callable[[], datetime] = _utcnow, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusBar")
+        self._clock = clock
+        self._snapshot: Snapshot | None = None
+        self._last_good: datetime | None = None
+        self.banner = QLabel()
+        self.banner.setObjectName("staleBanner")
+        self.banner.setStyleSheet(
+            "QLabel#staleBanner { background: #c62828; color: white; font-weight: bold; padding: 2px 10px; }"
+        )
+        self.banner.hide()
+        self.connection = QLabel("starting\u2026")
+        self.connection.setObjectName("connectionLabel")
+        self.last_poll = QLabel("last update: " + fmt.DASH)
+        self.last_poll.setObjectName("lastPollLabel")
+        self.addWidget(self.banner)
+        self.addPermanentWidget(self.connection)
+        self.addPermanentWidget(self.last_poll)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+
+    def set_connection(self, text: str) -> None:
+        """Slot for the worker's `status_changed(str)`."""
+        self.connection.setText(text)
+
+    def set_snapshot(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        if not snapshot.stale:
+            self._last_good = snapshot.as_of
+        self.connection.setText(f"connection: {snapshot.connection}")
+        self.refresh()
+
+    def data_time(self) -> datetime | None:
+        """When the data on screen was last fresh (oldest of prices and account)."""
+        snap = self._snapshot
+        if snap is None:
+            return None
+        times = [t for t in (snap.prices_as_of, snap.account_as_of) if t is not None]
+        return min(times) if times else (self._last_good or snap.as_of)
+
+    def is_stale(self) -> bool:
+        return self._snapshot is not None and self._snapshot.stale
+
+    def banner_text(self) -> str:
+        return "" if self.banner.isHidden() else self.banner.text()
+
+    def refresh(self) -> None:
+        if self._last_good is not None:
+            self.last_poll.setText("last update: " + fmt.fmt_time(self._last_good))
+        if not self.is_stale():
+            self.banner.hide()
+            return
+        when = self.data_time()
+        age = fmt.fmt_duration(self._clock() - when) if when else "unknown"
+        reason = self._snapshot.stale_reason if self._snapshot else ""
+        text = f"RISK UNKNOWN: data {age} old"
+        self.banner.setText(text + (f" ({reason})" if reason else ""))
+        self.banner.show()

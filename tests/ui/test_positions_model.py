@@ -1,0 +1,144 @@
+"""PositionsModel: modeltester, dataChanged on ticks, resets on row changes, stale = unknown, pair precision."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import snapshots as S
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush
+
+from kraken_monitor.domain.models import Risk
+from kraken_monitor.ui import formatting as fmt
+from kraken_monitor.ui.positions_model import FIRST_LIQUIDATED_TIP, Column, PositionsModel
+from kraken_monitor.ui.positions_view import PositionsView
+
+D = Decimal
+
+
+def _text(model, row, col):
+    return model.data(model.index(row, col), Qt.ItemDataRole.DisplayRole)
+
+
+def test_modeltester_passes_through_several_snapshots(qtmodeltester):
+    model = PositionsModel()
+    qtmodeltester.check(model)
+    for snap in (
+        S.snapshot(),
+        S.ticked(),
+        S.snapshot(positions=S.default_positions()[:2]),
+        S.snapshot(stale=True),
+        S.snapshot(positions=()),
+        S.snapshot(positions=tuple(reversed(S.default_positions()))),
+    ):
+        model.set_snapshot(snap)
+        qtmodeltester.check(model)
+    assert model.rowCount() == 3
+
+
+def test_price_tick_emits_one_ranged_datachanged_and_keeps_selection(qtbot):
+    model = PositionsModel()
+    view = PositionsView(model)
+    qtbot.addWidget(view)
+    model.set_snapshot(S.snapshot())
+    assert view.select_position("TXB-2")
+    resets, changes = [], []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.dataChanged.connect(lambda tl, br, roles: changes.append((tl.row(), tl.column(), br.row(), br.column())))
+    with qtbot.waitSignal(model.dataChanged, timeout=1000):
+        model.set_snapshot(S.ticked(step="10"))
+    assert resets == []
+    assert changes == [(0, 0, 2, len(Column) - 1)]
+    assert view.selected_position_id() == "TXB-2"
+    assert _text(model, 0, Column.PRICE) == "64,260.3"
+
+
+def test_row_changes_remove_insert_or_reset(qtbot):
+    model = PositionsModel()
+    view = PositionsView(model)
+    qtbot.addWidget(view)
+    model.set_snapshot(S.snapshot())
+    view.select_position("TXC-3")
+    with qtbot.waitSignal(model.rowsRemoved, timeout=1000):
+        model.set_snapshot(S.snapshot(positions=S.default_positions()[1:]))  # oldest closed
+    assert model.rowCount() == 2
+    assert view.selected_position_id() == "TXC-3"
+    with qtbot.waitSignal(model.modelReset, timeout=1000):
+        model.set_snapshot(S.snapshot(positions=tuple(reversed(S.default_positions()))))
+    assert [model.position_at(r).position.id for r in range(3)] == ["TXC-3", "TXB-2", "TXA-1"]
+    assert view.selected_position_id() == "TXC-3"  # restored by id after the reset
+
+
+def test_stale_snapshot_shows_unknown_risk_and_hatched_rows():
+    model = PositionsModel()
+    model.set_snapshot(S.snapshot(risks={"TXA-1": Risk.OK}))
+    ok_background = model.data(model.index(0, Column.PAIR), Qt.ItemDataRole.BackgroundRole)
+    assert _text(model, 0, Column.RISK) == "ok"
+    model.set_snapshot(S.snapshot(stale=True, risks={"TXA-1": Risk.OK}))
+    for row in range(model.rowCount()):
+        assert _text(model, row, Column.RISK) == "unknown"
+        brush = model.data(model.index(row, Column.PRICE), Qt.ItemDataRole.BackgroundRole)
+        assert isinstance(brush, QBrush) and brush.style() != Qt.BrushStyle.NoBrush
+        assert brush != ok_background
+    tip = model.data(model.index(0, Column.RISK), Qt.ItemDataRole.ToolTipRole)
+    assert "stale" in tip and "connection refused" in tip
+
+
+def test_risk_colours_rows():
+    model = PositionsModel()
+    model.set_snapshot(S.snapshot(risks={"TXB-2": Risk.CRITICAL}))
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.BackgroundRole) is None  # ok: calm
+    critical = model.data(model.index(1, 0), Qt.ItemDataRole.BackgroundRole)
+    assert isinstance(critical, QBrush)
+    assert model.data(model.index(1, 0), Qt.ItemDataRole.ForegroundRole) is not None
+
+
+def test_numbers_follow_pair_precision_exactly():
+    prices = {"BTC/USD": D("64250.35"), "ETH/USD": D("3120.456"), "XRP/USD": D("0.612345")}
+    model = PositionsModel()
+    model.set_snapshot(S.snapshot(prices=prices))
+    assert _text(model, 0, Column.PRICE) == "64,250.4"  # 1 dp, half-even on the Decimal
+    assert _text(model, 1, Column.PRICE) == "3,120.46"
+    assert _text(model, 2, Column.PRICE) == "0.61234"  # XRP 5 dp; half-even keeps the even 4
+    assert _text(model, 2, Column.ENTRY) == "0.58000"
+    assert _text(model, 2, Column.SIZE) == "12,000.00000000"
+    assert _text(model, 0, Column.COST) == "30,000.00"
+    assert _text(model, 0, Column.LEVERAGE) == "5.00x"
+    assert _text(model, 1, Column.SIDE) == "short"
+    assert model.data(model.index(0, Column.PRICE), Qt.ItemDataRole.UserRole) == D("64250.35")
+
+
+def test_formatting_never_goes_through_float():
+    huge = D("12345678901234567.891")
+    assert fmt.fmt_decimal(huge, 2) == "12,345,678,901,234,567.89"
+    assert fmt.fmt_decimal(D("0.1") + D("0.2"), 1) == "0.3"
+    assert fmt.fmt_decimal(D("2.5"), 0) == "2"  # half-even
+    assert fmt.fmt_money(D("-0.001")) == "0.00"  # no "-0.00"
+    assert fmt.fmt_money(D("12.5"), signed=True) == "+12.50"
+    assert fmt.fmt_pct(None) == fmt.DASH
+    assert fmt.fmt_decimal(D("1E+3"), 2) == "1,000.00"
+
+
+def test_first_liquidated_badge_and_tooltip():
+    model = PositionsModel()
+    model.set_snapshot(S.snapshot())
+    assert "1st" in _text(model, 0, Column.PAIR)
+    assert model.data(model.index(0, Column.PAIR), Qt.ItemDataRole.ToolTipRole) == FIRST_LIQUIDATED_TIP
+    assert "1st" not in _text(model, 1, Column.PAIR)
+
+
+def test_sorting_uses_raw_decimals_and_ticks_do_not_resort(qtbot):
+    model = PositionsModel()
+    view = PositionsView(model)
+    qtbot.addWidget(view)
+    model.set_snapshot(S.snapshot())
+    view.sortByColumn(Column.PNL, Qt.SortOrder.AscendingOrder)
+    proxy = view.proxy
+    order = [proxy.data(proxy.index(r, Column.PAIR)).split()[0] for r in range(3)]
+    assert order == ["ETH/USD", "XRP/USD", "BTC/USD"]  # -481.80 < +388.08 < +2,125.15 (not text order)
+    # BTC crashes below the others' P&L: a tick must not move rows under the cursor.
+    prices = dict(S.PRICES, **{"BTC/USD": D("50000")})
+    model.set_snapshot(S.snapshot(prices=prices))
+    assert [proxy.data(proxy.index(r, Column.PAIR)).split()[0] for r in range(3)] == order
+    view.sortByColumn(Column.PNL, Qt.SortOrder.AscendingOrder)  # the user clicks again: re-sorted
+    assert proxy.data(proxy.index(0, Column.PAIR)).split()[0] == "BTC/USD"
