@@ -63,14 +63,10 @@ def keyring_text() -> tuple[bool, str]:
     except Exception as exc:  # a broken keyring backend must not stop the dialog opening
         log.warning("keyring status failed: %s", type(exc).__name__)
         return False, f"No OS keyring available; the {ENV_FALLBACK} are the fallback."
-    usable = getattr(status, "available", status[0] if isinstance(status, tuple) else bool(status))
-    detail = getattr(status, "description", status[1] if isinstance(status, tuple) else "")
-    if usable:
-        return True, f"Key and secret are saved in the OS keyring{f' ({detail})' if detail else ''}."
-    return False, (
-        f"No OS keyring is available{f' ({detail})' if detail else ''}: credentials cannot be saved. "
-        f"Set the {ENV_FALLBACK} instead (they are the fallback)."
-    )
+    # keyring_status() is "ok" or a sentence saying why not (which already names the env-var fallback).
+    if status == "ok":
+        return True, "Key and secret are saved in the OS keyring, never in a file."
+    return False, status if "KRAKEN_API_KEY" in status else f"{status} Fallback: the {ENV_FALLBACK}."
 
 
 class SettingsDialog(QDialog):
