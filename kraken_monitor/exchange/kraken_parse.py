@@ -1,0 +1,240 @@
+"""Pure Kraken REST payload -> domain parsing (Decimal from strings) and client-side request pacing; no ccxt."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from kraken_monitor.domain.models import Balance, MarginMode, PairRules, Position, Side, Ticker
+from kraken_monitor.exchange.base import OrderResult
+from kraken_monitor.exchange.errors import BadResponse
+
+# Kraken's quote asset code -> the currency our Balance reports in.
+_ASSET_CURRENCY = {"ZUSD": "USD", "ZEUR": "EUR", "USDT": "USDT", "USDC": "USDC"}
+
+
+def to_decimal(value: Any, name: str, *, json_number_ok: bool = False) -> Decimal:
+    """Parse one Kraken number. Money arrives as strings; only a few rule fields (margin_call) are JSON numbers.
+
+    A JSON float is accepted only where `json_number_ok` (via its shortest repr, never via binary arithmetic);
+    anything non-finite or non-numeric is a BadResponse.
+    """
+    if isinstance(value, bool) or value is None:
+        raise BadResponse(f"Kraken sent no usable number for '{name}'")
+    if isinstance(value, int) and json_number_ok:
+        value = str(value)
+    elif isinstance(value, float) and json_number_ok:
+        value = repr(value)
+    if not isinstance(value, str):
+        raise BadResponse(f"Kraken sent '{name}' as {type(value).__name__}, expected a numeric string")
+    try:
+        result = Decimal(value.strip())
+    except InvalidOperation:
+        raise BadResponse(f"Kraken sent a non-numeric '{name}': {value[:40]!r}") from None
+    if not result.is_finite():
+        raise BadResponse(f"Kraken sent a non-finite '{name}'")
+    return result
+
+
+def _field(row: Mapping[str, Any], key: str, what: str) -> Any:
+    if not isinstance(row, Mapping):
+        raise BadResponse(f"Kraken {what} is not an object")
+    if key not in row:
+        raise BadResponse(f"Kraken {what} is missing '{key}'")
+    return row[key]
+
+
+def _int_list(value: Any, name: str) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise BadResponse(f"Kraken sent a malformed '{name}' list")
+    return tuple(value)
+
+
+def _utc_from_unix(value: Any, name: str) -> datetime:
+    # `time` is a JSON float of unix seconds and `rollovertm` a string; sub-second precision is irrelevant here.
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise BadResponse(f"Kraken sent a malformed timestamp '{name}'") from None
+    if not 0 < seconds < 1e11:
+        raise BadResponse(f"Kraken sent an out-of-range timestamp '{name}'")
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def parse_pair_rules(market: Mapping[str, Any]) -> PairRules | None:
+    """A ccxt market (raw AssetPairs row in `info`) -> PairRules, or None for a pair without margin."""
+    info = _field(market, "info", "market")
+    what = f"AssetPairs entry {market.get('id', '?')}"
+    leverage_buy = _int_list(info.get("leverage_buy"), "leverage_buy")
+    leverage_sell = _int_list(info.get("leverage_sell"), "leverage_sell")
+    if not leverage_buy and not leverage_sell:
+        return None
+    decimals = {}
+    for key in ("pair_decimals", "lot_decimals"):
+        raw = _field(info, key, what)
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            raise BadResponse(f"Kraken {what} has a malformed '{key}'")
+        decimals[key] = raw
+    ordermin = info.get("ordermin")
+    return PairRules(
+        symbol=str(_field(market, "symbol", what)),
+        base=str(_field(market, "base", what)),
+        quote=str(_field(market, "quote", what)),
+        margin_call_level=to_decimal(_field(info, "margin_call", what), "margin_call", json_number_ok=True),
+        margin_stop_level=to_decimal(_field(info, "margin_stop", what), "margin_stop", json_number_ok=True),
+        leverage_buy=leverage_buy,
+        leverage_sell=leverage_sell,
+        price_decimals=decimals["pair_decimals"],
+        volume_decimals=decimals["lot_decimals"],
+        min_order=Decimal(0) if ordermin is None else to_decimal(ordermin, "ordermin"),
+        exchange_id=str(_field(market, "id", what)),
+    )
+
+
+def parse_ticker(symbol: str, row: Mapping[str, Any], as_of: datetime) -> Ticker:
+    """One Ticker row (`a` ask, `b` bid, `c` last; each a list whose first item is the price)."""
+    what = f"Ticker entry {symbol}"
+
+    def first(key: str) -> Decimal:
+        value = _field(row, key, what)
+        if not isinstance(value, list) or not value:
+            raise BadResponse(f"Kraken {what} has a malformed '{key}'")
+        return to_decimal(value[0], f"{symbol} {key}")
+
+    return Ticker(pair=symbol, bid=first("b"), ask=first("a"), last=first("c"), as_of=as_of)
+
+
+def parse_tickers(result: Any, symbol_for_id: Callable[[str], str | None], as_of: datetime) -> dict[str, Ticker]:
+    """Ticker `result` object keyed by Kraken pair id -> tickers keyed by unified symbol (unknown ids skipped)."""
+    if not isinstance(result, Mapping):
+        raise BadResponse("Kraken Ticker result is not an object")
+    tickers = {}
+    for pair_id, row in result.items():
+        symbol = symbol_for_id(pair_id)
+        if symbol is not None:
+            tickers[symbol] = parse_ticker(symbol, row, as_of)
+    return tickers
+
+
+def parse_trade_balance(result: Any, asset: str = "ZUSD") -> Balance:
+    """TradeBalance -> Balance. `ml` is absent when no margin is used (m == 0); e and m are always sent."""
+    what = "TradeBalance result"
+    if not isinstance(result, Mapping):
+        raise BadResponse(f"{what} is not an object")
+    ml = result.get("ml")
+    return Balance(
+        currency=_ASSET_CURRENCY.get(asset, asset),
+        trade_balance=to_decimal(_field(result, "tb", what), "tb"),
+        exchange_equity=to_decimal(_field(result, "e", what), "e"),
+        exchange_used_margin=to_decimal(_field(result, "m", what), "m"),
+        exchange_margin_level=None if ml is None else to_decimal(ml, "ml"),
+    )
+
+
+def parse_position(txid: str, row: Mapping[str, Any], symbol_for_id: Callable[[str], str | None]) -> Position:
+    """One per-txid OpenPositions row (docalcs) -> Position.
+
+    Reading chosen (see models.Position): `cost` and `margin` describe the REMAINING volume, because
+    Kraken's docs example has net == value - cost exactly after a partial close.
+    """
+    what = f"position {txid}"
+    kind = _field(row, "type", what)
+    if kind not in ("buy", "sell"):
+        raise BadResponse(f"Kraken {what} has an unknown type {str(kind)[:20]!r}")
+    volume = to_decimal(_field(row, "vol", what), "vol")
+    volume_closed = to_decimal(_field(row, "vol_closed", what), "vol_closed")
+    if volume <= 0 or not 0 <= volume_closed <= volume:
+        raise BadResponse(f"Kraken {what} has inconsistent vol/vol_closed")
+    pair_id = str(_field(row, "pair", what))
+    rollover = row.get("rollovertm")
+    value, net = row.get("value"), row.get("net")
+    return Position(
+        id=txid,
+        pair=symbol_for_id(pair_id) or pair_id,  # unknown pair: keep Kraken's id rather than drop the position
+        side=Side.LONG if kind == "buy" else Side.SHORT,
+        volume=volume,
+        volume_closed=volume_closed,
+        cost=to_decimal(_field(row, "cost", what), "cost"),
+        margin=to_decimal(_field(row, "margin", what), "margin"),
+        opened_at=_utc_from_unix(_field(row, "time", what), "time"),
+        trading_fee=to_decimal(row.get("fee", "0"), "fee"),
+        rollover_terms=str(row.get("terms") or ""),
+        next_rollover=None if rollover in (None, "", "0") else _utc_from_unix(rollover, "rollovertm"),
+        margin_mode=MarginMode.CROSS,
+        exchange_value=None if value is None else to_decimal(value, "value"),
+        exchange_net=None if net is None else to_decimal(net, "net"),
+    )
+
+
+def parse_positions(result: Any, symbol_for_id: Callable[[str], str | None]) -> tuple[Position, ...]:
+    """Per-txid OpenPositions result (an object; a list means the consolidated shape, which lacks txids)."""
+    if isinstance(result, list):
+        raise BadResponse("Kraken OpenPositions came back consolidated (no per-position data)")
+    if not isinstance(result, Mapping):
+        raise BadResponse("Kraken OpenPositions result is not an object")
+    positions = [parse_position(str(txid), row, symbol_for_id) for txid, row in result.items()]
+    return tuple(sorted(positions, key=lambda p: (p.opened_at, p.id)))
+
+
+def parse_order_result(result: Any) -> OrderResult:
+    """AddOrder result {'descr': {'order': ...}, 'txid': [...]} -> OrderResult."""
+    if not isinstance(result, Mapping):
+        raise BadResponse("Kraken AddOrder result is not an object")
+    txids = result.get("txid")
+    if not isinstance(txids, list) or not txids or not all(isinstance(t, str) for t in txids):
+        raise BadResponse("Kraken AddOrder result has no order txid")
+    descr = result.get("descr")
+    description = descr.get("order", "") if isinstance(descr, Mapping) else ""
+    return OrderResult(order_id=",".join(txids), description=str(description))
+
+
+class MinIntervalPacer:
+    """Keeps calls at least `interval_s` apart (Kraken public endpoints: about one request per second)."""
+
+    def __init__(self, interval_s: float, clock: Callable[[], float] = time.monotonic):
+        self.interval_s = interval_s
+        self._clock = clock
+        self._last: float | None = None
+
+    def delay(self) -> float:
+        """Seconds to wait before the next call is allowed (0 if now)."""
+        if self._last is None:
+            return 0.0
+        return max(0.0, self._last + self.interval_s - self._clock())
+
+    def record(self) -> None:
+        self._last = self._clock()
+
+
+class CallCounter:
+    """Client-side mirror of Kraken's private call counter: +cost per call, decays `decay_per_s`, max `limit`.
+
+    Starter tier: limit 15, decay 0.33/s (https://docs.kraken.com/api/docs/guides/spot-rest-ratelimits).
+    An account poll (TradeBalance + OpenPositions) costs 2, so steady polling every >= 6.1 s never waits.
+    """
+
+    def __init__(self, limit: float = 15, decay_per_s: float = 0.33, clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.decay_per_s = decay_per_s
+        self._clock = clock
+        self._level = 0.0
+        self._at = clock()
+
+    def level(self) -> float:
+        now = self._clock()
+        self._level = max(0.0, self._level - (now - self._at) * self.decay_per_s)
+        self._at = now
+        return self._level
+
+    def delay(self, cost: float = 1) -> float:
+        """Seconds until a call of `cost` fits under the limit."""
+        excess = self.level() + cost - self.limit
+        return 0.0 if excess <= 0 else excess / self.decay_per_s
+
+    def record(self, cost: float = 1) -> None:
+        self._level = self.level() + cost

@@ -1,0 +1,312 @@
+"""Scenario state behind the Kraken test server: prices, positions, trade balance and order handling (thread-safe)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from kraken_monitor.testing.kraken_data import (
+    ASSETS,
+    DOCS_BTC_PRICE,
+    DOCS_OPEN_POSITIONS,
+    PAIRS,
+    PairSpec,
+    asset_pair_payload,
+)
+
+
+class KrakenApiError(Exception):
+    """A Kraken error string (e.g. 'EOrder:Reduce only:No position exists') the server returns in `error`."""
+
+
+@dataclass
+class SimPosition:
+    """One open margin position, Decimal internally; `value`/`net` set = frozen docs calcs, None = live."""
+
+    txid: str
+    spec: PairSpec
+    type: str  # "buy" | "sell"
+    vol: Decimal
+    vol_closed: Decimal
+    cost: Decimal  # of the remaining volume
+    margin: Decimal  # of the remaining volume
+    fee: Decimal
+    time: float
+    terms: str = "0.0100% per 4 hours"
+    rollovertm: str = ""
+    ordertxid: str = ""
+    value: Decimal | None = None
+    net: Decimal | None = None
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.vol - self.vol_closed
+
+
+def _fmt(value: Decimal, places: int) -> str:
+    return str(value.quantize(Decimal(1).scaleb(-places)))
+
+
+def _dec(params: Mapping[str, str], key: str) -> Decimal | None:
+    raw = params.get(key)
+    if raw in (None, ""):
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise KrakenApiError(f"EGeneral:Invalid arguments:{key}") from None
+    if not value.is_finite():
+        raise KrakenApiError(f"EGeneral:Invalid arguments:{key}")
+    return value
+
+
+class KrakenSim:
+    """All mutable scenario state; every public method takes the lock (handler threads call it concurrently)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.pairs = {spec.symbol: spec for spec in PAIRS}
+        self._by_name = {name: spec for spec in PAIRS for name in (spec.id, spec.altname, spec.symbol)}
+        self.prices = {spec.symbol: spec.price for spec in PAIRS}
+        self._scripts: dict[str, deque[Decimal]] = {}
+        self.trade_balance = Decimal("10000")
+        self.positions: dict[str, SimPosition] = {}
+        self.orders: list[dict[str, str]] = []
+        self.fee_rate = Decimal("0.0026")
+        self._ids = itertools.count(1)
+
+    # ----- scenario API -----
+    def spec(self, name: str) -> PairSpec:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KrakenApiError("EQuery:Unknown asset pair") from None
+
+    def set_prices(self, prices: Mapping[str, Decimal]) -> None:
+        with self._lock:
+            for pair, price in prices.items():
+                self.prices[self.spec(pair).symbol] = Decimal(price)
+
+    def script_prices(self, pair: str, prices: Iterable[Decimal]) -> None:
+        """Each later Ticker call (or step()) moves `pair` to the next price; the last one then sticks."""
+        with self._lock:
+            self._scripts[self.spec(pair).symbol] = deque(Decimal(p) for p in prices)
+            self.step()
+
+    def step(self) -> None:
+        with self._lock:
+            for symbol, script in self._scripts.items():
+                if script:
+                    self.prices[symbol] = script.popleft()
+
+    def set_balance(self, trade_balance: Decimal) -> None:
+        with self._lock:
+            self.trade_balance = Decimal(trade_balance)
+
+    def add_position(self, pair: str, side: str, volume: Decimal, price: Decimal, leverage: int = 5,
+                     volume_closed: Decimal = Decimal(0), opened_at: float | None = None,
+                     fee: Decimal | None = None, terms: str = "0.0100% per 4 hours", txid: str | None = None) -> str:
+        """Open a position; `side` long/buy or short/sell. cost/margin describe the remaining volume."""
+        with self._lock:
+            spec = self.spec(pair)
+            kind = {"long": "buy", "buy": "buy", "short": "sell", "sell": "sell"}[side]
+            volume, volume_closed, price = Decimal(volume), Decimal(volume_closed), Decimal(price)
+            cost = price * (volume - volume_closed)
+            opened = time.time() if opened_at is None else opened_at
+            txid = txid or f"T{next(self._ids):05d}-SIMUL-POSITN"
+            self.positions[txid] = SimPosition(
+                txid=txid, spec=spec, type=kind, vol=volume, vol_closed=volume_closed, cost=cost,
+                margin=cost / leverage, fee=cost * self.fee_rate if fee is None else Decimal(fee), time=opened,
+                terms=terms, rollovertm=str(int(opened + 4 * 3600)), ordertxid=f"O{next(self._ids):05d}-SIMUL-ORDER",
+            )
+            return txid
+
+    def set_positions(self, rows: Mapping[str, Mapping[str, object]], live_calcs: bool = False) -> None:
+        """Replace every position with raw Kraken OpenPositions rows; their value/net stay as given unless live_calcs."""
+        with self._lock:
+            self.positions = {}
+            for txid, row in rows.items():
+                frozen = not live_calcs and "value" in row
+                self.positions[txid] = SimPosition(
+                    txid=txid, spec=self.spec(str(row["pair"])), type=str(row["type"]), vol=Decimal(str(row["vol"])),
+                    vol_closed=Decimal(str(row["vol_closed"])), cost=Decimal(str(row["cost"])),
+                    margin=Decimal(str(row["margin"])), fee=Decimal(str(row.get("fee", "0"))),
+                    time=float(row["time"]), terms=str(row.get("terms", "")), rollovertm=str(row.get("rollovertm", "")),
+                    ordertxid=str(row.get("ordertxid", "")),
+                    value=Decimal(str(row["value"])) if frozen else None,
+                    net=Decimal(str(row["net"])) if frozen else None,
+                )
+
+    def load_docs_positions(self, live_calcs: bool = False) -> None:
+        """Kraken's documented five-position OpenPositions example (BTC/USD at the price it implies)."""
+        with self._lock:
+            self.set_positions(DOCS_OPEN_POSITIONS, live_calcs=live_calcs)
+            self.prices["BTC/USD"] = DOCS_BTC_PRICE
+
+    # ----- figures -----
+    def _calcs(self, p: SimPosition) -> tuple[Decimal, Decimal, Decimal]:
+        """(value, net, used margin) at the current price; a short's margin is held in base, so it scales with price."""
+        value = p.value if p.value is not None else self.prices[p.spec.symbol] * p.remaining
+        live_net = value - p.cost if p.type == "buy" else p.cost - value
+        net = p.net if p.net is not None else live_net
+        used = p.margin if p.type == "buy" or p.cost == 0 else p.margin * value / p.cost
+        return value, net, used
+
+    def trade_balance_payload(self) -> dict[str, str]:
+        with self._lock:
+            tb = self.trade_balance
+            totals = [self._calcs(p) for p in self.positions.values()]
+            n = sum((t[1] for t in totals), Decimal(0))
+            m = sum((t[2] for t in totals), Decimal(0))
+            e = tb + n
+            result = {
+                "eb": _fmt(tb, 4), "tb": _fmt(tb, 4), "m": _fmt(m, 4), "n": _fmt(n, 4),
+                "c": _fmt(sum((p.cost for p in self.positions.values()), Decimal(0)), 4),
+                "v": _fmt(sum((t[0] for t in totals), Decimal(0)), 4), "e": _fmt(e, 4), "mf": _fmt(e - m, 4),
+            }
+            if m > 0:  # Kraken omits ml when no margin is used
+                result["ml"] = _fmt(e / m * 100, 2)
+            return result
+
+    def positions_payload(self, params: Mapping[str, str]) -> object:
+        with self._lock:
+            wanted = set(filter(None, params.get("txid", "").split(",")))
+            docalcs = params.get("docalcs", "false").lower() == "true"
+            rows = {}
+            for p in self.positions.values():
+                if wanted and p.txid not in wanted:
+                    continue
+                row = {
+                    "ordertxid": p.ordertxid, "posstatus": "open", "pair": p.spec.id, "time": p.time, "type": p.type,
+                    "ordertype": "limit", "cost": _fmt(p.cost, 5), "fee": _fmt(p.fee, 5), "vol": _fmt(p.vol, 8),
+                    "vol_closed": _fmt(p.vol_closed, 8), "margin": _fmt(p.margin, 5), "terms": p.terms,
+                    "rollovertm": p.rollovertm, "misc": "", "oflags": "",
+                }
+                if docalcs:
+                    value, net, _ = self._calcs(p)
+                    row["value"] = _fmt(value, 4)
+                    row["net"] = ("+" if net >= 0 else "") + _fmt(net, 4)
+                rows[p.txid] = row
+            if params.get("consolidation") == "market":
+                return self._consolidate(rows)
+            return rows
+
+    @staticmethod
+    def _consolidate(rows: Mapping[str, dict]) -> list[dict]:
+        grouped: dict[tuple[str, str], dict] = {}
+        for row in rows.values():
+            key = (row["pair"], row["type"])
+            g = grouped.setdefault(key, {"pair": row["pair"], "positions": 0, "type": row["type"], "cost": Decimal(0),
+                                         "fee": Decimal(0), "vol": Decimal(0), "vol_closed": Decimal(0),
+                                         "margin": Decimal(0), "value": Decimal(0), "net": Decimal(0)})
+            g["positions"] += 1
+            for f in ("cost", "fee", "vol", "vol_closed", "margin", "value", "net"):
+                if f in row:
+                    g[f] += Decimal(row[f])
+        out = []
+        for g in grouped.values():
+            lev = g["cost"] / g["margin"] if g["margin"] else Decimal(0)
+            out.append({k: (_fmt(v, 8) if isinstance(v, Decimal) else str(v)) for k, v in g.items()}
+                       | {"leverage": _fmt(lev, 8)})
+        return out
+
+    def ticker_payload(self, pair_param: str | None) -> dict:
+        with self._lock:
+            self.step()
+            names = [n for n in (pair_param or "").split(",") if n] or [s.id for s in self.pairs.values()]
+            result = {}
+            for name in names:
+                spec = self.spec(name)
+                last = self.prices[spec.symbol]
+                tick = Decimal(1).scaleb(-spec.pair_decimals)
+                px = lambda v, s=spec: _fmt(v, s.pair_decimals)  # noqa: E731
+                result[spec.id] = {
+                    "a": [px(last + tick), "1", "1.000"], "b": [px(last), "2", "2.000"], "c": [px(last), "0.00100000"],
+                    "v": ["100.00000000", "250.00000000"], "p": [px(last), px(last)], "t": [1000, 2500],
+                    "l": [px(last * Decimal("0.98")), px(last * Decimal("0.97"))],
+                    "h": [px(last * Decimal("1.02")), px(last * Decimal("1.03"))], "o": px(last),
+                }
+            return result
+
+    def ohlc_payload(self, pair: str, interval: int, since: int | None) -> dict:
+        with self._lock:
+            spec = self.spec(pair)
+            last = self.prices[spec.symbol]
+        step = interval * 60
+        end = int(time.time()) // step * step
+        start = max(since or 0, end - 99 * step) // step * step
+        px = lambda v: _fmt(v, spec.pair_decimals)  # noqa: E731
+        rows = [[t, px(last), px(last * Decimal("1.001")), px(last * Decimal("0.999")), px(last), px(last),
+                 "1.00000000", 10] for t in range(start, end + 1, step)]
+        return {spec.id: rows, "last": end}
+
+    def assets_payload(self) -> dict:
+        return {k: dict(v) for k, v in ASSETS.items()}
+
+    def asset_pairs_payload(self, pair_param: str | None) -> dict:
+        names = [n for n in (pair_param or "").split(",") if n]
+        specs = [self.spec(n) for n in names] if names else list(self.pairs.values())
+        return {s.id: asset_pair_payload(s) for s in specs}
+
+    def balance_ex_payload(self) -> dict:
+        with self._lock:
+            return {"ZUSD": {"balance": _fmt(self.trade_balance, 4), "hold_trade": "0.0000"}}
+
+    # ----- orders -----
+    def add_order(self, params: Mapping[str, str]) -> dict:
+        """AddOrder: reduce-only and settle-position orders reduce this pair's opposite positions, oldest first."""
+        with self._lock:
+            spec = self.spec(params.get("pair", ""))
+            side, ordertype = params.get("type"), params.get("ordertype")
+            if side not in ("buy", "sell"):
+                raise KrakenApiError("EGeneral:Invalid arguments:type")
+            if ordertype not in ("market", "limit", "settle-position"):
+                raise KrakenApiError("EGeneral:Invalid arguments:ordertype")
+            volume, price, leverage = _dec(params, "volume"), _dec(params, "price"), _dec(params, "leverage")
+            settle = ordertype == "settle-position"
+            if volume is None or volume < 0 or (volume == 0 and not settle):
+                raise KrakenApiError("EGeneral:Invalid arguments:volume")
+            if ordertype == "limit" and price is None:
+                raise KrakenApiError("EGeneral:Invalid arguments:price")
+            reduce_only = params.get("reduce_only", "false").lower() == "true"
+            if reduce_only or settle:
+                self._reduce(spec, "sell" if side == "buy" else "buy", volume)
+            elif leverage is not None:
+                self._open(spec, side, volume, price, leverage)
+            self.orders.append(dict(params))
+            order_id = f"O{next(self._ids):05d}-SIMUL-ORDERS"
+            lev = f" with {leverage}:1 leverage" if leverage is not None else ""
+            at = f"limit {price}" if ordertype == "limit" else ordertype
+            return {"descr": {"order": f"{side} {volume} {spec.altname} @ {at}{lev}"}, "txid": [order_id]}
+
+    def _reduce(self, spec: PairSpec, position_type: str, volume: Decimal) -> None:
+        held = sorted((p for p in self.positions.values() if p.spec is spec and p.type == position_type),
+                      key=lambda p: p.time)
+        if not held:
+            raise KrakenApiError("EOrder:Reduce only:No position exists")
+        left = volume if volume > 0 else sum((p.remaining for p in held), Decimal(0))
+        for p in held:
+            if left <= 0:
+                break
+            take = min(left, p.remaining)
+            keep = (p.remaining - take) / p.remaining
+            p.cost, p.margin, p.vol_closed = p.cost * keep, p.margin * keep, p.vol_closed + take
+            if p.value is not None and p.net is not None:
+                p.value, p.net = p.value * keep, p.net * keep
+            left -= take
+            if p.remaining == 0:
+                del self.positions[p.txid]
+
+    def _open(self, spec: PairSpec, side: str, volume: Decimal, price: Decimal | None, leverage: Decimal) -> None:
+        if int(leverage) != leverage or int(leverage) not in spec.leverage:
+            raise KrakenApiError("EGeneral:Invalid arguments:leverage")
+        fill = price if price is not None else self.prices[spec.symbol]
+        balance = self.trade_balance_payload()
+        if Decimal(balance["mf"]) < fill * volume / leverage:
+            raise KrakenApiError("EOrder:Insufficient margin")
+        self.add_position(spec.symbol, side, volume, fill, leverage=int(leverage))
