@@ -331,6 +331,7 @@ _DEMO_BOOK = (
     ("SOL/USD", Side.LONG, 5, "0.32", "1.05", 21, MarginMode.CROSS),
     ("XRP/USD", Side.LONG, 5, "0.4", "1.095", 9, MarginMode.ISOLATED),
 )
+DEMO_BOOK_PAIRS = tuple(row[0] for row in _DEMO_BOOK)
 
 
 def demo_portfolio(prices: Mapping[str, Decimal], now: datetime, collateral: Decimal = Decimal("25000")) -> PaperAccount:

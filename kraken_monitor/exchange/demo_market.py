@@ -46,6 +46,7 @@ _SPECS: dict[str, _PairSpec] = {
     "LINK/USD": _PairSpec("LINKUSD", 5, (2, 3), (2, 3), "0.2", 0.90, 1.3, 2.0),
     "BCH/USD": _PairSpec("BCHUSD", 2, (2, 3), (2, 3), "0.01", 0.75, 1.1, 2.0),
 }
+DEMO_SUPPORTED_PAIRS: tuple[str, ...] = tuple(_SPECS)
 DEFAULT_PAIRS: tuple[str, ...] = ("BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD", "DOGE/USD", "ADA/USD")
 LEADER = "BTC/USD"
 

@@ -1,0 +1,78 @@
+"""Pick the exchange for a mode: demo (simulated market), paper (live public prices) or live Kraken."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from kraken_monitor.exchange.base import Exchange
+from kraken_monitor.exchange.errors import AuthFailed, BadResponse
+
+if TYPE_CHECKING:  # exchange sits below worker: read the config's attributes, never import it at runtime
+    from kraken_monitor.worker.config import MonitorConfig
+
+log = logging.getLogger(__name__)
+
+NO_CREDENTIALS = (
+    "No Kraken API key found. Add a key in Settings, or set the KRAKEN_API_KEY and KRAKEN_API_SECRET "
+    "environment variables (a query-only key is enough to monitor)."
+)
+
+
+def create_exchange(
+    config: MonitorConfig, paper_state: Mapping | None = None, clock: Callable[[], datetime] | None = None
+) -> Exchange:
+    """The Exchange for `config.mode`.
+
+    demo: PaperExchange over a seeded DemoMarket; paper: PaperExchange over live public Kraken prices.
+    Both restore `paper_state` when it was saved in the same mode; otherwise they start from the demo
+    portfolio (25,000 USD demo; 10,000 USD paper, the same book rescaled and opened at live prices --
+    friendlier than an empty account, since the app itself does not open positions).
+    live: KrakenExchange with the stored credentials; none -> AuthFailed with what to do.
+    `clock` (UTC datetimes) drives the paper account and, in demo, the market too (tests).
+    """
+    mode = config.mode
+    if mode == "live":
+        return _live(config)
+    if mode not in ("demo", "paper"):
+        raise ValueError(f"Unknown mode {mode!r}: expected demo, paper or live")
+    from kraken_monitor.exchange.paper import DemoPriceSource, KrakenPublicPriceSource, PaperExchange, utc_now
+
+    source: Any
+    if mode == "demo":
+        from kraken_monitor.exchange.demo_market import DEFAULT_PAIRS, DemoMarket
+
+        market_kwargs: dict[str, Any] = {"seed": config.demo_seed, "speed": config.demo_speed}
+        if clock is not None:
+            market_kwargs["clock"] = lambda: clock().timestamp()
+        pairs = tuple(dict.fromkeys((*DEFAULT_PAIRS, *_demo_watch_pairs(config))))
+        source = DemoPriceSource(DemoMarket(pairs, **market_kwargs), now=clock or utc_now)
+    else:
+        source = KrakenPublicPriceSource(config.api_url)
+    exchange = PaperExchange(source, account=None, mode=mode, clock=clock)
+    if paper_state and paper_state.get("mode", mode) == mode:
+        try:
+            exchange.import_state(paper_state)
+        except BadResponse as exc:
+            # A damaged save must not keep the app from starting; the journal keeps the old row.
+            log.warning("ignoring unreadable paper state, starting a fresh %s account: %s", mode, exc)
+    return exchange
+
+
+def _demo_watch_pairs(config: MonitorConfig) -> tuple[str, ...]:
+    """Watch pairs the demo can simulate (others are left out instead of failing start-up)."""
+    from kraken_monitor.exchange.demo_market import DEMO_SUPPORTED_PAIRS
+
+    return tuple(p for p in getattr(config, "watch_pairs", ()) if p in DEMO_SUPPORTED_PAIRS)
+
+
+def _live(config: MonitorConfig) -> Exchange:
+    from kraken_monitor.exchange.credentials import load_credentials
+    from kraken_monitor.exchange.kraken import KrakenExchange
+
+    credentials = load_credentials()
+    if credentials is None:
+        raise AuthFailed(NO_CREDENTIALS)
+    return KrakenExchange(api_url=config.api_url, credentials=credentials)
