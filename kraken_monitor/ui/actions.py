@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from decimal import Decimal
 
 from PySide6.QtCore import QObject, QSettings, Signal
@@ -16,12 +17,15 @@ from kraken_monitor.ui.add_margin_dialog import AddMarginDialog
 from kraken_monitor.ui.close_dialog import CloseDialog, CloseRequest
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.settings_dialog import SettingsDialog
-from kraken_monitor.worker.config import MonitorConfig
+from kraken_monitor.ui.settings_store import load_config
+from kraken_monitor.worker.config import MODES, MonitorConfig
 
 log = logging.getLogger(__name__)
 
 ADD_MARGIN_TEXT = "Add margin..."
 CLOSE_TEXT = "Close position..."
+ADD_COLLATERAL_TEXT = "Add collateral..."
+SETTLE_TEXT = "Settle position..."
 SETTINGS_TEXT = "Settings..."
 LIVE_NOTE = "Kraken spot margin is cross margin: deposit on Kraken to add collateral."
 
@@ -68,6 +72,8 @@ class ActionsController(QObject):
         self.capabilities = capabilities
         self.snapshot: Snapshot | None = None
         self.window: QWidget | None = None
+        self._worker: QObject | None = None
+        self._alert_ids: dict[str, int] = {}  # alert key -> journal id, when the worker supplies one
         self.messages.add_margin_requested.connect(self._on_popup_add_margin)
         self.messages.close_requested.connect(self._on_popup_close)
         self.messages.snooze_requested.connect(self._on_popup_snooze)
@@ -75,38 +81,65 @@ class ActionsController(QObject):
 
     # -- wiring ---------------------------------------------------------------------------------
     def connect_worker(self, worker: QObject) -> None:
-        """Signal -> slot across threads is queued, so the worker runs each request in its own thread."""
+        """Signal -> slot across threads is queued, so the worker runs each request in its own thread.
+
+        Alerts are not taken from `alerts_fired`: they arrive inside each snapshot (the same tuple), and
+        one source means one beep per cycle.
+        """
+        if worker is self._worker:
+            return
+        self._worker = worker
         self.close_requested.connect(worker.request_close)
         self.settle_requested.connect(worker.request_settle)
         self.add_collateral_requested.connect(worker.request_add_collateral)
         self.add_isolated_margin_requested.connect(worker.request_add_isolated_margin)
         self.acknowledge_requested.connect(worker.acknowledge_alert)
         self.snooze_requested.connect(worker.snooze_alert)
-        worker.snapshot_ready.connect(self.on_snapshot_ready)
-        worker.alerts_fired.connect(self.on_alerts_fired)
         worker.action_finished.connect(self.on_action_finished)
         worker.action_failed.connect(self.on_action_failed)
 
     def connect_window(self, window: QWidget) -> None:
-        """Find the window's actions by their text, so the window needs no knowledge of this class."""
+        """Connect the window's actions (by attribute, else by text) and follow its snapshots."""
         self.window = window
         self.parent_widget = self.parent_widget or window
         handlers = {
-            ADD_MARGIN_TEXT: lambda: self.open_add_margin(),
-            CLOSE_TEXT: lambda: self.open_close(),
-            SETTINGS_TEXT: self.open_settings,
+            ("action_add_margin", ADD_MARGIN_TEXT): lambda: self.open_add_margin(),
+            ("action_add_collateral", ADD_COLLATERAL_TEXT): lambda: self.open_add_margin(account=True),
+            ("action_close_position", CLOSE_TEXT): lambda: self.open_close(),
+            ("action_settle", SETTLE_TEXT): lambda: self.open_close(settle=True),
+            ("action_settings", SETTINGS_TEXT): self.open_settings,
         }
-        for action in window.findChildren(QAction):
-            handler = handlers.get(action.text().replace("&", ""))
-            if handler is not None:
+        by_text = {action.text().replace("&", ""): action for action in window.findChildren(QAction)}
+        for (attribute, text), handler in handlers.items():
+            action = getattr(window, attribute, None) or by_text.get(text)
+            if isinstance(action, QAction):
                 action.triggered.connect(handler)
+        shown = getattr(window, "snapshot_shown", None)
+        if shown is not None:
+            shown.connect(self.on_snapshot_ready)
+
+    def _sync_worker(self) -> None:
+        # The window gets its worker after install (attach_monitor); connect on first use.
+        worker = getattr(self.window, "worker", None)
+        if worker is not None:
+            self.connect_worker(worker)
 
     # -- worker results -------------------------------------------------------------------------
     def on_snapshot_ready(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        self._sync_worker()
+        if snapshot.alerts:
+            self.on_alerts_fired(snapshot.alerts)
 
-    def on_alerts_fired(self, alerts: tuple[Alert, ...]) -> None:
-        for alert in alerts:
+    def on_alerts_fired(self, alerts: tuple) -> None:
+        """Popups for fired alerts; items may be Alert or objects with `.alert` and `.id` (journal rows)."""
+        for item in alerts:
+            alert = getattr(item, "alert", item)
+            if not isinstance(alert, Alert):
+                continue
+            alert_id = getattr(item, "id", None)
+            if isinstance(alert_id, int):
+                self._alert_ids[alert.key] = alert_id
             self.messages.show_alert(alert)
 
     def on_action_finished(self, result: object) -> None:
@@ -148,11 +181,13 @@ class ActionsController(QObject):
             return False
         return True
 
-    def open_add_margin(self, position_id: str | None = None) -> Decimal | None:
+    def open_add_margin(self, position_id: str | None = None, account: bool = False) -> Decimal | None:
         if not self._ready():
             return None
         # Only an isolated position takes margin of its own; otherwise this is an account top-up.
-        if not position_id:
+        if account:
+            position_id = None
+        elif not position_id:
             selected = self._pick_position(None)
             figures = next((pf for pf in self.snapshot.positions if pf.position.id == selected), None)
             position_id = (
@@ -164,13 +199,14 @@ class ActionsController(QObject):
         )
         if amount is None:
             return None
+        self._sync_worker()
         if figures is not None and figures.position.margin_mode is MarginMode.ISOLATED:
             self.add_isolated_margin_requested.emit(figures.position.id, amount)
         else:
             self.add_collateral_requested.emit(amount)
         return amount
 
-    def open_close(self, position_id: str | None = None) -> CloseRequest | None:
+    def open_close(self, position_id: str | None = None, settle: bool = False) -> CloseRequest | None:
         if not self._ready():
             return None
         position_id = self._pick_position(position_id)
@@ -184,6 +220,7 @@ class ActionsController(QObject):
             self._mode(),
             self.current_capabilities(),
             self.config.live_trading_enabled,
+            settle=settle,
         )
         if request is None:
             return None
@@ -191,6 +228,7 @@ class ActionsController(QObject):
         return request
 
     def submit_close(self, request: CloseRequest) -> None:
+        self._sync_worker()
         if request.settle:
             self.settle_requested.emit(request.position_id)
         else:
@@ -215,11 +253,29 @@ class ActionsController(QObject):
 
     def _on_popup_snooze(self, alert: Alert, until_ts: float) -> None:
         self.messages.snooze(alert.key, alert.level, until_ts)
-        alert_id = getattr(alert, "id", None)  # journal row id, when the worker attaches one
-        if isinstance(alert_id, int):
+        alert_id = self._alert_ids.get(alert.key)
+        self._sync_worker()
+        if alert_id is not None:
             self.snooze_requested.emit(alert_id, max(until_ts - time.time(), 0.0))
 
     def _on_popup_acknowledged(self, alert: Alert) -> None:
-        alert_id = getattr(alert, "id", None)
-        if isinstance(alert_id, int):
+        alert_id = self._alert_ids.get(alert.key)
+        self._sync_worker()
+        if alert_id is not None:
             self.acknowledge_requested.emit(alert_id)
+
+
+def install(
+    window: QWidget, config: MonitorConfig | None = None, settings: QSettings | None = None
+) -> ActionsController:
+    """Called by ui/app.py after the main window exists: one Messages, one controller, all connected."""
+    if config is None:
+        config = load_config(settings)
+        mode = getattr(window, "mode", None)
+        if mode in MODES:
+            config = replace(config, mode=mode)
+    messages = Messages._instance or Messages(window, sound_enabled=config.sound_enabled)
+    messages.set_sound_enabled(config.sound_enabled)
+    controller = ActionsController(config, messages, window, settings)
+    controller.connect_window(window)
+    return controller

@@ -213,6 +213,8 @@ class AddMarginDialog(QDialog):
                 self._preview_isolated(amount)
             else:
                 self._preview_cross(amount)
+            if amount <= 0:
+                self.preview_result = None  # the figures shown are today's, not a what-if
         except DomainError as err:
             self.level_label.setText(f"no preview: {err}")
             self.margin_call_label.setText("")
@@ -220,7 +222,11 @@ class AddMarginDialog(QDialog):
 
     def _preview_isolated(self, amount: Decimal) -> None:
         before = self.figures
-        after = whatif.add_isolated_margin(self.state, self.prices, self.rules, self.position_id, amount)
+        after = (
+            whatif.add_isolated_margin(self.state, self.prices, self.rules, self.position_id, amount)
+            if amount > 0
+            else before
+        )
         self.preview_result = after
         decimals = self._price_decimals(before.position.pair)
         self.level_label.setText(f"{_level(before.margin_level)} -> {_level(after.margin_level)}")
@@ -232,7 +238,11 @@ class AddMarginDialog(QDialog):
         )
 
     def _preview_cross(self, amount: Decimal) -> None:
-        after = whatif.deposit(self.state, self.prices, self.rules, amount)
+        after = (
+            whatif.deposit(self.state, self.prices, self.rules, amount)
+            if amount > 0
+            else self.snapshot.account
+        )
         self.preview_result = after
         before_level = self.snapshot.account.margin_level if self.snapshot.account else None
         self.level_label.setText(f"{_level(before_level)} -> {_level(after.margin_level)}")
@@ -274,6 +284,8 @@ class AddMarginDialog(QDialog):
         # The engine has no closed form for isolated top-ups; the level rises monotonically with the
         # allocation, so bisect on the engine itself (exact to a cent in ~40 steps).
         def level(amount: Decimal) -> Decimal | None:
+            if amount <= 0:
+                return self.figures.margin_level
             pf = whatif.add_isolated_margin(self.state, self.prices, self.rules, self.position_id, amount)
             return pf.margin_level
 

@@ -55,6 +55,7 @@ class CloseDialog(QDialog):
         capabilities: Capabilities,
         live_trading_enabled: bool = False,
         parent: QWidget | None = None,
+        settle: bool = False,
     ):
         super().__init__(parent)
         self.snapshot = snapshot
@@ -77,6 +78,8 @@ class CloseDialog(QDialog):
         self._syncing = False
         self._build()
         self.percent_spin.setValue(100)
+        if settle and self._settle_possible():
+            self.settle_radio.setChecked(True)
         self._refresh()
 
     # -- layout ---------------------------------------------------------------------------------
@@ -321,9 +324,10 @@ class CloseDialog(QDialog):
         mode: str,
         capabilities: Capabilities,
         live_trading_enabled: bool = False,
+        settle: bool = False,
     ) -> CloseRequest | None:
         """Run the dialog; the confirmed request, or None (re-validated after exec)."""
-        dialog = cls(snapshot, position_id, mode, capabilities, live_trading_enabled, parent)
+        dialog = cls(snapshot, position_id, mode, capabilities, live_trading_enabled, parent, settle=settle)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return None
