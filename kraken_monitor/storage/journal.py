@@ -1,0 +1,431 @@
+"""SQLite journal (sqlite-utils): ticks, snapshots, alerts, actions and the paper account, in one 0600 file.
+
+Threading contract: the thread that calls `Journal.open` is the only thread that uses the journal
+(sqlite3's default check_same_thread stays on, so a mistake raises instead of corrupting data).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from kraken_monitor.domain.models import Alert, Risk, Snapshot
+from kraken_monitor.storage.schema import SchemaTooNew, migrate
+
+MINUTE = 60
+HOUR = 3600
+DAY = 86400
+HOURLY_AFTER_DAYS = 90.0
+DEFAULT_FULL_RESOLUTION_DAYS = 7.0
+SIDECARS = ("-wal", "-shm", "-journal")
+_SECRET_WORDS = ("secret", "password", "api_key", "apikey", "private_key", "token")
+# (table, column that identifies one series); retention keeps one row per series per bucket.
+_SERIES = (("ticks", "pair"), ("account_snapshots", "mode"), ("position_snapshots", "position_id"))
+
+
+class JournalError(RuntimeError):
+    """A journal read or write failed; the message is safe to show (it never contains secrets)."""
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """One alert as stored: its row id, the Alert fields and what the trader did with it."""
+
+    id: int
+    key: str
+    level: Risk
+    position_id: str | None
+    pair: str | None
+    margin_level: Decimal | None
+    distance_to_liquidation_pct: Decimal | None
+    message: str
+    fired_at: datetime
+    stale: bool
+    acknowledged_at: datetime | None
+    snoozed_until: datetime | None
+
+
+def _ts(value: datetime | float | None) -> float | None:
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return value.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, timezone.utc)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "value"):  # enums
+        return str(value.value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _redacted(request: Mapping) -> dict:
+    """Belt and braces: a request dict must never carry credentials into the file."""
+    return {k: ("<redacted>" if any(w in str(k).lower() for w in _SECRET_WORDS) else v) for k, v in request.items()}
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create missing ancestors with 0700; directories that already exist are the user's and left alone."""
+    missing = []
+    for parent in (directory, *directory.parents):
+        if parent.exists():
+            break
+        missing.append(parent)
+    for parent in reversed(missing):
+        parent.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(parent, 0o700)  # mkdir's mode is filtered by the umask
+
+
+class Journal:
+    """The app's history file. Use `Journal.open(path)`; every write of one cycle is one transaction."""
+
+    def __init__(self, path: Path, db: sqlite_utils.Database):
+        self.path = path
+        self.db = db
+        self.conn: sqlite3.Connection = db.conn
+        self._last_tick_ts: dict[str, float] = dict(
+            self.conn.execute("SELECT pair, MAX(ts) FROM ticks GROUP BY pair").fetchall()
+        )
+        self._sidecars_checked = False
+
+    @classmethod
+    def open(cls, path: Path | str) -> Journal:
+        path = Path(path)
+        _make_private_dirs(path.parent)
+        # Create the file ourselves with 0600 before SQLite does: its default would follow the umask.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
+        conn = sqlite3.connect(str(path))
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise JournalError(f"cannot enable WAL on {path} (journal_mode={mode})")
+            conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable on app crash, fast
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=2000")
+            db = sqlite_utils.Database(conn)
+            migrate(db)
+        except SchemaTooNew as exc:
+            conn.close()
+            raise JournalError(str(exc)) from None
+        except sqlite3.Error as exc:
+            conn.close()
+            raise JournalError(f"cannot open the journal {path}: {exc}") from None
+        journal = cls(path, db)
+        journal._secure_sidecars()
+        return journal
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _secure_sidecars(self) -> None:
+        """SQLite copies the db's mode to -wal/-shm; chmod anyway so a wide umask can never leak them."""
+        for suffix in SIDECARS:
+            side = Path(str(self.path) + suffix)
+            if side.exists():
+                os.chmod(side, 0o600)
+                self._sidecars_checked = True
+
+    # -- one poll cycle ------------------------------------------------------------------------
+
+    def write_cycle(self, snapshot: Snapshot) -> None:
+        """Ticks (new ones only), the account and every position of one cycle, all or nothing."""
+        ts = snapshot.as_of.timestamp()
+        ticks = []
+        newest: dict[str, float] = {}
+        for pair, t in snapshot.tickers.items():
+            tts = t.as_of.timestamp()
+            if tts <= self._last_tick_ts.get(pair, -math.inf):
+                continue  # the same ticker again (account-only cycle): not a new price
+            newest[pair] = tts
+            ticks.append((tts, pair, str(t.bid), str(t.ask), str(t.last), float(t.last)))
+        try:
+            # One explicit transaction; plain executemany inside it, never insert_all (which would
+            # manage its own transaction per batch and is slower for these fixed rows).
+            with self.db.atomic():
+                if ticks:
+                    self.conn.executemany(
+                        "INSERT INTO ticks (ts, pair, bid, ask, last, last_f) VALUES (?,?,?,?,?,?)", ticks
+                    )
+                a = snapshot.account
+                if a is not None:
+                    self.conn.execute(
+                        "INSERT INTO account_snapshots (ts, mode, stale, trade_balance, equity, used_margin,"
+                        " free_margin, margin_level, margin_level_exchange, risk, margin_level_f)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        (ts, snapshot.mode, int(snapshot.stale), str(a.trade_balance), str(a.equity),
+                         str(a.used_margin), str(a.free_margin), _text(a.margin_level),
+                         _text(a.margin_level_exchange), int(a.risk),
+                         None if a.margin_level is None else float(a.margin_level)),
+                    )
+                self.conn.executemany(
+                    "INSERT INTO position_snapshots (ts, position_id, pair, side, margin_mode, volume, price,"
+                    " entry, upnl, net_pnl, liquidation_price, margin_call_price, distance_pct, risk)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [(ts, pf.position.id, pf.position.pair, pf.position.side.value, pf.position.margin_mode.value,
+                      str(pf.remaining_volume), str(pf.price), str(pf.entry_price), str(pf.unrealized_pnl),
+                      str(pf.net_pnl), _text(pf.liquidation_price), _text(pf.margin_call_price),
+                      _text(pf.distance_to_liquidation_pct), int(pf.risk)) for pf in snapshot.positions],
+                )
+                self._set_meta("last_cycle_ts", repr(ts))
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal write failed: {exc}") from None
+        self._last_tick_ts.update(newest)  # only after the commit: a rolled-back tick is retried
+        if not self._sidecars_checked:
+            self._secure_sidecars()
+
+    def last_cycle_ts(self) -> float | None:
+        value = self._meta("last_cycle_ts")
+        return None if value is None else float(value)
+
+    # -- alerts --------------------------------------------------------------------------------
+
+    def write_alerts(self, alerts: Iterable[Alert]) -> list[int]:
+        ids = []
+        with self.db.atomic():
+            for a in alerts:
+                cur = self.conn.execute(
+                    "INSERT INTO alerts (key, level, position_id, pair, margin_level, distance_pct, message,"
+                    " fired_at, stale) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (a.key, int(a.level), a.position_id, a.pair, _text(a.margin_level),
+                     _text(a.distance_to_liquidation_pct), a.message, a.fired_at.timestamp(), int(a.stale)),
+                )
+                ids.append(int(cur.lastrowid))
+        return ids
+
+    def recent_alerts(self, limit: int = 500) -> list[AlertRecord]:
+        """Newest first."""
+        rows = self.conn.execute(
+            "SELECT id, key, level, position_id, pair, margin_level, distance_pct, message, fired_at, stale,"
+            " acknowledged_at, snoozed_until FROM alerts ORDER BY id DESC LIMIT ?", (int(limit),)
+        ).fetchall()
+        return [
+            AlertRecord(id=r[0], key=r[1], level=Risk(r[2]), position_id=r[3], pair=r[4], margin_level=_dec(r[5]),
+                        distance_to_liquidation_pct=_dec(r[6]), message=r[7], fired_at=_dt(r[8]),
+                        stale=bool(r[9]), acknowledged_at=_dt(r[10]), snoozed_until=_dt(r[11]))
+            for r in rows
+        ]
+
+    alerts = recent_alerts  # the architecture doc's name
+
+    def _update_alert(self, alert_id: int, column: str, value: float) -> str | None:
+        with self.db.atomic():
+            self.conn.execute(f"UPDATE alerts SET {column} = ? WHERE id = ?", (value, int(alert_id)))
+            row = self.conn.execute("SELECT key FROM alerts WHERE id = ?", (int(alert_id),)).fetchone()
+        return None if row is None else row[0]
+
+    def acknowledge_alert(self, alert_id: int, now: datetime | None = None) -> str | None:
+        """Returns the alert's key (for the engine), or None if no such alert."""
+        return self._update_alert(alert_id, "acknowledged_at", _ts(now or datetime.now(timezone.utc)))
+
+    def snooze_alert(self, alert_id: int, until: datetime) -> str | None:
+        return self._update_alert(alert_id, "snoozed_until", _ts(until))
+
+    # -- actions and the paper account ---------------------------------------------------------
+
+    def record_action(self, kind: str, request: Mapping, ok: bool, result: str, now: datetime | None = None) -> int:
+        text = json.dumps(_redacted(request), default=_json_default, sort_keys=True)
+        with self.db.atomic():
+            cur = self.conn.execute(
+                "INSERT INTO actions (ts, kind, request, ok, result) VALUES (?,?,?,?,?)",
+                (_ts(now or datetime.now(timezone.utc)), kind, text, int(bool(ok)), result),
+            )
+        return int(cur.lastrowid)
+
+    def actions(self, limit: int = 100) -> list[dict]:
+        """Newest first, request decoded."""
+        rows = self.conn.execute(
+            "SELECT id, ts, kind, request, ok, result FROM actions ORDER BY id DESC LIMIT ?", (int(limit),)
+        ).fetchall()
+        return [{"id": r[0], "ts": r[1], "kind": r[2], "request": json.loads(r[3]), "ok": bool(r[4]),
+                 "result": r[5]} for r in rows]
+
+    def save_paper_state(
+        self, mode: str | Mapping, state: Mapping | None = None, now: datetime | None = None
+    ) -> None:
+        """`save_paper_state(mode, state, now)`; the one-argument form takes an exported state whose
+        "mode" key (default "paper") names the row, as the worker calls it."""
+        if not isinstance(mode, str):
+            state, mode = mode, str(mode.get("mode") or "paper")
+        text = json.dumps(dict(state or {}), default=_json_default, sort_keys=True)
+        with self.db.atomic():
+            self.conn.execute(
+                "INSERT INTO paper_state (mode, state, updated_at) VALUES (?,?,?)"
+                " ON CONFLICT(mode) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                (mode, text, _ts(now or datetime.now(timezone.utc))),
+            )
+
+    def load_paper_state(self, mode: str = "paper") -> dict | None:
+        row = self.conn.execute("SELECT state FROM paper_state WHERE mode = ?", (mode,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    # -- chart history (floats: chart buffers only) ---------------------------------------------
+
+    def known_pairs(self) -> list[str]:
+        # Loose index scan: one index seek per distinct pair instead of reading every tick.
+        rows = self.conn.execute(
+            "WITH RECURSIVE p(x) AS (SELECT MIN(pair) FROM ticks UNION ALL"
+            " SELECT (SELECT MIN(pair) FROM ticks WHERE pair > x) FROM p WHERE x IS NOT NULL)"
+            " SELECT x FROM p WHERE x IS NOT NULL"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def price_history(
+        self, pair: str, since_ts: float | datetime | None = None, limit: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ts seconds, last price) as float64, ascending; `limit` keeps the newest rows."""
+        since = _ts(since_ts)
+        sql = "SELECT ts, last_f FROM ticks WHERE pair = ? AND ts >= ? ORDER BY ts DESC"
+        params: tuple = (pair, -math.inf if since is None else since)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (int(limit),)
+        return _columns(self.conn.execute(sql, params).fetchall()[::-1])
+
+    def margin_history(
+        self, since_ts: float | datetime | None = None, mode: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ts, margin level %) as float64, ascending; NaN where no margin was used."""
+        since = _ts(since_ts)
+        sql = "SELECT ts, margin_level_f FROM account_snapshots WHERE ts >= ?"
+        params: tuple = (-math.inf if since is None else since,)
+        if mode is not None:
+            sql += " AND mode = ?"
+            params += (mode,)
+        return _columns(self.conn.execute(sql + " ORDER BY ts", params).fetchall())
+
+    # -- retention -----------------------------------------------------------------------------
+
+    def apply_retention(
+        self,
+        now: datetime | float,
+        full_resolution_days: float = DEFAULT_FULL_RESOLUTION_DAYS,
+        *,
+        hourly_after_days: float = HOURLY_AFTER_DAYS,
+        budget_s: float | None = 0.25,
+    ) -> dict[str, int]:
+        """Downsample old rows: older than `full_resolution_days` one per series per minute (the last,
+        ticks keep the minute's low/high), older than `hourly_after_days` one per hour.
+
+        Works in small time windows, each its own short transaction, and stops after `budget_s` so a
+        poll cycle is never blocked for long; the next call carries on (progress is kept in `meta`).
+        Returns rows deleted per table and `done` (1 when nothing older is left to downsample).
+        """
+        now_ts = float(_ts(now))
+        deadline = None if budget_s is None else time.monotonic() + budget_s
+        counts = {table: 0 for table, _ in _SERIES}
+        done = 1
+        # Minute windows of 5 minutes, hour windows of 1 hour: small enough to be quick per commit.
+        for res, window, age_days in ((MINUTE, 300, full_resolution_days), (HOUR, HOUR, hourly_after_days)):
+            cutoff = (now_ts - age_days * DAY) // window * window
+            for table, series in _SERIES:
+                finished = self._downsample(table, series, res, window, cutoff, counts, deadline)
+                done = done and finished
+        counts["done"] = int(done)
+        return counts
+
+    def _downsample(self, table: str, series: str, res: int, window: int, cutoff: float,
+                    counts: dict[str, int], deadline: float | None) -> bool:
+        mark = f"retention:{table}:{res}"
+        start = self._next_start(table, float(self._meta(mark) or -math.inf), window)
+        while start is not None and start < cutoff:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            end = start + window
+            bounds = {"a": start, "b": end, "res": res}
+            with self.db.atomic():
+                if table == "ticks":
+                    self.conn.execute(
+                        "UPDATE ticks SET res = :res, low_f = agg.lo, high_f = agg.hi FROM ("
+                        " SELECT MAX(rowid) AS rid, MIN(COALESCE(low_f, last_f)) AS lo,"
+                        " MAX(COALESCE(high_f, last_f)) AS hi FROM ticks"
+                        " WHERE ts >= :a AND ts < :b AND res < :res GROUP BY pair, CAST(ts / :res AS INTEGER)"
+                        ") AS agg WHERE ticks.rowid = agg.rid", bounds)
+                else:
+                    self.conn.execute(
+                        f"UPDATE {table} SET res = :res WHERE rowid IN (SELECT MAX(rowid) FROM {table}"
+                        f" WHERE ts >= :a AND ts < :b AND res < :res GROUP BY {series}, CAST(ts / :res AS INTEGER))",
+                        bounds)
+                cur = self.conn.execute(f"DELETE FROM {table} WHERE ts >= :a AND ts < :b AND res < :res", bounds)
+                counts[table] += cur.rowcount
+                self._set_meta(mark, repr(end))
+            start = self._next_start(table, end, window)
+        return True
+
+    def _next_start(self, table: str, after: float, window: int) -> float | None:
+        """The window holding the oldest row at or after `after` (skips gaps when the app was off)."""
+        row = self.conn.execute(f"SELECT MIN(ts) FROM {table} WHERE ts >= ?", (after,)).fetchone()
+        return None if row[0] is None else max(after, row[0] // window * window)
+
+    # -- housekeeping --------------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def size_bytes(self) -> int:
+        """Bytes on disk, the write-ahead log included."""
+        return sum(p.stat().st_size for p in (self.path, Path(str(self.path) + "-wal")) if p.exists())
+
+    def row_counts(self) -> dict[str, int]:
+        return {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("ticks", "account_snapshots", "position_snapshots", "alerts", "actions")}
+
+
+def _columns(rows: list) -> tuple[np.ndarray, np.ndarray]:
+    # float64 conversion turns SQL NULL (None) into NaN, which charts draw as a gap.
+    data = np.array(rows, dtype=np.float64).reshape(-1, 2)
+    return np.ascontiguousarray(data[:, 0]), np.ascontiguousarray(data[:, 1])
+
+
+def estimated_year_size_bytes(
+    pairs: int,
+    positions: int,
+    poll_interval: float,
+    *,
+    bytes_per_tick: float,
+    bytes_per_account_row: float,
+    bytes_per_position_row: float,
+    full_resolution_days: float = DEFAULT_FULL_RESOLUTION_DAYS,
+    hourly_after_days: float = HOURLY_AFTER_DAYS,
+) -> float:
+    """Steady-state journal size after a year under the retention policy, from measured bytes per row.
+
+    Assumes one cycle written per `poll_interval` (every pair ticks, every position is snapshotted);
+    rows older than the full-resolution window are one per minute, older than 90 days one per hour.
+    """
+    year_s = 365 * DAY
+    full_s = full_resolution_days * DAY
+    minute_s = max(0.0, min(hourly_after_days * DAY, year_s) - full_s)
+    hour_s = max(0.0, year_s - max(full_s, hourly_after_days * DAY))
+    rows_per_series = full_s / poll_interval + minute_s / MINUTE + hour_s / HOUR
+    per_cycle = pairs * bytes_per_tick + bytes_per_account_row + positions * bytes_per_position_row
+    return rows_per_series * per_cycle

@@ -1,0 +1,75 @@
+"""Journal schema: tables, indexes and the ordered migrations tracked by `PRAGMA user_version`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import sqlite_utils
+
+# Money and levels are TEXT (exact Decimal strings); the *_f REAL columns are float shadows for charts,
+# so a history read never parses strings. `res` is the row's resolution in seconds: 0 = as polled,
+# 60 / 3600 = the last row of its minute / hour after retention downsampled it.
+
+
+def _v1_initial(db: sqlite_utils.Database) -> None:
+    db["ticks"].create(
+        {"ts": float, "pair": str, "bid": str, "ask": str, "last": str, "last_f": float,
+         "low_f": float, "high_f": float, "res": int},
+        not_null={"ts", "pair", "res"}, defaults={"res": 0},
+    )
+    db["ticks"].create_index(["pair", "ts"])
+    db["ticks"].create_index(["ts"])  # retention walks time windows across all pairs
+    db["account_snapshots"].create(
+        {"ts": float, "mode": str, "stale": int, "trade_balance": str, "equity": str, "used_margin": str,
+         "free_margin": str, "margin_level": str, "margin_level_exchange": str, "risk": int,
+         "margin_level_f": float, "res": int},
+        not_null={"ts", "mode", "res"}, defaults={"res": 0},
+    )
+    db["account_snapshots"].create_index(["ts"])
+    db["position_snapshots"].create(
+        {"ts": float, "position_id": str, "pair": str, "side": str, "margin_mode": str, "volume": str,
+         "price": str, "entry": str, "upnl": str, "net_pnl": str, "liquidation_price": str,
+         "margin_call_price": str, "distance_pct": str, "risk": int, "res": int},
+        not_null={"ts", "position_id", "res"}, defaults={"res": 0},
+    )
+    db["position_snapshots"].create_index(["ts"])
+    db["alerts"].create(
+        {"id": int, "key": str, "level": int, "position_id": str, "pair": str, "margin_level": str,
+         "distance_pct": str, "message": str, "fired_at": float, "stale": int, "acknowledged_at": float,
+         "snoozed_until": float},
+        pk="id", not_null={"key", "level", "message", "fired_at"},
+    )
+    db["actions"].create(
+        {"id": int, "ts": float, "kind": str, "request": str, "ok": int, "result": str},
+        pk="id", not_null={"ts", "kind"},
+    )
+    db["paper_state"].create({"mode": str, "state": str, "updated_at": float}, pk="mode")
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+# Append only: migration N (1-based) brings a journal from user_version N-1 to N.
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial,)
+
+
+class SchemaTooNew(RuntimeError):
+    """The file was written by a newer kraken-monitor; refusing to touch it protects its history."""
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Apply every migration above the file's version, each in its own transaction; returns the count."""
+    version = schema_version(db)
+    if version > len(migrations):
+        raise SchemaTooNew(f"journal schema version {version} is newer than this app ({len(migrations)})")
+    for number, migration in enumerate(migrations[version:], start=version + 1):
+        with db.atomic():
+            migration(db)
+            # user_version lives in the file header and is part of the transaction: a failed
+            # migration leaves both the tables and the version untouched.
+            db.execute(f"PRAGMA user_version = {number:d}")
+    return len(migrations) - version

@@ -1,0 +1,233 @@
+"""Journal on real SQLite files: atomic cycles, restart, permissions, WAL, migrations, alerts, actions, history."""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+import stat
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal as D
+
+import numpy as np
+import pytest
+import sqlite_utils
+from journal_builders import T0, alert, position_figures, seconds, snapshot
+
+from kraken_monitor.domain.models import Risk
+from kraken_monitor.storage import schema
+from kraken_monitor.storage.journal import Journal, JournalError
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "data" / "sub" / "journal.sqlite3"
+
+
+@pytest.fixture
+def journal(db_path):
+    j = Journal.open(db_path)
+    yield j
+    j.close()
+
+
+def test_cycle_write_is_atomic_when_a_row_fails_mid_write(journal):
+    journal.write_cycle(snapshot(T0))
+    before = journal.row_counts()
+    # The third position cannot be bound by sqlite3: ticks and the account row were already inserted
+    # inside the transaction when it fails, so everything of this cycle must roll back.
+    bad = position_figures("BAD")
+    bad = replace(bad, position=replace(bad.position, id=object()))
+    broken = snapshot(T0 + seconds(1))
+    broken = replace(broken, positions=broken.positions + (bad,))
+    with pytest.raises(JournalError):
+        journal.write_cycle(broken)
+    assert journal.row_counts() == before
+    assert journal.last_cycle_ts() == T0.timestamp()
+    # The rolled-back ticks are not remembered as written: the next good cycle stores them.
+    journal.write_cycle(snapshot(T0 + seconds(1)))
+    assert journal.row_counts()["ticks"] == before["ticks"] + 2
+
+
+def test_ticks_are_not_duplicated_when_only_the_account_changed(journal):
+    journal.write_cycle(snapshot(T0))
+    same_prices = replace(snapshot(T0), as_of=T0 + seconds(3))
+    journal.write_cycle(same_prices)
+    counts = journal.row_counts()
+    assert (counts["ticks"], counts["account_snapshots"], counts["position_snapshots"]) == (2, 2, 4)
+
+
+def test_history_survives_close_and_reopen_exactly(db_path):
+    j = Journal.open(db_path)
+    for i in range(5):
+        j.write_cycle(snapshot(T0 + seconds(i), price=str(70000 + i)))
+    j.write_alerts([alert()])
+    j.close()
+    j = Journal.open(db_path)
+    try:
+        ts, prices = j.price_history("BTC/USD")
+        assert ts.dtype == np.float64 and prices.dtype == np.float64
+        assert list(prices) == [70000.0, 70001.0, 70002.0, 70003.0, 70004.0]
+        assert list(ts) == [(T0 + seconds(i)).timestamp() for i in range(5)]
+        row = j.conn.execute("SELECT equity, margin_level FROM account_snapshots ORDER BY ts LIMIT 1").fetchone()
+        assert (D(row[0]), D(row[1])) == (D("9987.66"), D("212.34"))  # TEXT keeps the Decimal exact
+        pos = j.conn.execute("SELECT upnl, liquidation_price, side FROM position_snapshots LIMIT 1").fetchone()
+        assert pos == ("-12.3456789", "80123.45678", "short")
+        assert j.recent_alerts()[0].margin_level == D("78.25")
+        assert j.known_pairs() == ["BTC/USD", "ETH/USD"]
+        # Ticks written before the restart are still deduplicated after it.
+        j.write_cycle(snapshot(T0 + seconds(4)))
+        assert j.row_counts()["ticks"] == 10
+    finally:
+        j.close()
+
+
+def test_file_is_private_even_with_a_wide_umask(tmp_path):
+    path = tmp_path / "new" / "dir" / "j.sqlite3"
+    old = os.umask(0)
+    try:
+        j = Journal.open(path)
+        j.write_cycle(snapshot())
+        for p in (path, path.with_name("j.sqlite3-wal"), path.with_name("j.sqlite3-shm")):
+            assert p.exists(), p
+            assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
+        j.close()
+    finally:
+        os.umask(old)
+
+
+def test_wal_synchronous_normal_and_same_thread_only(journal):
+    assert journal.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert journal.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert journal.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    import threading
+
+    errors = []
+    thread = threading.Thread(target=lambda: _catch(errors, journal.last_cycle_ts))
+    thread.start()
+    thread.join()
+    assert errors and isinstance(errors[0], sqlite3.ProgrammingError)
+
+
+def _catch(errors, call):
+    try:
+        call()
+    except Exception as exc:
+        errors.append(exc)
+
+
+def test_migrates_from_version_zero_and_reopen_is_idempotent(db_path):
+    db_path.parent.mkdir(parents=True)
+    legacy = sqlite3.connect(db_path)  # an existing version-0 file (e.g. created by an older tool)
+    legacy.execute("CREATE TABLE unrelated (x)")
+    legacy.commit()
+    legacy.close()
+    j = Journal.open(db_path)
+    assert j.conn.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS)
+    tables = set(j.db.table_names())
+    assert {"ticks", "account_snapshots", "position_snapshots", "alerts", "actions", "paper_state",
+            "meta", "unrelated"} <= tables
+    j.write_cycle(snapshot())
+    j.close()
+    j = Journal.open(db_path)  # reopen: nothing re-created, data kept
+    assert j.conn.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS)
+    assert j.row_counts()["account_snapshots"] == 1
+    j.close()
+
+
+def test_migrations_run_in_order_once_and_a_failed_one_leaves_no_trace(tmp_path):
+    db = sqlite_utils.Database(sqlite3.connect(tmp_path / "m.sqlite3"))
+    calls = []
+
+    def v2(d):
+        calls.append(2)
+        d["extra"].create({"a": int})
+
+    def v3_broken(d):
+        d["half"].create({"a": int})
+        raise RuntimeError("boom")
+
+    assert schema.migrate(db, (*schema.MIGRATIONS, v2)) == 2
+    assert schema.migrate(db, (*schema.MIGRATIONS, v2)) == 0
+    assert calls == [2]
+    with pytest.raises(RuntimeError):
+        schema.migrate(db, (*schema.MIGRATIONS, v2, v3_broken))
+    assert schema.schema_version(db) == 2 and "half" not in db.table_names()
+    with pytest.raises(schema.SchemaTooNew):
+        schema.migrate(db, schema.MIGRATIONS)
+
+
+def test_newer_schema_is_refused_with_a_typed_error(db_path):
+    Journal.open(db_path).close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(JournalError, match="newer"):
+        Journal.open(db_path)
+
+
+def test_alerts_ids_acknowledge_and_snooze(journal):
+    ids = journal.write_alerts([alert("account", Risk.WARNING), alert("pos:X", Risk.CRITICAL, T0 + seconds(1))])
+    assert len(ids) == 2 and ids[1] > ids[0]
+    assert journal.acknowledge_alert(ids[0], T0 + seconds(5)) == "account"
+    assert journal.snooze_alert(ids[1], T0 + timedelta(hours=1)) == "pos:X"
+    assert journal.acknowledge_alert(12345, T0) is None
+    newest, oldest = journal.recent_alerts()
+    assert (newest.id, newest.key, newest.level, newest.snoozed_until) == (ids[1], "pos:X", Risk.CRITICAL,
+                                                                          T0 + timedelta(hours=1))
+    assert (oldest.acknowledged_at, oldest.fired_at, oldest.stale) == (T0 + seconds(5), T0, False)
+    assert oldest.distance_to_liquidation_pct == D("12.3")
+    assert len(journal.recent_alerts(limit=1)) == 1
+
+
+def test_actions_are_recorded_without_secrets(journal):
+    action_id = journal.record_action("close", {"position_id": "TX1", "volume": D("0.25"), "api_secret": "s3cr3t"},
+                                      ok=False, result="EOrder:Insufficient margin", now=T0)
+    (row,) = journal.actions()
+    assert row["id"] == action_id and row["ok"] is False and row["result"] == "EOrder:Insufficient margin"
+    assert row["request"] == {"position_id": "TX1", "volume": "0.25", "api_secret": "<redacted>"}
+    raw = journal.path.read_bytes() + journal.path.with_name(journal.path.name + "-wal").read_bytes()
+    assert b"s3cr3t" not in raw
+
+
+def test_paper_state_round_trip_both_call_forms(journal, db_path):
+    assert journal.load_paper_state("paper") is None
+    journal.save_paper_state("paper", {"balance": D("10000.50"), "n": 1}, T0)
+    journal.save_paper_state("paper", {"balance": D("9000.25"), "n": 2}, T0 + seconds(1))
+    assert journal.load_paper_state("paper") == {"balance": "9000.25", "n": 2}
+    journal.save_paper_state({"version": 1, "mode": "demo", "account": None})  # the worker's form
+    assert journal.load_paper_state("demo") == {"version": 1, "mode": "demo", "account": None}
+    journal.close()
+    reopened = Journal.open(db_path)
+    assert reopened.load_paper_state("paper")["n"] == 2
+    reopened.close()
+
+
+def test_price_history_since_and_limit(journal):
+    for i in range(10):
+        journal.write_cycle(snapshot(T0 + seconds(i), price=str(100 + i), pairs=("BTC/USD",), positions=0))
+    ts, prices = journal.price_history("BTC/USD", since_ts=(T0 + seconds(7)).timestamp())
+    assert list(prices) == [107.0, 108.0, 109.0]
+    ts, prices = journal.price_history("BTC/USD", since_ts=T0 + seconds(2), limit=3)
+    assert list(prices) == [107.0, 108.0, 109.0] and list(np.diff(ts)) == [1.0, 1.0]
+    empty_ts, empty = journal.price_history("XRP/USD")
+    assert empty_ts.shape == (0,) and empty.shape == (0,)
+
+
+def test_margin_history_has_nan_where_no_margin_used(journal):
+    journal.write_cycle(snapshot(T0, margin_level="150.5"))
+    journal.write_cycle(snapshot(T0 + seconds(1), margin_level=None))
+    ts, level = journal.margin_history()
+    assert level[0] == 150.5 and math.isnan(level[1])
+    assert journal.last_cycle_ts() == (T0 + seconds(1)).timestamp()
+    assert journal.margin_history(T0 + seconds(1))[0].tolist() == [(T0 + seconds(1)).timestamp()]
+
+
+def test_size_bytes_grows_with_data(journal):
+    before = journal.size_bytes()
+    for i in range(50):
+        journal.write_cycle(snapshot(T0 + seconds(i), positions=20))
+    assert journal.size_bytes() > before > 0
