@@ -166,6 +166,9 @@ class KrakenExchange(Exchange):
     # ----- reads -----
     def load_pair_rules(self) -> dict[str, PairRules]:
         markets = self._call(lambda: self._public.load_markets(reload=True), private=False)
+        if not markets:
+            # ccxt turns an unparsable AssetPairs body into zero markets; Kraken always lists pairs.
+            raise BadResponse("Kraken AssetPairs returned no pairs (malformed or empty response).")
         try:
             rules, symbols = {}, {}
             for market in markets.values():
