@@ -1,0 +1,185 @@
+"""ActionsController: window actions and popup buttons reach the dialogs (patched asks) and the worker slots."""
+
+from decimal import Decimal
+
+import pytest
+from paper_snapshot import NOW, paper_exchange, position_id, snapshot_of
+from PySide6.QtCore import QObject, Signal, Slot
+
+from kraken_monitor.domain.models import Alert, Risk
+from kraken_monitor.exchange.base import OrderResult
+from kraken_monitor.ui import actions
+from kraken_monitor.ui.add_margin_dialog import AddMarginDialog
+from kraken_monitor.ui.close_dialog import CloseDialog, CloseRequest
+from kraken_monitor.ui.main_window import MainWindow
+from kraken_monitor.ui.messages import Messages
+from kraken_monitor.ui.settings_dialog import SettingsDialog
+from kraken_monitor.worker.config import MonitorConfig
+from kraken_monitor.worker.poll_worker import PollWorker
+
+
+class RecordingWorker(QObject):
+    """Stands in for PollWorker's slot surface (same names and signal types), recording each call."""
+
+    action_finished = Signal(object)
+    action_failed = Signal(str)
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    @Slot(str, object, str, object)
+    def request_close(self, position_id, volume, order_type, limit_price):
+        self.calls.append(("close", position_id, volume, order_type, limit_price))
+
+    @Slot(str)
+    def request_settle(self, position_id):
+        self.calls.append(("settle", position_id))
+
+    @Slot(object)
+    def request_add_collateral(self, amount):
+        self.calls.append(("collateral", amount))
+
+    @Slot(str, object)
+    def request_add_isolated_margin(self, position_id, amount):
+        self.calls.append(("isolated", position_id, amount))
+
+    @Slot(int)
+    def acknowledge_alert(self, alert_id):
+        self.calls.append(("ack", alert_id))
+
+    @Slot(int, float)
+    def snooze_alert(self, alert_id, seconds):
+        self.calls.append(("snooze", alert_id, seconds))
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    m = Messages(sound_enabled=False)
+    m.shown = []
+    monkeypatch.setattr(m, "error", lambda parent, title, text: m.shown.append(("error", text)))
+    monkeypatch.setattr(m, "info", lambda parent, title, text: m.shown.append(("info", text)))
+    yield m
+    m.close_all_popups()
+
+
+@pytest.fixture
+def setup(qtbot, messages, tmp_path):
+    window = MainWindow("paper")
+    qtbot.addWidget(window)
+    controller = actions.install(window, MonitorConfig(mode="paper"))
+    worker = RecordingWorker()
+    window.worker = worker
+    snapshot = snapshot_of(paper_exchange())
+    window.show_snapshot(snapshot)
+    return window, controller, worker, snapshot
+
+
+def test_close_action_sends_the_confirmed_request_to_the_worker(setup, monkeypatch):
+    window, controller, worker, snapshot = setup
+    pid = position_id(snapshot, "BTC/USD")
+    seen = {}
+
+    def fake_ask(parent, snap, position, mode, caps, live, settle=False):
+        seen.update(position=position, mode=mode, settle=settle, caps=caps)
+        return CloseRequest(position, Decimal("0.5"), "market", None)
+
+    monkeypatch.setattr(CloseDialog, "ask", staticmethod(fake_ask))
+    monkeypatch.setattr(window, "selected_position_id", lambda: pid)
+    window.position_actions_enabled(True)
+    window.action_close_position.trigger()
+    assert seen == {
+        "position": pid,
+        "mode": "paper",
+        "settle": False,
+        "caps": actions.capabilities_for_mode("paper"),
+    }
+    assert worker.calls == [("close", pid, Decimal("0.5"), "market", None)]
+    window.action_settle.trigger()
+    assert seen["settle"] is True
+
+
+def test_settle_request_goes_to_request_settle(setup, monkeypatch):
+    window, controller, worker, snapshot = setup
+    pid = position_id(snapshot, "BTC/USD")
+    monkeypatch.setattr(
+        CloseDialog,
+        "ask",
+        staticmethod(lambda *a, **k: CloseRequest(pid, Decimal("1"), "settle", None, settle=True)),
+    )
+    assert controller.open_close(pid) is not None
+    assert worker.calls == [("settle", pid)]
+
+
+def test_add_margin_routes_cross_to_collateral_and_isolated_to_the_position(setup, monkeypatch):
+    window, controller, worker, snapshot = setup
+    asked = []
+
+    def fake_ask(parent, snap, position, mode, caps):
+        asked.append(position)
+        return Decimal("250")
+
+    monkeypatch.setattr(AddMarginDialog, "ask", staticmethod(fake_ask))
+    window.action_add_collateral.trigger()
+    eth = position_id(snapshot, "ETH/USD")
+    controller.open_add_margin(eth)
+    controller.open_add_margin(position_id(snapshot, "BTC/USD"))  # cross: an account top-up
+    assert asked == [None, eth, position_id(snapshot, "BTC/USD")]
+    assert worker.calls == [
+        ("collateral", Decimal("250")),
+        ("isolated", eth, Decimal("250")),
+        ("collateral", Decimal("250")),
+    ]
+
+
+def test_snapshot_alerts_become_one_popup_per_key_whose_buttons_open_dialogs(setup, messages, monkeypatch):
+    window, controller, worker, snapshot = setup
+    eth = position_id(snapshot, "ETH/USD")
+    alert = Alert(f"pos:{eth}", Risk.WARNING, eth, "ETH/USD", Decimal("110"), Decimal("9"), "falling", NOW)
+    from dataclasses import replace
+
+    window.show_snapshot(replace(snapshot, alerts=(alert,)))
+    window.show_snapshot(replace(snapshot, alerts=(replace(alert, level=Risk.CRITICAL),)))
+    popups = messages.popups()
+    assert list(popups) == [alert.key] and "CRITICAL" in popups[alert.key].headline.text()
+    opened = []
+    monkeypatch.setattr(AddMarginDialog, "ask", staticmethod(lambda p, s, pos, m, c: opened.append(pos)))
+    popups[alert.key].add_margin_button.click()
+    assert opened == [eth]
+    popups[alert.key].snooze_button.click()
+    assert messages.popups() == {}
+    window.show_snapshot(replace(snapshot, alerts=(replace(alert, level=Risk.CRITICAL),)))
+    assert messages.popups() == {}  # snoozed at CRITICAL
+
+
+def test_worker_results_are_shown_through_messages(setup, messages):
+    window, controller, worker, snapshot = setup
+    controller.connect_worker(worker)
+    worker.action_finished.emit(OrderResult("O1", "close 0.5 BTC/USD @ 20000"))
+    worker.action_failed.emit("EOrder:Insufficient margin")
+    assert messages.shown == [("info", "close 0.5 BTC/USD @ 20000"), ("error", "EOrder:Insufficient margin")]
+
+
+def test_a_real_poll_worker_not_yet_connected_reports_through_messages(qtbot, messages):
+    controller = actions.ActionsController(MonitorConfig(mode="paper"), messages)
+    worker = PollWorker(MonitorConfig(mode="paper"))
+    controller.connect_worker(worker)
+    controller.submit_close(CloseRequest("PAPER-00001", Decimal("0.5"), "market", None))
+    assert messages.shown == [("error", "Not connected to the exchange yet.")]
+
+
+def test_settings_action_saves_and_applies_sound(setup, messages, monkeypatch):
+    window, controller, worker, snapshot = setup
+    new = MonitorConfig(mode="paper", sound_enabled=False)
+    monkeypatch.setattr(SettingsDialog, "ask", staticmethod(lambda parent, config, settings=None: new))
+    changed = []
+    controller.config_changed.connect(changed.append)
+    messages.set_sound_enabled(True)
+    window.action_settings.trigger()
+    assert changed == [new] and controller.config is new and messages.sound_enabled is False
+
+
+def test_no_account_yet_says_so_instead_of_opening(qtbot, messages):
+    controller = actions.ActionsController(MonitorConfig(mode="paper"), messages)
+    assert controller.open_close("X") is None and controller.open_add_margin() is None
+    assert messages.shown[0][0] == "error" and "not been read" in messages.shown[0][1]
