@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from kraken_monitor.domain import costs
+from kraken_monitor.domain import costs, margin
 from kraken_monitor.domain.errors import DomainError, InvalidAmount, NotSupported
 from kraken_monitor.domain.models import Balance, MarginMode, PairRules, Position, Side
 
@@ -137,7 +137,7 @@ class PaperAccount:
             raise InsufficientMargin("Insufficient margin: not enough collateral for fees and margin")
         if margin_mode is MarginMode.CROSS and rules is not None and prices is not None:
             # Kraken refuses to open a position that would leave the margin level below 100%.
-            level = _cross_figures(opened.trade_balance(), opened.cross_positions(), {**prices, pair: price}, rules)[0]
+            level = margin.account_figures(opened.trade_balance(), opened.cross_positions(), {**prices, pair: price}, rules).margin_level
             if level is not None and level < 100:
                 raise InsufficientMargin("Insufficient margin: the margin level would fall below 100%")
         fees = trading_fee + opening_fee
@@ -216,8 +216,8 @@ class PaperAccount:
             if p.margin_mode is not MarginMode.ISOLATED or price is None:
                 continue
             rate = rules[p.pair].maintenance_rate if p.pair in rules else PairRules.maintenance_rate
-            liq = _isolated_liquidation_price(p, rate)
-            if (price <= liq) if p.side is Side.LONG else (price >= liq):
+            liq = margin.isolated_liquidation_price(p, rate)
+            if liq is not None and ((price <= liq) if p.side is Side.LONG else (price >= liq)):
                 # The allocated margin is gone; the cross balance is untouched.
                 lost = p.allocated_margin or Decimal(0)
                 account = replace(account, positions=tuple(q for q in account.positions if q.id != p.id))
@@ -232,10 +232,12 @@ class PaperAccount:
             cross = account.cross_positions()
             if not cross or any(p.pair not in prices for p in cross):
                 return account  # cannot judge without a price for every position
-            level, call_level, stop_level = _cross_figures(account.trade_balance(), cross, prices, rules)
+            figures = margin.account_figures(account.trade_balance(), cross, prices, rules)
+            level, call_level, stop_level = figures.margin_level, figures.margin_call_level, figures.liquidation_level
             if level is not None and level <= stop_level:
                 # Kraken liquidates the OLDEST position first, regardless of pair or profit (FIFO).
-                oldest = min(cross, key=lambda p: p.opened_at)
+                order = margin.liquidation_order(cross)
+                oldest = next(p for p in cross if order[p.id] == 1)
                 price = prices[oldest.pair]
                 fee = _money(oldest.remaining_volume * price * account.fee_rate)
                 account, pnl = account._reduce(oldest, oldest.remaining_volume, price)
@@ -378,30 +380,6 @@ def _load(record: type, key: str, value: object) -> object:
     if key == "margin_mode":
         return MarginMode(value)
     return value
-
-
-# -- margin figures: TEMPORARY minimal copies until domain/margin.py lands; then call the engine ----------
-def _cross_figures(
-    balance: Balance, cross: tuple[Position, ...], prices: Mapping[str, Decimal], rules: Mapping[str, PairRules]
-) -> tuple[Decimal | None, Decimal, Decimal]:
-    """(margin level %, margin call %, margin stop %) of the cross account; strictest levels of the pairs held."""
-    equity, used = balance.trade_balance, Decimal(0)
-    for p in cross:
-        price, entry = prices[p.pair], p.cost / p.remaining_volume
-        value = p.remaining_volume * price
-        equity += value - p.cost if p.side is Side.LONG else p.cost - value
-        used += p.margin if p.side is Side.LONG else p.margin * price / entry
-    held = [rules[p.pair] for p in cross if p.pair in rules]
-    call = max((r.margin_call_level for r in held), default=Decimal(80))
-    stop = max((r.margin_stop_level for r in held), default=Decimal(40))
-    return (equity / used * 100 if used else None), call, stop
-
-
-def _isolated_liquidation_price(p: Position, maintenance_rate: Decimal) -> Decimal:
-    volume, allocated = p.remaining_volume, p.allocated_margin or Decimal(0)
-    if p.side is Side.LONG:
-        return (p.cost - allocated) / (volume * (1 - maintenance_rate))
-    return (allocated + p.cost) / (volume * (1 + maintenance_rate))
 
 
 def _swap(positions: tuple[Position, ...], old: Position, new: Position) -> tuple[Position, ...]:

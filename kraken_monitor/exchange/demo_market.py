@@ -107,7 +107,7 @@ class _Walk:
         self.jump_drift = 0.0
         self.scripted: tuple[float, int] | None = None  # (per-step log move, steps left)
         self.scripted_target = 0.0
-        self.last_return = 0.0
+        self.last_shock = 0.0  # the random (unscripted) part of the last move
 
     @property
     def vol_ratio(self) -> float:
@@ -202,8 +202,10 @@ class DemoMarket:
         rng = self._rng
         leader = self._walks.get(LEADER)
         lead_now = self._shock(leader, rng, market_jumps=True) if leader else 0.0
-        lead_prev = leader.last_return if leader else 0.0
+        lead_prev = leader.last_shock if leader else 0.0
         if leader:
+            # Alts follow BTC's simulated move, never a scripted one (schedule_move stays local).
+            leader.last_shock = lead_now
             self._apply(leader, lead_now)
         for walk in self._walks.values():
             if walk is leader:
@@ -246,7 +248,6 @@ class DemoMarket:
         walk.var = min(walk.var, walk.base_var * 400)  # one absurd tick must not explode the walk
         # Land exactly on a scripted target (no float drift), otherwise move geometrically.
         walk.price = walk.scripted_target if finished else walk.price * math.exp(log_return)
-        walk.last_return = log_return
 
     # -- quoting ------------------------------------------------------------------------------
     def _decimal(self, pair: str, value: float) -> Decimal:

@@ -6,10 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from kraken_monitor.domain import margin
 from kraken_monitor.domain import paper_account as pa
-from kraken_monitor.domain.alerts import AlertThresholds
+from kraken_monitor.domain.alerts import AlertThresholds, classify_account, classify_position
 from kraken_monitor.domain.errors import NotSupported
-from kraken_monitor.domain.models import MarginMode, PairRules, Side
+from kraken_monitor.domain.models import AccountState, MarginMode, PairRules, Risk, Side
 from kraken_monitor.domain.paper_account import (
     InsufficientMargin,
     PaperAccount,
@@ -117,9 +118,9 @@ def test_isolated_liquidation_loses_only_its_allocated_margin():
 def test_add_margin_moves_isolated_liquidation_price_away():
     a = isolated_book()
     xrp = a.positions[1]
-    before = pa._isolated_liquidation_price(xrp, D("0.01"))
+    before = margin.isolated_liquidation_price(xrp, D("0.01"))
     b = a.add_isolated_margin(xrp.id, D("200"), T0)
-    after = pa._isolated_liquidation_price(b.position(xrp.id), D("0.01"))
+    after = margin.isolated_liquidation_price(b.position(xrp.id), D("0.01"))
     assert after < before
     assert b.balance == D("9400")
     assert len(b.apply_until(T0, {"ETH/USD": D("2000"), "XRP/USD": D("1.60")}, RULES).positions) == 2
@@ -201,9 +202,10 @@ def test_demo_portfolio_starts_at_risk_but_not_liquidated():
     assert len(settled.positions) == 4
     assert not [e for e in settled.events if "liquidation" in e.kind]
     t = AlertThresholds()
-    level, call, _stop = pa._cross_figures(settled.trade_balance(), settled.cross_positions(), prices, RULES)
-    xrp = settled.positions[3]
-    liq = pa._isolated_liquidation_price(xrp, D("0.01"))
-    distance = (prices["XRP/USD"] - liq) / prices["XRP/USD"] * 100
-    assert level <= call + t.watch_above_call_pp or distance < t.watch_distance_pct
-    assert distance < t.watch_distance_pct and level > call  # isolated XRP in danger, account not yet called
+    account, figures = margin.compute(AccountState(settled.trade_balance(), settled.positions, now), prices, RULES, now)
+    account_risk = classify_account(account, t)
+    position_risks = {pf.position.pair: classify_position(pf, t) for pf in figures}
+    assert max(account_risk, *position_risks.values()) >= Risk.WATCH
+    # The account is watched but not yet called; the isolated XRP long is clearly in danger.
+    assert account.margin_call_level < account.margin_level <= account.margin_call_level + t.watch_above_call_pp
+    assert position_risks["XRP/USD"] >= Risk.WARNING
