@@ -207,7 +207,7 @@ class AccountBar(QFrame):
             text, bg, fg = RISK_UNKNOWN, QColor("#616161"), QColor("#ffffff")
         else:
             text = f"RISK: {risk.label.upper()}"
-            fg = QColor("#ffffff") if risk in (Risk.OK, Risk.LIQUIDATION, Risk.CRITICAL) else QColor("#000000")
+            fg = QColor("#000000") if risk is Risk.WATCH else QColor("#ffffff")
         self.risk_label.setText(text)
         self.risk_label.setStyleSheet(
             f"QLabel#riskLabel {{ background: {bg.name()}; color: {fg.name()}; font-weight: bold;"

@@ -193,7 +193,8 @@ class AlertLogDock(QDockWidget):
         if item is None:
             return
         self.model.mark(row, "acknowledged")
-        self.acknowledge_requested.emit(item.alert_id)
+        if item.alert_id >= 0:  # local ids (alert not yet journalled) have nothing to update in the worker
+            self.acknowledge_requested.emit(item.alert_id)
 
     def snooze_selected(self) -> None:
         row = self._selected_row()
@@ -202,4 +203,5 @@ class AlertLogDock(QDockWidget):
             return
         until = self._clock().timestamp() + SNOOZE_SECONDS
         self.model.mark(row, "snoozed until " + fmt.fmt_time(datetime.fromtimestamp(until).astimezone()))
-        self.snooze_requested.emit(item.alert_id, SNOOZE_SECONDS)
+        if item.alert_id >= 0:
+            self.snooze_requested.emit(item.alert_id, SNOOZE_SECONDS)

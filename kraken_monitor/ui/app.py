@@ -36,15 +36,14 @@ def _apply_look(app: QApplication) -> None:
         log.warning("theme/icon not applied: %s: %s", type(exc).__name__, exc)
 
 
-def _install_controllers(window) -> None:
-    """Hook H7's dialogs/popups controller into the window when it is present."""
+def _install_controllers(window, config: MonitorConfig) -> None:
+    """Hook the dialogs/popups controller (ui/actions.py) into the window's actions."""
     try:
         from kraken_monitor.ui import actions
-    except ImportError:
+    except ImportError:  # the window still monitors without dialogs
+        log.warning("ui.actions not available: dialogs are disabled")
         return
-    install = getattr(actions, "install", None)
-    if callable(install):
-        window._actions_controller = install(window)
+    window.actions_controller = actions.install(window, config)
 
 
 def _save_screenshot(window, path: Path) -> None:
@@ -63,7 +62,9 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
     from kraken_monitor.worker.runner import MonitorThread
 
     window = MainWindow(config.mode)
-    _install_controllers(window)
+    if screenshot is not None:
+        window.resize(1400, 860)  # reproducible screenshots, whatever layout was saved
+    _install_controllers(window, config)
     window.show()
     state: dict = {}
 

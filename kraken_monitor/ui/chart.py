@@ -220,10 +220,11 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             if value is None or value <= 0:
                 line.setVisible(False)
                 continue
-            line.setValue(float(value))
-            # The label is a format string: escape nothing needed, formatted numbers hold no braces.
-            line.label.setFormat(f"{names[key]} {fmt.fmt_price(value, self._rules)}")
+            # Visible first: a hidden label ignores setFormat and would keep its old text.
             line.setVisible(True)
+            line.setValue(float(value))
+            # The label is a format string; formatted numbers hold no braces.
+            line.label.setFormat(f"{names[key]} {fmt.fmt_price(value, self._rules)}")
 
     def visible_line_values(self) -> dict[str, float]:
         return {k: float(line.value()) for k, line in self.lines.items() if line.isVisible()}
@@ -233,12 +234,15 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             ts, values = self.buffers[self.selected_pair].view()
             self.price_curve.setData(ts, values)
         else:
-            ts = np.empty(0)
-            self.price_curve.setData(np.empty(0), np.empty(0))
-        levels = [v for v in self.visible_line_values().values()]
+            ts = values = np.empty(0)
+            self.price_curve.setData(ts, values)
+        levels = list(self.visible_line_values().values())
         if levels and len(ts):
             x = float(ts[-1])
-            self._bounds.setData([x, x], [min(levels), max(levels)])
+            levels.append(float(values[-1]))
+            lo, hi = min(levels), max(levels)
+            pad = (hi - lo) * 0.06  # headroom so the top line's label is not clipped by the frame
+            self._bounds.setData([x, x], [lo - pad, hi + pad])
         else:
             self._bounds.setData(np.empty(0), np.empty(0))
         self.margin_curve.setData(*self.margin_buffer.view())

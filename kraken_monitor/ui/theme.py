@@ -36,7 +36,7 @@ MODE_COLORS = {
 GAUGE_OK = "#43a047"
 CHART_PRICE = "#1e88e5"
 CHART_MARGIN = "#8e24aa"
-LINE_ENTRY = "#9e9e9e"
+LINE_ENTRY = "#757575"
 LINE_BREAK_EVEN = "#00897b"
 LINE_MARGIN_CALL = "#fb8c00"
 LINE_LIQUIDATION = "#e53935"
@@ -71,12 +71,20 @@ def risk_foreground(risk: Risk) -> QBrush | None:
     return QBrush(fg) if fg is not None else None
 
 
+# Saturated variants for gauges and badges: pale table tints would be unreadable as a bar fill.
+_SOLID = {
+    Risk.OK: GAUGE_OK,
+    Risk.WATCH: "#f9a825",
+    Risk.WARNING: "#ef6c00",
+    Risk.CRITICAL: "#d32f2f",
+    Risk.LIQUIDATION: "#8e0000",
+    Risk.UNKNOWN: "#757575",
+}
+
+
 def risk_color(risk: Risk) -> QColor:
     """A solid colour for a risk level (gauges, badges); OK is green."""
-    bg, _fg = risk_colors(risk)
-    if Risk(risk) is Risk.OK or bg is None:
-        return QColor(GAUGE_OK)
-    return bg
+    return QColor(_SOLID.get(Risk(risk), "#757575"))
 
 
 def mode_colors(mode: str) -> tuple[str, str]:

@@ -1,0 +1,67 @@
+"""Account bar: mode badge colours, figures, gauge levels, 'RISK UNKNOWN' when stale or no account, ticking age."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import snapshots as S
+
+from kraken_monitor.domain.models import Risk
+from kraken_monitor.ui.account_bar import RISK_UNKNOWN, AccountBar
+
+
+class Clock:
+    def __init__(self):
+        self.now = S.NOW
+
+    def __call__(self):
+        return self.now
+
+
+def test_figures_gauge_and_risk(qtbot):
+    bar = AccountBar("demo", clock=Clock())
+    qtbot.addWidget(bar)
+    snap = S.snapshot(account_risk=Risk.WATCH)
+    bar.set_snapshot(snap)
+    assert bar.mode_badge.text() == "DEMO"
+    assert bar.trade_balance.value.text() == "20,000.00 USD"
+    assert bar.equity.value.text() == "22,031.43 USD"
+    assert bar.free_margin.value.text() == "8,390.83 USD"
+    assert bar.gauge.level == snap.account.margin_level
+    assert (bar.gauge.call_level, bar.gauge.liquidation_level) == (Decimal("80"), Decimal("40"))
+    assert bar.risk_label.text() == "RISK: WATCH"
+    assert not bar.is_risk_unknown()
+    assert bar.exchange_level.isHidden()  # demo: Kraken's ml not reported
+
+
+def test_live_badge_is_red_and_kraken_level_shown_beside_ours(qtbot):
+    bar = AccountBar("live", clock=Clock())
+    qtbot.addWidget(bar)
+    bar.set_snapshot(S.snapshot(mode="live", exchange_level=Decimal("161.49")))
+    assert bar.mode_badge.text() == "LIVE"
+    assert "#c62828" in bar.mode_badge.styleSheet()
+    assert not bar.exchange_level.isHidden()
+    assert bar.exchange_level.value.text() == "161.49 %"
+
+
+def test_stale_or_missing_account_is_risk_unknown(qtbot):
+    bar = AccountBar("demo", clock=Clock())
+    qtbot.addWidget(bar)
+    assert bar.risk_label.text() == RISK_UNKNOWN  # before any snapshot
+    bar.set_snapshot(S.snapshot(stale=True))
+    assert bar.risk_label.text() == RISK_UNKNOWN and bar.is_risk_unknown()
+    assert bar.gauge.risk is Risk.UNKNOWN
+    bar.set_snapshot(S.snapshot(no_account=True))
+    assert bar.risk_label.text() == RISK_UNKNOWN
+    assert bar.equity.value.text() == "\u2013"  # never 0.00 for "unknown"
+
+
+def test_age_ticks_every_second(qtbot):
+    clock = Clock()
+    bar = AccountBar("demo", clock=clock)
+    qtbot.addWidget(bar)
+    bar.set_snapshot(S.snapshot())
+    assert bar.age.value.text() == "0 s ago"
+    clock.now = S.NOW + timedelta(seconds=75)
+    qtbot.waitUntil(lambda: bar.age.value.text() == "1 m 15 s ago", timeout=3000)

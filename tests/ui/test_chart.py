@@ -1,0 +1,108 @@
+"""Chart: float64 buffers, history seeding, per-pair series, risk lines, a million points through setData."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+import snapshots as S
+
+from kraken_monitor.ui.chart import ChartWidget, SeriesBuffer
+
+
+def test_series_buffer_grows_in_chunks_and_stays_sorted_float64():
+    buf = SeriesBuffer()
+    for i in range(SeriesBuffer.CHUNK + 10):
+        buf.append(float(i), float(i) * 2)
+    buf.append(5.0, 1.0)  # out of order: dropped, x must stay sorted for clip-to-view
+    buf.append(float("nan"), 1.0)
+    ts, values = buf.view()
+    assert len(buf) == SeriesBuffer.CHUNK + 10
+    assert ts.dtype == np.float64 and values.dtype == np.float64
+    assert np.all(np.diff(ts) > 0)
+    assert values[-1] == 2 * (SeriesBuffer.CHUNK + 9)
+
+
+def test_series_buffer_caps_by_dropping_oldest():
+    buf = SeriesBuffer(max_points=1000)
+    for i in range(2500):
+        buf.append(float(i), 1.0)
+    ts, _ = buf.view()
+    assert len(buf) <= 1000
+    assert ts[-1] == 2499.0 and np.all(np.diff(ts) == 1.0)
+
+
+def test_seed_keeps_live_points_newer_than_history():
+    buf = SeriesBuffer()
+    buf.append(100.0, 1.0)
+    buf.append(200.0, 2.0)
+    buf.seed(np.array([150.0, 50.0, 10.0]), np.array([9.0, 8.0, 7.0]))
+    ts, values = buf.view()
+    assert ts.tolist() == [10.0, 50.0, 150.0, 200.0]
+    assert values.tolist() == [7.0, 8.0, 9.0, 2.0]
+
+
+def test_selected_position_shows_its_pair_and_risk_lines(qtbot):
+    chart = ChartWidget()
+    qtbot.addWidget(chart)
+    snap = S.snapshot()
+    chart.append_snapshot(snap)
+    eth = snap.positions[1]
+    chart.show_position(eth, snap)
+    lines = chart.visible_line_values()
+    assert lines["entry"] == float(eth.entry_price)
+    assert lines["break_even"] == float(eth.break_even_price)
+    assert lines["liquidation"] == float(eth.liquidation_price)
+    assert lines["margin_call"] == float(eth.margin_call_price)
+    assert chart.lines["entry"].label.toPlainText() == "entry 3,000.00"  # ETH price precision: 2 dp
+    assert chart.lines["liquidation"].label.toPlainText().startswith("liquidation 6,776.7")
+    x, y = chart.price_curve.getData()
+    assert y.tolist() == [float(S.PRICES["ETH/USD"])]
+    # XRP long has no reachable liquidation price: its line is hidden, not drawn at 0.
+    chart.show_position(snap.positions[2], snap)
+    assert "liquidation" not in chart.visible_line_values()
+    chart.show_position(None)
+    assert chart.visible_line_values() == {}
+
+
+def test_every_pair_is_buffered_and_margin_bands_follow_the_account(qtbot):
+    chart = ChartWidget()
+    qtbot.addWidget(chart)
+    for i in range(5):
+        snap = S.ticked(step=str(i))
+        snap = replace(snap, as_of=S.NOW + timedelta(seconds=i), prices_as_of=S.NOW + timedelta(seconds=i),
+                       account_as_of=S.NOW + timedelta(seconds=i))
+        chart.append_snapshot(snap)
+    assert set(chart.buffers) == {"BTC/USD", "ETH/USD", "XRP/USD"}
+    assert all(len(b) == 5 for b in chart.buffers.values())
+    assert len(chart.margin_buffer) == 5
+    assert chart.liquidation_band.getRegion() == (0.0, 40.0)
+    assert chart.call_band.getRegion() == (40.0, 80.0)
+    # A stale snapshot without fresh prices adds nothing (no fake flat line).
+    chart.append_snapshot(replace(snap, stale=True, prices_as_of=None, as_of=S.NOW + timedelta(seconds=60)))
+    assert len(chart.buffers["BTC/USD"]) == 5
+
+
+def test_a_million_points_render_through_setdata(qtbot):
+    chart = ChartWidget()
+    qtbot.addWidget(chart)
+    chart.resize(900, 500)
+    chart.show()
+    n = 1_000_000
+    ts = S.NOW.timestamp() - np.arange(n, dtype=np.float64)[::-1]
+    prices = 64000.0 + np.cumsum(np.random.default_rng(1).normal(0, 2, n))
+    chart.set_history({"BTC/USD": (ts, prices), "margin": (ts, np.full(n, 160.0))})
+    snap = S.snapshot()
+    chart.append_snapshot(snap)  # same ts as the last history point: dropped as a repeat
+    chart.show_position(snap.positions[0], snap)
+    x, y = chart.price_curve.getData()
+    assert len(x) == n and x.dtype == np.float64
+    assert chart.price_plot.getViewBox() is not None
+    # The curve is painted: many pixels carry the price-curve colour.
+    image = chart.grab().toImage()
+    assert chart.visible_line_values()["liquidation"] == float(snap.positions[0].liquidation_price)
+    curve_pixels = sum(
+        image.pixelColor(px, py).name() == "#1e88e5" for px in range(0, image.width(), 2) for py in range(0, image.height(), 2)
+    )
+    assert curve_pixels > 100

@@ -1,0 +1,172 @@
+"""Main window wiring: worker signals reach the widgets, stale banner, selection -> chart, layout restored."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from types import SimpleNamespace
+
+import numpy as np
+import snapshots as S
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence
+
+from kraken_monitor.domain.models import Alert, Risk
+from kraken_monitor.ui.positions_model import Column
+
+
+class FakeWorker(QObject):
+    """Same signals and slots as PollWorker (kept in the GUI thread: no network, no journal)."""
+
+    snapshot_ready = Signal(object)
+    alerts_fired = Signal(object)
+    history_ready = Signal(object)
+    action_finished = Signal(object)
+    action_failed = Signal(str)
+    auth_failed = Signal(str)
+    status_changed = Signal(str)
+
+    def __init__(self):
+        super().__init__()
+        self.acked: list[int] = []
+        self.snoozed: list[tuple[int, float]] = []
+
+    @Slot(int)
+    def acknowledge_alert(self, alert_id: int) -> None:
+        self.acked.append(alert_id)
+
+    @Slot(int, float)
+    def snooze_alert(self, alert_id: int, seconds: float) -> None:
+        self.snoozed.append((alert_id, seconds))
+
+
+class FakeMonitor:
+    def __init__(self):
+        self.worker = FakeWorker()
+        self.stops = 0
+        self.polls = 0
+
+    def stop(self) -> bool:
+        self.stops += 1
+        return True
+
+    def poll_now(self) -> None:
+        self.polls += 1
+
+
+def _attached(make_window, mode="demo"):
+    window = make_window(mode)
+    monitor = FakeMonitor()
+    window.attach_monitor(monitor)
+    window.show()
+    return window, monitor
+
+
+def test_snapshot_reaches_every_widget_and_selects_a_row(make_window, qtbot):
+    window, monitor = _attached(make_window)
+    with qtbot.waitSignal(window.snapshot_shown, timeout=1000):
+        monitor.worker.snapshot_ready.emit(S.snapshot())
+    assert window.positions_model.rowCount() == 3
+    assert window.account_bar.equity.value.text() == "22,031.43 USD"
+    assert window.selected_position_id() == "TXA-1"  # something is always selected
+    assert window.chart.selected_pair == "BTC/USD"
+    assert window.action_add_margin.isEnabled()
+    assert window.status.banner_text() == ""
+    assert window.windowTitle().endswith("DEMO")
+
+
+def test_selecting_a_row_shows_that_position_in_the_chart(make_window):
+    window, monitor = _attached(make_window)
+    snap = S.snapshot()
+    monitor.worker.snapshot_ready.emit(snap)
+    window.positions_view.select_position("TXB-2")
+    assert window.chart.selected_pair == "ETH/USD"
+    assert window.chart.visible_line_values()["liquidation"] == float(snap.positions[1].liquidation_price)
+    assert window.selected_position().position.id == "TXB-2"
+
+
+def test_stale_snapshot_shows_unknown_risk_and_red_banner(make_window, qtbot):
+    clock_now = [S.NOW + timedelta(seconds=45)]
+    window = make_window(clock=lambda: clock_now[0])
+    monitor = FakeMonitor()
+    window.attach_monitor(monitor)
+    monitor.worker.snapshot_ready.emit(S.snapshot())
+    monitor.worker.snapshot_ready.emit(S.snapshot(stale=True))
+    model = window.positions_model
+    assert model.data(model.index(0, Column.RISK)) == "unknown"
+    assert window.status.banner_text().startswith("RISK UNKNOWN: data 45 s old")
+    assert "#c62828" in window.status.banner.styleSheet()
+    assert window.account_bar.risk_label.text() == "RISK UNKNOWN"
+    clock_now[0] += timedelta(seconds=2)  # the banner's age ticks by itself
+    qtbot.waitUntil(lambda: "data 47 s old" in window.status.banner_text(), timeout=3000)
+    monitor.worker.snapshot_ready.emit(S.snapshot())  # fresh again: banner gone
+    assert window.status.banner_text() == ""
+
+
+def test_history_status_and_alerts_are_wired(make_window):
+    window, monitor = _attached(make_window)
+    monitor.worker.snapshot_ready.emit(S.snapshot())
+    ts = np.arange(10, dtype=np.float64) + S.NOW.timestamp() - 100
+    monitor.worker.history_ready.emit({"BTC/USD": (ts, np.full(10, 64000.0)), "margin": (ts, np.full(10, 150.0))})
+    assert len(window.chart.buffers["BTC/USD"]) == 11  # 10 history + the live point after it
+    monitor.worker.status_changed.emit("retrying in 4 s")
+    assert window.status.connection.text() == "retrying in 4 s"
+    alert = Alert("pos:TXB-2", Risk.WARNING, "TXB-2", "ETH/USD", None, None, "ETH short within 15 %", S.NOW)
+    monitor.worker.alerts_fired.emit((alert,))  # no journal id yet: handled locally only
+    monitor.worker.alerts_fired.emit((SimpleNamespace(id=42, alert=replace(alert, level=Risk.CRITICAL)),))
+    dock = window.alert_dock
+    assert dock.model.rowCount() == 2
+    assert dock.model.data(dock.model.index(0, 1)) == "critical"  # newest first
+    for row in (1, 0):
+        dock.table.selectRow(row)
+        dock.ack_button.click()
+        dock.snooze_button.click()
+    assert monitor.worker.acked == [42]
+    assert monitor.worker.snoozed == [(42, 900.0)]
+    assert dock.model.data(dock.model.index(1, 4)).startswith("snoozed until")
+
+
+def test_actions_shortcuts_refresh_and_close_stops_the_worker(make_window):
+    window, monitor = _attached(make_window, mode="live")
+    assert window.action_refresh.shortcut() == QKeySequence("F5")
+    assert window.action_quit.shortcut() == QKeySequence("Ctrl+Q")
+    assert window.action_add_margin.shortcut() == QKeySequence("Ctrl+M")
+    assert window.action_settings.shortcut() == QKeySequence("Ctrl+,")
+    shortcuts = [a.shortcut().toString() for a in window.findChildren(type(window.action_quit)) if not a.shortcut().isEmpty()]
+    assert len(shortcuts) == len(set(shortcuts))  # no two actions fight over a key
+    assert not window.action_close_position.isEnabled()  # nothing selected yet
+    window.action_refresh.trigger()
+    assert monitor.polls == 1
+    assert "LIVE" in window.windowTitle()
+    window.close()
+    assert monitor.stops == 1
+
+
+def test_layout_is_restored_in_a_new_window(make_window):
+    first = make_window()
+    first.show()
+    first.positions_model.set_snapshot(S.snapshot())
+    first.resize(790, 580)  # the offscreen screen is 800 x 600: restoreGeometry clamps to it
+    saved = first.size()
+    first.positions_view.setColumnWidth(Column.PRICE, 233)
+    first.positions_view.horizontalHeader().moveSection(Column.RISK, 0)
+    first.alert_dock.setFloating(False)
+    first.alert_dock.hide()
+    first.close()
+    second = make_window()
+    assert second.restored
+    second.show()
+    assert second.size() == saved
+    assert saved.height() == 580  # not the 860 default
+    assert second.positions_view.columnWidth(Column.PRICE) == 233
+    assert second.positions_view.horizontalHeader().visualIndex(Column.RISK) == 0
+    assert second.alert_dock.isHidden()
+
+
+def test_first_window_without_saved_layout_keeps_defaults(make_window):
+    window = make_window()
+    assert not window.restored
+    assert window.alert_dock.isVisibleTo(window)
+    assert window.positions_view.model().sortRole() == Qt.ItemDataRole.UserRole
+    window.show_snapshot(replace(S.snapshot(), mode="paper"))
+    assert window.account_bar.mode_badge.text() == "PAPER"
