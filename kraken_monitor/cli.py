@@ -116,7 +116,20 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging()
     config = build_config(args)
-    logging.getLogger(__name__).info("kraken-monitor %s starting: %s mode", __version__, config.mode)
+    log = logging.getLogger(__name__)
+    log.info("kraken-monitor %s starting: %s mode", __version__, config.mode)
+    try:
+        return _dispatch(args, config)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        # Users get one line; the traceback goes to the log file only.
+        log.error("fatal: %s: %s", type(exc).__name__, exc, exc_info=True)
+        sys.stderr.write(f"kraken-monitor: {type(exc).__name__}: {exc} (details in the log file)\n")
+        return 2
+
+
+def _dispatch(args: argparse.Namespace, config: MonitorConfig) -> int:
     if args.command == "snapshot":
         from kraken_monitor.worker.headless import run_snapshot
 

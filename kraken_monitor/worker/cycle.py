@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,6 +20,7 @@ from kraken_monitor.domain.errors import DomainError, InvalidAmount
 from kraken_monitor.domain.models import (
     AccountFigures,
     AccountState,
+    Alert,
     PairRules,
     PositionFigures,
     Risk,
@@ -33,6 +34,17 @@ from kraken_monitor.worker.config import MonitorConfig
 log = logging.getLogger(__name__)
 
 RETENTION_EVERY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class FiredAlert:
+    """An alert plus its journal row id (-1 without a journal); reads like the Alert it wraps."""
+
+    id: int
+    alert: Alert
+
+    def __getattr__(self, name: str):
+        return getattr(self.alert, name)
 
 
 def utc_now() -> datetime:
@@ -80,6 +92,7 @@ class Poller:
         self._persisted_marks: tuple[datetime | None, datetime | None] = (None, None)
         self._cycles = 0
         self._last_retention: datetime | None = None
+        self._retention_pending = False
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -185,26 +198,39 @@ class Poller:
 
     # -- persistence -------------------------------------------------------------------------
 
-    def persist(self, snapshot: Snapshot) -> None:
-        """Journal the cycle (only when new data arrived), its alerts, paper state and paper events."""
+    def persist(self, snapshot: Snapshot) -> tuple[FiredAlert, ...]:
+        """Journal the cycle (only when new data arrived), its alerts, paper state and paper events.
+
+        Returns the cycle's alerts with their journal ids (what acknowledge/snooze take).
+        """
         if self.journal is None:
-            return
+            return tuple(FiredAlert(-1, a) for a in snapshot.alerts)
         started = time.perf_counter()
         marks = (snapshot.prices_as_of, snapshot.account_as_of)
         if marks != self._persisted_marks and (snapshot.account is not None or snapshot.tickers):
             self.journal.write_cycle(snapshot)
             self._persisted_marks = marks
+        fired: tuple[FiredAlert, ...] = ()
         if snapshot.alerts:
-            self.journal.write_alerts(snapshot.alerts)
+            ids = self.journal.write_alerts(snapshot.alerts)
+            fired = tuple(FiredAlert(int(i), a) for i, a in zip(ids, snapshot.alerts, strict=True))
         self._cycles += 1
         every = max(1, self.config.paper_save_every_cycles)
         if self._cycles % every == 0:
             self.save_paper_state()
         self._journal_paper_events()
-        if self._last_retention is None or snapshot.as_of - self._last_retention >= RETENTION_EVERY:
-            self._last_retention = snapshot.as_of
-            self.journal.apply_retention(snapshot.as_of)
+        self._retention(snapshot.as_of)
         self.last_write_s = time.perf_counter() - started
+        return fired
+
+    def _retention(self, now: datetime) -> None:
+        """Hourly; the journal works in small time-boxed steps, so keep calling until it reports done."""
+        due = self._last_retention is None or now - self._last_retention >= RETENTION_EVERY
+        if not (due or self._retention_pending):
+            return
+        self._last_retention = now
+        result = self.journal.apply_retention(now, self.config.full_resolution_days)
+        self._retention_pending = isinstance(result, dict) and not result.get("done", 1)
 
     def save_paper_state(self) -> None:
         export = getattr(self.exchange, "export_state", None)
@@ -216,8 +242,8 @@ class Poller:
         drain = getattr(self.exchange, "drain_events", None)
         events = drain() if drain is not None else ()
         for event in events:
-            kind = getattr(event, "kind", None) or (event.get("kind") if isinstance(event, dict) else "paper")
-            self._record(f"paper:{kind}", _as_dict(event), ok=True, result=str(_event_message(event)))
+            kind = getattr(event, "kind", "event")
+            self._record(f"paper:{kind}", _as_dict(event), ok=True, result=str(getattr(event, "message", "")))
 
     def flush(self) -> None:
         """Called before shutdown, in the owning thread: last paper state, then close the journal."""
@@ -282,15 +308,5 @@ def _unknown_risk(snapshot: Snapshot) -> Snapshot:
 
 
 def _as_dict(event: object) -> dict:
-    if isinstance(event, dict):
-        return {k: str(v) for k, v in event.items()}
-    fields = getattr(event, "__dataclass_fields__", None)
-    if fields:
-        return {name: str(getattr(event, name)) for name in fields}
-    return {"event": str(event)}
-
-
-def _event_message(event: object) -> str:
-    if isinstance(event, dict):
-        return str(event.get("message", event))
-    return str(getattr(event, "message", event))
+    fields = getattr(event, "__dataclass_fields__", None) or {}
+    return {name: None if getattr(event, name) is None else str(getattr(event, name)) for name in fields}

@@ -46,7 +46,7 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
             log.error("journal unavailable: %s: %s", type(exc).__name__, exc)
             if config.mode != "live":  # the paper account lives in the journal
                 return _fail(err, f"cannot open the journal: {exc}")
-        paper_state = journal.load_paper_state() if journal is not None else None
+        paper_state = journal.load_paper_state(config.mode) if journal is not None else None
         exchange = create_exchange(config, paper_state=paper_state)
         # The one-off command must not overwrite a running app's paper account: read it, never save it.
         poller = Poller(config, exchange, journal, save_paper=False)
@@ -187,7 +187,8 @@ def _make_printer(as_json: bool, out: TextIO):
 
         @Slot(object)
         def on_alerts(self, alerts) -> None:
-            for alert in alerts:
+            for item in alerts:
+                alert = getattr(item, "alert", item)  # FiredAlert(id, alert) from the worker
                 a = alert_to_json(alert)
                 self._line(a, f"{alert.fired_at:%H:%M:%S} {a['level'].upper()}: {alert.message}")
 

@@ -12,7 +12,6 @@ import logging
 import random
 import time
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
@@ -20,7 +19,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.exchange.errors import AuthFailed, BadResponse, ExchangeError, RateLimited
 from kraken_monitor.worker.config import MonitorConfig
-from kraken_monitor.worker.cycle import Poller, utc_now
+from kraken_monitor.worker.cycle import FiredAlert, Poller, utc_now
 from kraken_monitor.worker.paths import default_db_path
 
 log = logging.getLogger(__name__)
@@ -100,7 +99,7 @@ class PollWorker(QObject):
             log.error("journal unavailable: %s: %s", type(exc).__name__, exc)
             self._set_status(f"journal unavailable: {exc}")
         try:
-            paper_state = journal.load_paper_state() if journal is not None else None
+            paper_state = journal.load_paper_state(self.config.mode) if journal is not None else None
             exchange = self._create_exchange(paper_state)
         except AuthFailed as exc:
             self._on_auth_failed(str(exc))
@@ -128,24 +127,18 @@ class PollWorker(QObject):
         return timer
 
     def _emit_history(self) -> None:
-        """Chart history for the pairs the journal knows, as float64 arrays (floats only for charts)."""
+        """Chart history for every pair the journal knows, as float64 arrays (floats only for charts)."""
         journal = self.poller.journal if self.poller else None
         if journal is None:
             return
         try:
-            import numpy as np
-
             since = utc_now() - timedelta(hours=self.config.history_hours)
-            history: dict[str, Any] = {}
-            pairs = journal.known_pairs() if hasattr(journal, "known_pairs") else ()
-            for pair in pairs:
-                ts, values = _columns(journal.price_history(pair, since))
-                history[pair] = (np.asarray(ts, dtype=np.float64), np.asarray(values, dtype=np.float64))
-            ts, values = _columns(journal.margin_history(since))
-            history["margin"] = (np.asarray(ts, dtype=np.float64), np.asarray(values, dtype=np.float64))
-            self.history_ready.emit(history)
+            history: dict[str, Any] = {pair: journal.price_history(pair, since) for pair in journal.known_pairs()}
+            history["margin"] = journal.margin_history(since, mode=self.config.mode)
         except Exception as exc:
             log.error("history load failed: %s: %s", type(exc).__name__, exc)
+            return
+        self.history_ready.emit(history)
 
     # -- cycles ------------------------------------------------------------------------------
 
@@ -231,13 +224,15 @@ class PollWorker(QObject):
             log.error("snapshot failed: %s: %s", type(exc).__name__, exc, exc_info=True)
             return
         try:
-            self.poller.persist(snapshot)
+            fired = self.poller.persist(snapshot)
         except Exception as exc:
             log.error("journal write failed: %s: %s", type(exc).__name__, exc)
             self._set_status(f"journal write failed: {exc}")
+            fired = tuple(FiredAlert(-1, a) for a in snapshot.alerts)
         self.snapshot_ready.emit(snapshot)
-        if snapshot.alerts:
-            self.alerts_fired.emit(tuple(snapshot.alerts))
+        if fired:
+            # Alerts go out with their journal ids so the UI can acknowledge / snooze them by id.
+            self.alerts_fired.emit(fired)
 
     def _on_auth_failed(self, message: str) -> None:
         """Not retryable: stop polling (a key storm could lock the account) and tell the user."""
@@ -344,23 +339,3 @@ class PollWorker(QObject):
 def _message(exc: Exception) -> str:
     text = str(exc).strip()
     return text or type(exc).__name__
-
-
-def _columns(rows: Any) -> tuple[list[float], list[float]]:
-    """Accept (ts, values) pairs or a ready (ts_array, values_array) tuple from the journal."""
-    if isinstance(rows, tuple) and len(rows) == 2 and not isinstance(rows[0], (int, float, datetime)):
-        return list(map(_to_float_ts, rows[0])), [float(v) for v in rows[1]]
-    ts: list[float] = []
-    values: list[float] = []
-    for t, v in rows:
-        if v is None:
-            continue
-        ts.append(_to_float_ts(t))
-        values.append(float(v) if not isinstance(v, Decimal) else float(v))
-    return ts, values
-
-
-def _to_float_ts(value: Any) -> float:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return float(value)

@@ -1,0 +1,110 @@
+"""The command line: --version, import lightness, argument parsing, and the headless commands end to end."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kraken_monitor import __version__
+from kraken_monitor.cli import build_config, build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ACCOUNT_KEYS = {"currency", "trade_balance", "equity", "used_margin", "free_margin", "margin_level",
+                "margin_level_exchange", "margin_call_level", "liquidation_level", "risk"}
+POSITION_KEYS = {"id", "pair", "side", "margin_mode", "volume", "entry_price", "price", "leverage", "cost",
+                 "used_margin", "unrealized_pnl", "fees", "net_pnl", "break_even_price", "margin_call_price",
+                 "liquidation_price", "distance_to_liquidation_pct", "next_rollover", "risk"}
+
+
+def run_cli(args, home, timeout=60, extra_env=None, module=True):
+    env = dict(os.environ, KRAKEN_MONITOR_HOME=str(home), QT_QPA_PLATFORM="offscreen",
+               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    env.update(extra_env or {})
+    cmd = [sys.executable, "-m", "kraken_monitor", *args] if module else args
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+
+
+def test_version_via_module_and_console_script(tmp_path):
+    result = run_cli(["--version"], tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"kraken-monitor {__version__}"
+    script = Path(sys.executable).with_name("kraken-monitor")
+    if script.exists():  # installed editable in the venv: the console script is the same entry point
+        result = run_cli([str(script), "--version"], tmp_path, module=False)
+        assert result.stdout.strip() == f"kraken-monitor {__version__}"
+
+
+def test_cli_import_is_light():
+    code = ("import sys, kraken_monitor.cli, kraken_monitor.__main__; "
+            "print(sorted(m for m in ('PySide6', 'ccxt', 'sqlite_utils', 'numpy') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=30)
+    assert result.stdout.strip() == "[]"
+
+
+def test_global_options_before_or_after_the_subcommand(tmp_path):
+    parser = build_parser()
+    a = parser.parse_args(["--mode", "paper", "--db", str(tmp_path / "x.db"), "snapshot", "--json"])
+    b = parser.parse_args(["snapshot", "--mode", "paper", "--db", str(tmp_path / "x.db"), "--json"])
+    for args in (a, b):
+        assert args.command == "snapshot" and args.json is True
+        config = build_config(args)
+        assert config.mode == "paper" and config.db_path == tmp_path / "x.db"
+    gui = parser.parse_args(["--exit-after", "2.5", "--api-url", "http://127.0.0.1:1"])
+    assert gui.command is None and gui.exit_after == 2.5 and build_config(gui).mode == "demo"
+    assert build_config(gui).api_url == "http://127.0.0.1:1"
+
+
+def test_watch_options_shape_the_config():
+    parser = build_parser()
+    config = build_config(parser.parse_args(["watch", "--interval", "0.5", "--speed", "600"]))
+    assert config.price_interval_s == 0.5 and config.account_interval_s == 0.5 and config.demo_speed == 600
+    live = build_config(parser.parse_args(["watch", "--mode", "live", "--interval", "0.5"]))
+    assert live.account_interval_s >= 3.0  # private rate-limit points: never faster than the default
+    with pytest.raises(SystemExit):
+        parser.parse_args(["watch", "--interval", "-1"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--mode", "bogus"])
+
+
+def test_snapshot_demo_json_prints_the_documented_shape(tmp_path):
+    result = run_cli(["snapshot", "--mode", "demo", "--json"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert data["mode"] == "demo" and data["stale"] is False
+    assert set(data) == {"mode", "as_of", "stale", "account", "positions"}
+    assert set(data["account"]) == ACCOUNT_KEYS
+    assert data["positions"], "the demo portfolio holds positions"
+    for pos in data["positions"]:
+        assert set(pos) == POSITION_KEYS
+        assert pos["side"] in ("long", "short")
+        assert "." in pos["price"] or pos["price"].isdigit()  # a decimal string, not a float
+    assert (tmp_path / "kraken-monitor.sqlite3").exists()  # default journal in KRAKEN_MONITOR_HOME
+    assert (tmp_path / "kraken-monitor.log").exists()
+
+
+def test_snapshot_table_without_json(tmp_path):
+    result = run_cli(["snapshot"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "margin level" in result.stdout and "risk" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_watch_demo_prints_json_lines_and_exits_zero(tmp_path):
+    result = run_cli(["watch", "--mode", "demo", "--duration", "3", "--json", "--speed", "600",
+                      "--interval", "0.2"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert lines, "watch printed nothing"
+    types = {line["type"] for line in lines}
+    assert "snapshot" in types
+    for line in lines:
+        if line["type"] == "alert":
+            assert set(line) == {"type", "ts", "level", "position", "pair", "margin_level",
+                                 "distance_to_liquidation_pct", "message"}
+    assert "Traceback" not in result.stderr

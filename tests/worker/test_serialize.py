@@ -1,0 +1,83 @@
+"""JSON shapes of the headless commands: exact keys, decimal strings, nulls, risk labels."""
+
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from kraken_monitor.domain.models import (
+    AccountFigures,
+    Alert,
+    MarginMode,
+    Position,
+    PositionFigures,
+    Risk,
+    Side,
+    Snapshot,
+)
+from kraken_monitor.worker.serialize import alert_to_json, snapshot_to_json
+
+NOW = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
+
+ACCOUNT_KEYS = {"currency", "trade_balance", "equity", "used_margin", "free_margin", "margin_level",
+                "margin_level_exchange", "margin_call_level", "liquidation_level", "risk"}
+POSITION_KEYS = {"id", "pair", "side", "margin_mode", "volume", "entry_price", "price", "leverage", "cost",
+                 "used_margin", "unrealized_pnl", "fees", "net_pnl", "break_even_price", "margin_call_price",
+                 "liquidation_price", "distance_to_liquidation_pct", "next_rollover", "risk"}
+
+
+def _figures(risk=Risk.WARNING, liq=Decimal("11000.5")):
+    pos = Position(id="TXID-1", pair="BTC/USD", side=Side.SHORT, volume=Decimal("1"), volume_closed=Decimal("0.25"),
+                   cost=Decimal("15000"), margin=Decimal("3000"), opened_at=NOW, next_rollover=NOW)
+    return PositionFigures(
+        position=pos, price=Decimal("21000"), entry_price=Decimal("20000"), remaining_volume=Decimal("0.75"),
+        leverage=Decimal("5"), valuation=Decimal("15750"), unrealized_pnl=Decimal("-750"), pnl_pct=Decimal("-25"),
+        used_margin=Decimal("3150"), fees=Decimal("1E+1"), net_pnl=Decimal("-760"), break_even_price=Decimal("19986.7"),
+        margin_call_price=Decimal("24000"), liquidation_price=liq, distance_to_margin_call_pct=Decimal("14.2"),
+        distance_to_liquidation_pct=None if liq is None else Decimal("-47.6"), margin_level=None,
+        next_rollover=NOW, projected_cost_24h=Decimal("9"), risk=risk,
+    )
+
+
+def _account(level=Decimal("95.5")):
+    return AccountFigures(currency="USD", trade_balance=Decimal("5000"), equity=Decimal("4250"),
+                          used_margin=Decimal("3150"), free_margin=Decimal("1100"), margin_level=level,
+                          margin_level_exchange=None, margin_call_level=Decimal("80"),
+                          liquidation_level=Decimal("40"), risk=Risk.WARNING)
+
+
+def test_snapshot_json_has_exactly_the_documented_shape():
+    snap = Snapshot(mode="demo", as_of=NOW, stale=False, account=_account(), positions=(_figures(),))
+    data = json.loads(json.dumps(snapshot_to_json(snap)))
+    assert set(data) == {"mode", "as_of", "stale", "account", "positions"}
+    assert set(data["account"]) == ACCOUNT_KEYS
+    assert set(data["positions"][0]) == POSITION_KEYS
+    pos = data["positions"][0]
+    assert pos["side"] == "short" and pos["margin_mode"] == MarginMode.CROSS.value
+    assert pos["volume"] == "0.75"  # remaining volume, what the trader still holds
+    assert pos["fees"] == "10"  # fixed-point text, never "1E+1"
+    assert pos["distance_to_liquidation_pct"] == "-47.6"
+    assert pos["risk"] == "warning"
+    assert data["account"]["margin_level"] == "95.5" and data["account"]["margin_level_exchange"] is None
+    assert data["as_of"] == "2026-02-01T12:00:00+00:00"
+
+
+def test_stale_snapshot_carries_reason_and_nulls():
+    pf = _figures(risk=Risk.UNKNOWN, liq=None)
+    snap = Snapshot(mode="live", as_of=NOW, stale=True, account=_account(level=None), positions=(pf,),
+                    stale_reason="prices are 9.0 s old")
+    data = snapshot_to_json(snap)
+    assert data["stale"] is True and data["stale_reason"] == "prices are 9.0 s old"
+    assert data["positions"][0]["liquidation_price"] is None
+    assert data["positions"][0]["risk"] == "unknown"
+    assert data["account"]["margin_level"] is None
+
+
+def test_alert_json_line():
+    alert = Alert(key="pos:TXID-1", level=Risk.CRITICAL, position_id="TXID-1", pair="BTC/USD",
+                  margin_level=Decimal("81.25"), distance_to_liquidation_pct=Decimal("6.5"),
+                  message="BTC/USD short 6.5% from liquidation", fired_at=NOW)
+    assert alert_to_json(alert) == {
+        "type": "alert", "ts": "2026-02-01T12:00:00+00:00", "level": "critical", "position": "TXID-1",
+        "pair": "BTC/USD", "margin_level": "81.25", "distance_to_liquidation_pct": "6.5",
+        "message": "BTC/USD short 6.5% from liquidation",
+    }
