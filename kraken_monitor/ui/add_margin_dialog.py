@@ -246,16 +246,17 @@ class AddMarginDialog(QDialog):
         self.preview_result = after
         before_level = self.snapshot.account.margin_level if self.snapshot.account else None
         self.level_label.setText(f"{_level(before_level)} -> {_level(after.margin_level)}")
-        balance = replace(self.state.balance, trade_balance=self.state.balance.trade_balance + amount)
+        now = self.state.balance
+        balance = replace(now, trade_balance=now.trade_balance + amount)
         cross = tuple(p for p in self.state.positions if p.margin_mode is MarginMode.CROSS)
         pairs = [self.figures.position.pair] if self.figures else sorted({p.pair for p in cross})
         calls, liquidations = [], []
         for pair in pairs:
             decimals = self._price_decimals(pair)
-            call = margin.cross_trigger_price(balance, cross, self.prices, pair, after.margin_call_level)
-            liq = margin.cross_trigger_price(balance, cross, self.prices, pair, after.liquidation_level)
-            calls.append(f"{pair} {_price(call, decimals)}")
-            liquidations.append(f"{pair} {_price(liq, decimals)}")
+            for level, out in ((after.margin_call_level, calls), (after.liquidation_level, liquidations)):
+                old = margin.cross_trigger_price(now, cross, self.prices, pair, level)
+                new = margin.cross_trigger_price(balance, cross, self.prices, pair, level)
+                out.append(f"{pair} {_price(old, decimals)} -> {_price(new, decimals)}")
         self.margin_call_label.setText(", ".join(calls) or "no open positions")
         self.liquidation_label.setText(", ".join(liquidations) or "no open positions")
 

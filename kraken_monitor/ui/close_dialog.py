@@ -105,6 +105,7 @@ class CloseDialog(QDialog):
 
         form = QFormLayout()
         self.volume_edit = QLineEdit()
+        self.volume_edit.setMinimumWidth(150)
         self.volume_edit.textEdited.connect(self._on_volume_edited)
         self.percent_spin = QSpinBox()
         self.percent_spin.setRange(1, 100)
@@ -116,13 +117,14 @@ class CloseDialog(QDialog):
         for pct in (25, 50, 100):
             button = QPushButton(f"{pct}%")
             button.setAutoDefault(False)
+            button.setMaximumWidth(56)
             button.clicked.connect(lambda _=False, p=pct: self.percent_spin.setValue(p))
             size_row.addWidget(button)
         form.addRow("Volume to close:", size_row)
 
         self.market_radio = QRadioButton("Market")
         self.limit_radio = QRadioButton("Limit")
-        self.settle_radio = QRadioButton("Settle (pay with collateral, no trading fee)")
+        self.settle_radio = QRadioButton("Settle (no trading fee)")
         self.order_group = QButtonGroup(self)
         type_row = QHBoxLayout()
         self.market_radio.setChecked(True)
@@ -138,11 +140,11 @@ class CloseDialog(QDialog):
         form.addRow("Limit price:", self.limit_edit)
 
         self.pnl_label = QLabel()
+        self.fees_label = QLabel()
         self.level_label = QLabel()
-        for label in (self.pnl_label, self.level_label):
-            label.setWordWrap(True)
-        form.addRow("Realised P&L after fees:", self.pnl_label)
-        form.addRow("Account margin level after:", self.level_label)
+        form.addRow("Realised P&&L after fees:", self.pnl_label)
+        form.addRow("Of which fees:", self.fees_label)
+        form.addRow("Account margin level:", self.level_label)
         layout.addLayout(form)
 
         self.reduce_only_label = QLabel(REDUCE_ONLY_TEXT)
@@ -254,18 +256,21 @@ class CloseDialog(QDialog):
     def _show_preview(self, request: CloseRequest | None) -> None:
         self.preview_result = None
         volume = request.volume if request else self._parsed_volume()
+        self.fees_label.setText("")
         if self.state is None or self.figures is None or volume is None:
             self.pnl_label.setText("enter a valid volume" if self.figures else "")
             self.level_label.setText("")
             return
+        before = _level(self.snapshot.account.margin_level if self.snapshot.account else None)
         currency = self.snapshot.account.currency if self.snapshot.account else ""
         try:
             if request is not None and request.settle:
                 after = whatif.settle(self.state, self.prices, self.rules, self.position_id)
                 self.preview_result = after
                 pnl = self.figures.unrealized_pnl
-                self.pnl_label.setText(f"{format_amount(pnl, 2)} {currency} (settled, no trading fee)")
-                self.level_label.setText(_level(after.margin_level))
+                self.pnl_label.setText(f"{format_amount(pnl, 2)} {currency} (settled at the current price)")
+                self.fees_label.setText("no trading fee when settling")
+                self.level_label.setText(f"{before} -> {_level(after.margin_level)}")
                 return
             prices = dict(self.prices)
             note = "at the current price"
@@ -279,12 +284,11 @@ class CloseDialog(QDialog):
             self.level_label.setText("")
             return
         self.preview_result = result
-        self.pnl_label.setText(
-            f"{format_amount(result.net_realized, 2)} {currency} ({note}; P&L "
-            f"{format_amount(result.realized_pnl, 2)} - fees {format_amount(result.fees, 2)} at "
-            f"{fee_rate * 100:.2f} %)"
+        self.pnl_label.setText(f"{format_amount(result.net_realized, 2)} {currency} ({note})")
+        self.fees_label.setText(
+            f"{format_amount(result.fees, 2)} {currency} (closing fee at {fee_rate * 100:.2f} %)"
         )
-        self.level_label.setText(_level(result.account.margin_level))
+        self.level_label.setText(f"{before} -> {_level(result.account.margin_level)}")
 
     def confirmation_text(self, request: CloseRequest) -> str:
         pos = self.figures.position  # type: ignore[union-attr]

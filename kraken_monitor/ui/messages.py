@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from datetime import timezone
@@ -93,6 +94,7 @@ class AlertPopup(QWidget):
         font.setBold(True)
         self.headline.setFont(font)
         self.details = QLabel()
+        self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setMargin(8)
@@ -135,8 +137,12 @@ class AlertPopup(QWidget):
             background, foreground = _LEVEL_COLOURS[Risk.UNKNOWN]
         self.headline.setText(alert_headline(alert))
         self.headline.setStyleSheet(f"background: {background}; color: {foreground}; border-radius: 4px;")
-        self.details.setText("\n".join(alert_details(alert)))
+        self.details.setText(_details_html(alert_details(alert)))
         self.setWindowTitle(f"kraken-monitor: {alert_headline(alert)}")
+
+    def details_text(self) -> str:
+        """The details as plain text (what the label shows, without markup)."""
+        return "\n".join(alert_details(self._alert))
 
     def _snooze(self, minutes: int) -> None:
         self.snooze_clicked.emit(self._alert, time.time() + minutes * 60)
@@ -148,6 +154,18 @@ class AlertPopup(QWidget):
             self.dismissed.emit(self._alert)
         self.closed.emit(self)
         super().closeEvent(event)
+
+
+def _details_html(lines: list[str]) -> str:
+    """Figures in bold so the margin level and distance read at a glance; free text stays plain."""
+    rows = []
+    for line in lines:
+        label, sep, value = line.partition(": ")
+        if sep and label in ("Position", "Account", "Margin level", "Distance to liquidation"):
+            rows.append(f"{html.escape(label)}: <b style='font-size: 115%'>{html.escape(value)}</b>")
+        else:
+            rows.append(html.escape(line))
+    return "<br>".join(rows)
 
 
 def _minutes_text(minutes: int) -> str:

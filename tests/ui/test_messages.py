@@ -50,7 +50,8 @@ def test_same_key_twice_and_a_higher_level_leave_one_updated_popup(messages, qtb
     assert third.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
     assert not third.isModal()
     assert "CRITICAL" in third.headline.text()
-    details = third.details.text()
+    details = third.details_text()
+    assert "<b" in third.details.text() and "81.2 %" in third.details.text()
     assert "OABC" in details and "81.2 %" in details and "3.40 %" in details
     assert "95.5" not in details
 
@@ -73,7 +74,7 @@ def test_stale_alert_says_risk_unknown(messages):
         make_alert(key="stale", level=Risk.UNKNOWN, margin_level=None, distance=None, stale=True)
     )
     assert popup.headline.text().startswith("RISK UNKNOWN")
-    assert "Margin level: unknown" in popup.details.text()
+    assert "Margin level: unknown" in popup.details_text()
     assert "#5b2a86" in popup.headline.styleSheet()
 
 
