@@ -144,9 +144,18 @@ class MainWindow(QMainWindow):
         worker.history_ready.connect(self.chart.set_history)
         worker.status_changed.connect(self.status.set_connection)
         worker.auth_failed.connect(self.status.set_connection)
+        worker.auth_failed.connect(self._on_worker_auth_failed)
         # Queued into the worker's thread (the worker lives there; these run as its slots).
         self.alert_dock.acknowledge_requested.connect(worker.acknowledge_alert)
         self.alert_dock.snooze_requested.connect(worker.snooze_alert)
+
+    def _on_worker_auth_failed(self, message: str) -> None:
+        # Not retryable: polling has stopped, so the trader must be told, not just shown a grey banner.
+        from kraken_monitor.ui.messages import Messages
+
+        Messages.instance().error(
+            self, "Kraken authentication failed", f"{message}\n\nMonitoring has stopped; check the API key in Settings."
+        )
 
     def refresh_now(self) -> None:
         poll = getattr(self.monitor, "poll_now", None)

@@ -170,3 +170,38 @@ def test_first_window_without_saved_layout_keeps_defaults(make_window):
     assert window.positions_view.model().sortRole() == Qt.ItemDataRole.UserRole
     window.show_snapshot(replace(S.snapshot(), mode="paper"))
     assert window.account_bar.mode_badge.text() == "PAPER"
+
+
+def test_auth_failure_is_told_through_messages(make_window, monkeypatch):
+    from kraken_monitor.ui.messages import Messages
+
+    shown = []
+    monkeypatch.setattr(Messages.instance(), "error", lambda parent, title, text: shown.append((title, text)))
+    window, monitor = _attached(make_window)
+    monitor.worker.auth_failed.emit("EAPI:Invalid key")
+    assert shown and "EAPI:Invalid key" in shown[0][1]
+    assert "EAPI:Invalid key" in window.status.connection.text()
+
+
+def test_run_gui_screenshot_mode_paints_and_stops_the_worker(qapp, tmp_path, monkeypatch):
+    from kraken_monitor.ui import app as app_module
+    from kraken_monitor.worker.config import MonitorConfig
+
+    palette, sheet = qapp.palette(), qapp.styleSheet()
+    started = []
+    real_thread = app_module.__dict__.get("MonitorThread")
+    assert real_thread is None  # imported lazily inside run_gui (after the window shows)
+    out = tmp_path / "shot.png"
+    config = MonitorConfig(mode="demo", db_path=tmp_path / "journal.sqlite3", sound_enabled=False)
+    from kraken_monitor.worker import runner
+
+    original_start = runner.MonitorThread.start
+    monkeypatch.setattr(runner.MonitorThread, "start", lambda self: (started.append(self), original_start(self)))
+    try:
+        code = app_module.run_gui(config, screenshot=out, exit_after=2.0)
+    finally:
+        qapp.setPalette(palette)
+        qapp.setStyleSheet(sheet)
+    assert code == 0
+    assert out.stat().st_size > 10_000
+    assert len(started) == 1 and not started[0].is_running()
