@@ -83,7 +83,7 @@ def used_margin(p: Position, price: Decimal) -> Decimal:
     check_position(p)
     if p.side is Side.LONG:
         return p.margin
-    return p.margin * _price(price, p.pair) * p.remaining_volume / p.cost
+    return p.margin * (_price(price, p.pair) * p.remaining_volume) / p.cost  # same order as compute
 
 
 def _price(price: Decimal, pair: str) -> Decimal:
