@@ -10,7 +10,6 @@ import json
 import math
 import os
 import sqlite3
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,17 +20,19 @@ import numpy as np
 import sqlite_utils
 
 from kraken_monitor.domain.models import Alert, Risk, Snapshot
+from kraken_monitor.storage import retention
+from kraken_monitor.storage.retention import (
+    DEFAULT_FULL_RESOLUTION_DAYS,
+    HOURLY_AFTER_DAYS,
+    estimated_year_size_bytes,
+)
 from kraken_monitor.storage.schema import SchemaTooNew, migrate
 
-MINUTE = 60
-HOUR = 3600
-DAY = 86400
-HOURLY_AFTER_DAYS = 90.0
-DEFAULT_FULL_RESOLUTION_DAYS = 7.0
 SIDECARS = ("-wal", "-shm", "-journal")
 _SECRET_WORDS = ("secret", "password", "api_key", "apikey", "private_key", "token")
-# (table, column that identifies one series); retention keeps one row per series per bucket.
-_SERIES = (("ticks", "pair"), ("account_snapshots", "mode"), ("position_snapshots", "position_id"))
+
+
+__all__ = ["AlertRecord", "Journal", "JournalError", "estimated_year_size_bytes"]
 
 
 class JournalError(RuntimeError):
@@ -112,6 +113,7 @@ class Journal:
             self.conn.execute("SELECT pair, MAX(ts) FROM ticks GROUP BY pair").fetchall()
         )
         self._sidecars_checked = False
+        self._positions_mark: datetime | None = None
 
     @classmethod
     def open(cls, path: Path | str) -> Journal:
@@ -154,8 +156,14 @@ class Journal:
     # -- one poll cycle ------------------------------------------------------------------------
 
     def write_cycle(self, snapshot: Snapshot) -> None:
-        """Ticks (new ones only), the account and every position of one cycle, all or nothing."""
+        """Ticks (new ones only), the account and the positions of one cycle, all or nothing.
+
+        Position rows are written when the account was re-read (`account_as_of` changed): between
+        reads only prices move, and the ticks already hold those. This keeps a year under 1 GB.
+        """
         ts = snapshot.as_of.timestamp()
+        account_mark = snapshot.account_as_of
+        write_positions = account_mark is None or account_mark != self._positions_mark
         ticks = []
         newest: dict[str, float] = {}
         for pair, t in snapshot.tickers.items():
@@ -190,12 +198,14 @@ class Journal:
                     [(ts, pf.position.id, pf.position.pair, pf.position.side.value, pf.position.margin_mode.value,
                       str(pf.remaining_volume), str(pf.price), str(pf.entry_price), str(pf.unrealized_pnl),
                       str(pf.net_pnl), _text(pf.liquidation_price), _text(pf.margin_call_price),
-                      _text(pf.distance_to_liquidation_pct), int(pf.risk)) for pf in snapshot.positions],
+                      _text(pf.distance_to_liquidation_pct), int(pf.risk))
+                     for pf in (snapshot.positions if write_positions else ())],
                 )
                 self._set_meta("last_cycle_ts", repr(ts))
         except sqlite3.Error as exc:
             raise JournalError(f"journal write failed: {exc}") from None
         self._last_tick_ts.update(newest)  # only after the commit: a rolled-back tick is retried
+        self._positions_mark = account_mark
         if not self._sidecars_checked:
             self._secure_sidecars()
 
@@ -329,67 +339,17 @@ class Journal:
         hourly_after_days: float = HOURLY_AFTER_DAYS,
         budget_s: float | None = 0.25,
     ) -> dict[str, int]:
-        """Downsample old rows: older than `full_resolution_days` one per series per minute (the last,
-        ticks keep the minute's low/high), older than `hourly_after_days` one per hour.
-
-        Works in small time windows, each its own short transaction, and stops after `budget_s` so a
-        poll cycle is never blocked for long; the next call carries on (progress is kept in `meta`).
-        Returns rows deleted per table and `done` (1 when nothing older is left to downsample).
-        """
-        now_ts = float(_ts(now))
-        deadline = None if budget_s is None else time.monotonic() + budget_s
-        counts = {table: 0 for table, _ in _SERIES}
-        done = 1
-        # Minute windows of 5 minutes, hour windows of 1 hour: small enough to be quick per commit.
-        for res, window, age_days in ((MINUTE, 300, full_resolution_days), (HOUR, HOUR, hourly_after_days)):
-            cutoff = (now_ts - age_days * DAY) // window * window
-            for table, series in _SERIES:
-                finished = self._downsample(table, series, res, window, cutoff, counts, deadline)
-                done = done and finished
-        counts["done"] = int(done)
-        return counts
-
-    def _downsample(self, table: str, series: str, res: int, window: int, cutoff: float,
-                    counts: dict[str, int], deadline: float | None) -> bool:
-        mark = f"retention:{table}:{res}"
-        start = self._next_start(table, float(self._meta(mark) or -math.inf), window)
-        while start is not None and start < cutoff:
-            if deadline is not None and time.monotonic() > deadline:
-                return False
-            end = start + window
-            bounds = {"a": start, "b": end, "res": res}
-            with self.db.atomic():
-                if table == "ticks":
-                    self.conn.execute(
-                        "UPDATE ticks SET res = :res, low_f = agg.lo, high_f = agg.hi FROM ("
-                        " SELECT MAX(rowid) AS rid, MIN(COALESCE(low_f, last_f)) AS lo,"
-                        " MAX(COALESCE(high_f, last_f)) AS hi FROM ticks"
-                        " WHERE ts >= :a AND ts < :b AND res < :res GROUP BY pair, CAST(ts / :res AS INTEGER)"
-                        ") AS agg WHERE ticks.rowid = agg.rid", bounds)
-                else:
-                    self.conn.execute(
-                        f"UPDATE {table} SET res = :res WHERE rowid IN (SELECT MAX(rowid) FROM {table}"
-                        f" WHERE ts >= :a AND ts < :b AND res < :res GROUP BY {series}, CAST(ts / :res AS INTEGER))",
-                        bounds)
-                cur = self.conn.execute(f"DELETE FROM {table} WHERE ts >= :a AND ts < :b AND res < :res", bounds)
-                counts[table] += cur.rowcount
-                self._set_meta(mark, repr(end))
-            start = self._next_start(table, end, window)
-        return True
-
-    def _next_start(self, table: str, after: float, window: int) -> float | None:
-        """The window holding the oldest row at or after `after` (skips gaps when the app was off)."""
-        row = self.conn.execute(f"SELECT MIN(ts) FROM {table} WHERE ts >= ?", (after,)).fetchone()
-        return None if row[0] is None else max(after, row[0] // window * window)
+        """Downsample old history in small committed batches (see `retention.apply_retention`)."""
+        return retention.apply_retention(self.db, float(_ts(now)), full_resolution_days,
+                                         hourly_after_days=hourly_after_days, budget_s=budget_s)
 
     # -- housekeeping --------------------------------------------------------------------------
 
     def _meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else row[0]
+        return retention.get_meta(self.conn, key)
 
     def _set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        retention.set_meta(self.conn, key, value)
 
     def size_bytes(self) -> int:
         """Bytes on disk, the write-ahead log included."""
@@ -404,28 +364,3 @@ def _columns(rows: list) -> tuple[np.ndarray, np.ndarray]:
     # float64 conversion turns SQL NULL (None) into NaN, which charts draw as a gap.
     data = np.array(rows, dtype=np.float64).reshape(-1, 2)
     return np.ascontiguousarray(data[:, 0]), np.ascontiguousarray(data[:, 1])
-
-
-def estimated_year_size_bytes(
-    pairs: int,
-    positions: int,
-    poll_interval: float,
-    *,
-    bytes_per_tick: float,
-    bytes_per_account_row: float,
-    bytes_per_position_row: float,
-    full_resolution_days: float = DEFAULT_FULL_RESOLUTION_DAYS,
-    hourly_after_days: float = HOURLY_AFTER_DAYS,
-) -> float:
-    """Steady-state journal size after a year under the retention policy, from measured bytes per row.
-
-    Assumes one cycle written per `poll_interval` (every pair ticks, every position is snapshotted);
-    rows older than the full-resolution window are one per minute, older than 90 days one per hour.
-    """
-    year_s = 365 * DAY
-    full_s = full_resolution_days * DAY
-    minute_s = max(0.0, min(hourly_after_days * DAY, year_s) - full_s)
-    hour_s = max(0.0, year_s - max(full_s, hourly_after_days * DAY))
-    rows_per_series = full_s / poll_interval + minute_s / MINUTE + hour_s / HOUR
-    per_cycle = pairs * bytes_per_tick + bytes_per_account_row + positions * bytes_per_position_row
-    return rows_per_series * per_cycle

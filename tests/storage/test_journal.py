@@ -231,3 +231,10 @@ def test_size_bytes_grows_with_data(journal):
     for i in range(50):
         journal.write_cycle(snapshot(T0 + seconds(i), positions=20))
     assert journal.size_bytes() > before > 0
+
+
+def test_positions_are_journaled_only_when_the_account_was_re_read(journal):
+    for n in range(6):  # prices every second, account read every 3 s
+        journal.write_cycle(replace(snapshot(T0 + seconds(n), positions=2), account_as_of=T0 + seconds(n - n % 3)))
+    counts = journal.row_counts()
+    assert (counts["ticks"], counts["account_snapshots"], counts["position_snapshots"]) == (12, 6, 4)
