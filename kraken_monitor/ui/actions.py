@@ -117,6 +117,9 @@ class ActionsController(QObject):
         shown = getattr(window, "snapshot_shown", None)
         if shown is not None:
             shown.connect(self.on_snapshot_ready)
+        closing = getattr(window, "closing", None)
+        if closing is not None:
+            closing.connect(self.messages.close_all_popups)
 
     def _sync_worker(self) -> None:
         # The window gets its worker after install (attach_monitor); connect on first use.

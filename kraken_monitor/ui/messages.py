@@ -82,6 +82,8 @@ class AlertPopup(QWidget):
     def __init__(self, alert: Alert, parent: QWidget | None = None):
         super().__init__(parent, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # A popup left open must not keep the app alive after the main window is closed.
+        self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         self.setObjectName("alertPopup")
         self.setMinimumWidth(420)
         self._alert = alert

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from paper_snapshot import NOW, paper_exchange, position_id, snapshot_of
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.exchange.base import OrderResult
@@ -183,3 +183,15 @@ def test_no_account_yet_says_so_instead_of_opening(qtbot, messages):
     controller = actions.ActionsController(MonitorConfig(mode="paper"), messages)
     assert controller.open_close("X") is None and controller.open_add_margin() is None
     assert messages.shown[0][0] == "error" and "not been read" in messages.shown[0][1]
+
+
+def test_closing_the_main_window_closes_the_popups(setup, messages):
+    window, controller, worker, snapshot = setup
+    from dataclasses import replace
+
+    alert = Alert("account", Risk.CRITICAL, None, None, Decimal("85"), None, "low", NOW)
+    window.show_snapshot(replace(snapshot, alerts=(alert,)))
+    popup = messages.popups()["account"]
+    assert not popup.testAttribute(Qt.WidgetAttribute.WA_QuitOnClose)
+    window.close()
+    assert messages.popups() == {}
