@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,47 @@ def test_watch_demo_prints_json_lines_and_exits_zero(tmp_path):
             assert set(line) == {"type", "ts", "level", "position", "pair", "margin_level",
                                  "distance_to_liquidation_pct", "message"}
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def kraken():
+    from kraken_monitor.testing.kraken_server import KrakenTestServer
+
+    with KrakenTestServer() as srv:
+        srv.set_balance(Decimal("10000"))
+        srv.set_prices({"BTC/USD": Decimal("17000")})
+        srv.add_position("BTC/USD", "long", Decimal("1"), Decimal("20000"), leverage=5, txid="TPOS1-LONG-BTC")
+        yield srv
+
+
+def _live_env(srv):
+    return {"KRAKEN_API_KEY": srv.api_key, "KRAKEN_API_SECRET": srv.api_secret}
+
+
+def test_snapshot_live_against_the_server(kraken, tmp_path):
+    result = run_cli(["snapshot", "--mode", "live", "--api-url", kraken.url, "--json"], tmp_path,
+                     extra_env=_live_env(kraken))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [p["id"] for p in data["positions"]] == ["TPOS1-LONG-BTC"]
+    assert data["account"]["margin_level"] == "175.0000"  # (10,000 - 3,000) / 4,000
+    assert data["positions"][0]["liquidation_price"].startswith("11600")
+
+
+@pytest.mark.parametrize("endpoint", ["TradeBalance", "OpenPositions", "Ticker"])
+def test_snapshot_with_a_failing_read_exits_2_with_one_line(kraken, tmp_path, endpoint):
+    kraken.inject_fault(endpoint, "unavailable", None)
+    result = run_cli(["snapshot", "--mode", "live", "--api-url", kraken.url, "--json"], tmp_path,
+                     extra_env=_live_env(kraken))
+    assert result.returncode == 2
+    assert result.stdout == ""  # never an empty position list that reads as "flat"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kraken-monitor: ")
+    assert "Traceback" not in result.stderr and kraken.api_secret not in result.stderr
+
+
+def test_snapshot_live_with_a_rejected_key_exits_2(kraken, tmp_path):
+    env = dict(_live_env(kraken), KRAKEN_API_SECRET="c2VjcmV0LXRoYXQtaXMtd3Jvbmc=")
+    result = run_cli(["snapshot", "--mode", "live", "--api-url", kraken.url], tmp_path, extra_env=env)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "authentication failed" in result.stderr and len(result.stderr.strip().splitlines()) == 1

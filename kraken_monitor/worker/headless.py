@@ -6,6 +6,7 @@ import json
 import logging
 import signal
 import sys
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TextIO
 
 from kraken_monitor.domain.errors import DomainError
@@ -80,34 +81,41 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
     return EXIT_OK
 
 
-def _cell(value: Any) -> str:
-    return "-" if value is None else str(value)
+def _cell(value: Decimal | None, places: int = 2) -> str:
+    """Terminal display only: rounded, thousands separators; JSON keeps full precision."""
+    if value is None:
+        return "-"
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN):,}"
 
 
 def format_table(snapshot: Snapshot) -> str:
     """Readable plain-text snapshot for a terminal."""
-    data = snapshot_to_json(snapshot)
-    acct = data["account"]
-    lines = [f"kraken-monitor {data['mode']} snapshot at {data['as_of']}"]
-    if data["stale"]:
-        lines.append(f"STALE - RISK UNKNOWN: {data.get('stale_reason', '')}")
-    lines.append(
-        f"account {acct['currency']}: equity {acct['equity']}  used margin {acct['used_margin']}  "
-        f"free {acct['free_margin']}  margin level {_cell(acct['margin_level'])}%  "
-        f"(call {acct['margin_call_level']}%, liquidation {acct['liquidation_level']}%)  risk {acct['risk']}"
-    )
-    if not data["positions"]:
+    lines = [f"kraken-monitor {snapshot.mode} snapshot at {snapshot.as_of:%Y-%m-%d %H:%M:%S %Z}"]
+    if snapshot.stale:
+        lines.append(f"STALE - RISK UNKNOWN: {snapshot.stale_reason}")
+    a = snapshot.account
+    if a is not None:
+        level = "-" if a.margin_level is None else _cell(a.margin_level, 1) + "%"
+        lines.append(
+            f"account {a.currency}: equity {_cell(a.equity)}  used margin {_cell(a.used_margin)}  "
+            f"free {_cell(a.free_margin)}  margin level {level}  (call {_cell(a.margin_call_level, 0)}%, "
+            f"liquidation {_cell(a.liquidation_level, 0)}%)  risk {Risk(a.risk).label}"
+        )
+    if not snapshot.positions:
         lines.append("no open positions")
-    header = ("id", "pair", "side", "volume", "entry", "price", "net P&L", "liq. price", "dist %", "risk")
-    rows = [header] + [
-        (p["id"], p["pair"], p["side"], p["volume"], p["entry_price"], p["price"], p["net_pnl"],
-         _cell(p["liquidation_price"]), _cell(p["distance_to_liquidation_pct"]), p["risk"])
-        for p in data["positions"]
-    ]
-    if data["positions"]:
-        widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
-        for row in rows:
-            lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)))
+        return "\n".join(lines) + "\n"
+    header = ("id", "pair", "side", "mode", "volume", "entry", "price", "net P&L", "liq. price", "dist %", "risk")
+    rows = [header]
+    for pf in snapshot.positions:
+        rules = snapshot.pair_rules.get(pf.position.pair)
+        places = rules.price_decimals if rules is not None else 2
+        rows.append((pf.position.id, pf.position.pair, pf.position.side.value, pf.position.margin_mode.value,
+                     str(pf.remaining_volume.normalize()), _cell(pf.entry_price, places), _cell(pf.price, places),
+                     _cell(pf.net_pnl), _cell(pf.liquidation_price, places),
+                     _cell(pf.distance_to_liquidation_pct, 1), Risk(pf.risk).label))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -169,7 +177,8 @@ def _make_printer(as_json: bool, out: TextIO):
 
         @Slot(object)
         def on_snapshot(self, snap: Snapshot) -> None:
-            if snap.stale != self._stale:
+            # Report transitions only: stale, and fresh again after a stale period (not the first fresh one).
+            if snap.stale != bool(self._stale) or (snap.stale and self._stale is None):
                 self._stale = snap.stale
                 kind = "stale" if snap.stale else "fresh"
                 self._line({"type": kind, "ts": snap.as_of.isoformat(), "reason": snap.stale_reason},
