@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import timedelta
 from types import SimpleNamespace
@@ -9,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import snapshots as S
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QImage, QKeySequence
 
 from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.ui.positions_model import Column
@@ -183,25 +186,20 @@ def test_auth_failure_is_told_through_messages(make_window, monkeypatch):
     assert "EAPI:Invalid key" in window.status.connection.text()
 
 
-def test_run_gui_screenshot_mode_paints_and_stops_the_worker(qapp, tmp_path, monkeypatch):
-    from kraken_monitor.ui import app as app_module
-    from kraken_monitor.worker.config import MonitorConfig
-
-    palette, sheet = qapp.palette(), qapp.styleSheet()
-    started = []
-    real_thread = app_module.__dict__.get("MonitorThread")
-    assert real_thread is None  # imported lazily inside run_gui (after the window shows)
+def test_run_gui_screenshot_mode_paints_and_exits(tmp_path):
+    # A child process: run_gui owns the QApplication's event loop, which must not leak into other tests.
     out = tmp_path / "shot.png"
-    config = MonitorConfig(mode="demo", db_path=tmp_path / "journal.sqlite3", sound_enabled=False)
-    from kraken_monitor.worker import runner
-
-    original_start = runner.MonitorThread.start
-    monkeypatch.setattr(runner.MonitorThread, "start", lambda self: (started.append(self), original_start(self)))
-    try:
-        code = app_module.run_gui(config, screenshot=out, exit_after=2.0)
-    finally:
-        qapp.setPalette(palette)
-        qapp.setStyleSheet(sheet)
-    assert code == 0
-    assert out.stat().st_size > 10_000
-    assert len(started) == 1 and not started[0].is_running()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KRAKEN_MONITOR_HOME=str(tmp_path / "home"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
+    result = subprocess.run(
+        [sys.executable, "-m", "kraken_monitor", "--mode", "demo", "--screenshot", str(out), "--exit-after", "2"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    image = QImage(str(out))
+    assert image.width() >= 1000 and image.height() >= 700
+    greens = sum(image.pixelColor(x, y).name() == "#2e7d32" for x in range(0, 120, 2) for y in range(40, 130, 2))
+    assert greens > 50  # the DEMO badge
+    # The worker's first snapshot arrived: the risk badge (top right) is no longer the grey RISK UNKNOWN.
+    greys = sum(image.pixelColor(x, y).name() == "#616161" for x in range(1270, 1380, 2) for y in range(62, 108, 2))
+    assert greys == 0
