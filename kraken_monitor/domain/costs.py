@@ -24,6 +24,7 @@ from kraken_monitor.domain.errors import InvalidAmount, InvalidTerms
 from kraken_monitor.domain.models import Position, Side
 
 ROLLOVER_PERIOD = timedelta(hours=4)
+_LONG = Side.LONG  # enum member access is slow on Python 3.11; used per position per cycle
 
 # Kraken's `terms`, e.g. "0.0100% per 4 hours" (OpenPositions, docs.kraken.com get-open-positions).
 _TERMS = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*%\s*per\s+4\s*(?:hours?|hrs?|h)\s*$", re.IGNORECASE)
@@ -129,7 +130,7 @@ def net_pnl(p: Position, price: Decimal, now: datetime, close_fee_rate: Decimal 
     """
     _check_close_fee(close_fee_rate)
     value = price * p.remaining_volume
-    upnl = value - p.cost if p.side is Side.LONG else p.cost - value
+    upnl = value - p.cost if p.side is _LONG else p.cost - value
     return upnl - accrued_fees(p, now) - close_fee_rate * value
 
 
@@ -145,35 +146,45 @@ def break_even_price(p: Position, now: datetime, close_fee_rate: Decimal = ZERO)
 
 
 def _break_even(p: Position, fees: Decimal, c: Decimal) -> Decimal:
-    if p.side is Side.LONG:
+    if p.side is _LONG:
         return (p.cost + fees) / (p.remaining_volume * (ONE - c))
     price = (p.cost - fees) / (p.remaining_volume * (ONE + c))
     return price if price > 0 else ZERO
 
 
 _DAY_MARKS = timedelta(hours=24) // ROLLOVER_PERIOD
+_NO_TIME = timedelta(0)
 
 
-def cycle_costs(p: Position, now: datetime) -> tuple[Decimal, Decimal, Decimal, datetime | None]:
+def cycle_costs(
+    p: Position, now: datetime, rate: Decimal
+) -> tuple[Decimal, Decimal, Decimal, datetime | None]:
     """(fees so far, break-even price, rollover cost of the next 24 h, next rollover) in one pass.
 
-    The per-cycle fast path of `margin.compute`: same formulas as the public functions above,
-    without their repeated parsing and validation. Caller is inside the engine context and has
-    validated `p`.
+    The per-cycle fast path of `margin.compute`: the same formulas as the public functions above
+    (`accrued_fees`, `break_even_price`, `projected_cost`, `next_rollover`) without their repeated
+    parsing and validation. Caller is inside the engine context, has validated `p` and passes its
+    `rollover_rate(p)`.
     """
-    rate = rollover_rate(p)
     cost = p.cost
-    charged = rollovers_charged(p.opened_at, now)
-    opening = p.opening_fee if p.opening_fee is not None else rate * cost
-    fees = p.trading_fee + opening + charged * rate * cost
-    if now >= p.opened_at:
+    opened = p.opened_at
+    try:
+        elapsed = now - opened
+    except TypeError:
+        raise InvalidAmount("Opening time and current time must both carry a time zone.") from None
+    if elapsed >= _NO_TIME:
+        charged = elapsed // ROLLOVER_PERIOD
         day_marks = _DAY_MARKS  # any 24 h window after opening holds exactly six 4-hour marks
     else:
-        day_marks = rollovers_charged(p.opened_at, now + timedelta(hours=24)) - charged
+        charged = 0
+        day_marks = rollovers_charged(opened, now + timedelta(hours=24))
+    per_mark = rate * cost
+    opening = per_mark if p.opening_fee is None else p.opening_fee
+    fees = p.trading_fee + opening + charged * per_mark
     if p.next_rollover is not None:
         upcoming = p.next_rollover
     elif rate:
-        upcoming = p.opened_at + ROLLOVER_PERIOD * (charged + 1)
+        upcoming = opened + ROLLOVER_PERIOD * (charged + 1)
     else:
         upcoming = None
-    return fees, _break_even(p, fees, ZERO), day_marks * rate * cost, upcoming
+    return fees, _break_even(p, fees, ZERO), day_marks * per_mark, upcoming

@@ -36,6 +36,8 @@ from kraken_monitor.domain.models import (
 # the per-pair `margin_call` / `margin_stop` are the truth whenever they are known.
 DEFAULT_MARGIN_CALL_LEVEL = Decimal(80)
 DEFAULT_LIQUIDATION_LEVEL = Decimal(40)
+# Enum member access is slow on Python 3.11 (a property per lookup); the hot loops use these.
+_LONG, _CROSS = Side.LONG, MarginMode.CROSS
 DEFAULT_MAINTENANCE_RATE = PairRules("", "", "", ZERO, ZERO).maintenance_rate
 
 
@@ -68,7 +70,7 @@ def unrealized_pnl(p: Position, price: Decimal) -> Decimal:
     """valuation - cost for a long, cost - valuation for a short, fees excluded (support 203325693)."""
     check_position(p)
     value = _price(price, p.pair) * p.remaining_volume
-    return value - p.cost if p.side is Side.LONG else p.cost - value
+    return value - p.cost if p.side is _LONG else p.cost - value
 
 
 @engine_context
@@ -81,7 +83,7 @@ def pnl_pct(p: Position, price: Decimal) -> Decimal:
 def used_margin(p: Position, price: Decimal) -> Decimal:
     """Long: margin (fixed in quote). Short: margin * price / entry, held in the borrowed base (support 203053156)."""
     check_position(p)
-    if p.side is Side.LONG:
+    if p.side is _LONG:
         return p.margin
     return p.margin * (_price(price, p.pair) * p.remaining_volume) / p.cost  # same order as compute
 
@@ -122,8 +124,15 @@ def _solve(equity: Decimal, used: Decimal, a: Decimal, b: Decimal, price: Decima
 @engine_context
 def isolated_margin_level(p: Position, price: Decimal) -> Decimal | None:
     """(allocated + upnl) / used margin * 100: an isolated position is its own account (section 2)."""
-    used = used_margin(p, price)
-    return (_allocated(p) + unrealized_pnl(p, price)) / used * HUNDRED
+    check_position(p)
+    return _isolated_level(p, _price(price, p.pair))
+
+
+def _isolated_level(p: Position, price: Decimal) -> Decimal:
+    value = price * p.remaining_volume
+    if p.side is _LONG:
+        return (_allocated(p) + value - p.cost) / p.margin * HUNDRED
+    return (_allocated(p) + p.cost - value) / (p.margin * value / p.cost) * HUNDRED
 
 
 @engine_context
@@ -133,10 +142,13 @@ def isolated_trigger_price(p: Position, level: Decimal) -> Decimal | None:
     long: P = E + (x*M - A) / V; short: P = (A + V*E) / (V * (1 + x/L)). None when unreachable.
     """
     check_position(p)
-    require_finite(level, "Margin level")
+    return _isolated_trigger(p, require_finite(level, "Margin level"))
+
+
+def _isolated_trigger(p: Position, level: Decimal) -> Decimal | None:
     entry = p.cost / p.remaining_volume
     # At the entry price upnl is 0 and a short's used margin equals its opening margin.
-    if p.side is Side.LONG:
+    if p.side is _LONG:
         return _solve(_allocated(p), p.margin, p.remaining_volume, ZERO, entry, level)
     return _solve(_allocated(p), p.margin, -p.remaining_volume, _short_slope(p), entry, level)
 
@@ -152,9 +164,13 @@ def isolated_liquidation_price(p: Position, maintenance_rate: Decimal) -> Decima
     rate = require_finite(maintenance_rate, "Maintenance margin rate")
     if rate < 0:
         raise InvalidAmount(f"Maintenance margin rate cannot be negative (got {rate}).")
+    return _isolated_liquidation(p, rate)
+
+
+def _isolated_liquidation(p: Position, rate: Decimal) -> Decimal | None:
     volume = p.remaining_volume
     allocated = _allocated(p)
-    if p.side is Side.LONG:
+    if p.side is _LONG:
         den = volume * (1 - rate)
         if den <= 0:
             return None
@@ -164,14 +180,12 @@ def isolated_liquidation_price(p: Position, maintenance_rate: Decimal) -> Decima
 
 
 def _isolated_figures(p: Position, price: Decimal, rules: PairRules | None):
-    """(margin level, margin-call price, liquidation price) of one isolated position."""
-    call_level = rules.margin_call_level if rules is not None else DEFAULT_MARGIN_CALL_LEVEL
-    rate = rules.maintenance_rate if rules is not None else DEFAULT_MAINTENANCE_RATE
-    return (
-        isolated_margin_level(p, price),
-        isolated_trigger_price(p, call_level),
-        isolated_liquidation_price(p, rate),
-    )
+    """(margin level, margin-call price, liquidation price) of one validated isolated position."""
+    if rules is None:  # no AssetPairs/Futures rules known: Kraken's usual figures (see the defaults)
+        call_level, rate = DEFAULT_MARGIN_CALL_LEVEL, DEFAULT_MAINTENANCE_RATE
+    else:
+        call_level, rate = rules.margin_call_level, rules.maintenance_rate
+    return _isolated_level(p, price), _isolated_trigger(p, call_level), _isolated_liquidation(p, rate)
 
 
 # -- cross account (reference section 1) -------------------------------------------------------
@@ -187,13 +201,13 @@ def distance_pct(price: Decimal, trigger: Decimal | None, side: Side = Side.LONG
     if trigger is None:
         return None
     price = require_positive(price, "Price")
-    if side is Side.LONG:
+    if side is _LONG:
         return (price - trigger) / price * HUNDRED
     return (trigger - price) / price * HUNDRED
 
 
 def _cross(positions: Iterable[Position]) -> list[Position]:
-    return [p for p in positions if p.margin_mode is MarginMode.CROSS]
+    return [p for p in positions if p.margin_mode is _CROSS]
 
 
 def liquidation_order(positions: Iterable[Position]) -> dict[str, int]:
@@ -232,14 +246,14 @@ class _Totals:
             price = checked.get(p.pair)
             if price is None:
                 price = checked[p.pair] = _price(prices.get(p.pair), p.pair)
-            if p.margin_mode is not MarginMode.CROSS:
+            if p.margin_mode is not _CROSS:
                 continue
             volume = p.remaining_volume
             value = price * volume
             ab = slopes.get(p.pair)
             if ab is None:
                 ab = slopes[p.pair] = [ZERO, ZERO]
-            if p.side is Side.LONG:
+            if p.side is _LONG:
                 equity += value - p.cost
                 used += p.margin
                 ab[0] += volume
@@ -349,31 +363,34 @@ def compute(
         )
 
     order = liquidation_order(positions)
+    rates: dict[str, Decimal] = {}  # terms -> rate: a few distinct strings across all positions
     out = []
     append = out.append
-    cross = MarginMode.CROSS
-    long = Side.LONG
     for p in positions:  # validated and priced by _Totals
         price = prices[p.pair]
         volume = p.remaining_volume
         cost = p.cost
         margin = p.margin
         value = price * volume
-        if p.side is long:
+        if p.side is _LONG:
             upnl = value - cost
             used = margin
         else:
             upnl = cost - value
             used = margin * value / cost
-        fees, break_even, day_cost, upcoming = costs.cycle_costs(p, now)
-        if p.margin_mode is cross:
+        terms = p.rollover_terms
+        rate = rates.get(terms)
+        if rate is None:
+            rate = rates[terms] = costs.rollover_rate(p)
+        fees, break_even, day_cost, upcoming = costs.cycle_costs(p, now, rate)
+        if p.margin_mode is _CROSS:
             call_price, liq_price, side = pair_triggers[p.pair]
             level = None  # the cross account holds the level (AccountFigures)
         else:
             level, call_price, liq_price = _isolated_figures(p, price, rules.get(p.pair))
             side = p.side
         # distance_pct inlined: this loop runs for every position every cycle.
-        sign = HUNDRED / price if side is long else -HUNDRED / price
+        sign = HUNDRED / price if side is _LONG else -HUNDRED / price
         append(
             PositionFigures(
                 position=p,

@@ -284,3 +284,29 @@ def test_invalid_prices_raise(price):
 
 def test_errors_are_value_errors():
     assert issubclass(InvalidAmount, DomainError) and issubclass(DomainError, ValueError)
+
+
+@pytest.mark.parametrize("text", ["abc", "", "NaN", "inf", 1.5, None, True])
+def test_to_decimal_refuses_what_is_not_an_exact_finite_number(text):
+    from kraken_monitor.domain.decimals import to_decimal
+
+    with pytest.raises(InvalidAmount, match="Deposit"):
+        to_decimal(text, "Deposit")
+
+
+def test_to_decimal_parses_exchange_strings():
+    from kraken_monitor.domain.decimals import to_decimal
+
+    assert to_decimal(" 1,234.50 ", "Deposit") == D("1234.50")
+    assert to_decimal("+154186.9728", "net") == D("154186.9728")
+    assert to_decimal(7, "Leverage") == 7
+
+
+def test_engine_precision_ignores_a_callers_global_context():
+    import decimal
+
+    long = pos()
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3
+        got = margin.cross_trigger_price(Balance("USD", D("10000.01")), [long], {BTC: D(20000)}, BTC, D(80))
+    assert got == D("13199.99")
