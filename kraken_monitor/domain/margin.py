@@ -75,7 +75,7 @@ def unrealized_pnl(p: Position, price: Decimal) -> Decimal:
 
 @engine_context
 def pnl_pct(p: Position, price: Decimal) -> Decimal:
-    """Unrealised P&L in % of the margin used at opening."""
+    """Unrealised P&L in % of the margin used at opening (support 203325693: margin = cost / leverage)."""
     return unrealized_pnl(p, price) / p.margin * HUNDRED
 
 
@@ -94,7 +94,8 @@ def _price(price: Decimal, pair: str) -> Decimal:
     return require_positive(price, f"Price of {pair}")
 
 
-def _allocated(p: Position) -> Decimal:
+def allocated_margin(p: Position) -> Decimal:
+    """Collateral backing an isolated position (reference section 2)."""
     # An isolated position the venue reported without an allocation holds exactly its opening margin.
     return p.allocated_margin if p.allocated_margin is not None else p.margin
 
@@ -131,8 +132,8 @@ def isolated_margin_level(p: Position, price: Decimal) -> Decimal | None:
 def _isolated_level(p: Position, price: Decimal) -> Decimal:
     value = price * p.remaining_volume
     if p.side is _LONG:
-        return (_allocated(p) + value - p.cost) / p.margin * HUNDRED
-    return (_allocated(p) + p.cost - value) / (p.margin * value / p.cost) * HUNDRED
+        return (allocated_margin(p) + value - p.cost) / p.margin * HUNDRED
+    return (allocated_margin(p) + p.cost - value) / (p.margin * value / p.cost) * HUNDRED
 
 
 @engine_context
@@ -149,8 +150,8 @@ def _isolated_trigger(p: Position, level: Decimal) -> Decimal | None:
     entry = p.cost / p.remaining_volume
     # At the entry price upnl is 0 and a short's used margin equals its opening margin.
     if p.side is _LONG:
-        return _solve(_allocated(p), p.margin, p.remaining_volume, ZERO, entry, level)
-    return _solve(_allocated(p), p.margin, -p.remaining_volume, _short_slope(p), entry, level)
+        return _solve(allocated_margin(p), p.margin, p.remaining_volume, ZERO, entry, level)
+    return _solve(allocated_margin(p), p.margin, -p.remaining_volume, _short_slope(p), entry, level)
 
 
 @engine_context
@@ -169,7 +170,7 @@ def isolated_liquidation_price(p: Position, maintenance_rate: Decimal) -> Decima
 
 def _isolated_liquidation(p: Position, rate: Decimal) -> Decimal | None:
     volume = p.remaining_volume
-    allocated = _allocated(p)
+    allocated = allocated_margin(p)
     if p.side is _LONG:
         den = volume * (1 - rate)
         if den <= 0:
@@ -194,6 +195,8 @@ def _isolated_figures(p: Position, price: Decimal, rules: PairRules | None):
 @engine_context
 def distance_pct(price: Decimal, trigger: Decimal | None, side: Side = Side.LONG) -> Decimal | None:
     """|price - trigger| / price * 100, positive = room left (long: price above; short: below).
+
+    Definition: docs/ARCHITECTURE.md "Margin engine" (a % of the current price, as traders read it).
 
     `side` is the direction that loses when the price moves: a position's side for an isolated
     position, the pair's net exposure for the cross account (see `compute`).
@@ -341,6 +344,8 @@ def compute(
     exchange_balance: Balance | None = None,
 ) -> tuple[AccountFigures, tuple[PositionFigures, ...]]:
     """Account and per-position figures for one poll cycle; risk left at OK (the alert engine sets it).
+
+    Formulas: the functions above (reference sections 1 and 2) and costs.py (support 206161568).
 
     `exchange_balance`, when given, supplies the exchange's own reported margin level (TradeBalance
     `ml`, the truth when present) in place of `state.balance`'s. Cost: one pass for the account

@@ -67,7 +67,10 @@ def _x(level: Decimal) -> Decimal:
 
 @engine_context
 def price_shock(state: AccountState, prices: Prices, rules: Rules, pair: str, pct: Decimal) -> AccountFigures:
-    """Account figures if `pair` moved by `pct` percent (-10 = a 10% drop), every other pair held."""
+    """Account figures if `pair` moved by `pct` percent (-10 = a 10% drop), every other pair held.
+
+    Recomputed with the section 1 definitions (support 203325693), shorts' used margin revalued.
+    """
     require_finite(pct, "Price change")
     if pct <= -HUNDRED:
         raise InvalidAmount(f"A price cannot fall by {-pct}% or more (it would be zero or negative).")
@@ -107,7 +110,7 @@ def add_isolated_margin(
             "Kraken spot margin is account-wide (cross): margin cannot be added to one position. "
             "Deposit collateral or close part of a position instead."
         )
-    funded = replace(p, allocated_margin=margin._allocated(p) + amount)
+    funded = replace(p, allocated_margin=margin.allocated_margin(p) + amount)
     alone = AccountState(state.balance, (funded,), state.as_of)
     return margin.compute(alone, prices, rules, now or state.as_of)[1][0]
 
@@ -158,7 +161,7 @@ def partial_close(
     net = realized - fees
     credit = net
     if p.margin_mode is MarginMode.ISOLATED:
-        credit += margin._allocated(p) * share
+        credit += margin.allocated_margin(p) * share
     keep = ONE - share
     after = (_scaled(p, keep, volume),) if keep > 0 else ()
     balance = replace(state.balance, trade_balance=state.balance.trade_balance + credit)
@@ -211,7 +214,7 @@ def required_close_volume(
 
     Closing v at price P moves its P&L share into the trade balance (equity unchanged) less the fee
     c*v*P, and frees u*v of used margin (u = its used margin per unit): (e - c*v*P) / (m - u*v) = x
-    -> v = (x*m - e) / (x*u - c*P). None when closing this position cannot get there. An isolated
+    -> v = (x*m - e) / (x*u - c*P) (support 203325693 definitions, 203325763 remedies). None when closing this position cannot get there. An isolated
     position's own level does not change with a partial close (everything scales): 0 or None.
     """
     x = _x(target_level)
