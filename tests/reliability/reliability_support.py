@@ -1,0 +1,88 @@
+"""Shared helpers for the reliability tests: a fake clock, a worker-like poll loop, row-count checks."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
+from kraken_monitor.worker.cycle import Poller
+
+T0 = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
+
+
+class FakeClock:
+    """Monotonic seconds + UTC datetimes that move only when told (sleep advances them): accelerated time."""
+
+    def __init__(self, start: datetime = T0):
+        self._start = start
+        self._t = 0.0
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._t
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._t += max(0.0, seconds)
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self.monotonic())
+
+
+@dataclass
+class LoopResult:
+    snapshots: list = field(default_factory=list)
+    errors: list = field(default_factory=list)  # typed ExchangeErrors seen, in order
+    auth_stopped: str = ""
+
+
+class PollLoop:
+    """What PollWorker does per tick, minus Qt timers: account read, price read, snapshot, persist.
+
+    Only typed ExchangeErrors are caught (as the worker's cycle does); anything else propagates and fails
+    the test, which is the point: no other exception may escape the Poller.
+    """
+
+    def __init__(self, poller: Poller, clock: FakeClock, step_s: float):
+        self.poller, self.clock, self.step_s = poller, clock, step_s
+        self.result = LoopResult()
+
+    def _read(self, read) -> None:
+        try:
+            read(self.clock.now())
+        except AuthFailed as exc:
+            self.result.errors.append(exc)
+            self.result.auth_stopped = str(exc)
+            self.poller.last_error = str(exc)
+            self.poller.connection = "auth failed"
+        except ExchangeError as exc:
+            self.result.errors.append(exc)
+            self.poller.last_error = str(exc) or type(exc).__name__
+            self.poller.connection = "retrying"
+
+    def cycle(self):
+        self.clock.advance(self.step_s)
+        if not self.result.auth_stopped:
+            self._read(self.poller.poll_account)
+        if not self.result.auth_stopped:
+            self._read(self.poller.poll_prices)
+        force = f"authentication failed: {self.result.auth_stopped}" if self.result.auth_stopped else ""
+        snap = self.poller.build_snapshot(self.clock.now(), force_stale=force)
+        self.poller.persist(snap)
+        self.result.snapshots.append(snap)
+        return snap
+
+
+def row_counts(journal) -> dict[str, int]:
+    return journal.row_counts()
+
+
+def assert_not_decreased(before: dict[str, int], after: dict[str, int]) -> None:
+    for table, count in before.items():
+        assert after[table] >= count, f"{table} lost rows: {count} -> {after[table]}"
