@@ -114,7 +114,11 @@ class MainWindow(QMainWindow):
         )
         view_menu = menu.addMenu("&View")
         view_menu.addActions([self.action_show_alerts, self.action_fit_columns])
-        self.help_menu = menu.addMenu("&Help")  # H7/about dialog hooks in here
+        self.help_menu = menu.addMenu("&Help")
+        self.action_about = self._action("About Kraken Monitor", None, "Version, licence and data folder")
+        self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.action_about.triggered.connect(self._on_about_triggered)
+        self.help_menu.addAction(self.action_about)
 
         self.toolbar = QToolBar("Main toolbar")
         self.toolbar.setObjectName("mainToolbar")
@@ -126,6 +130,11 @@ class MainWindow(QMainWindow):
         self.toolbar.addAction(self.action_settings)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.position_actions_enabled(False)
+
+    def _on_about_triggered(self) -> None:
+        from kraken_monitor.ui.about_dialog import AboutDialog
+
+        AboutDialog.ask(self)
 
     def position_actions_enabled(self, enabled: bool) -> None:
         for action in (self.action_add_margin, self.action_close_position, self.action_settle):
