@@ -74,7 +74,7 @@ class PollWorker(QObject):
         self._auth_failed = False
         self._stopped = False
         self._status = ""
-        self._alert_keys: dict[int, str] = {}
+        self._started_mono = 0.0
 
     # -- construction (worker thread) --------------------------------------------------------
 
@@ -111,6 +111,7 @@ class PollWorker(QObject):
                 journal.close()
             return
         self.poller = Poller(self.config, exchange, journal)
+        self._started_mono = time.monotonic()
         self._emit_history()
         self._price_timer = self._make_timer(self.config.price_interval_s, self._on_price_tick)
         self._account_timer = self._make_timer(self.config.account_interval_s, self._on_account_tick)
@@ -217,6 +218,8 @@ class PollWorker(QObject):
         """Build, persist and emit one snapshot; a journal failure never stops monitoring."""
         if self.poller is None or self._stopped:
             return
+        if self._in_start_grace():
+            return
         try:
             force = f"authentication failed: {self.poller.last_error}" if self._auth_failed else ""
             snapshot = self.poller.build_snapshot(self._now(), force_stale=force)
@@ -233,6 +236,14 @@ class PollWorker(QObject):
         if fired:
             # Alerts go out with their journal ids so the UI can acknowledge / snooze them by id.
             self.alerts_fired.emit(fired)
+
+    def _in_start_grace(self) -> bool:
+        """Nothing read yet and not yet overdue: stay 'connecting' instead of alarming on a first hiccup."""
+        p = self.poller
+        if self._auth_failed or (p.prices_at is not None and p.account_at is not None):
+            return False
+        grace = max(self.config.price_stale_after_s(), self.config.account_stale_after_s())
+        return time.monotonic() - self._started_mono < grace
 
     def _on_auth_failed(self, message: str) -> None:
         """Not retryable: stop polling (a key storm could lock the account) and tell the user."""

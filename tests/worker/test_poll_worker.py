@@ -20,6 +20,7 @@ from kraken_monitor.domain.models import Risk
 from kraken_monitor.exchange.credentials import load_credentials
 from kraken_monitor.exchange.kraken import KrakenExchange
 from kraken_monitor.exchange.kraken_parse import CallCounter
+from kraken_monitor.storage.journal import Journal
 from kraken_monitor.testing.kraken_server import KrakenTestServer
 from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.poll_worker import PollWorker
@@ -253,3 +254,62 @@ def test_close_action_runs_in_worker_and_is_journaled(server, tmp_path, qtbot):
     assert "greater than zero" in failures[0]
     assert results, f"close failed: {failures}"
     assert server.requests_to("AddOrder")
+
+
+class Flaky:
+    """Demo exchange whose first price reads raise a plain bug-like exception (not an ExchangeError)."""
+
+    def __init__(self, target, failures):
+        self._target, self.failures = target, failures
+
+    def __getattr__(self, name):
+        return getattr(self._target, name)
+
+    def fetch_tickers(self, pairs):
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("simulated bug in a price read")
+        return self._target.fetch_tickers(pairs)
+
+
+class FlakyWorker(PollWorker):
+    def _create_exchange(self, paper_state):
+        return Flaky(super()._create_exchange(paper_state), failures=3)
+
+
+class _AlertControl(QObject):
+    acknowledge = Signal(int)
+    snooze = Signal(int, float)
+
+
+def test_unexpected_errors_never_kill_the_thread_and_alerts_are_acknowledged_by_id(tmp_path, qtbot):
+    config = MonitorConfig(mode="demo", db_path=tmp_path / "demo.sqlite3", price_interval_s=0.05,
+                           account_interval_s=0.1, backoff_cap_s=0.2)
+    monitor = MonitorThread(config, worker_class=FlakyWorker)
+    sink = Sink()
+    control = _AlertControl()
+    monitor.worker.snapshot_ready.connect(sink.on_snapshot)
+    monitor.worker.alerts_fired.connect(sink.on_alerts)
+    monitor.worker.status_changed.connect(sink.on_status)
+    control.acknowledge.connect(monitor.worker.acknowledge_alert)
+    control.snooze.connect(monitor.worker.snooze_alert)
+    monitor.start()
+    try:
+        qtbot.waitUntil(lambda: bool(sink.snapshots) and not sink.snapshots[-1].stale, timeout=10_000)
+        qtbot.waitUntil(lambda: any(not a.stale for a in sink.alerts), timeout=10_000)
+        fired = next(a for a in sink.alerts if not a.stale)
+        assert fired.id > 0 and fired.alert.level >= Risk.WATCH
+        control.acknowledge.emit(fired.id)
+        control.snooze.emit(fired.id, 900.0)
+        qtbot.wait(200)
+        assert monitor.is_running()
+    finally:
+        assert monitor.stop()
+    assert any("RuntimeError" in s or "simulated bug" in s for s in sink.statuses)
+    journal = Journal.open(config.db_path)
+    try:
+        row = next(r for r in journal.recent_alerts() if r.id == fired.id)
+        assert row.acknowledged_at is not None and row.snoozed_until is not None
+        assert journal.load_paper_state("demo") is not None  # flushed on stop, in the worker thread
+    finally:
+        journal.close()
