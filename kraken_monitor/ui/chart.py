@@ -115,9 +115,9 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         self._rules = None
 
         self.price_plot: pg.PlotItem = self.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem()})
-        self.price_plot.showGrid(x=True, y=True, alpha=0.15)
+        # No grid: pyqtgraph redraws every grid line on each tick (~10 ms of the 16.7 ms frame, benchmarks/).
         self.price_plot.setLabel("left", "price", color=fg)
-        self.price_curve: pg.PlotDataItem = self.price_plot.plot(pen=pg.mkPen(theme.CHART_PRICE, width=1.5))
+        self.price_curve: pg.PlotDataItem = self.price_plot.plot(pen=pg.mkPen(theme.CHART_PRICE, width=1))  # 1 px: Qt fast path
         # Invisible two-point item at the newest x so auto-range keeps the risk lines in view.
         self._bounds = self.price_plot.plot(pen=pg.mkPen(None))  # NoPen: drawn invisibly, still counted
         self.lines = {
@@ -131,10 +131,9 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             self.price_plot.addItem(line, ignoreBounds=True)
 
         self.margin_plot: pg.PlotItem = self.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem()})
-        self.margin_plot.showGrid(x=True, y=True, alpha=0.15)
         self.margin_plot.setLabel("left", "margin level %", color=fg)
         self.margin_plot.setXLink(self.price_plot)
-        self.margin_curve: pg.PlotDataItem = self.margin_plot.plot(pen=pg.mkPen(theme.CHART_MARGIN, width=1.5))
+        self.margin_curve: pg.PlotDataItem = self.margin_plot.plot(pen=pg.mkPen(theme.CHART_MARGIN, width=1))
         self.liquidation_band = pg.LinearRegionItem(
             values=(0, 40), orientation="horizontal", movable=False, brush=QColor(229, 57, 53, 60), pen=pg.mkPen(None)
         )

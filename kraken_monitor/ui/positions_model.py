@@ -78,6 +78,8 @@ ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # position id of a row, for selecti
 _USED_ROLES = frozenset(
     int(r) for r in (*_ROLES, Qt.ItemDataRole.UserRole, Qt.ItemDataRole.TextAlignmentRole, ID_ROLE)
 )
+_COLUMNS = tuple(Column)  # index -> Column without Enum.__call__ (data() runs ~800 times per paint)
+_NCOLS = len(_COLUMNS)  # len(Enum) is a Python-level call; Qt asks columnCount ~1,000 times per paint
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
@@ -91,10 +93,12 @@ class PositionsModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: tuple[PositionFigures, ...] = ()
         self._snapshot: Snapshot | None = None
+        self._brushes: dict[tuple[int, Risk], Any] = {}  # (role, risk) -> brush, rebuilt per snapshot
 
     # --- feeding -------------------------------------------------------------------------------
     def set_snapshot(self, snapshot: Snapshot) -> None:
         """Price tick (same ids, same order): one ranged dataChanged; row change: remove/insert or reset."""
+        self._brushes = {}  # the theme may have changed; brushes are cheap to rebuild once per tick
         old_ids = [pf.position.id for pf in self._rows]
         new_rows = tuple(snapshot.positions)
         new_ids = [pf.position.id for pf in new_rows]
@@ -158,7 +162,7 @@ class PositionsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else _NCOLS
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
@@ -173,18 +177,16 @@ class PositionsModel(QAbstractTableModel):
         if role not in _USED_ROLES or not index.isValid():
             return None  # cheap early exit: views ask for many roles we never set
         row, col = index.row(), index.column()
-        if not (0 <= row < len(self._rows) and 0 <= col < len(Column)):
+        if not (0 <= row < len(self._rows) and 0 <= col < _NCOLS):
             return None
         pf = self._rows[row]
-        column = Column(col)
+        column = _COLUMNS[col]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(pf, column)
         if role == Qt.ItemDataRole.UserRole:
             return self._sort_value(pf, column)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return theme.risk_background(self.row_risk(pf))
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return theme.risk_foreground(self.row_risk(pf))
+        if role == Qt.ItemDataRole.BackgroundRole or role == Qt.ItemDataRole.ForegroundRole:
+            return self._brush(role, self.row_risk(pf))
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(pf, column)
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -192,6 +194,13 @@ class PositionsModel(QAbstractTableModel):
         if role == self.ID_ROLE:
             return pf.position.id
         return None
+
+    def _brush(self, role: int, risk: Risk) -> Any:
+        key = (int(role), risk)
+        if key not in self._brushes:
+            background = role == Qt.ItemDataRole.BackgroundRole
+            self._brushes[key] = theme.risk_background(risk) if background else theme.risk_foreground(risk)
+        return self._brushes[key]
 
     def _display(self, pf: PositionFigures, column: Column) -> str:
         p = pf.position

@@ -1,0 +1,232 @@
+"""Benchmarks of what a trader feels: `python benchmarks/run.py [--json] [--quick] [--only KEY ...]`.
+
+Each figure runs in its own subprocess (start-up and RSS need a clean process; the others get a
+quiet heap) and is the median of repeated runs unless its name says p99. Offscreen Qt throughout.
+`--json` prints one JSON object as the LAST line of stdout; otherwise a readable table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT)]
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# key -> (goal, comparison); the figure "meets" the goal when compare(measured, goal) holds.
+GOALS: dict[str, tuple[object, str]] = {
+    "recompute_1000_ms": (5.0, "<="),
+    "tick_to_screen_p50_ms": (None, ""),
+    "tick_to_screen_p99_ms": (16.7, "<="),
+    "table_update_1000_ms": (5.0, "<="),
+    "chart_update_1m_ms": (10.0, "<="),
+    "sqlite_cycle_write_ms": (1.0, "<="),
+    "alert_to_popup_ms": (50.0, "<="),
+    "startup_ms": (500.0, "<="),
+    "peak_rss_mb": (250.0, "<="),
+    "signal_emits_ok": (True, "=="),
+}
+
+# Which subprocess "group" produces which keys.
+GROUPS = {
+    "recompute": ["recompute_1000_ms"],
+    "tick": ["tick_to_screen_p50_ms", "tick_to_screen_p99_ms"],
+    "table": ["table_update_1000_ms"],
+    "chart": ["chart_update_1m_ms"],
+    "sqlite": ["sqlite_cycle_write_ms"],
+    "alert": ["alert_to_popup_ms"],
+    "startup": ["startup_ms"],
+    "rss": ["peak_rss_mb"],
+    "signals": ["signal_emits_ok"],
+}
+
+
+def _median_ms(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+# -- pure-Python figures --------------------------------------------------------------------------
+
+
+def bench_recompute(quick: bool) -> dict:
+    import data
+
+    from kraken_monitor.domain import margin
+
+    rl, st, px = data.rules(100), data.state(1000, 100), data.prices(100)
+    margin.compute(st, px, rl, data.NOW)  # warm caches (terms parsing, decimal context)
+    ticks = [data.bump(px, f"P{i % 100:03d}/USD", "0.01") for i in range(10 if quick else 40)]
+    it = iter(ticks)
+    return {"recompute_1000_ms": _median_ms(lambda: margin.compute(st, next(it), rl, data.NOW), len(ticks))}
+
+
+def bench_sqlite(quick: bool) -> dict:
+    import data
+
+    from kraken_monitor.domain.models import Snapshot, Ticker
+    from kraken_monitor.storage.journal import Journal
+
+    rl, st, px = data.rules(50), data.state(200, 50), data.prices(50)
+    base = data.snapshot(st, px, rl)
+    n = 10 if quick else 60
+    snaps = []
+    for i in range(n + 3):
+        now = data.NOW + data.timedelta(seconds=i + 1)
+        # Every cycle is new prices AND a re-read account: 50 ticks + account + 200 position rows.
+        snaps.append(Snapshot(
+            mode="demo", as_of=now, stale=False, account=base.account, positions=base.positions,
+            tickers={p: Ticker(p, t.bid, t.ask, t.last, now) for p, t in base.tickers.items()},
+            pair_rules=base.pair_rules, prices_as_of=now, account_as_of=now,
+        ))
+    with tempfile.TemporaryDirectory() as tmp:
+        journal = Journal.open(Path(tmp) / "bench.sqlite3")
+        for s in snaps[:3]:
+            journal.write_cycle(s)  # warm: schema pages, statement cache
+        it = iter(snaps[3:])
+        figure = _median_ms(lambda: journal.write_cycle(next(it)), n)
+        rows = journal.row_counts() if hasattr(journal, "row_counts") else {}
+        journal.close()
+    return {"sqlite_cycle_write_ms": figure, "sqlite_rows": rows}
+
+
+def bench_startup(quick: bool) -> dict:
+    """Process start -> first paint of the main window, demo mode, warm (one unmeasured run first)."""
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=tmp, XDG_DATA_HOME=tmp,
+                   XDG_STATE_HOME=tmp, XDG_CACHE_HOME=tmp, HOME=tmp, PYTHONPATH=str(ROOT))
+        probe = Path(tmp) / "probe.txt"
+        env["KRAKEN_MONITOR_STARTUP_PROBE"] = str(probe)
+        cmd = [sys.executable, "-m", "kraken_monitor", "--mode", "demo", "--db", str(Path(tmp) / "s.sqlite3")]
+        for i in range((1 if quick else 5) + 1):
+            probe.unlink(missing_ok=True)
+            start = time.time()
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp)
+            try:
+                deadline = time.time() + 30
+                while not probe.exists() and time.time() < deadline and proc.poll() is None:
+                    time.sleep(0.005)
+                time.sleep(0.02)  # let the probe finish writing
+                text = probe.read_text().strip() if probe.exists() else ""
+            finally:
+                proc.kill()  # we started it; the journal is a throw-away temp file
+                _, err = proc.communicate()
+            if not text:
+                raise RuntimeError(f"no start-up probe written; stderr: {err.decode(errors='replace')[-500:]}")
+            if i:  # the first run warms the page cache and .pyc files
+                runs.append((float(text) - start) * 1000)
+    return {"startup_ms": statistics.median(runs)}
+
+
+def bench_gui(group: str, quick: bool) -> dict:
+    import gui
+
+    if group == "tick":
+        return gui.tick_to_screen(samples=30 if quick else 150)
+    if group == "table":
+        return gui.table_update(repeats=8 if quick else 30)
+    if group == "chart":
+        return gui.chart_update(repeats=5 if quick else 20, points=100_000 if quick else 1_000_000)
+    if group == "alert":
+        return gui.alert_to_popup(repeats=3 if quick else 10)
+    if group == "rss":
+        return gui.peak_rss(points=100_000 if quick else 1_000_000)
+    if group == "signals":
+        return gui.signal_emits(count=20_000 if quick else 1_000_000)
+    raise KeyError(group)
+
+
+def run_group(group: str, quick: bool) -> dict:
+    if group == "recompute":
+        return bench_recompute(quick)
+    if group == "sqlite":
+        return bench_sqlite(quick)
+    if group == "startup":
+        return bench_startup(quick)
+    return bench_gui(group, quick)
+
+
+# -- driver ---------------------------------------------------------------------------------------
+
+
+def _in_subprocess(group: str, quick: bool) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--group", group] + (["--quick"] if quick else [])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=240)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {"error": f"{group}: exit {proc.returncode}: {proc.stderr.strip()[-400:]}"}
+    return json.loads(lines[-1])
+
+
+def _met(key: str, value: object) -> str:
+    goal, op = GOALS[key]
+    if goal is None or value is None:
+        return "-"
+    if op == "==":
+        return "yes" if value == goal else "NO"
+    return "yes" if isinstance(value, (int, float)) and value <= goal else "NO"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="one JSON object as the last line")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes (smoke test)")
+    parser.add_argument("--only", nargs="*", choices=sorted(GROUPS), help="run only these groups")
+    parser.add_argument("--group", help=argparse.SUPPRESS)  # internal: run one group in this process
+    args = parser.parse_args(argv)
+    if args.group:
+        print(json.dumps(run_group(args.group, args.quick), default=str))
+        return 0
+    started = time.perf_counter()
+    results: dict[str, object] = {}
+    errors = []
+    extra: dict[str, object] = {}
+    for group in args.only or GROUPS:
+        out = _in_subprocess(group, args.quick)
+        if "error" in out:
+            errors.append(out["error"])
+        for key in GROUPS[group]:
+            results[key] = out.get(key)
+        extra.update({k: v for k, v in out.items() if k not in GOALS and k != "error"})
+    results = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in results.items()}
+    meta = {
+        "machine": f"{platform.machine()} {os.cpu_count()} cpu, {platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "quick": args.quick,
+        "total_s": round(time.perf_counter() - started, 1),
+        "met": {k: _met(k, v) for k, v in results.items()},
+        "details": extra,
+        "errors": errors,
+    }
+    if args.json:
+        print(json.dumps({**results, "_meta": meta}, default=str))
+    else:
+        print(f"{'key':<24} {'goal':>8} {'measured':>10}  met")
+        for key, value in results.items():
+            goal, op = GOALS[key]
+            goal_text = "" if goal is None else f"{op} {goal}"
+            print(f"{key:<24} {goal_text:>8} {value!s:>10}  {_met(key, value)}")
+        print(f"machine: {meta['machine']}; python {meta['python']}; total {meta['total_s']} s")
+        for error in errors:
+            print("error:", error)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

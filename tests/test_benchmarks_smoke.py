@@ -1,0 +1,30 @@
+"""benchmarks/run.py --quick --json runs end to end and reports every key (no timing assertions)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = {
+    "recompute_1000_ms", "tick_to_screen_p50_ms", "tick_to_screen_p99_ms", "table_update_1000_ms",
+    "chart_update_1m_ms", "sqlite_cycle_write_ms", "alert_to_popup_ms", "peak_rss_mb", "signal_emits_ok",
+}
+
+
+def test_quick_run_prints_every_key_as_last_json_line():
+    # startup_ms (spawns the whole app six times) is left to the full run to keep this test fast.
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    groups = ["recompute", "sqlite", "table", "chart", "tick", "alert", "rss", "signals"]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--json", "--quick", "--only", *groups],
+        capture_output=True, text=True, env=env, timeout=300, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result.keys() >= KEYS
+    assert result["_meta"]["errors"] == []
+    for key in KEYS - {"signal_emits_ok"}:
+        assert isinstance(result[key], float) and result[key] > 0, key
+    assert result["signal_emits_ok"] is True
