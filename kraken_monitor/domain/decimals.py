@@ -105,6 +105,9 @@ def engine_context(fn: Callable[P, R]) -> Callable[P, R]:
         setcontext(ctx)
         try:
             return fn(*args, **kwargs)
+        except (InvalidOperation, DivisionByZero, Overflow, OverflowError) as exc:
+            # NaN, infinite or astronomically large input that slipped past the checks: still a typed error.
+            raise InvalidAmount(f"An amount is not a usable number ({type(exc).__name__}).") from None
         finally:
             setcontext(old)
 
