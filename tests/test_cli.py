@@ -146,6 +146,9 @@ def test_snapshot_with_a_failing_read_exits_2_with_one_line(kraken, tmp_path, en
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("kraken-monitor: ")
     assert "Traceback" not in result.stderr and kraken.api_secret not in result.stderr
+    log_text = (tmp_path / "kraken-monitor.log").read_text()
+    assert "kraken-monitor 0.1.0 starting" in log_text or "starting" in log_text
+    assert kraken.api_secret not in log_text and kraken.api_key not in log_text
 
 
 def test_snapshot_live_with_a_rejected_key_exits_2(kraken, tmp_path):
