@@ -194,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_group(args.group, args.quick), default=str))
         return 0
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     results: dict[str, object] = {}
     errors = []
     extra: dict[str, object] = {}
@@ -208,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "machine": f"{platform.machine()} {os.cpu_count()} cpu, {platform.system()} {platform.release()}",
         "python": platform.python_version(),
+        # Other processes share the 2 cores: figures are only comparable at similar load.
+        "load_avg_1m_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "quick": args.quick,
         "total_s": round(time.perf_counter() - started, 1),
         "met": {k: _met(k, v) for k, v in results.items()},
@@ -222,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             goal, op = GOALS[key]
             goal_text = "" if goal is None else f"{op} {goal}"
             print(f"{key:<24} {goal_text:>8} {value!s:>10}  {_met(key, value)}")
-        print(f"machine: {meta['machine']}; python {meta['python']}; total {meta['total_s']} s")
+        print(f"machine: {meta['machine']}; python {meta['python']}; total {meta['total_s']} s; "
+              f"load avg {meta['load_avg_1m_before_after']}")
         for error in errors:
             print("error:", error)
     return 1 if errors else 0
