@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # `import reliability_support`
 
-from reliability_support import FakeClock  # noqa: E402
+from reliability_support import API_KEY, API_SECRET, CLIENT_TIMEOUT_S, FakeClock, seed  # noqa: E402
 
 from kraken_monitor.exchange.credentials import Credentials  # noqa: E402
 from kraken_monitor.testing.kraken_server import KrakenTestServer  # noqa: E402
-
-# Known strings the secrets tests hunt for in every file and stream.
-API_KEY = "RELIABILITY-apikey-7f3c9e1d2b4a6c8e0f1a3b5c7d9e0f2a4b6c8d0e2f4a6b8c"
-SECRET_BYTES = b"reliability-secret-bytes-" + bytes(range(39))
-API_SECRET = base64.b64encode(SECRET_BYTES).decode()
-POSITION_ID = "TREL01-LONG-BTC"
-CLIENT_TIMEOUT_S = 0.1  # the server's "timeout" fault sleeps longer than this
-
-
-def seed(server: KrakenTestServer) -> None:
-    """A 5x BTC long that is alive and far from liquidation: TB 10,000; 1 BTC bought at 20,000, now 19,000."""
-    server.set_balance(Decimal("10000"))
-    server.set_prices({"BTC/USD": Decimal("19000"), "ETH/USD": Decimal("2000")})
-    server.add_position("BTC/USD", "long", Decimal("1"), Decimal("20000"), leverage=5, txid=POSITION_ID)
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from conftest import API_KEY, API_SECRET, POSITION_ID
-from reliability_support import PollLoop, assert_not_decreased
+from reliability_support import API_KEY, API_SECRET, POSITION_ID, PollLoop, assert_not_decreased
 
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.exchange.errors import AuthFailed, ExchangeError

@@ -11,8 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import API_KEY, API_SECRET, POSITION_ID, seed
 from PySide6.QtCore import QObject, Slot
+from reliability_support import API_KEY, API_SECRET, POSITION_ID, seed
 
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.exchange.credentials import load_credentials
