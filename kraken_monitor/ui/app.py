@@ -56,19 +56,26 @@ def _save_screenshot(window, path: Path) -> None:
         log.info("screenshot saved to %s", path)
 
 
-class _StartupProbe(QObject):
-    """benchmarks/run.py startup_ms: writes time.time() once the main window's first paint is done."""
+class _AfterFirstPaint(QObject):
+    """Runs callbacks once, queued after the window's first paint (children paint in the same flush).
 
-    def __init__(self, path: str, parent: QObject):
+    A QTimer.singleShot(0) set before show() fires BEFORE the first paint; work started there (the
+    poll thread's imports hold the GIL) delayed the window by ~40 ms (benchmarks/run.py startup_ms).
+    """
+
+    def __init__(self, parent: QObject, callbacks: list):
         super().__init__(parent)
-        self.path = path
+        self.callbacks = callbacks
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
-        if event.type() == QEvent.Type.Paint and self.path:
-            path, self.path = self.path, ""
-            # Queued: runs after this paint (and its children's, same flush) has finished.
-            QTimer.singleShot(0, lambda: Path(path).write_text(repr(time.time())))
+        if event.type() == QEvent.Type.Paint:
+            self.fire()
         return False
+
+    def fire(self) -> None:
+        callbacks, self.callbacks = self.callbacks, []
+        for callback in callbacks:
+            QTimer.singleShot(0, callback)
 
 
 def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: float | None = None) -> int:
@@ -81,21 +88,29 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
     window = MainWindow(config.mode)
     if screenshot is not None:
         window.resize(1400, 860)  # reproducible screenshots, whatever layout was saved
-    _install_controllers(window, config)
-    probe = os.environ.get("KRAKEN_MONITOR_STARTUP_PROBE")
-    if probe:
-        window.installEventFilter(_StartupProbe(probe, window))
-    window.show()
     state: dict = {}
+    after_paint: list = []
+    probe = os.environ.get("KRAKEN_MONITOR_STARTUP_PROBE")  # benchmarks/run.py startup_ms
+    if probe:
+        after_paint.append(lambda: Path(probe).write_text(repr(time.time())))
 
     def start_monitor() -> None:
-        # After the first paint: the worker imports ccxt and loads markets in its own thread.
+        # After the first paint: dialogs controller (imports every dialog), then the worker, which
+        # imports the journal and exchange and loads markets in its own thread.
+        if state.get("monitor") is not None:
+            return
+        _install_controllers(window, config)
         monitor = MonitorThread(config)
         window.attach_monitor(monitor)
         state["monitor"] = monitor
         monitor.start()
 
-    QTimer.singleShot(0, start_monitor)
+    after_paint.append(start_monitor)
+    first_paint = _AfterFirstPaint(window, after_paint)
+    window.installEventFilter(first_paint)
+    window.show()
+    # Monitoring must start even if the window is never painted (e.g. started minimised).
+    QTimer.singleShot(1000, first_paint.fire)
     if exit_after is not None:
 
         def finish() -> None:
