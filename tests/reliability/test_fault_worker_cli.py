@@ -67,7 +67,7 @@ def env_credentials(server, monkeypatch):
 def _start(server, tmp_path):
     config = MonitorConfig(mode="live", api_url=server.url, db_path=tmp_path / "journal.sqlite3",
                            price_interval_s=0.05, account_interval_s=0.1, stale_after_intervals=3.0,
-                           backoff_cap_s=0.2)
+                           backoff_cap_s=0.2, kraken_tier="local")
     monitor = MonitorThread(config, worker_class=FastWorker)
     sink = Sink()
     monitor.worker.snapshot_ready.connect(sink.on_snapshot)
