@@ -19,6 +19,7 @@ from kraken_monitor.domain.alerts import AlertEngine, AlertThresholds  # noqa: E
 from kraken_monitor.ui import chart as chart_mod  # noqa: E402
 from kraken_monitor.ui import main_window as mw  # noqa: E402
 from kraken_monitor.ui import messages as msg_mod  # noqa: E402
+from kraken_monitor.worker.cycle import FiredAlert  # noqa: E402
 
 PAINTS: dict[str, float] = {}  # view name -> perf_counter() at the end of its latest paint
 
@@ -198,6 +199,7 @@ def chart_update(repeats: int = 20, points: int = 1_000_000) -> dict:
 
 class AlertWorker(QObject):
     snapshot_ready = Signal(object)
+    alerts_fired = Signal(object)
     stamped = Signal(float)
 
     def __init__(self):
@@ -214,6 +216,8 @@ class AlertWorker(QObject):
         snap = data.snapshot(self.state, low, self.rules, data.NOW, AlertEngine(AlertThresholds()))
         self.stamped.emit(t0)
         self.snapshot_ready.emit(snap)
+        # As PollWorker: the alerts go out with their journal ids after the snapshot.
+        self.alerts_fired.emit(tuple(FiredAlert(i, a) for i, a in enumerate(snap.alerts)))
 
 
 def alert_to_popup(repeats: int = 10) -> dict:
@@ -228,6 +232,7 @@ def alert_to_popup(repeats: int = 10) -> dict:
     thread = QThread()
     worker.moveToThread(thread)
     worker.snapshot_ready.connect(window.show_snapshot)
+    worker.alerts_fired.connect(controller.on_alerts_fired)
     starts: list[float] = []
     worker.stamped.connect(starts.append)
 

@@ -59,8 +59,15 @@ def _positive(text: str) -> float:
     return value
 
 
-def build_config(args: argparse.Namespace) -> MonitorConfig:
-    config = MonitorConfig(mode=args.mode or "demo", db_path=args.db, api_url=args.api_url)
+def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) -> MonitorConfig:
+    """Command-line options override `base` (the saved settings for the GUI, defaults otherwise)."""
+    base = base or MonitorConfig()
+    config = replace(
+        base,
+        mode=getattr(args, "mode", None) or base.mode,
+        db_path=getattr(args, "db", None) or base.db_path,
+        api_url=getattr(args, "api_url", None) or base.api_url,
+    )
     interval = getattr(args, "interval", None)
     if interval:
         # Live private reads cost rate-limit points: never poll the account faster than the default.
@@ -73,18 +80,22 @@ def build_config(args: argparse.Namespace) -> MonitorConfig:
 
 
 class _RedactSecrets(logging.Filter):
-    """Belt and braces: the code never logs secrets, and this scrubs them if a library message does."""
+    """Belt and braces: the code never logs secrets, and this scrubs them if a library message does.
 
-    def __init__(self):
-        super().__init__()
-        self.secrets = [v for v in (os.environ.get(k, "") for k in SECRET_ENV) if len(v) >= 8]
+    It knows the environment's key/secret and every pair the keyring handed to this process.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
+        from kraken_monitor.exchange.credentials import secrets_in_use
+
+        env = (os.environ.get(k, "") for k in SECRET_ENV)
+        secrets = {v for v in env if len(v) >= 8} | secrets_in_use()
+        if secrets:
             text = record.getMessage()
-            for secret in self.secrets:
-                text = text.replace(secret, "<redacted>")
-            record.msg, record.args = text, None
+            if any(secret in text for secret in secrets):
+                for secret in secrets:
+                    text = text.replace(secret, "<redacted>")
+                record.msg, record.args = text, None
         return True
 
 
@@ -139,7 +150,10 @@ def _dispatch(args: argparse.Namespace, config: MonitorConfig) -> int:
 
         return run_watch(config, duration_s=args.duration, as_json=args.json)
     from kraken_monitor.ui.app import run_gui
+    from kraken_monitor.ui.settings_store import load_config
 
+    # The window runs on the trader's saved settings (thresholds, intervals, sound); flags win.
+    config = build_config(args, base=load_config())
     return run_gui(config, screenshot=args.screenshot, exit_after=args.exit_after)
 
 

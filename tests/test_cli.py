@@ -85,7 +85,7 @@ def test_snapshot_demo_json_prints_the_documented_shape(tmp_path):
         assert set(pos) == POSITION_KEYS
         assert pos["side"] in ("long", "short")
         assert "." in pos["price"] or pos["price"].isdigit()  # a decimal string, not a float
-    assert (tmp_path / "kraken-monitor.sqlite3").exists()  # default journal in KRAKEN_MONITOR_HOME
+    assert (tmp_path / "kraken-monitor-demo.sqlite3").exists()  # default journal per mode in KRAKEN_MONITOR_HOME
     assert (tmp_path / "kraken-monitor.log").exists()
 
 

@@ -18,6 +18,21 @@ _NO_BACKEND = (
 )
 
 
+# Every key/secret this process has handled, so the log filter can scrub them wherever they came from.
+_IN_USE: set[str] = set()
+
+
+def secrets_in_use() -> frozenset[str]:
+    """Key and secret strings loaded or saved by this process (for log redaction only)."""
+    return frozenset(_IN_USE)
+
+
+def _remember(credentials: Credentials | None) -> Credentials | None:
+    if credentials is not None:
+        _IN_USE.update(v for v in (credentials.key, credentials.secret) if len(v) >= 8)
+    return credentials
+
+
 class KeyringUnavailable(Exception):
     """No usable OS keyring backend; the message says what to do instead."""
 
@@ -73,14 +88,15 @@ def load_credentials() -> Credentials | None:
     except (KeyringUnavailable, KeyringError):
         key = secret = None
     if key and secret:
-        return Credentials(key, secret)
-    return _from_env()
+        return _remember(Credentials(key, secret))
+    return _remember(_from_env())
 
 
 def save_credentials(credentials: Credentials) -> None:
     """Store both parts in the OS keyring; raises KeyringUnavailable (never falls back to a file)."""
     from keyring.errors import KeyringError, NoKeyringError
 
+    _remember(credentials)
     backend = _backend()
     try:
         backend.set_password(SERVICE, _KEY_USER, credentials.key)

@@ -83,11 +83,13 @@ class ActionsController(QObject):
     def connect_worker(self, worker: QObject) -> None:
         """Signal -> slot across threads is queued, so the worker runs each request in its own thread.
 
-        Alerts are not taken from `alerts_fired`: they arrive inside each snapshot (the same tuple), and
-        one source means one beep per cycle.
+        Popups come from `alerts_fired` (not from the snapshot's copy of the same alerts): those carry
+        the journal id that acknowledge/snooze need, and one source means one popup and beep per alert.
+        A new worker (settings changed, monitor restarted) replaces the old one's connections.
         """
         if worker is self._worker:
             return
+        self.disconnect_worker()
         self._worker = worker
         self.close_requested.connect(worker.request_close)
         self.settle_requested.connect(worker.request_settle)
@@ -97,6 +99,37 @@ class ActionsController(QObject):
         self.snooze_requested.connect(worker.snooze_alert)
         worker.action_finished.connect(self.on_action_finished)
         worker.action_failed.connect(self.on_action_failed)
+        worker.alerts_fired.connect(self.on_alerts_fired)
+        worker.capabilities_ready.connect(self.on_capabilities_ready)
+
+    def disconnect_worker(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        for signal in (
+            self.close_requested,
+            self.settle_requested,
+            self.add_collateral_requested,
+            self.add_isolated_margin_requested,
+            self.acknowledge_requested,
+            self.snooze_requested,
+        ):
+            try:
+                signal.disconnect()
+            except (RuntimeError, TypeError):  # nothing was connected
+                pass
+        for signal, slot in (
+            (worker.action_finished, self.on_action_finished),
+            (worker.action_failed, self.on_action_failed),
+            (worker.alerts_fired, self.on_alerts_fired),
+            (worker.capabilities_ready, self.on_capabilities_ready),
+        ):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):  # already gone with the old worker object
+                pass
+        self.capabilities = None
+        self._alert_ids.clear()
 
     def connect_window(self, window: QWidget) -> None:
         """Connect the window's actions (by attribute, else by text) and follow its snapshots."""
@@ -131,8 +164,10 @@ class ActionsController(QObject):
     def on_snapshot_ready(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self._sync_worker()
-        if snapshot.alerts:
-            self.on_alerts_fired(snapshot.alerts)
+
+    def on_capabilities_ready(self, capabilities: object) -> None:
+        if isinstance(capabilities, Capabilities):
+            self.capabilities = capabilities
 
     def on_alerts_fired(self, alerts: tuple) -> None:
         """Popups for fired alerts; items may be Alert or objects with `.alert` and `.id` (journal rows)."""
@@ -154,9 +189,7 @@ class ActionsController(QObject):
 
     # -- opening dialogs ------------------------------------------------------------------------
     def current_capabilities(self) -> Capabilities:
-        reported = getattr(self.snapshot, "capabilities", None)
-        if isinstance(reported, Capabilities):
-            return reported
+        """What the venue in use reported (`capabilities_ready`), else what its mode usually supports."""
         return self.capabilities or capabilities_for_mode(
             self.snapshot.mode if self.snapshot else self.config.mode
         )

@@ -55,6 +55,16 @@ def _alert_id(item: Any, fallback: int) -> int:
     return fallback
 
 
+def _initial_state(item: Any) -> str:
+    # Alerts reloaded from the journal remember what the trader did with them.
+    if getattr(item, "acknowledged_at", None) is not None:
+        return "acknowledged"
+    snoozed = getattr(item, "snoozed_until", None)
+    if snoozed is not None and snoozed > datetime.now(snoozed.tzinfo):
+        return "snoozed until " + fmt.fmt_time(snoozed.astimezone())
+    return ""
+
+
 class AlertLogModel(QAbstractTableModel):
     """Newest alert first; GUI thread only."""
 
@@ -73,7 +83,7 @@ class AlertLogModel(QAbstractTableModel):
             alert = getattr(item, "alert", item)
             if not isinstance(alert, Alert):
                 continue
-            rows.append(AlertRow(_alert_id(item, self._next_local_id), alert))
+            rows.append(AlertRow(_alert_id(item, self._next_local_id), alert, _initial_state(item)))
             self._next_local_id -= 1
         if not rows:
             return

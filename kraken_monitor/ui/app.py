@@ -38,14 +38,12 @@ def _apply_look(app: QApplication) -> None:
         log.warning("theme/icon not applied: %s: %s", type(exc).__name__, exc)
 
 
-def _install_controllers(window, config: MonitorConfig) -> None:
+def _install_controllers(window, config: MonitorConfig):
     """Hook the dialogs/popups controller (ui/actions.py) into the window's actions."""
-    try:
-        from kraken_monitor.ui import actions
-    except ImportError:  # the window still monitors without dialogs
-        log.warning("ui.actions not available: dialogs are disabled")
-        return
+    from kraken_monitor.ui import actions
+
     window.actions_controller = actions.install(window, config)
+    return window.actions_controller
 
 
 def _save_screenshot(window, path: Path) -> None:
@@ -94,16 +92,30 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
     if probe:
         after_paint.append(lambda: Path(probe).write_text(repr(time.time())))
 
-    def start_monitor() -> None:
+    def start_monitor(monitor_config: MonitorConfig | None = None) -> None:
         # After the first paint: dialogs controller (imports every dialog), then the worker, which
         # imports the journal and exchange and loads markets in its own thread.
         if state.get("monitor") is not None:
             return
-        _install_controllers(window, config)
-        monitor = MonitorThread(config)
+        controller = state.get("controller")
+        if controller is None:
+            controller = state["controller"] = _install_controllers(window, config)
+            controller.config_changed.connect(restart_monitor)
+        monitor = MonitorThread(monitor_config or config)
         window.attach_monitor(monitor)
         state["monitor"] = monitor
         monitor.start()
+        controller.connect_worker(monitor.worker)
+
+    def restart_monitor(new_config: MonitorConfig) -> None:
+        # Settings saved: stop the old worker (it flushes its journal), start one on the new settings.
+        old = state.pop("monitor", None)
+        window.detach_monitor()
+        if old is not None and not old.stop():
+            log.warning("previous poll thread did not stop in time")
+        window.mode = new_config.mode
+        window.set_title(new_config.mode)
+        start_monitor(new_config)
 
     after_paint.append(start_monitor)
     first_paint = _AfterFirstPaint(window, after_paint)

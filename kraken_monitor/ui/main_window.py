@@ -146,8 +146,10 @@ class MainWindow(QMainWindow):
     # --- worker wiring -------------------------------------------------------------------------
     def attach_monitor(self, monitor: Any) -> None:
         """Connect a MonitorThread's worker signals to the widgets; call before `monitor.start()`."""
+        self.detach_monitor()
         self.monitor = monitor
         self.worker = worker = monitor.worker
+        worker.recent_alerts_ready.connect(self.alert_dock.load_recent)
         worker.snapshot_ready.connect(self.show_snapshot)
         worker.alerts_fired.connect(self.alert_dock.add_alerts)
         worker.history_ready.connect(self.chart.set_history)
@@ -157,6 +159,17 @@ class MainWindow(QMainWindow):
         # Queued into the worker's thread (the worker lives there; these run as its slots).
         self.alert_dock.acknowledge_requested.connect(worker.acknowledge_alert)
         self.alert_dock.snooze_requested.connect(worker.snooze_alert)
+
+    def detach_monitor(self) -> None:
+        """Forget the current monitor (before a restart with new settings); the caller stops it."""
+        worker, self.worker, self.monitor = getattr(self, "worker", None), None, None
+        if worker is None:
+            return
+        for signal in (self.alert_dock.acknowledge_requested, self.alert_dock.snooze_requested):
+            try:
+                signal.disconnect()
+            except (RuntimeError, TypeError):
+                pass
 
     def _on_worker_auth_failed(self, message: str) -> None:
         # Not retryable: polling has stopped, so the trader must be told, not just shown a grey banner.

@@ -42,9 +42,27 @@ class FiredAlert:
 
     id: int
     alert: Alert
+    acknowledged_at: datetime | None = None  # set for alerts reloaded from the journal
+    snoozed_until: datetime | None = None
 
     def __getattr__(self, name: str):
         return getattr(self.alert, name)
+
+    @classmethod
+    def from_record(cls, record: Any) -> FiredAlert:
+        """A journal AlertRecord as the UI receives fired alerts (same shape, plus what the trader did)."""
+        alert = Alert(
+            key=record.key,
+            level=record.level,
+            position_id=record.position_id,
+            pair=record.pair,
+            margin_level=record.margin_level,
+            distance_to_liquidation_pct=record.distance_to_liquidation_pct,
+            message=record.message,
+            fired_at=record.fired_at,
+            stale=record.stale,
+        )
+        return cls(record.id, alert, record.acknowledged_at, record.snoozed_until)
 
 
 def utc_now() -> datetime:

@@ -14,7 +14,6 @@ from kraken_monitor.domain.models import Risk, Snapshot
 from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
 from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller, utc_now
-from kraken_monitor.worker.paths import default_db_path
 from kraken_monitor.worker.serialize import alert_to_json, snapshot_to_json
 
 log = logging.getLogger(__name__)
@@ -42,7 +41,7 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
     poller: Poller | None = None
     try:
         try:
-            journal = Journal.open(config.db_path or default_db_path())
+            journal = Journal.open(config.journal_path())
         except Exception as exc:
             log.error("journal unavailable: %s: %s", type(exc).__name__, exc)
             if config.mode != "live":  # the paper account lives in the journal

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 APP_NAME = "kraken-monitor"
-DB_FILENAME = "kraken-monitor.sqlite3"
+DB_FILENAME = "kraken-monitor-{mode}.sqlite3"
 LOG_FILENAME = "kraken-monitor.log"
 HOME_ENV = "KRAKEN_MONITOR_HOME"
 
@@ -26,8 +26,9 @@ def data_dir(create: bool = True) -> Path:
     return path
 
 
-def default_db_path() -> Path:
-    return data_dir() / DB_FILENAME
+def default_db_path(mode: str = "demo") -> Path:
+    """One journal per mode: demo/paper/live prices and paper accounts never share history."""
+    return data_dir() / DB_FILENAME.format(mode=mode)
 
 
 def log_path() -> Path:

@@ -20,7 +20,6 @@ from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.exchange.errors import AuthFailed, BadResponse, ExchangeError, RateLimited
 from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import FiredAlert, Poller, utc_now
-from kraken_monitor.worker.paths import default_db_path
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +61,8 @@ class PollWorker(QObject):
     action_failed = Signal(str)
     auth_failed = Signal(str)
     status_changed = Signal(str)
+    capabilities_ready = Signal(object)  # exchange.base.Capabilities of the venue in use
+    recent_alerts_ready = Signal(object)  # tuple[FiredAlert, ...] from the journal, newest first
 
     def __init__(self, config: MonitorConfig):
         super().__init__(None)
@@ -70,7 +71,7 @@ class PollWorker(QObject):
         self._price_timer: QTimer | None = None
         self._account_timer: QTimer | None = None
         self._price_backoff = Backoff(config.price_interval_s, config.backoff_cap_s)
-        self._account_backoff = Backoff(config.account_interval_s, config.backoff_cap_s)
+        self._account_backoff = Backoff(config.effective_account_interval_s(), config.backoff_cap_s)
         self._auth_failed = False
         self._stopped = False
         self._status = ""
@@ -81,7 +82,7 @@ class PollWorker(QObject):
     def _open_journal(self) -> Any:
         from kraken_monitor.storage.journal import Journal
 
-        return Journal.open(self.config.db_path or default_db_path())
+        return Journal.open(self.config.journal_path())
 
     def _create_exchange(self, paper_state: Any) -> Any:
         # Imported here, in the worker thread after the window painted: ccxt takes ~1 s to import.
@@ -112,9 +113,11 @@ class PollWorker(QObject):
             return
         self.poller = Poller(self.config, exchange, journal)
         self._started_mono = time.monotonic()
+        self._emit_capabilities(exchange)
         self._emit_history()
+        self._emit_recent_alerts()
         self._price_timer = self._make_timer(self.config.price_interval_s, self._on_price_tick)
-        self._account_timer = self._make_timer(self.config.account_interval_s, self._on_account_tick)
+        self._account_timer = self._make_timer(self.config.effective_account_interval_s(), self._on_account_tick)
         self._set_status("connecting")
         self._account_cycle()
         self._price_cycle()
@@ -126,6 +129,25 @@ class PollWorker(QObject):
         timer.timeout.connect(slot)
         timer.start()
         return timer
+
+    def _emit_capabilities(self, exchange: Any) -> None:
+        try:
+            self.capabilities_ready.emit(exchange.capabilities())
+        except Exception as exc:  # the UI then falls back to what the mode usually supports
+            log.error("capabilities unavailable: %s: %s", type(exc).__name__, exc)
+
+    def _emit_recent_alerts(self) -> None:
+        """The alert log survives restarts: what fired (and what the trader did) is reloaded."""
+        journal = self.poller.journal if self.poller else None
+        if journal is None:
+            return
+        try:
+            recent = tuple(FiredAlert.from_record(r) for r in journal.recent_alerts(200))
+        except Exception as exc:
+            log.error("recent alerts load failed: %s: %s", type(exc).__name__, exc)
+            return
+        if recent:
+            self.recent_alerts_ready.emit(recent)
 
     def _emit_history(self) -> None:
         """Chart history for every pair the journal knows, as float64 arrays (floats only for charts)."""

@@ -15,6 +15,7 @@ from kraken_monitor.ui.main_window import MainWindow
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.settings_dialog import SettingsDialog
 from kraken_monitor.worker.config import MonitorConfig
+from kraken_monitor.worker.cycle import FiredAlert
 from kraken_monitor.worker.poll_worker import PollWorker
 
 
@@ -23,6 +24,8 @@ class RecordingWorker(QObject):
 
     action_finished = Signal(object)
     action_failed = Signal(str)
+    alerts_fired = Signal(object)
+    capabilities_ready = Signal(object)
 
     def __init__(self):
         super().__init__()
@@ -132,14 +135,17 @@ def test_add_margin_routes_cross_to_collateral_and_isolated_to_the_position(setu
     ]
 
 
-def test_snapshot_alerts_become_one_popup_per_key_whose_buttons_open_dialogs(setup, messages, monkeypatch):
+def test_fired_alerts_become_one_popup_per_key_whose_buttons_open_dialogs(setup, messages, monkeypatch):
     window, controller, worker, snapshot = setup
+    controller.connect_worker(worker)
     eth = position_id(snapshot, "ETH/USD")
     alert = Alert(f"pos:{eth}", Risk.WARNING, eth, "ETH/USD", Decimal("110"), Decimal("9"), "falling", NOW)
     from dataclasses import replace
 
     window.show_snapshot(replace(snapshot, alerts=(alert,)))
-    window.show_snapshot(replace(snapshot, alerts=(replace(alert, level=Risk.CRITICAL),)))
+    assert messages.popups() == {}  # the snapshot's copy of an alert never pops up by itself
+    worker.alerts_fired.emit((FiredAlert(41, alert),))
+    worker.alerts_fired.emit((FiredAlert(42, replace(alert, level=Risk.CRITICAL)),))
     popups = messages.popups()
     assert list(popups) == [alert.key] and "CRITICAL" in popups[alert.key].headline.text()
     opened = []
@@ -148,7 +154,8 @@ def test_snapshot_alerts_become_one_popup_per_key_whose_buttons_open_dialogs(set
     assert opened == [eth]
     popups[alert.key].snooze_button.click()
     assert messages.popups() == {}
-    window.show_snapshot(replace(snapshot, alerts=(replace(alert, level=Risk.CRITICAL),)))
+    assert worker.calls[-1][:2] == ("snooze", 42)  # the journal id of the alert the popup showed
+    worker.alerts_fired.emit((FiredAlert(43, replace(alert, level=Risk.CRITICAL)),))
     assert messages.popups() == {}  # snoozed at CRITICAL
 
 
@@ -187,10 +194,10 @@ def test_no_account_yet_says_so_instead_of_opening(qtbot, messages):
 
 def test_closing_the_main_window_closes_the_popups(setup, messages):
     window, controller, worker, snapshot = setup
-    from dataclasses import replace
 
     alert = Alert("account", Risk.CRITICAL, None, None, Decimal("85"), None, "low", NOW)
-    window.show_snapshot(replace(snapshot, alerts=(alert,)))
+    controller.connect_worker(worker)
+    worker.alerts_fired.emit((FiredAlert(7, alert),))
     popup = messages.popups()["account"]
     assert not popup.testAttribute(Qt.WidgetAttribute.WA_QuitOnClose)
     window.close()

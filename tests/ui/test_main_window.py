@@ -7,6 +7,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 import numpy as np
@@ -28,6 +29,8 @@ class FakeWorker(QObject):
     action_failed = Signal(str)
     auth_failed = Signal(str)
     status_changed = Signal(str)
+    capabilities_ready = Signal(object)
+    recent_alerts_ready = Signal(object)
 
     def __init__(self):
         super().__init__()
@@ -127,6 +130,22 @@ def test_history_status_and_alerts_are_wired(make_window):
     assert monitor.worker.acked == [42]
     assert monitor.worker.snoozed == [(42, 900.0)]
     assert dock.model.data(dock.model.index(1, 4)).startswith("snoozed until")
+
+
+def test_alerts_reloaded_from_the_journal_keep_their_state(make_window):
+    from datetime import timedelta
+
+    from kraken_monitor.worker.cycle import FiredAlert
+
+    window, monitor = _attached(make_window)
+    alert = Alert("account", Risk.CRITICAL, "TXB-1", "BTC/USD", Decimal("79"), None, "below the call", S.NOW)
+    acked = FiredAlert(5, alert, acknowledged_at=S.NOW)
+    later = FiredAlert(6, replace(alert, fired_at=S.NOW + timedelta(minutes=1)))
+    monitor.worker.recent_alerts_ready.emit((later, acked))
+    model = window.alert_dock.model
+    assert model.rowCount() == 2
+    assert [model.row(r).alert_id for r in (0, 1)] == [6, 5]
+    assert model.data(model.index(1, 4)) == "acknowledged" and model.data(model.index(0, 4)) in ("", None)
 
 
 def test_actions_shortcuts_refresh_and_close_stops_the_worker(make_window):

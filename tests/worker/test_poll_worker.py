@@ -110,7 +110,7 @@ def server(monkeypatch):
 def _config(server, tmp_path):
     return MonitorConfig(mode="live", api_url=server.url, db_path=tmp_path / "journal.sqlite3",
                          price_interval_s=0.05, account_interval_s=0.1, stale_after_intervals=3.0,
-                         backoff_cap_s=0.4)
+                         backoff_cap_s=0.4, kraken_tier="local")
 
 
 def _run(config, qtbot, until, timeout=20_000):
