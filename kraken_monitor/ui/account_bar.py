@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from kraken_monitor.domain.models import AccountFigures, Risk, Snapshot
+from kraken_monitor.domain.models import AccountFigures, PositionFigures, Risk, Snapshot
 from kraken_monitor.ui import formatting as fmt
 from kraken_monitor.ui import theme
 
@@ -181,13 +181,15 @@ class AccountBar(QFrame):
     def set_snapshot(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
         self.set_mode(snapshot.mode)
-        self._show_account(snapshot.account, stale=snapshot.stale)
+        self._show_account(snapshot.account, stale=snapshot.stale, positions=snapshot.positions)
         self.refresh_age()
 
     def is_risk_unknown(self) -> bool:
         return self._snapshot is None or self._snapshot.stale or self._snapshot.account is None
 
-    def _show_account(self, account: AccountFigures | None, stale: bool) -> None:
+    def _show_account(
+        self, account: AccountFigures | None, stale: bool, positions: tuple[PositionFigures, ...] = ()
+    ) -> None:
         cur = f" {account.currency}" if account else ""
         self.trade_balance.set_text(fmt.fmt_money(account.trade_balance) + cur if account else fmt.DASH)
         self.equity.set_text(fmt.fmt_money(account.equity) + cur if account else fmt.DASH)
@@ -202,12 +204,21 @@ class AccountBar(QFrame):
             self.gauge.set_values(account.margin_level, account.margin_call_level, account.liquidation_level, risk)
         else:
             self.gauge.set_values(None, self.gauge.call_level, self.gauge.liquidation_level, Risk.UNKNOWN)
-        bg = theme.risk_color(risk)
+        # The badge shows the worst risk anywhere: an isolated position can be near its own liquidation
+        # while the cross account is comfortable, and the badge must not read "OK" then.
+        worst = max([risk, *(Risk(pf.risk) for pf in positions)]) if not unknown else risk
+        tip = f"Cross account: {risk.label}"
+        if worst > risk:
+            culprit = max(positions, key=lambda pf: pf.risk)
+            tip += f"; {culprit.position.pair} {culprit.position.margin_mode.value} position: {worst.label}"
+        bg = theme.risk_color(worst)
         if unknown:
             text, bg, fg = RISK_UNKNOWN, QColor("#616161"), QColor("#ffffff")
+            tip = "Data is stale or the account was never read: risk unknown"
         else:
-            text = f"RISK: {risk.label.upper()}"
-            fg = QColor("#000000") if risk is Risk.WATCH else QColor("#ffffff")
+            text = f"RISK: {worst.label.upper()}"
+            fg = QColor("#000000") if worst is Risk.WATCH else QColor("#ffffff")
+        self.risk_label.setToolTip(tip)
         self.risk_label.setText(text)
         self.risk_label.setStyleSheet(
             f"QLabel#riskLabel {{ background: {bg.name()}; color: {fg.name()}; font-weight: bold;"

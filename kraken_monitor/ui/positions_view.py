@@ -44,6 +44,17 @@ class PositionsProxyModel(QSortFilterProxyModel):
             return str(a) < str(b)
 
 
+# What a trader scans first sits first: how close each position is to liquidation, then P&L, then
+# bookkeeping. Only the visual order changes (the model keeps the issue's column order), and a saved
+# header layout overrides it.
+DEFAULT_VISUAL_ORDER = (
+    Column.PAIR, Column.SIDE, Column.SIZE, Column.ENTRY, Column.PRICE,
+    Column.DISTANCE_TO_LIQUIDATION, Column.LIQUIDATION_PRICE, Column.MARGIN_CALL_PRICE, Column.RISK,
+    Column.LEVERAGE, Column.PNL, Column.PNL_PCT, Column.NET_PNL, Column.FEES, Column.BREAK_EVEN,
+    Column.USED_MARGIN, Column.COST, Column.NEXT_ROLLOVER,
+)  # fmt: skip
+
+
 class PositionsView(QTableView):
     """Table of positions; emits `position_selected(str | None)` with the selected position id."""
 
@@ -68,6 +79,8 @@ class PositionsView(QTableView):
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        for visual, column in enumerate(DEFAULT_VISUAL_ORDER):
+            header.moveSection(header.visualIndex(column), visual)
         self._pending_id: str | None = None
         self._last_emitted: object = ()
         model.modelAboutToBeReset.connect(self._remember_selection)

@@ -65,3 +65,17 @@ def test_age_ticks_every_second(qtbot):
     assert bar.age.value.text() == "0 s ago"
     clock.now = S.NOW + timedelta(seconds=75)
     qtbot.waitUntil(lambda: bar.age.value.text() == "1 m 15 s ago", timeout=3000)
+
+
+def test_badge_shows_the_worst_risk_anywhere_not_only_the_cross_account(qtbot):
+    from dataclasses import replace
+
+    bar = AccountBar("demo", clock=Clock())
+    qtbot.addWidget(bar)
+    snap = S.snapshot(account_risk=Risk.WATCH)
+    isolated = replace(snap.positions[-1], risk=Risk.CRITICAL)
+    bar.set_snapshot(replace(snap, positions=(*snap.positions[:-1], isolated)))
+    assert bar.risk_label.text() == "RISK: CRITICAL"
+    assert "Cross account: watch" in bar.risk_label.toolTip()
+    assert isolated.position.pair in bar.risk_label.toolTip()
+    assert bar.gauge.risk is Risk.WATCH  # the gauge stays the cross account's own level

@@ -171,7 +171,8 @@ def test_layout_is_restored_in_a_new_window(make_window):
     first.resize(790, 580)  # the offscreen screen is 800 x 600: restoreGeometry clamps to it
     saved = first.size()
     first.positions_view.setColumnWidth(Column.PRICE, 233)
-    first.positions_view.horizontalHeader().moveSection(Column.RISK, 0)
+    header = first.positions_view.horizontalHeader()
+    header.moveSection(header.visualIndex(Column.RISK), 0)
     first.alert_dock.setFloating(False)
     first.alert_dock.hide()
     first.close()
@@ -183,6 +184,15 @@ def test_layout_is_restored_in_a_new_window(make_window):
     assert second.positions_view.columnWidth(Column.PRICE) == 233
     assert second.positions_view.horizontalHeader().visualIndex(Column.RISK) == 0
     assert second.alert_dock.isHidden()
+
+
+def test_liquidation_columns_come_right_after_the_price_by_default(make_window):
+    window = make_window()
+    header = window.positions_view.horizontalHeader()
+    price = header.visualIndex(Column.PRICE)
+    assert header.visualIndex(Column.DISTANCE_TO_LIQUIDATION) == price + 1
+    assert header.visualIndex(Column.LIQUIDATION_PRICE) == price + 2
+    assert sorted(header.visualIndex(c) for c in Column) == list(range(len(Column)))
 
 
 def test_first_window_without_saved_layout_keeps_defaults(make_window):
