@@ -26,6 +26,10 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     parser.add_argument("--mode", choices=MODES, default=default, help="demo (default), paper or live")
     parser.add_argument("--db", type=Path, default=default, metavar="PATH", help="journal file (SQLite)")
     parser.add_argument("--api-url", default=default, metavar="URL", help="Kraken-protocol base URL")
+    parser.add_argument(
+        "--demo-scenario", choices=("crash",), default=default,
+        help="demo only: 'crash' halves BTC/USD over 3 simulated minutes (see every alert level)",
+    )  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +71,7 @@ def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) ->
         mode=getattr(args, "mode", None) or base.mode,
         db_path=getattr(args, "db", None) or base.db_path,
         api_url=getattr(args, "api_url", None) or base.api_url,
+        demo_scenario=getattr(args, "demo_scenario", None) or base.demo_scenario,
     )
     interval = getattr(args, "interval", None)
     if interval:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from kraken_monitor.exchange.base import Exchange
@@ -48,7 +49,9 @@ def create_exchange(
         if clock is not None:
             market_kwargs["clock"] = lambda: clock().timestamp()
         pairs = tuple(dict.fromkeys((*DEFAULT_PAIRS, *_demo_watch_pairs(config))))
-        source = DemoPriceSource(DemoMarket(pairs, **market_kwargs), now=clock or utc_now)
+        market = DemoMarket(pairs, **market_kwargs)
+        _script_scenario(market, getattr(config, "demo_scenario", ""))
+        source = DemoPriceSource(market, now=clock or utc_now)
     else:
         source = KrakenPublicPriceSource(config.api_url)
     exchange = PaperExchange(source, account=None, mode=mode, clock=clock)
@@ -59,6 +62,20 @@ def create_exchange(
             # A damaged save must not keep the app from starting; the journal keeps the old row.
             log.warning("ignoring unreadable paper state, starting a fresh %s account: %s", mode, exc)
     return exchange
+
+
+DEMO_SCENARIOS = ("", "crash")
+CRASH_PAIR, CRASH_FACTOR, CRASH_SECONDS = "BTC/USD", Decimal("0.5"), 180
+
+
+def _script_scenario(market: Any, scenario: str) -> None:
+    """`crash`: BTC/USD halves over 3 simulated minutes, taking the demo book from its margin call
+    through Kraken's liquidation level, so every alert level and the paper liquidation can be seen."""
+    if scenario not in DEMO_SCENARIOS:
+        raise ValueError(f"Unknown demo scenario {scenario!r}: expected one of {', '.join(filter(None, DEMO_SCENARIOS))}")
+    if scenario == "crash":
+        start = market.last_prices()[CRASH_PAIR]
+        market.schedule_move(CRASH_PAIR, start * CRASH_FACTOR, CRASH_SECONDS)
 
 
 def _demo_watch_pairs(config: MonitorConfig) -> tuple[str, ...]:

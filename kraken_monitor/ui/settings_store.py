@@ -20,6 +20,8 @@ APPLICATION = "kraken-monitor"
 THRESHOLDS_GROUP = "thresholds"
 # Never persisted: secrets live in the OS keyring. MonitorConfig holds none today; this guards the future.
 _FORBIDDEN = ("key", "secret", "password", "token")
+# Per-launch options (command line only): saving them would replay e.g. a demo crash on every start.
+_SESSION_ONLY = ("demo_scenario",)
 
 
 def open_settings(path: Path | None = None) -> QSettings:
@@ -33,7 +35,9 @@ def _persisted_fields(cls: type) -> list[dataclasses.Field]:
     return [
         f
         for f in dataclasses.fields(cls)
-        if f.name != "thresholds" and not any(word in f.name.lower() for word in _FORBIDDEN)
+        if f.name != "thresholds"
+        and f.name not in _SESSION_ONLY
+        and not any(word in f.name.lower() for word in _FORBIDDEN)
     ]
 
 

@@ -32,6 +32,7 @@ class MonitorConfig:
     stale_after_intervals: float = 3.0  # data older than this many intervals -> stale, risk unknown
     demo_speed: float = 1.0  # demo market seconds per wall second
     demo_seed: int = 7
+    demo_scenario: str = ""  # "crash": BTC/USD falls through the margin call to liquidation (see factory)
     full_resolution_days: float = 7.0  # journal retention: full resolution window, older downsampled
     thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     live_trading_enabled: bool = False

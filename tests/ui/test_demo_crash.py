@@ -1,0 +1,62 @@
+"""End to end in demo mode: a scripted crash through the real worker shows exactly one popup per alert level."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication
+
+from kraken_monitor.domain.models import Risk
+from kraken_monitor.ui import actions
+from kraken_monitor.ui.main_window import MainWindow
+from kraken_monitor.ui.messages import AlertPopup, Messages
+from kraken_monitor.worker.config import MonitorConfig
+from kraken_monitor.worker.runner import MonitorThread
+
+LEVELS = [Risk.WATCH, Risk.WARNING, Risk.CRITICAL, Risk.LIQUIDATION]
+
+
+def test_demo_crash_pops_up_once_per_level_in_rising_order(qtbot, tmp_path, monkeypatch):
+    config = MonitorConfig(
+        mode="demo",
+        db_path=tmp_path / "demo.sqlite3",
+        price_interval_s=0.05,
+        account_interval_s=0.05,
+        demo_speed=60.0,  # the 3-minute crash plays in about 3 s
+        demo_scenario="crash",
+        sound_enabled=False,
+    )
+    messages = Messages(sound_enabled=False)
+    shown: list[tuple[str, Risk]] = []
+    original = messages.show_alert
+
+    def recording_show_alert(alert):
+        shown.append((alert.key, alert.level))
+        return original(alert)
+
+    monkeypatch.setattr(messages, "show_alert", recording_show_alert)
+    monkeypatch.setattr(Messages, "_instance", messages)
+    window = MainWindow("demo")
+    qtbot.addWidget(window)
+    controller = actions.install(window, config)
+    monitor = MonitorThread(config)
+    window.attach_monitor(monitor)
+    controller.connect_worker(monitor.worker)
+    monitor.start()
+    try:
+        qtbot.waitUntil(lambda: ("account", Risk.LIQUIDATION) in shown, timeout=30_000)
+        # The paper account then liquidates the oldest cross position (BTC) at Kraken's 40% level.
+        qtbot.waitUntil(lambda: "BTC/USD" not in _pairs(window), timeout=30_000)
+        popups = [w for w in QApplication.topLevelWidgets() if isinstance(w, AlertPopup) and w.isVisible()]
+    finally:
+        assert monitor.stop()
+        messages.close_all_popups()
+    account_levels = [level for key, level in shown if key == "account"]
+    assert account_levels == LEVELS  # the demo book starts in WATCH; then each level exactly once
+    keys = [popup.alert.key for popup in popups]
+    assert keys.count("account") == 1 and len(keys) == len(set(keys))  # updated in place, never a stack
+    last = window.positions_model.snapshot()
+    assert last is not None and not last.stale and last.account.margin_level > 40
+
+
+def _pairs(window: MainWindow) -> set[str]:
+    snapshot = window.positions_model.snapshot()
+    return {pf.position.pair for pf in snapshot.positions} if snapshot else {"BTC/USD"}
