@@ -156,3 +156,23 @@ def test_snapshot_live_with_a_rejected_key_exits_2(kraken, tmp_path):
     result = run_cli(["snapshot", "--mode", "live", "--api-url", kraken.url], tmp_path, extra_env=env)
     assert result.returncode == 2 and result.stdout == ""
     assert "authentication failed" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_snapshot_of_the_docs_positions_agrees_with_krakens_own_e_m_ml(tmp_path):
+    from kraken_monitor.testing.kraken_server import KrakenTestServer
+
+    with KrakenTestServer() as srv:
+        srv.load_docs_positions(live_calcs=True)  # value/net recomputed at the ticker price
+        srv.set_prices({"BTC/USD": Decimal("30015.5")})
+        srv.set_balance(Decimal("250000"))
+        kraken = srv.sim.trade_balance_payload()  # what Kraken's TradeBalance reports for this book
+        result = run_cli(["snapshot", "--mode", "live", "--api-url", srv.url, "--json"], tmp_path,
+                         extra_env=_live_env(srv))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    account = data["account"]
+    assert len(data["positions"]) == 5 and {p["leverage"] for p in data["positions"]} == {"5"}
+    assert Decimal(account["equity"]).quantize(Decimal("0.0001")) == Decimal(kraken["e"])
+    assert Decimal(account["used_margin"]).quantize(Decimal("0.0001")) == Decimal(kraken["m"])
+    assert Decimal(account["margin_level"]).quantize(Decimal("0.01")) == Decimal(kraken["ml"])
+    assert Decimal(account["margin_level_exchange"]) == Decimal(kraken["ml"])  # Kraken's own, beside ours

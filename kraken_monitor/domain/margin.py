@@ -56,7 +56,18 @@ def entry_price(p: Position) -> Decimal:
 def leverage(p: Position) -> Decimal:
     """cost / margin (reference section 3; support 203325693: used margin = cost / leverage)."""
     check_position(p)
-    return p.cost / p.margin
+    return _leverage(p.cost, p.margin)
+
+
+_LEVERAGE_SNAP = Decimal("1e-6")
+
+
+def _leverage(cost: Decimal, margin: Decimal) -> Decimal:
+    # Kraken opens at a whole leverage (AssetPairs leverage_buy/sell) but rounds `margin` in its
+    # payloads, so cost / margin comes out as 5.0000000009: report the leverage the trader chose.
+    ratio = cost / margin
+    whole = ratio.to_integral_value()
+    return whole if abs(ratio - whole) <= _LEVERAGE_SNAP * ratio else ratio
 
 
 @engine_context
@@ -417,7 +428,7 @@ def compute(
                 price=price,
                 entry_price=cost / volume,
                 remaining_volume=volume,
-                leverage=cost / margin,
+                leverage=_leverage(cost, margin),
                 valuation=value,
                 unrealized_pnl=upnl,
                 pnl_pct=upnl / margin * HUNDRED,
