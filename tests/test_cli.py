@@ -132,7 +132,7 @@ def test_snapshot_live_against_the_server(kraken, tmp_path):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert [p["id"] for p in data["positions"]] == ["TPOS1-LONG-BTC"]
-    assert data["account"]["margin_level"] == "175.0000"  # (10,000 - 3,000) / 4,000
+    assert data["account"]["margin_level"] == "175"  # (10,000 - 3,000) / 4,000, trailing zeros dropped
     assert data["positions"][0]["liquidation_price"].startswith("11600")
 
 

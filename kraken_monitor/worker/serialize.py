@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from kraken_monitor.domain.models import AccountFigures, Alert, PositionFigures, Risk, Snapshot
 
+MONEY_PLACES = Decimal("1e-8")  # quote-currency amounts and prices: finer than any Kraken pair quotes
+PCT_PLACES = Decimal("1e-4")  # percentages (margin levels, distances)
 
-def _num(value: Decimal | None) -> str | None:
-    # Fixed-point text: Decimal's str() may switch to exponent form ("1E+3"), which scripts misread.
+
+def _num(value: Decimal | None, places: Decimal | None = MONEY_PLACES) -> str | None:
+    """Fixed-point text, rounded half-even to `places` (None = as is) with trailing zeros dropped.
+
+    The engine keeps 28 significant digits; printing them all ("49627.11409204243707722375076") is
+    false precision. Decimal's str() may switch to exponent form ("1E+3"), which scripts misread.
+    """
     if value is None:
         return None
-    return format(value, "f")
+    if places is not None and value.is_finite():
+        value = value.quantize(places, rounding=ROUND_HALF_EVEN)
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _pct(value: Decimal | None) -> str | None:
+    return _num(value, PCT_PLACES)
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -33,10 +49,10 @@ def account_to_json(account: AccountFigures | None) -> dict[str, Any] | None:
         "equity": _num(account.equity),
         "used_margin": _num(account.used_margin),
         "free_margin": _num(account.free_margin),
-        "margin_level": _num(account.margin_level),
-        "margin_level_exchange": _num(account.margin_level_exchange),
-        "margin_call_level": _num(account.margin_call_level),
-        "liquidation_level": _num(account.liquidation_level),
+        "margin_level": _pct(account.margin_level),
+        "margin_level_exchange": _pct(account.margin_level_exchange),
+        "margin_call_level": _pct(account.margin_call_level),
+        "liquidation_level": _pct(account.liquidation_level),
         "risk": _risk(account.risk),
     }
 
@@ -48,7 +64,7 @@ def position_to_json(pf: PositionFigures) -> dict[str, Any]:
         "pair": p.pair,
         "side": p.side.value,
         "margin_mode": p.margin_mode.value,
-        "volume": _num(pf.remaining_volume),
+        "volume": _num(pf.remaining_volume, None),
         "entry_price": _num(pf.entry_price),
         "price": _num(pf.price),
         "leverage": _num(pf.leverage),
@@ -60,7 +76,7 @@ def position_to_json(pf: PositionFigures) -> dict[str, Any]:
         "break_even_price": _num(pf.break_even_price),
         "margin_call_price": _num(pf.margin_call_price),
         "liquidation_price": _num(pf.liquidation_price),
-        "distance_to_liquidation_pct": _num(pf.distance_to_liquidation_pct),
+        "distance_to_liquidation_pct": _pct(pf.distance_to_liquidation_pct),
         "next_rollover": _ts(pf.next_rollover),
         "risk": _risk(pf.risk),
     }
@@ -88,7 +104,7 @@ def alert_to_json(alert: Alert) -> dict[str, Any]:
         "level": _risk(alert.level),
         "position": alert.position_id,
         "pair": alert.pair,
-        "margin_level": _num(alert.margin_level),
-        "distance_to_liquidation_pct": _num(alert.distance_to_liquidation_pct),
+        "margin_level": _pct(alert.margin_level),
+        "distance_to_liquidation_pct": _pct(alert.distance_to_liquidation_pct),
         "message": alert.message,
     }

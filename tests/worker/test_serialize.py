@@ -81,3 +81,16 @@ def test_alert_json_line():
         "pair": "BTC/USD", "margin_level": "81.25", "distance_to_liquidation_pct": "6.5",
         "message": "BTC/USD short 6.5% from liquidation",
     }
+
+
+def test_numbers_are_rounded_half_even_without_false_precision():
+    from kraken_monitor.worker.serialize import _num, _pct
+
+    assert _num(Decimal("49627.11409204243707722375076")) == "49627.11409204"
+    assert _num(Decimal("0.000000005")) == "0"  # half-even at 8 places
+    assert _num(Decimal("0.000000015")) == "0.00000002"
+    assert _pct(Decimal("107.3164936113746686860635859")) == "107.3165"
+    assert _num(Decimal("80")) == "80" and _num(Decimal("1E+3")) == "1000"  # never exponent form
+    assert _num(Decimal("-0.000000001")) == "0"
+    assert _num(Decimal("0.31580044"), None) == "0.31580044"
+    assert _num(None) is None
