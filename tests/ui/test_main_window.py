@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import snapshots as S
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage, QKeySequence
 
 from kraken_monitor.domain.models import Alert, Risk
@@ -199,7 +199,7 @@ def test_first_window_without_saved_layout_keeps_defaults(make_window):
     window = make_window()
     assert not window.restored
     assert window.alert_dock.isVisibleTo(window)
-    assert window.positions_view.model().sortRole() == Qt.ItemDataRole.UserRole
+    assert window.positions_view.model() is window.positions_model  # sorted in the model, no proxy
     window.show_snapshot(replace(S.snapshot(), mode="paper"))
     assert window.account_bar.mode_badge.text() == "PAPER"
 

@@ -133,7 +133,7 @@ def test_sorting_uses_raw_decimals_and_ticks_do_not_resort(qtbot):
     qtbot.addWidget(view)
     model.set_snapshot(S.snapshot())
     view.sortByColumn(Column.PNL, Qt.SortOrder.AscendingOrder)
-    proxy = view.proxy
+    proxy = model  # the model sorts itself (no proxy)
     order = [proxy.data(proxy.index(r, Column.PAIR)).split()[0] for r in range(3)]
     assert order == ["ETH/USD", "XRP/USD", "BTC/USD"]  # -481.80 < +388.08 < +2,125.15 (not text order)
     # BTC crashes below the others' P&L: a tick must not move rows under the cursor.
