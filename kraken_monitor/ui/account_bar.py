@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
+from operator import attrgetter
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
@@ -15,6 +16,7 @@ from kraken_monitor.ui import formatting as fmt
 from kraken_monitor.ui import theme
 
 RISK_UNKNOWN = "RISK UNKNOWN"
+_RISK = attrgetter("risk")
 
 
 def _utcnow() -> datetime:
@@ -31,6 +33,7 @@ class MarginGauge(QWidget):
         self.call_level = Decimal("80")
         self.liquidation_level = Decimal("40")
         self.risk = Risk.UNKNOWN
+        self._shown: tuple | None = None
         self.setMinimumSize(220, 34)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -38,6 +41,10 @@ class MarginGauge(QWidget):
         return QSize(300, 38)
 
     def set_values(self, level: Decimal | None, call: Decimal, liquidation: Decimal, risk: Risk) -> None:
+        key = (level, call, liquidation, int(risk))
+        if key == self._shown:
+            return  # same figures: no tooltip rebuild, no repaint
+        self._shown = key
         self.level, self.call_level, self.liquidation_level, self.risk = level, call, liquidation, Risk(risk)
         text = "no margin used" if level is None else f"{fmt.fmt_decimal(level, 1)} %"
         self.setToolTip(
@@ -118,7 +125,8 @@ class _Figure(QWidget):
             self.setToolTip(tip)
 
     def set_text(self, text: str) -> None:
-        self.value.setText(text)
+        if text != self.value.text():  # an unchanged label must not trigger a relayout of the bar
+            self.value.setText(text)
 
 
 class AccountBar(QFrame):
@@ -169,6 +177,8 @@ class AccountBar(QFrame):
 
     def set_mode(self, mode: str) -> None:
         bg, fg = theme.mode_colors(mode)
+        if mode.upper() == self.mode_badge.text():
+            return  # every snapshot calls this; re-applying a style sheet re-polishes the label (~0.1 ms)
         self.mode_badge.setText(mode.upper())
         self.mode_badge.setToolTip(
             "LIVE: real money on Kraken" if mode == "live" else f"{mode.upper()}: no real money at risk"
@@ -206,7 +216,7 @@ class AccountBar(QFrame):
             self.gauge.set_values(None, self.gauge.call_level, self.gauge.liquidation_level, Risk.UNKNOWN)
         # The badge shows the worst risk anywhere: an isolated position can be near its own liquidation
         # while the cross account is comfortable, and the badge must not read "OK" then.
-        worst = max([risk, *(Risk(pf.risk) for pf in positions)]) if not unknown else risk
+        worst = Risk(max([risk, *map(_RISK, positions)])) if not unknown else risk
         tip = f"Cross account: {risk.label}"
         if worst > risk:
             culprit = max(positions, key=lambda pf: pf.risk)
@@ -218,12 +228,16 @@ class AccountBar(QFrame):
         else:
             text = f"RISK: {worst.label.upper()}"
             fg = QColor("#000000") if worst is Risk.WATCH else QColor("#ffffff")
-        self.risk_label.setToolTip(tip)
-        self.risk_label.setText(text)
-        self.risk_label.setStyleSheet(
+        if tip != self.risk_label.toolTip():
+            self.risk_label.setToolTip(tip)
+        if text != self.risk_label.text():
+            self.risk_label.setText(text)
+        style = (
             f"QLabel#riskLabel {{ background: {bg.name()}; color: {fg.name()}; font-weight: bold;"
             " border-radius: 4px; padding: 4px 8px; }"
         )
+        if style != self.risk_label.styleSheet():
+            self.risk_label.setStyleSheet(style)
 
     def refresh_age(self) -> None:
         """Cheap once-a-second label update (no recomputation)."""

@@ -28,6 +28,7 @@ class SeriesBuffer:
         self.ts = np.empty(self.CHUNK, dtype=np.float64)
         self.values = np.empty(self.CHUNK, dtype=np.float64)
         self.n = 0
+        self.version = 0  # bumped on every change, so the chart hands unchanged data to pyqtgraph only once
 
     def __len__(self) -> int:
         return self.n
@@ -60,6 +61,7 @@ class SeriesBuffer:
         self.ts[self.n] = ts
         self.values[self.n] = value
         self.n += 1
+        self.version += 1
 
     def seed(self, ts, values) -> None:
         """Replace with history, keeping live points newer than the history's end."""
@@ -80,6 +82,7 @@ class SeriesBuffer:
         self.ts[: len(total_ts)] = total_ts
         self.values[: len(total_values)] = total_values
         self.n = len(total_ts)
+        self.version += 1
 
     def view(self) -> tuple[np.ndarray, np.ndarray]:
         return self.ts[: self.n], self.values[: self.n]
@@ -113,6 +116,10 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         self.selected_pair: str | None = None
         self.selected_id: str | None = None
         self._rules = None
+        # What was last handed to pyqtgraph: re-setting equal data, line positions, labels or regions
+        # still invalidates bounds and re-lays out the axes on the next paint.
+        self._drawn: dict[str, object] = {}
+        self._line_state: dict[str, tuple[float, str] | None] = {}
 
         self.price_plot: pg.PlotItem = self.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem()})
         # No grid: pyqtgraph redraws every grid line on each tick (~10 ms of the 16.7 ms frame, benchmarks/).
@@ -144,6 +151,12 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             self.margin_plot.addItem(band)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 1)
+        # The plots share x (XLink): the dates below the margin plot serve both, and the price plot's own
+        # date axis was ~1 ms of tick text regenerated per tick as x moves.
+        self.price_plot.hideAxis("bottom")
+        for plot in (self.price_plot, self.margin_plot):
+            # Fixed width: the plots stay aligned and a wider tick label does not re-lay out the chart.
+            plot.getAxis("left").setWidth(72)
 
         for plot in (self.price_plot, self.margin_plot):
             # Set after the curves exist: plot(..., clipToView=True) raises under PySide6 in 0.14.0.
@@ -177,8 +190,11 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         if account is not None and not snapshot.stale:
             if account.margin_level is not None:
                 self.margin_buffer.append((snapshot.account_as_of or snapshot.as_of).timestamp(), float(account.margin_level))
-            self.liquidation_band.setRegion((0, float(account.liquidation_level)))
-            self.call_band.setRegion((float(account.liquidation_level), float(account.margin_call_level)))
+            bands = (float(account.liquidation_level), float(account.margin_call_level))
+            if bands != self._drawn.get("bands"):
+                self._drawn["bands"] = bands
+                self.liquidation_band.setRegion((0, bands[0]))
+                self.call_band.setRegion(bands)
         self._rules = snapshot.pair_rules.get(self.selected_pair) if self.selected_pair else None
         selected = next((pf for pf in snapshot.positions if pf.position.id == self.selected_id), None)
         if selected is not None:
@@ -218,30 +234,47 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             line = self.lines[key]
             if value is None or value <= 0:
                 line.setVisible(False)
+                self._line_state[key] = None
                 continue
+            state = (float(value), f"{names[key]} {fmt.fmt_price(value, self._rules)}")
+            if state == self._line_state.get(key) and line.isVisible():
+                continue  # same price, same label: leave the item (and the next paint) alone
+            self._line_state[key] = state
             # Visible first: a hidden label ignores setFormat and would keep its old text.
             line.setVisible(True)
-            line.setValue(float(value))
+            line.setValue(state[0])
             # The label is a format string; formatted numbers hold no braces.
-            line.label.setFormat(f"{names[key]} {fmt.fmt_price(value, self._rules)}")
+            line.label.setFormat(state[1])
 
     def visible_line_values(self) -> dict[str, float]:
         return {k: float(line.value()) for k, line in self.lines.items() if line.isVisible()}
 
     def _redraw(self) -> None:
-        if self.selected_pair is not None and self.selected_pair in self.buffers:
-            ts, values = self.buffers[self.selected_pair].view()
-            self.price_curve.setData(ts, values)
+        buf = self.buffers.get(self.selected_pair) if self.selected_pair is not None else None
+        if buf is not None:
+            ts, values = buf.view()
+            key: object = (self.selected_pair, id(buf), buf.version)
         else:
             ts = values = np.empty(0)
+            key = None
+        if key is None or key != self._drawn.get("price"):
+            self._drawn["price"] = key
             self.price_curve.setData(ts, values)
         levels = list(self.visible_line_values().values())
+        bounds: tuple = ()
         if levels and len(ts):
             x = float(ts[-1])
             levels.append(float(values[-1]))
             lo, hi = min(levels), max(levels)
             pad = (hi - lo) * 0.06  # headroom so the top line's label is not clipped by the frame
-            self._bounds.setData([x, x], [lo - pad, hi + pad])
-        else:
-            self._bounds.setData(np.empty(0), np.empty(0))
-        self.margin_curve.setData(*self.margin_buffer.view())
+            bounds = (x, lo - pad, hi + pad)
+        if bounds != self._drawn.get("bounds"):
+            self._drawn["bounds"] = bounds
+            if bounds:
+                self._bounds.setData([bounds[0], bounds[0]], [bounds[1], bounds[2]])
+            else:
+                self._bounds.setData(np.empty(0), np.empty(0))
+        margin_key = self.margin_buffer.version
+        if margin_key != self._drawn.get("margin"):
+            self._drawn["margin"] = margin_key
+            self.margin_curve.setData(*self.margin_buffer.view())
