@@ -275,11 +275,13 @@ class PositionsModel(QAbstractTableModel):
         return None
 
     def multiData(self, index: QModelIndex | QPersistentModelIndex, span) -> None:
-        """The delegate's one call per painted cell (7 roles); unused roles stay invalid."""
+        """The delegate's one call per painted cell (7 roles); roles we do not use are cleared."""
         row, col = index.row(), index.column()
         if not (0 <= row < len(self._cache) and 0 <= col < _NCOLS):
             return
         cache = self._cache[row] or self._fill(row)
+        # Every role is set or cleared: the delegate reuses its span, so a skipped role would keep the
+        # previous cell's value (e.g. a critical row's red on an ok row).
         for item in span:
             role = item.role()
             if role == _DISPLAY:
@@ -287,14 +289,14 @@ class PositionsModel(QAbstractTableModel):
                 if text is None:
                     text = cache[col] = self._display(self._rows[row], _COLUMNS[col])
                 item.setData(text)
-            elif role == _BACKGROUND:
-                if cache[_BG] is not None:
-                    item.setData(cache[_BG])
-            elif role == _FOREGROUND:
-                if cache[_FG] is not None:
-                    item.setData(cache[_FG])
             elif role == _ALIGNMENT:
                 item.setData(_ALIGN[col])
+            else:
+                brush = cache[_BG] if role == _BACKGROUND else cache[_FG] if role == _FOREGROUND else None
+                if brush is None:
+                    item.clearData()
+                else:
+                    item.setData(brush)
 
     def _fill(self, row: int) -> list:
         risk = self.row_risk(self._rows[row])

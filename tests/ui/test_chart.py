@@ -106,3 +106,20 @@ def test_a_million_points_render_through_setdata(qtbot):
         image.pixelColor(px, py).name() == "#1e88e5" for px in range(0, image.width(), 2) for py in range(0, image.height(), 2)
     )
     assert curve_pixels > 100
+
+
+def test_repeated_snapshots_keep_lines_and_reselecting_restores_them(qtbot):
+    chart = ChartWidget()
+    qtbot.addWidget(chart)
+    snap = S.snapshot()
+    chart.append_snapshot(snap)
+    eth = snap.positions[1]
+    chart.show_position(eth, snap)
+    before = chart.visible_line_values()
+    chart.append_snapshot(snap)  # same figures: nothing re-set, nothing lost
+    assert chart.visible_line_values() == before
+    assert chart.lines["entry"].label.toPlainText() == "entry 3,000.00"
+    chart.show_position(None)
+    chart.show_position(eth, snap)  # same values as before the clear: lines must come back
+    assert chart.visible_line_values() == before
+    assert chart.lines["entry"].label.toPlainText() == "entry 3,000.00"

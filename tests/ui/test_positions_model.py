@@ -142,3 +142,61 @@ def test_sorting_uses_raw_decimals_and_ticks_do_not_resort(qtbot):
     assert [proxy.data(proxy.index(r, Column.PAIR)).split()[0] for r in range(3)] == order
     view.sortByColumn(Column.PNL, Qt.SortOrder.AscendingOrder)  # the user clicks again: re-sorted
     assert proxy.data(proxy.index(0, Column.PAIR)).split()[0] == "BTC/USD"
+
+
+def _ids(model):
+    return [model.position_at(r).position.id for r in range(model.rowCount())]
+
+
+def test_model_sorts_itself_selection_follows_and_missing_values_sort_last(qtbot, qtmodeltester):
+    model = PositionsModel()
+    view = PositionsView(model)
+    qtbot.addWidget(view)
+    model.set_snapshot(S.snapshot())
+    assert view.model() is model  # no proxy between the view and the model
+    view.select_position("TXB-2")
+    # XRP long has no liquidation price ("–"): last in both directions, never on top.
+    view.sortByColumn(Column.LIQUIDATION_PRICE, Qt.SortOrder.DescendingOrder)
+    assert _ids(model)[-1] == "TXC-3"
+    view.sortByColumn(Column.LIQUIDATION_PRICE, Qt.SortOrder.AscendingOrder)
+    assert _ids(model)[-1] == "TXC-3"
+    view.sortByColumn(Column.PNL, Qt.SortOrder.DescendingOrder)
+    assert _ids(model) == ["TXA-1", "TXC-3", "TXB-2"]  # +2,125.15 > +388.08 > -481.80
+    assert view.selected_position_id() == "TXB-2"  # persistent indexes moved with the row
+    assert view.selectionModel().selectedRows()[0].row() == model.row_of("TXB-2") == 2
+    qtmodeltester.check(model)
+    view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # back to the exchange's FIFO order
+    assert _ids(model) == ["TXA-1", "TXB-2", "TXC-3"]
+
+
+def test_opened_position_lands_in_its_sorted_place_and_ticks_keep_order(qtbot):
+    model = PositionsModel()
+    view = PositionsView(model)
+    qtbot.addWidget(view)
+    model.set_snapshot(S.snapshot(positions=S.default_positions()[:2]))
+    view.sortByColumn(Column.PNL, Qt.SortOrder.AscendingOrder)
+    view.select_position("TXA-1")
+    with qtbot.waitSignal(model.rowsInserted, timeout=1000):
+        model.set_snapshot(S.snapshot())
+    assert _ids(model) == ["TXB-2", "TXC-3", "TXA-1"]
+    assert view.selected_position_id() == "TXA-1"
+    changes = []
+    model.dataChanged.connect(lambda tl, br, roles: changes.append((tl.row(), br.row())))
+    model.set_snapshot(S.ticked(step="10"))
+    assert changes == [(0, 2)] and _ids(model) == ["TXB-2", "TXC-3", "TXA-1"]
+    assert _text(model, 2, Column.PRICE) == "64,260.3"  # the row shows its own position's new price
+
+
+def test_painted_cells_match_data(qtbot):
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+    model = PositionsModel()
+    model.set_snapshot(S.snapshot(risks={"TXB-2": Risk.CRITICAL}))
+    delegate = QStyledItemDelegate()
+    for row, col in ((0, Column.PRICE), (1, Column.PNL), (1, Column.PAIR), (2, Column.RISK)):
+        option = QStyleOptionViewItem()
+        delegate.initStyleOption(option, model.index(row, col))  # goes through multiData, as painting does
+        assert option.text == _text(model, row, col)
+        background = model.data(model.index(row, col), Qt.ItemDataRole.BackgroundRole)
+        assert option.backgroundBrush == (background or QBrush())
+    assert option.displayAlignment & Qt.AlignmentFlag.AlignLeft
