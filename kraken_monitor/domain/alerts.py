@@ -18,6 +18,7 @@ from kraken_monitor.domain.models import (
 ACCOUNT_KEY = "account"
 STALE_KEY = "stale"
 DANGER_LEVELS = (Risk.WATCH, Risk.WARNING, Risk.CRITICAL, Risk.LIQUIDATION)
+_CROSS = MarginMode.CROSS  # enum member access is slow on Python 3.11; read per position per cycle
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,36 @@ def classify_position(pf: PositionFigures, t: AlertThresholds) -> Risk:
     return _distance_measure(pf, t).level()
 
 
+def _ladder(thresholds: dict[Risk, Decimal]) -> tuple[tuple[Risk, Decimal], ...]:
+    """(level, threshold), most dangerous first: what `_level` walks for every position of a cycle."""
+    return tuple((lv, thresholds[lv]) for lv in reversed(DANGER_LEVELS))
+
+
+def _level(value: Decimal | None, ladder: tuple[tuple[Risk, Decimal], ...]) -> Risk:
+    """`_Measure.level` without building a measure: the highest level whose threshold `value` reached."""
+    if value is None:
+        return Risk.OK
+    for lv, threshold in ladder:
+        if value <= threshold:
+            return lv
+    return Risk.OK
+
+
+def _with_risk(pf: PositionFigures, risk: Risk) -> PositionFigures:
+    """`replace(pf, risk=risk)` for the per-cycle loop: the same record, without the frozen __init__.
+
+    PositionFigures has no __post_init__, so copying its fields is all `replace` does; a record that
+    already has the risk is returned as is (records are immutable).
+    """
+    if pf.risk is risk:
+        return pf
+    new = object.__new__(type(pf))
+    fields = pf.__dict__.copy()
+    fields["risk"] = risk
+    object.__setattr__(new, "__dict__", fields)
+    return new
+
+
 @dataclass
 class _KeyState:
     latched: Risk = Risk.OK  # highest level fired and not yet re-armed
@@ -124,13 +155,20 @@ class AlertEngine:
             return self._apply_stale(snapshot, now)
         self._stale_fired = False  # data recovered: a later stale period must fire again
         t = self.thresholds
+        distances = t.distance_thresholds()
+        ladder = _ladder(distances)
         alerts: list[Alert] = []
         seen: set[str] = set()
-        cross = [pf for pf in snapshot.positions if pf.position.margin_mode is MarginMode.CROSS]
+        cross = [pf for pf in snapshot.positions if pf.position.margin_mode is _CROSS]
         account = snapshot.account
         account_risk = Risk.OK
         if account is not None:
-            measures = [_margin_measure(account, t)] + [_distance_measure(pf, t) for pf in cross]
+            # Every cross position is judged with the same thresholds and a level only rises as the
+            # distance falls, so the closest one decides both the level and the re-arm: one measure
+            # for all of them gives the same result as one per position.
+            closest = _closest(cross)
+            nearest = closest.distance_to_liquidation_pct if closest is not None else None
+            measures = [_margin_measure(account, t), _Measure(nearest, distances, t.rearm_distance_pct)]
             seen.add(ACCOUNT_KEY)
             account_risk = max(m.level() for m in measures)
             level = self._judge(ACCOUNT_KEY, measures, now)
@@ -138,17 +176,18 @@ class AlertEngine:
                 alerts.append(_account_alert(account, cross, level, now, snapshot, t))
             account = replace(account, risk=account_risk)
         positions = []
+        append = positions.append
         for pf in snapshot.positions:
-            own = classify_position(pf, t)
-            if pf.position.margin_mode is MarginMode.CROSS:
-                positions.append(replace(pf, risk=max(own, account_risk)))
+            own = _level(pf.distance_to_liquidation_pct, ladder)
+            if pf.position.margin_mode is _CROSS:
+                append(_with_risk(pf, own if own > account_risk else account_risk))
                 continue
             key = f"pos:{pf.position.id}"
             seen.add(key)
-            level = self._judge(key, [_distance_measure(pf, t)], now)
+            level = self._judge(key, [_Measure(pf.distance_to_liquidation_pct, distances, t.rearm_distance_pct)], now)
             if level is not None:
                 alerts.append(_position_alert(key, pf, level, now, snapshot))
-            positions.append(replace(pf, risk=own))
+            append(_with_risk(pf, own))
         self._forget_missing(seen)
         return replace(snapshot, account=account, positions=tuple(positions), alerts=tuple(alerts))
 
@@ -213,7 +252,7 @@ class AlertEngine:
     def _apply_stale(self, snapshot: Snapshot, now: datetime) -> Snapshot:
         """Stale data says nothing about safety: risk UNKNOWN everywhere, one 'stale' alert per period."""
         account = replace(snapshot.account, risk=Risk.UNKNOWN) if snapshot.account is not None else None
-        positions = tuple(replace(pf, risk=Risk.UNKNOWN) for pf in snapshot.positions)
+        positions = tuple(_with_risk(pf, Risk.UNKNOWN) for pf in snapshot.positions)
         alerts: tuple[Alert, ...] = ()
         state = self._states.setdefault(STALE_KEY, _KeyState(last_fired=Risk.UNKNOWN))
         if not self._stale_fired and not self._snoozed(state, Risk.UNKNOWN, now):
