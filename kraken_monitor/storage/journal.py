@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from kraken_monitor.domain.models import Alert, Risk, Snapshot
+from kraken_monitor.domain.models import Alert, PositionFigures, Risk, Snapshot
 from kraken_monitor.storage import retention
 from kraken_monitor.storage.retention import (
     DEFAULT_FULL_RESOLUTION_DAYS,
@@ -41,20 +41,34 @@ class JournalError(RuntimeError):
 
 @dataclass(frozen=True)
 class AlertRecord:
-    """One alert as stored: its row id, the Alert fields and what the trader did with it."""
+    """One alert as stored: its row id, the Alert and what the trader did with it.
+
+    Reads like the Alert it holds (`record.message`, `record.level`, ...), as `FiredAlert` does.
+    """
 
     id: int
-    key: str
-    level: Risk
-    position_id: str | None
-    pair: str | None
-    margin_level: Decimal | None
-    distance_to_liquidation_pct: Decimal | None
-    message: str
-    fired_at: datetime
-    stale: bool
-    acknowledged_at: datetime | None
-    snoozed_until: datetime | None
+    alert: Alert
+    acknowledged_at: datetime | None = None
+    snoozed_until: datetime | None = None
+
+    def __getattr__(self, name: str):
+        # Only reached for names the record itself lacks; "alert" guards copy/pickle, which look up
+        # attributes before __init__ ran (no infinite recursion).
+        if name == "alert":
+            raise AttributeError(name)
+        return getattr(self.alert, name)
+
+
+# Prepared once; sqlite3's statement cache then reuses the compiled statements every cycle.
+_INSERT_TICKS = "INSERT INTO ticks (ts, pair, bid, ask, last, last_f) VALUES (?,?,?,?,?,?)"
+_INSERT_ACCOUNT = (
+    "INSERT INTO account_snapshots (ts, mode, stale, trade_balance, equity, used_margin, free_margin,"
+    " margin_level, margin_level_exchange, risk, margin_level_f) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+_INSERT_POSITIONS = (
+    "INSERT INTO position_snapshots (ts, position_id, pair, side, margin_mode, volume, price, entry, upnl,"
+    " net_pnl, liquidation_price, margin_call_price, distance_pct, risk) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
 
 
 def _ts(value: datetime | float | None) -> float | None:
@@ -166,41 +180,30 @@ class Journal:
         write_positions = account_mark is None or account_mark != self._positions_mark
         ticks = []
         newest: dict[str, float] = {}
+        last_seen = self._last_tick_ts
         for pair, t in snapshot.tickers.items():
             tts = t.as_of.timestamp()
-            if tts <= self._last_tick_ts.get(pair, -math.inf):
+            if tts <= last_seen.get(pair, -math.inf):
                 continue  # the same ticker again (account-only cycle): not a new price
             newest[pair] = tts
-            ticks.append((tts, pair, str(t.bid), str(t.ask), str(t.last), float(t.last)))
+            last = t.last
+            ticks.append((tts, pair, str(t.bid), str(t.ask), str(last), float(last)))
+        positions = _position_rows(ts, snapshot.positions) if write_positions else ()
         try:
             # One explicit transaction; plain executemany inside it, never insert_all (which would
             # manage its own transaction per batch and is slower for these fixed rows).
             with self.db.atomic():
                 if ticks:
-                    self.conn.executemany(
-                        "INSERT INTO ticks (ts, pair, bid, ask, last, last_f) VALUES (?,?,?,?,?,?)", ticks
-                    )
+                    self.conn.executemany(_INSERT_TICKS, ticks)
                 a = snapshot.account
                 if a is not None:
-                    self.conn.execute(
-                        "INSERT INTO account_snapshots (ts, mode, stale, trade_balance, equity, used_margin,"
-                        " free_margin, margin_level, margin_level_exchange, risk, margin_level_f)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        (ts, snapshot.mode, int(snapshot.stale), str(a.trade_balance), str(a.equity),
-                         str(a.used_margin), str(a.free_margin), _text(a.margin_level),
-                         _text(a.margin_level_exchange), int(a.risk),
-                         None if a.margin_level is None else float(a.margin_level)),
-                    )
-                self.conn.executemany(
-                    "INSERT INTO position_snapshots (ts, position_id, pair, side, margin_mode, volume, price,"
-                    " entry, upnl, net_pnl, liquidation_price, margin_call_price, distance_pct, risk)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [(ts, pf.position.id, pf.position.pair, pf.position.side.value, pf.position.margin_mode.value,
-                      str(pf.remaining_volume), str(pf.price), str(pf.entry_price), str(pf.unrealized_pnl),
-                      str(pf.net_pnl), _text(pf.liquidation_price), _text(pf.margin_call_price),
-                      _text(pf.distance_to_liquidation_pct), int(pf.risk))
-                     for pf in (snapshot.positions if write_positions else ())],
-                )
+                    self.conn.execute(_INSERT_ACCOUNT, (
+                        ts, snapshot.mode, int(snapshot.stale), str(a.trade_balance), str(a.equity),
+                        str(a.used_margin), str(a.free_margin), _text(a.margin_level),
+                        _text(a.margin_level_exchange), int(a.risk),
+                        None if a.margin_level is None else float(a.margin_level)))
+                if positions:
+                    self.conn.executemany(_INSERT_POSITIONS, positions)
                 self._set_meta("last_cycle_ts", repr(ts))
         except sqlite3.Error as exc:
             raise JournalError(f"journal write failed: {exc}") from None
@@ -235,9 +238,10 @@ class Journal:
             " acknowledged_at, snoozed_until FROM alerts ORDER BY id DESC LIMIT ?", (int(limit),)
         ).fetchall()
         return [
-            AlertRecord(id=r[0], key=r[1], level=Risk(r[2]), position_id=r[3], pair=r[4], margin_level=_dec(r[5]),
-                        distance_to_liquidation_pct=_dec(r[6]), message=r[7], fired_at=_dt(r[8]),
-                        stale=bool(r[9]), acknowledged_at=_dt(r[10]), snoozed_until=_dt(r[11]))
+            AlertRecord(r[0], Alert(key=r[1], level=Risk(r[2]), position_id=r[3], pair=r[4],
+                                    margin_level=_dec(r[5]), distance_to_liquidation_pct=_dec(r[6]),
+                                    message=r[7], fired_at=_dt(r[8]), stale=bool(r[9])),
+                        _dt(r[10]), _dt(r[11]))
             for r in rows
         ]
 
@@ -358,6 +362,22 @@ class Journal:
     def row_counts(self) -> dict[str, int]:
         return {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                 for t in ("ticks", "account_snapshots", "position_snapshots", "alerts", "actions")}
+
+
+def _position_rows(ts: float, figures: Iterable[PositionFigures]) -> list[tuple]:
+    """Row tuples for `_INSERT_POSITIONS`: this runs for every position of every account read, so it
+    avoids helper calls; str() of each Decimal is kept (exact), and enum `_value_` skips the
+    `.value` descriptor (Side/MarginMode are str enums, Risk an IntEnum)."""
+    rows = []
+    append = rows.append
+    for pf in figures:
+        p = pf.position
+        liq, call, dist = pf.liquidation_price, pf.margin_call_price, pf.distance_to_liquidation_pct
+        append((ts, p.id, p.pair, p.side._value_, p.margin_mode._value_, str(pf.remaining_volume),
+                str(pf.price), str(pf.entry_price), str(pf.unrealized_pnl), str(pf.net_pnl),
+                None if liq is None else str(liq), None if call is None else str(call),
+                None if dist is None else str(dist), pf.risk._value_))
+    return rows
 
 
 def _columns(rows: list) -> tuple[np.ndarray, np.ndarray]:

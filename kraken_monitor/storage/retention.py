@@ -62,30 +62,66 @@ def _downsample(db: sqlite_utils.Database, table: str, series: str, res: int, wi
         if deadline is not None and time.monotonic() > deadline:
             return False
         end = start + window
-        bounds = {"a": start, "b": end, "res": res}
+        # The window as a rowid range: ticks and positions have no time index (it slowed every
+        # cycle's inserts), and a rowid range is the cheapest scan there is.
+        first = _rowid_at(db.conn, table, start)
+        bounds = {"a": first, "b": _rowid_at(db.conn, table, end, past_end=True), "res": res}
         with db.atomic():
             if table == "ticks":
                 db.conn.execute(
                     "UPDATE ticks SET res = :res, low_f = agg.lo, high_f = agg.hi FROM ("
                     " SELECT MAX(rowid) AS rid, MIN(COALESCE(low_f, last_f)) AS lo,"
                     " MAX(COALESCE(high_f, last_f)) AS hi FROM ticks"
-                    " WHERE ts >= :a AND ts < :b AND res < :res GROUP BY pair, CAST(ts / :res AS INTEGER)"
+                    " WHERE rowid >= :a AND rowid < :b AND res < :res GROUP BY pair, CAST(ts / :res AS INTEGER)"
                     ") AS agg WHERE ticks.rowid = agg.rid", bounds)
             else:
                 db.conn.execute(
                     f"UPDATE {table} SET res = :res WHERE rowid IN (SELECT MAX(rowid) FROM {table}"
-                    f" WHERE ts >= :a AND ts < :b AND res < :res GROUP BY {series}, CAST(ts / :res AS INTEGER))",
+                    f" WHERE rowid >= :a AND rowid < :b AND res < :res GROUP BY {series}, CAST(ts / :res AS INTEGER))",
                     bounds)
-            cur = db.conn.execute(f"DELETE FROM {table} WHERE ts >= :a AND ts < :b AND res < :res", bounds)
+            cur = db.conn.execute(f"DELETE FROM {table} WHERE rowid >= :a AND rowid < :b AND res < :res", bounds)
             counts[table] += cur.rowcount
             set_meta(db.conn, mark, repr(end))
         start = _next_start(db.conn, table, end, window)
     return True
 
+
+def _rowid_at(conn: sqlite3.Connection, table: str, ts: float, past_end: bool = False) -> int | None:
+    """The smallest rowid whose row has `ts` at or after `ts` (None, or MAX(rowid) + 1 with `past_end`,
+    when no row is that new).
+
+    A binary search over the rowid: rows are appended cycle by cycle, so ts grows with the rowid.
+    If the clock once stepped back, a window's range can include a few out-of-order rows; they are
+    still grouped by their own minute/hour, so at worst a bucket keeps two rows, and none is skipped.
+    """
+    # Two queries: SQLite answers a lone MIN or MAX with one seek, but both together with a full scan.
+    low = conn.execute(f"SELECT MIN(rowid) FROM {table}").fetchone()[0]
+    high = conn.execute(f"SELECT MAX(rowid) FROM {table}").fetchone()[0]
+    if low is None:
+        return 1 if past_end else None
+    end = high + 1
+    probe = f"SELECT rowid, ts FROM {table} WHERE rowid >= ? ORDER BY rowid LIMIT 1"
+    # Invariant: the first row at or after `high` is new enough (or there is none: high == end).
+    high = end
+    while low < high:
+        mid = (low + high) // 2
+        row = conn.execute(probe, (mid,)).fetchone()  # exists: mid < end
+        if row[1] >= ts:
+            high = mid
+        else:
+            low = row[0] + 1  # every row up to this one is older
+    if low >= end:
+        return end if past_end else None
+    return conn.execute(probe, (low,)).fetchone()[0]
+
+
 def _next_start(conn: sqlite3.Connection, table: str, after: float, window: int) -> float | None:
     """The window holding the oldest row at or after `after` (skips gaps when the app was off)."""
-    row = conn.execute(f"SELECT MIN(ts) FROM {table} WHERE ts >= ?", (after,)).fetchone()
-    return None if row[0] is None else max(after, row[0] // window * window)
+    rowid = _rowid_at(conn, table, after)
+    if rowid is None:
+        return None
+    ts = conn.execute(f"SELECT ts FROM {table} WHERE rowid = ?", (rowid,)).fetchone()[0]
+    return max(after, ts // window * window)
 
 
 def estimated_year_size_bytes(

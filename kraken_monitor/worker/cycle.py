@@ -50,19 +50,8 @@ class FiredAlert:
 
     @classmethod
     def from_record(cls, record: Any) -> FiredAlert:
-        """A journal AlertRecord as the UI receives fired alerts (same shape, plus what the trader did)."""
-        alert = Alert(
-            key=record.key,
-            level=record.level,
-            position_id=record.position_id,
-            pair=record.pair,
-            margin_level=record.margin_level,
-            distance_to_liquidation_pct=record.distance_to_liquidation_pct,
-            message=record.message,
-            fired_at=record.fired_at,
-            stale=record.stale,
-        )
-        return cls(record.id, alert, record.acknowledged_at, record.snoozed_until)
+        """A journal AlertRecord (id, alert, acknowledged_at, snoozed_until) as the UI receives fired alerts."""
+        return cls(record.id, record.alert, record.acknowledged_at, record.snoozed_until)
 
 
 def utc_now() -> datetime:

@@ -150,14 +150,43 @@ def test_migrations_run_in_order_once_and_a_failed_one_leaves_no_trace(tmp_path)
         d["half"].create({"a": int})
         raise RuntimeError("boom")
 
-    assert schema.migrate(db, (*schema.MIGRATIONS, v2)) == 2
+    current = len(schema.MIGRATIONS)
+    assert schema.migrate(db, (*schema.MIGRATIONS, v2)) == current + 1
     assert schema.migrate(db, (*schema.MIGRATIONS, v2)) == 0
     assert calls == [2]
     with pytest.raises(RuntimeError):
         schema.migrate(db, (*schema.MIGRATIONS, v2, v3_broken))
-    assert schema.schema_version(db) == 2 and "half" not in db.table_names()
+    assert schema.schema_version(db) == current + 1 and "half" not in db.table_names()
     with pytest.raises(schema.SchemaTooNew):
         schema.migrate(db, schema.MIGRATIONS)
+
+
+def test_version_one_journal_upgrades_keeping_its_history(db_path):
+    """A file written by the v1 schema (with the time indexes) opens, loses only those indexes, keeps its rows."""
+    db_path.parent.mkdir(parents=True)
+    v1 = sqlite_utils.Database(sqlite3.connect(db_path))
+    schema.migrate(v1, schema.MIGRATIONS[:1])
+    v1.conn.execute("INSERT INTO ticks (ts, pair, bid, ask, last, last_f) VALUES (?,?,?,?,?,?)",
+                    (T0.timestamp(), "BTC/USD", "1.5", "1.7", "1.6", 1.6))
+    v1.conn.execute("INSERT INTO position_snapshots (ts, position_id, upnl) VALUES (?,?,?)",
+                    (T0.timestamp(), "TX1", "-12.3456789"))
+    v1.conn.commit()
+    assert {"idx_ticks_ts", "idx_position_snapshots_ts"} <= _indexes(v1.conn)
+    v1.conn.close()
+    j = Journal.open(db_path)
+    assert schema.schema_version(j.db) == len(schema.MIGRATIONS)
+    indexes = _indexes(j.conn)
+    assert "idx_ticks_ts" not in indexes and "idx_position_snapshots_ts" not in indexes
+    assert {"idx_ticks_pair_ts", "idx_account_snapshots_ts"} <= indexes  # the readers' indexes stay
+    j.write_cycle(snapshot(T0 + seconds(1), price="1.8", pairs=("BTC/USD",)))  # the old last tick is known
+    assert j.price_history("BTC/USD")[1].tolist() == [1.6, 1.8]
+    assert j.conn.execute("SELECT upnl FROM position_snapshots WHERE position_id = 'TX1'").fetchone() == (
+        "-12.3456789",)
+    j.close()
+
+
+def _indexes(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
 
 
 def test_newer_schema_is_refused_with_a_typed_error(db_path):
@@ -180,6 +209,10 @@ def test_alerts_ids_acknowledge_and_snooze(journal):
                                                                           T0 + timedelta(hours=1))
     assert (oldest.acknowledged_at, oldest.fired_at, oldest.stale) == (T0 + seconds(5), T0, False)
     assert oldest.distance_to_liquidation_pct == D("12.3")
+    assert oldest.alert == alert("account", Risk.WARNING)  # the whole Alert round-trips, Decimals exact
+    assert newest.alert.message == newest.message and newest.alert.fired_at == T0 + seconds(1)
+    with pytest.raises(AttributeError):
+        newest.no_such_field  # noqa: B018 - delegation must not invent attributes
     assert len(journal.recent_alerts(limit=1)) == 1
 
 
@@ -238,3 +271,15 @@ def test_positions_are_journaled_only_when_the_account_was_re_read(journal):
         journal.write_cycle(replace(snapshot(T0 + seconds(n), positions=2), account_as_of=T0 + seconds(n - n % 3)))
     counts = journal.row_counts()
     assert (counts["ticks"], counts["account_snapshots"], counts["position_snapshots"]) == (12, 6, 4)
+
+
+def test_fired_alert_from_a_stored_record_keeps_the_alert_and_what_was_done(journal):
+    from kraken_monitor.worker.cycle import FiredAlert
+
+    (alert_id,) = journal.write_alerts([alert("pos:X", Risk.CRITICAL)])
+    journal.snooze_alert(alert_id, T0 + timedelta(hours=2))
+    (record,) = journal.recent_alerts()
+    fired = FiredAlert.from_record(record)
+    assert (fired.id, fired.alert, fired.acknowledged_at, fired.snoozed_until) == (
+        alert_id, alert("pos:X", Risk.CRITICAL), None, T0 + timedelta(hours=2))
+    assert fired.message == record.message and fired.margin_level == D("78.25")

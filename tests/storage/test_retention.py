@@ -25,23 +25,23 @@ def _fill(journal: Journal) -> None:
     """Two days at 1-second resolution: 4 pairs of ticks, the account every second, 3 positions every 10 s.
 
     Generated inside SQLite (recursive CTE) with the same price formula as `_price`: 900k rows in ~1 s.
+    Rows go in in time order, as cycles append them (retention relies on rowid order being time order).
     """
     seq = "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < :n - 1) "
     args = {"n": TWO_DAYS, "start": START}
+    pairs = " UNION ALL ".join(f"SELECT {k} AS k, '{pair}' AS pair" for k, pair in enumerate(PAIRS))
     with journal.db.atomic():
-        for k, pair in enumerate(PAIRS):
-            journal.conn.execute(
-                seq + "INSERT INTO ticks (ts, pair, bid, ask, last, last_f) SELECT :start + i, :pair, p, p, p, p"
-                " FROM (SELECT i, 1000.0 * (:k + 1) + (i * 7919 % 101) AS p FROM s)",
-                {**args, "pair": pair, "k": k},
-            )
+        journal.conn.execute(
+            seq + "INSERT INTO ticks (ts, pair, bid, ask, last, last_f) SELECT :start + i, pair, p, p, p, p"
+            f" FROM (SELECT i, k, pair, 1000.0 * (k + 1) + (i * 7919 % 101) AS p FROM s, ({pairs}))"
+            " ORDER BY i, k", args)
         journal.conn.execute(
             seq + "INSERT INTO account_snapshots (ts, mode, margin_level, margin_level_f)"
             " SELECT :start + i, 'demo', CAST(200 + i % 60 AS TEXT), 200.0 + i % 60 FROM s", args)
-        for p in range(3):
-            journal.conn.execute(
-                seq + "INSERT INTO position_snapshots (ts, position_id, pair)"
-                " SELECT :start + i, :pid, 'BTC/USD' FROM s WHERE i % 10 = 0", {**args, "pid": f"TX{p}"})
+        journal.conn.execute(
+            seq + "INSERT INTO position_snapshots (ts, position_id, pair)"
+            " SELECT :start + i, 'TX' || p, 'BTC/USD' FROM s, (SELECT 0 AS p UNION ALL SELECT 1 UNION ALL SELECT 2)"
+            " WHERE i % 10 = 0 ORDER BY i, p", args)
 
 
 @pytest.fixture(scope="module")
