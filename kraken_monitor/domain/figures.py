@@ -168,7 +168,7 @@ def account_record(balance: Balance, equity, used, levels, exchange_ml=None) -> 
 # place, so a book is never shared between threads. Keyed by id(positions tuple); the book holds
 # the tuple, so the id cannot be reused while the book is cached.
 _local = threading.local()
-_MAX_BOOKS = 8  # the worker's account plus a few what-if previews
+_MAX_BOOKS = 4  # per thread: the current account and the last few what-if states
 # A window no aware `now` falls in: forces a recount when the rollover count cannot be windowed.
 _NEVER = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _PERIOD = costs.ROLLOVER_PERIOD
