@@ -343,6 +343,10 @@ def _closest(cross: list[PositionFigures]) -> PositionFigures | None:
     return min(with_distance, key=lambda pf: pf.distance_to_liquidation_pct)
 
 
+def _first_liquidated(cross: list[PositionFigures]) -> PositionFigures | None:
+    return next((pf for pf in cross if pf.liquidation_order == 1), None)
+
+
 def _account_alert(
     figures: AccountFigures,
     cross: list[PositionFigures],
@@ -351,18 +355,28 @@ def _account_alert(
     snapshot: Snapshot,
     t: AlertThresholds,
 ) -> Alert:
-    """Names the cross position closest to liquidation: that is the one the trader acts on first."""
+    """Names the position to act on: the one closest to liquidation, or, once the account is at
+    Kraken's liquidation level, the one Kraken closes first (oldest, FIFO: support 203325763)."""
     closest = _closest(cross)
+    first = _first_liquidated(cross)
     message = _margin_phrase(figures, t)
-    if closest is not None:
+    named = closest
+    below_stop = figures.margin_level is not None and figures.margin_level <= figures.liquidation_level
+    if below_stop and first is not None:
+        # Every cross trigger price is already passed here; what matters is what Kraken closes next.
+        named = first
+        message += f"; Kraken liquidates the oldest position first: {first.position.pair} {first.position.side.value}"
+    elif closest is not None:
         message += "; " + _position_phrase(closest, snapshot)
+        if level is Risk.LIQUIDATION and first is not None and first is not closest:
+            message += f" (Kraken liquidates {first.position.pair} {first.position.side.value} first: oldest)"
     return Alert(
         key=ACCOUNT_KEY,
         level=level,
-        position_id=closest.position.id if closest is not None else None,
-        pair=closest.position.pair if closest is not None else None,
+        position_id=named.position.id if named is not None else None,
+        pair=named.position.pair if named is not None else None,
         margin_level=figures.margin_level,
-        distance_to_liquidation_pct=closest.distance_to_liquidation_pct if closest is not None else None,
+        distance_to_liquidation_pct=named.distance_to_liquidation_pct if named is not None else None,
         message=message,
         fired_at=now,
     )

@@ -137,6 +137,22 @@ def test_message_is_readable_with_rounded_numbers():
     assert iso.alerts[0].level is Risk.LIQUIDATION
 
 
+def test_at_the_liquidation_level_the_alert_names_the_position_kraken_closes_first():
+    from dataclasses import replace
+
+    oldest = replace(figures("OLD", "-5", pair="BTC/USD", liq="75000"), liquidation_order=1)
+    newer = replace(figures("NEW", "-20", pair="BTC/USD", side=Side.SHORT, liq="56000"), liquidation_order=2)
+    result = AlertEngine(T).apply(snap(account("38"), oldest, newer), T0)
+    alert = result.alerts[0]
+    assert alert.level is Risk.LIQUIDATION and alert.position_id == "OLD"
+    assert alert.message.endswith("Kraken liquidates the oldest position first: BTC/USD long")
+    # Above the stop but in the liquidation band: the closest is named, and the FIFO victim too.
+    near = AlertEngine(T).apply(snap(account("44"), replace(oldest, distance_to_liquidation_pct=D("9")),
+                                     replace(newer, distance_to_liquidation_pct=D("2"))), T0)
+    assert near.alerts[0].position_id == "NEW"
+    assert "(Kraken liquidates BTC/USD long first: oldest)" in near.alerts[0].message
+
+
 def test_level_fires_once_then_quiet_while_it_stays():
     engine = AlertEngine(T)
     fired = [levels(engine.apply(snap(account(v)), T0 + timedelta(seconds=i)).alerts)
