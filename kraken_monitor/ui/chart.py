@@ -13,6 +13,7 @@ from kraken_monitor.ui import formatting as fmt
 from kraken_monitor.ui import theme
 
 MARGIN_KEY = "margin"
+MIN_X_RANGE_S = 120.0
 
 
 class SeriesBuffer:
@@ -125,7 +126,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         # No grid: pyqtgraph redraws every grid line on each tick (~10 ms of the 16.7 ms frame, benchmarks/).
         self.price_plot.setLabel("left", "price", color=fg)
         self.price_curve: pg.PlotDataItem = self.price_plot.plot(pen=pg.mkPen(theme.CHART_PRICE, width=1))  # 1 px: Qt fast path
-        # Invisible two-point item at the newest x so auto-range keeps the risk lines in view.
+        # Invisible two-point item ending at the newest x so auto-range keeps the risk lines in view.
         self._bounds = self.price_plot.plot(pen=pg.mkPen(None))  # NoPen: drawn invisibly, still counted
         self.lines = {
             # Labels staggered along x: entry and break-even are often only a few pixels apart.
@@ -267,11 +268,13 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             levels.append(float(values[-1]))
             lo, hi = min(levels), max(levels)
             pad = (hi - lo) * 0.06  # headroom so the top line's label is not clipped by the frame
-            bounds = (x, lo - pad, hi + pad)
+            # The invisible item also reaches MIN_X_RANGE_S back from the newest point: a fresh start
+            # then shows two minutes ending at "now" instead of a few seconds labelled in milliseconds.
+            bounds = (x - MIN_X_RANGE_S, x, lo - pad, hi + pad)
         if bounds != self._drawn.get("bounds"):
             self._drawn["bounds"] = bounds
             if bounds:
-                self._bounds.setData([bounds[0], bounds[0]], [bounds[1], bounds[2]])
+                self._bounds.setData([bounds[0], bounds[1]], [bounds[2], bounds[3]])
             else:
                 self._bounds.setData(np.empty(0), np.empty(0))
         margin_key = self.margin_buffer.version
