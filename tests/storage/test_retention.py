@@ -116,6 +116,29 @@ def test_recent_rows_are_untouched_and_budget_resumes(tmp_path):
     journal.close()
 
 
+def test_clock_stepped_back_loses_no_minute(tmp_path):
+    """Retention finds windows by rowid (rows are appended in time order); when the clock once stepped
+    back 5 minutes, every minute still keeps its row(s) (at most two) and a rerun changes nothing."""
+    journal = Journal.open(tmp_path / "j.sqlite3")
+    base = T0.timestamp()
+    stamps = [base + i for i in range(600)] + [base + 300 + i for i in range(600)]
+    with journal.db.atomic():
+        journal.conn.executemany("INSERT INTO ticks (ts, pair, last, last_f) VALUES (?, 'BTC/USD', '1', 1.0)",
+                                 [(ts,) for ts in stamps])
+        journal.conn.executemany("INSERT INTO position_snapshots (ts, position_id) VALUES (?, 'TX1')",
+                                 [(ts,) for ts in stamps])
+    result = journal.apply_retention(T0 + timedelta(days=8), 7, budget_s=None)
+    assert result["done"] == 1 and result["ticks"] > 1000
+    minutes = {int(ts // 60) for ts in stamps}
+    for table in ("ticks", "position_snapshots"):
+        kept = journal.conn.execute(f"SELECT CAST(ts / 60 AS INTEGER), COUNT(*) FROM {table} GROUP BY 1").fetchall()
+        assert {m for m, _ in kept} == minutes and max(n for _, n in kept) <= 2
+    before = journal.row_counts()
+    assert journal.apply_retention(T0 + timedelta(days=8), 7, budget_s=None)["ticks"] == 0
+    assert journal.row_counts() == before
+    journal.close()
+
+
 def _measured_bytes_per_row(journal: Journal) -> dict[str, float]:
     """Bytes per row of each table including its indexes, read from SQLite's dbstat page accounting."""
     pages = dict(journal.conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").fetchall())
