@@ -35,6 +35,10 @@ GOALS: dict[str, tuple[object, str]] = {
     "startup_ms": (500.0, "<="),
     "peak_rss_mb": (250.0, "<="),
     "signal_emits_ok": (True, "=="),
+    # Issue 4 (no goal set): the real PollWorker, live mode, local Kraken-protocol server, 200 positions.
+    "price_to_signal_p50_ms": (None, ""),
+    "price_to_signal_p99_ms": (None, ""),
+    "worker_cycle_write_ms": (None, ""),
 }
 
 # Which subprocess "group" produces which keys.
@@ -48,6 +52,7 @@ GROUPS = {
     "startup": ["startup_ms"],
     "rss": ["peak_rss_mb"],
     "signals": ["signal_emits_ok"],
+    "worker": ["price_to_signal_p50_ms", "price_to_signal_p99_ms", "worker_cycle_write_ms"],
 }
 
 
@@ -158,6 +163,10 @@ def run_group(group: str, quick: bool) -> dict:
         return bench_sqlite(quick)
     if group == "startup":
         return bench_startup(quick)
+    if group == "worker":
+        import worker_latency
+
+        return worker_latency.price_to_signal(seconds=2.0 if quick else 6.0)
     return bench_gui(group, quick)
 
 

@@ -248,13 +248,15 @@ class PollWorker(QObject):
         except Exception as exc:
             log.error("snapshot failed: %s: %s", type(exc).__name__, exc, exc_info=True)
             return
+        # The trader sees the figures first; the journal write (one transaction) follows in this
+        # thread, and the alerts go out after it because they carry their journal ids.
+        self.snapshot_ready.emit(snapshot)
         try:
             fired = self.poller.persist(snapshot)
         except Exception as exc:
             log.error("journal write failed: %s: %s", type(exc).__name__, exc)
             self._set_status(f"journal write failed: {exc}")
             fired = tuple(FiredAlert(-1, a) for a in snapshot.alerts)
-        self.snapshot_ready.emit(snapshot)
         if fired:
             # Alerts go out with their journal ids so the UI can acknowledge / snooze them by id.
             self.alerts_fired.emit(fired)
