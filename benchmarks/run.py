@@ -39,6 +39,9 @@ GOALS: dict[str, tuple[object, str]] = {
     "price_to_signal_p50_ms": (None, ""),
     "price_to_signal_p99_ms": (None, ""),
     "worker_cycle_write_ms": (None, ""),
+    # Issue 3 (no goal set): one Ticker request for 4 pairs; TradeBalance + OpenPositions, signed.
+    "kraken_fetch_tickers_ms": (None, ""),
+    "kraken_fetch_account_ms": (None, ""),
 }
 
 # Which subprocess "group" produces which keys.
@@ -53,6 +56,7 @@ GROUPS = {
     "rss": ["peak_rss_mb"],
     "signals": ["signal_emits_ok"],
     "worker": ["price_to_signal_p50_ms", "price_to_signal_p99_ms", "worker_cycle_write_ms"],
+    "exchange": ["kraken_fetch_tickers_ms", "kraken_fetch_account_ms"],
 }
 
 
@@ -163,6 +167,10 @@ def run_group(group: str, quick: bool) -> dict:
         return bench_sqlite(quick)
     if group == "startup":
         return bench_startup(quick)
+    if group == "exchange":
+        import exchange_roundtrip
+
+        return exchange_roundtrip.roundtrip(repeats=20 if quick else 200)
     if group == "worker":
         import worker_latency
 

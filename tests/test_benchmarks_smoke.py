@@ -11,13 +11,14 @@ KEYS = {
     "recompute_1000_ms", "tick_to_screen_p50_ms", "tick_to_screen_p99_ms", "table_update_1000_ms",
     "chart_update_1m_ms", "sqlite_cycle_write_ms", "alert_to_popup_ms", "peak_rss_mb", "signal_emits_ok",
     "price_to_signal_p50_ms", "price_to_signal_p99_ms", "worker_cycle_write_ms",
+    "kraken_fetch_tickers_ms", "kraken_fetch_account_ms",
 }
 
 
 def test_quick_run_prints_every_key_as_last_json_line():
     # startup_ms (spawns the whole app six times) is left to the full run to keep this test fast.
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    groups = ["recompute", "sqlite", "table", "chart", "tick", "alert", "rss", "signals", "worker"]
+    groups = ["recompute", "sqlite", "table", "chart", "tick", "alert", "rss", "signals", "worker", "exchange"]
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--json", "--quick", "--only", *groups],
         capture_output=True, text=True, env=env, timeout=300, cwd=ROOT,
