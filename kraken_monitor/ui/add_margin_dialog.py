@@ -8,7 +8,6 @@ from decimal import ROUND_CEILING, Decimal
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -23,6 +22,7 @@ from kraken_monitor.domain import margin, whatif
 from kraken_monitor.domain.errors import DomainError, InvalidAmount
 from kraken_monitor.domain.models import MarginMode, PositionFigures, Snapshot
 from kraken_monitor.exchange.base import Capabilities
+from kraken_monitor.ui.dialog_footer import DialogFooter
 from kraken_monitor.ui.validators import format_amount, parse_amount, to_input_text
 
 AMOUNT_DECIMALS = 2  # collateral is a fiat/stable quote currency
@@ -133,26 +133,13 @@ class AddMarginDialog(QDialog):
         form.addRow("Liquidation price:", self.liquidation_label)
         layout.addLayout(form)
 
-        self.reason_label = QLabel()
-        self.reason_label.setObjectName("reasonLabel")
-        self.reason_label.setStyleSheet("color: #c62828;")
-        self.reason_label.setWordWrap(True)
-        layout.addWidget(self.reason_label)
-
-        if self.kind is AddMarginKind.DEPOSIT_ON_KRAKEN:
-            self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-            self.ok_button = None
-        else:
-            self.buttons = QDialogButtonBox(
-                QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-            )
-            self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-            self.ok_button.setText(
-                "Allocate margin" if self.kind is AddMarginKind.ISOLATED else "Add collateral"
-            )
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self.footer = DialogFooter(
+            self,
+            layout,
+            "Allocate margin" if self.kind is AddMarginKind.ISOLATED else "Add collateral",
+            can_accept=self.kind is not AddMarginKind.DEPOSIT_ON_KRAKEN,
+        )
+        self.reason_label, self.buttons, self.ok_button = self.footer.reason_label, self.footer.buttons, self.footer.ok_button
 
     def _intro_text(self) -> str:
         if self.kind is AddMarginKind.DEPOSIT_ON_KRAKEN:
@@ -195,10 +182,7 @@ class AddMarginDialog(QDialog):
 
     def _refresh(self) -> None:
         amount, reason = self.validate()
-        self.reason_label.setText(reason)
-        if self.ok_button is not None:
-            self.ok_button.setEnabled(not reason)
-            self.ok_button.setToolTip(reason)
+        self.footer.show_reason(reason)
         self._show_preview(amount if amount is not None else Decimal(0))
         self._refresh_required()
 

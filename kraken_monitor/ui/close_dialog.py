@@ -8,7 +8,6 @@ from decimal import ROUND_DOWN, Decimal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -24,6 +23,7 @@ from kraken_monitor.domain import whatif
 from kraken_monitor.domain.errors import DomainError, InvalidAmount
 from kraken_monitor.domain.models import MarginMode, PairRules, PositionFigures, Snapshot
 from kraken_monitor.exchange.base import Capabilities
+from kraken_monitor.ui.dialog_footer import DialogFooter
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.validators import format_amount, parse_amount, to_input_text
 
@@ -150,18 +150,8 @@ class CloseDialog(QDialog):
         self.reduce_only_label = QLabel(REDUCE_ONLY_TEXT)
         self.reduce_only_label.setWordWrap(True)
         layout.addWidget(self.reduce_only_label)
-        self.reason_label = QLabel()
-        self.reason_label.setStyleSheet("color: #c62828;")
-        self.reason_label.setWordWrap(True)
-        layout.addWidget(self.reason_label)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("Close position...")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self.footer = DialogFooter(self, layout, "Close position...")
+        self.reason_label, self.buttons, self.ok_button = self.footer.reason_label, self.footer.buttons, self.footer.ok_button
 
     def _settle_possible(self) -> bool:
         # Settling exists for Kraken spot (cross) positions only; isolated positions are closed by trading.
@@ -248,9 +238,7 @@ class CloseDialog(QDialog):
         self.percent_spin.setEnabled(not settle)
         self.limit_edit.setEnabled(self.limit_radio.isChecked())
         request, reason = self.validate()
-        self.reason_label.setText(reason)
-        self.ok_button.setEnabled(not reason)
-        self.ok_button.setToolTip(reason)
+        self.footer.show_reason(reason)
         self._show_preview(request)
 
     def _show_preview(self, request: CloseRequest | None) -> None:

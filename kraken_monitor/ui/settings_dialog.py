@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from kraken_monitor.domain.alerts import AlertThresholds
 from kraken_monitor.domain.errors import InvalidAmount
+from kraken_monitor.ui.dialog_footer import DialogFooter
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.settings_store import save_config
 from kraken_monitor.ui.validators import parse_amount, to_input_text
@@ -133,17 +133,8 @@ class SettingsDialog(QDialog):
             alerts_form.addRow(THRESHOLD_LABELS.get(f.name, f.name) + ":", edit)
         layout.addWidget(alerts)
 
-        self.reason_label = QLabel()
-        self.reason_label.setStyleSheet("color: #c62828;")
-        self.reason_label.setWordWrap(True)
-        layout.addWidget(self.reason_label)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self.footer = DialogFooter(self, layout)
+        self.reason_label, self.buttons, self.ok_button = self.footer.reason_label, self.footer.buttons, self.footer.ok_button
         self._refresh()
 
     @staticmethod
@@ -223,9 +214,7 @@ class SettingsDialog(QDialog):
 
     def _refresh(self) -> None:
         _, reason = self.validate()
-        self.reason_label.setText(reason)
-        self.ok_button.setEnabled(not reason)
-        self.ok_button.setToolTip(reason)
+        self.footer.show_reason(reason)
 
     def accept(self) -> None:
         if self.config() is None:
