@@ -3,6 +3,8 @@
 import os
 import tempfile
 
+import pytest
+
 # Set before anything imports Qt, keyring or platformdirs.
 _SANDBOX = tempfile.mkdtemp(prefix="kraken-monitor-tests-")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -11,3 +13,18 @@ os.environ["XDG_DATA_HOME"] = os.path.join(_SANDBOX, "data")
 os.environ["KRAKEN_MONITOR_HOME"] = os.path.join(_SANDBOX, "home")
 os.environ.pop("KRAKEN_API_KEY", None)
 os.environ.pop("KRAKEN_API_SECRET", None)
+
+
+@pytest.fixture
+def memory_keyring():
+    """The process-local test keyring (kraken_monitor.testing.memory_keyring), empty, for one test."""
+    import keyring
+
+    from kraken_monitor.testing.memory_keyring import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    MemoryKeyring.clear()
+    keyring.set_keyring(MemoryKeyring())
+    yield
+    MemoryKeyring.clear()
+    keyring.set_keyring(previous)

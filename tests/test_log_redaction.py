@@ -2,25 +2,11 @@
 
 import logging
 
-import keyring
-import pytest
-
 from kraken_monitor.cli import _RedactSecrets
 from kraken_monitor.exchange.credentials import Credentials, load_credentials, save_credentials
-from kraken_monitor.testing.memory_keyring import MemoryKeyring
 
 KEY = "KEYRING-ONLY-API-KEY-1234567890"
 SECRET = "a2V5cmluZy1vbmx5LXNlY3JldC1ieXRlcy0xMjM0NTY3ODkw"
-
-
-@pytest.fixture
-def memory_keyring():
-    previous = keyring.get_keyring()
-    MemoryKeyring.clear()
-    keyring.set_keyring(MemoryKeyring())
-    yield
-    MemoryKeyring.clear()
-    keyring.set_keyring(previous)
 
 
 def _format(record: logging.LogRecord) -> str:

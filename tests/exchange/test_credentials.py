@@ -20,16 +20,6 @@ KEY, SECRET = "AbCdEfGhIjKlMnOpQrStUvWx", "c2VjcmV0LXNlY3JldC1zZWNyZXQ="
 
 
 @pytest.fixture
-def memory_keyring():
-    previous = keyring.get_keyring()
-    MemoryKeyring.clear()
-    keyring.set_keyring(MemoryKeyring())
-    yield
-    MemoryKeyring.clear()
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
 def no_keyring():
     previous = keyring.get_keyring()
     keyring.set_keyring(keyring.backends.fail.Keyring())
