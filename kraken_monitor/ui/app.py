@@ -81,9 +81,10 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
     app = _application()
     _apply_look(app)
     from kraken_monitor.ui.main_window import MainWindow
-    from kraken_monitor.worker.runner import MonitorThread
 
-    window = MainWindow(config.mode)
+    # The chart (pyqtgraph + numpy, ~200 ms of imports) is built right after the first paint; a
+    # screenshot needs it drawn, so it is built up front there.
+    window = MainWindow(config.mode, defer_chart=screenshot is None)
     if screenshot is not None:
         window.resize(1400, 860)  # reproducible screenshots, whatever layout was saved
     state: dict = {}
@@ -95,6 +96,8 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
     def start_monitor(monitor_config: MonitorConfig | None = None) -> None:
         # After the first paint: dialogs controller (imports every dialog), then the worker, which
         # imports the journal and exchange and loads markets in its own thread.
+        from kraken_monitor.worker.runner import MonitorThread
+
         if state.get("monitor") is not None:
             return
         controller = state.get("controller")
@@ -118,6 +121,9 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
         start_monitor(new_config)
 
     after_paint.append(start_monitor)
+    # After the worker has started: its markets load in its thread while this one builds the chart,
+    # which replays whatever history/snapshots arrived before it existed.
+    after_paint.append(window.build_chart_later)
     first_paint = _AfterFirstPaint(window, after_paint)
     window.installEventFilter(first_paint)
     window.show()

@@ -3,22 +3,43 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections import deque
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QSplitter, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from kraken_monitor.domain.models import PositionFigures, Snapshot
 from kraken_monitor.ui import layout_state
 from kraken_monitor.ui.account_bar import AccountBar
 from kraken_monitor.ui.alert_log import AlertLogDock
-from kraken_monitor.ui.chart import ChartWidget
 from kraken_monitor.ui.positions_model import PositionsModel
 from kraken_monitor.ui.positions_view import PositionsView
 from kraken_monitor.ui.status_bar import MonitorStatusBar
 
+if TYPE_CHECKING:
+    from kraken_monitor.ui.chart import ChartWidget
+
 log = logging.getLogger(__name__)
+
+# Chart feed that arrived before the chart existed, replayed in order when it is built. Bounded so a
+# chart that can never be built (broken pyqtgraph) does not hold every snapshot forever.
+BACKLOG_MAX = 600
+
+
+def __getattr__(name: str):
+    # `main_window.ChartWidget` stays available (benchmarks/gui.py subclasses and replaces it) without
+    # importing pyqtgraph + numpy (~200 ms) when this module is imported before the first paint.
+    if name == "ChartWidget":
+        from kraken_monitor.ui.chart import ChartWidget
+
+        return ChartWidget
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _chart_class() -> type:
+    return globals().get("ChartWidget") or __getattr__("ChartWidget")
 
 
 class MainWindow(QMainWindow):
@@ -28,12 +49,18 @@ class MainWindow(QMainWindow):
       `action_settings` (connect their `triggered`), plus `selected_position_id()` / `selected_position()`
       / `snapshot()`; `position_actions_enabled` toggles them with the selection.
     - `monitor` (the MonitorThread, may be None) and `worker` for queued slot connections.
+
+    With `defer_chart=True` the chart area holds a "Loading chart..." placeholder until `ensure_chart()`
+    (run_gui calls it right after the first paint: pyqtgraph costs ~200 ms of start-up); history,
+    snapshots and the selection that arrive meanwhile are replayed into it. `chart` builds it on demand.
     """
 
     snapshot_shown = Signal(object)  # Snapshot, after every widget has been updated
     closing = Signal()
 
-    def __init__(self, mode: str = "demo", settings: QSettings | None = None, clock=None, parent=None) -> None:
+    def __init__(
+        self, mode: str = "demo", settings: QSettings | None = None, clock=None, parent=None, *, defer_chart: bool = False
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.mode = mode
@@ -45,11 +72,16 @@ class MainWindow(QMainWindow):
         self.account_bar = AccountBar(mode, **extra)
         self.positions_model = PositionsModel(self)
         self.positions_view = PositionsView(self.positions_model)
-        self.chart = ChartWidget()
+        self._chart: ChartWidget | None = None
+        self._chart_backlog: deque[tuple[str, Any]] = deque(maxlen=BACKLOG_MAX)
+        self.chart_placeholder = QLabel("Loading chart\u2026")
+        self.chart_placeholder.setObjectName("chartPlaceholder")
+        self.chart_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.chart_placeholder.setEnabled(False)  # greyed text: a placeholder, not a message
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.positions_view)
-        self.splitter.addWidget(self.chart)
+        self.splitter.addWidget(self.chart_placeholder)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         central = QWidget()
@@ -74,6 +106,51 @@ class MainWindow(QMainWindow):
         self.restored = layout_state.restore_layout(
             self, self.splitter, self.positions_view.horizontalHeader(), self._settings
         )
+        if not defer_chart:
+            self.ensure_chart()
+
+    # --- chart (built after the first paint) ----------------------------------------------------
+    @property
+    def chart(self) -> ChartWidget:
+        """The price/margin chart; builds it now if it is still deferred."""
+        return self.ensure_chart()
+
+    def chart_ready(self) -> bool:
+        return self._chart is not None
+
+    def ensure_chart(self) -> ChartWidget:
+        """Build the chart (imports pyqtgraph) in place of the placeholder and replay what it missed."""
+        if self._chart is not None:
+            return self._chart
+        chart = _chart_class()()
+        self.splitter.replaceWidget(self.splitter.indexOf(self.chart_placeholder), chart)  # keeps the sizes
+        self.chart_placeholder.hide()
+        self.chart_placeholder.deleteLater()
+        self._chart = chart
+        backlog, self._chart_backlog = self._chart_backlog, deque(maxlen=BACKLOG_MAX)
+        for kind, payload in backlog:
+            if kind == "history":
+                chart.set_history(payload)
+            else:
+                chart.append_snapshot(payload)
+        if self.positions_view.selected_position_id() is not None:
+            chart.show_position(self.positions_view.selected_position(), self.positions_model.snapshot())
+        return chart
+
+    def build_chart_later(self) -> None:
+        """After-paint hook: like `ensure_chart`, but a failure leaves a note instead of stopping the monitor."""
+        try:
+            self.ensure_chart()
+        except Exception as exc:  # positions, alerts and the risk banner matter more than the chart
+            log.error("chart unavailable: %s: %s", type(exc).__name__, exc, exc_info=True)
+            self.chart_placeholder.setText(f"Chart unavailable ({type(exc).__name__}); see the log file.")
+
+    def _chart_history(self, history: dict) -> None:
+        """Slot for `history_ready` (the chart may not exist yet)."""
+        if self._chart is not None:
+            self._chart.set_history(history)
+        else:
+            self._chart_backlog.append(("history", history))
 
     # --- actions -------------------------------------------------------------------------------
     def _action(self, text: str, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
@@ -152,7 +229,7 @@ class MainWindow(QMainWindow):
         worker.recent_alerts_ready.connect(self.alert_dock.load_recent)
         worker.snapshot_ready.connect(self.show_snapshot)
         worker.alerts_fired.connect(self.alert_dock.add_alerts)
-        worker.history_ready.connect(self.chart.set_history)
+        worker.history_ready.connect(self._chart_history)
         worker.status_changed.connect(self.status.set_connection)
         worker.auth_failed.connect(self.status.set_connection)
         worker.auth_failed.connect(self._on_worker_auth_failed)
@@ -190,7 +267,10 @@ class MainWindow(QMainWindow):
         self.positions_model.set_snapshot(snapshot)
         self.account_bar.set_snapshot(snapshot)
         self.status.set_snapshot(snapshot)
-        self.chart.append_snapshot(snapshot)
+        if self._chart is not None:
+            self._chart.append_snapshot(snapshot)
+        else:
+            self._chart_backlog.append(("snapshot", snapshot))
         if not self.restored and self.positions_model.rowCount() and not getattr(self, "_fitted", False):
             self._fitted = True
             self.positions_view.fit_columns()
@@ -208,7 +288,8 @@ class MainWindow(QMainWindow):
 
     def _on_positions_selected(self, position_id: str | None) -> None:
         self.position_actions_enabled(position_id is not None)
-        self.chart.show_position(self.positions_view.selected_position(), self.positions_model.snapshot())
+        if self._chart is not None:  # otherwise ensure_chart() shows the selection when it builds the chart
+            self._chart.show_position(self.positions_view.selected_position(), self.positions_model.snapshot())
 
     # --- shutdown ------------------------------------------------------------------------------
     def save_layout(self) -> None:
