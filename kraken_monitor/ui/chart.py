@@ -14,6 +14,9 @@ from kraken_monitor.ui import theme
 
 MARGIN_KEY = "margin"
 MIN_X_RANGE_S = 120.0
+X_STEP = 0.15  # when "now" leaves the view, extend it by this share of its width (not every tick)
+Y_PAD = 0.1  # share of the needed height added above and below when the y range has to move
+Y_SHRINK = 4.0  # re-fit y when the needed height is this many times smaller than the shown one
 
 
 class SeriesBuffer:
@@ -126,8 +129,6 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         # No grid: pyqtgraph redraws every grid line on each tick (~10 ms of the 16.7 ms frame, benchmarks/).
         self.price_plot.setLabel("left", "price", color=fg)
         self.price_curve: pg.PlotDataItem = self.price_plot.plot(pen=pg.mkPen(theme.CHART_PRICE, width=1))  # 1 px: Qt fast path
-        # Invisible two-point item ending at the newest x so auto-range keeps the risk lines in view.
-        self._bounds = self.price_plot.plot(pen=pg.mkPen(None))  # NoPen: drawn invisibly, still counted
         self.lines = {
             # Labels staggered along x: entry and break-even are often only a few pixels apart.
             "entry": _line(theme.LINE_ENTRY, "entry", 0.02),
@@ -166,6 +167,16 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         for curve in (self.price_curve, self.margin_curve):
             curve.setSkipFiniteCheck(True)  # buffers only ever hold finite values (SeriesBuffer.append)
         self.price_plot.setTitle("no position selected", color=fg)
+        # The chart sets its ranges itself, in steps (see _fit_ranges): pyqtgraph's auto-range moved
+        # x and y on every tick, so both axes re-laid out and regenerated their labels each time.
+        self._follow = {"price": True, "margin": True}
+        self._fit: dict[str, tuple] = {}  # per plot: what the shown range was fitted to
+        for name, plot in (("price", self.price_plot), ("margin", self.margin_plot)):
+            vb = plot.getViewBox()
+            vb.disableAutoRange()
+            # A pan/zoom by the trader stops the following; the "A" button (auto-range) resumes it.
+            vb.sigRangeChangedManually.connect(lambda *_a, n=name: self._follow.__setitem__(n, False))
+            vb.sigStateChanged.connect(self._on_view_state)
 
     # --- feeding -------------------------------------------------------------------------------
     def buffer(self, pair: str) -> SeriesBuffer:
@@ -261,23 +272,69 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         if key is None or key != self._drawn.get("price"):
             self._drawn["price"] = key
             self.price_curve.setData(ts, values)
-        levels = list(self.visible_line_values().values())
-        bounds: tuple = ()
-        if levels and len(ts):
-            x = float(ts[-1])
-            levels.append(float(values[-1]))
-            lo, hi = min(levels), max(levels)
-            pad = (hi - lo) * 0.06  # headroom so the top line's label is not clipped by the frame
-            # The invisible item also reaches MIN_X_RANGE_S back from the newest point: a fresh start
-            # then shows two minutes ending at "now" instead of a few seconds labelled in milliseconds.
-            bounds = (x - MIN_X_RANGE_S, x, lo - pad, hi + pad)
-        if bounds != self._drawn.get("bounds"):
-            self._drawn["bounds"] = bounds
-            if bounds:
-                self._bounds.setData([bounds[0], bounds[1]], [bounds[2], bounds[3]])
-            else:
-                self._bounds.setData(np.empty(0), np.empty(0))
         margin_key = self.margin_buffer.version
         if margin_key != self._drawn.get("margin"):
             self._drawn["margin"] = margin_key
             self.margin_curve.setData(*self.margin_buffer.view())
+        self._fit_ranges(ts, values)
+
+    # --- ranges --------------------------------------------------------------------------------
+    def _on_view_state(self, vb) -> None:
+        for name, plot in (("price", self.price_plot), ("margin", self.margin_plot)):
+            if plot.getViewBox() is vb and any(vb.state["autoRange"]):
+                vb.disableAutoRange()
+                self._follow[name] = True
+                self._fit.pop(name, None)
+                self._redraw()
+
+    def _fit_ranges(self, ts: np.ndarray, values: np.ndarray) -> None:
+        """Keep "now" in view and every line visible, moving the ranges only when something leaves them."""
+        mts, mvalues = self.margin_buffer.view()
+        last = max(float(ts[-1]) if len(ts) else -np.inf, float(mts[-1]) if len(mts) else -np.inf)
+        if not np.isfinite(last):
+            return
+        first = min(float(ts[0]) if len(ts) else np.inf, float(mts[0]) if len(mts) else np.inf)
+        price_vb, margin_vb = self.price_plot.getViewBox(), self.margin_plot.getViewBox()
+        (x_lo, x_hi), _ = price_vb.viewRange()
+        fit = self._fit.get("x")
+        if self._follow["price"] and (fit is None or fit[0] != self.selected_pair or last > x_hi or first < x_lo):
+            # Two minutes at least, the whole history at most; "now" near the right edge with headroom.
+            left = min(first, last - MIN_X_RANGE_S)
+            right = last + (last - left) * X_STEP
+            price_vb.setXRange(left, right, padding=0)
+            self._fit["x"] = (self.selected_pair,)
+            self._fit.pop("price", None)
+            self._fit.pop("margin", None)
+            (x_lo, x_hi), _ = price_vb.viewRange()
+        levels = list(self.visible_line_values().values())
+        if self._follow["price"] and len(ts):
+            lo, hi = self._window_min_max("price", ts, values, x_lo, (self.selected_pair, id(self.buffers.get(self.selected_pair))))
+            self._fit_y(price_vb, min([lo, *levels]), max([hi, *levels]))
+        if self._follow["margin"] and len(mts):
+            lo, hi = self._window_min_max("margin", mts, mvalues, x_lo, None)
+            band_lo, band_hi = self.call_band.getRegion()
+            self._fit_y(margin_vb, min(lo, 0.0), max(hi, float(band_hi)))
+
+    def _window_min_max(self, name: str, ts: np.ndarray, values: np.ndarray, x_lo: float, key) -> tuple[float, float]:
+        """Min/max of the values shown right of x_lo; a tick that only appended one point costs O(1)."""
+        n = len(ts)
+        fit = self._fit.get(name)
+        if fit is not None and fit[0] == key and fit[1] == n - 1 and fit[2] == float(ts[-2]):
+            lo, hi = min(fit[3], float(values[-1])), max(fit[4], float(values[-1]))
+        else:
+            start = int(np.searchsorted(ts, x_lo))
+            shown = values[start:] if start < n else values[-1:]
+            lo, hi = float(shown.min()), float(shown.max())
+        self._fit[name] = (key, n, float(ts[-1]), lo, hi)
+        return lo, hi
+
+    @staticmethod
+    def _fit_y(vb, lo: float, hi: float) -> None:
+        _, (y_lo, y_hi) = vb.viewRange()
+        need = hi - lo
+        # Room for the top line's label: the needed span must sit inside with a little headroom.
+        inside = y_lo <= lo - need * 0.02 and hi + need * 0.05 <= y_hi
+        if inside and (y_hi - y_lo) <= max(need, 1e-12) * Y_SHRINK:
+            return
+        pad = need * Y_PAD if need > 0 else max(abs(hi) * 0.001, 1e-6)
+        vb.setYRange(lo - pad, hi + pad, padding=0)

@@ -86,7 +86,7 @@ _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _ALIGN = tuple(_RIGHT if c in _NUMERIC else _LEFT for c in _COLUMNS)
 _DISPLAY, _ALIGNMENT = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.TextAlignmentRole)
 _BACKGROUND, _FOREGROUND = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.ForegroundRole)
-_BG, _FG = _NCOLS, _NCOLS + 1
+_BG, _FG, _RISK = _NCOLS, _NCOLS + 1, _NCOLS + 2
 _ID = attrgetter("position.id")  # slots after the column texts in a row's display cache
 
 # Raw sort values per column (Decimal/str/datetime/int), indexed like _COLUMNS.
@@ -110,6 +110,15 @@ _SORT_VALUE = (
     lambda pf: pf.next_rollover,
     lambda pf: int(pf.risk),
 )
+# What each column's text is made of, for the smallest dataChanged range of a tick (NEXT_ROLLOVER
+# also follows the snapshot's clock, RISK its staleness: both checked in _changed_range).
+_FIELDS = tuple(f.split() for f in (
+    "position.pair position.margin_mode liquidation_order", "position.side", "remaining_volume", "entry_price",
+    "price", "leverage", "position.cost", "used_margin", "unrealized_pnl position.exchange_net", "pnl_pct", "fees",
+    "net_pnl", "break_even_price", "margin_call_price", "liquidation_price",
+    "distance_to_liquidation_pct distance_to_margin_call_pct", "next_rollover projected_cost_24h", "risk",
+))  # fmt: skip
+_INPUTS = tuple(attrgetter(*f) for f in _FIELDS)
 
 
 class PositionsModel(QAbstractTableModel):
@@ -128,7 +137,10 @@ class PositionsModel(QAbstractTableModel):
         self._rows: tuple[PositionFigures, ...] = ()  # in display (sorted) order
         self._snapshot: Snapshot | None = None
         self._brushes: dict[tuple[int, int], Any] = {}  # (role, risk) -> brush, rebuilt per snapshot
-        self._cache: list[list | None] = []  # row -> [text per column..., background, foreground]
+        self._cache: list[list | None] = []  # row -> [text per column..., background, foreground, risk]
+        # Per row, the text (and risk) last handed to the view for painting: a tick repaints only the
+        # visible cells whose text differs (PositionsView.dataChanged asks `cell_changed`).
+        self._shown: list[list | None] = []
         self._row_index: dict[str, int] | None = None  # position id -> row, built on demand
         self._sort_column = -1  # -1: the exchange's (FIFO) order
         self._sort_order = Qt.SortOrder.AscendingOrder
@@ -175,16 +187,54 @@ class PositionsModel(QAbstractTableModel):
             self._rows = self._sorted(self._rows, self._sort_column, self._sort_order)
         self.endResetModel()
 
-    def _set_rows(self, snapshot: Snapshot, rows: tuple[PositionFigures, ...]) -> None:
+    def _set_rows(self, snapshot: Snapshot, rows: tuple[PositionFigures, ...], same_rows: bool = False) -> None:
         self._snapshot = snapshot
         self._rows = rows
         self._cache = [None] * len(rows)  # display text of the previous snapshot is dropped, not reformatted
+        if not same_rows:
+            self._shown = [None] * len(rows)
         self._row_index = None
 
     def _tick(self, snapshot: Snapshot, rows: tuple[PositionFigures, ...]) -> None:
-        self._set_rows(snapshot, rows)
-        if rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, _NCOLS - 1), list(_ROLES))
+        changed = self._changed_range(self._snapshot, self._rows, snapshot, rows)
+        self._set_rows(snapshot, rows, same_rows=True)
+        if changed is not None:
+            (top, left), (bottom, right) = changed
+            self.dataChanged.emit(self.index(top, left), self.index(bottom, right), list(_ROLES))
+
+    @staticmethod
+    def _changed_range(old_snap: Snapshot | None, old, snap: Snapshot, new) -> tuple | None:
+        """Smallest (row, column) rectangle holding every cell whose inputs changed; None: nothing did."""
+        if not new:
+            return None
+        if old_snap is None or old_snap.stale != snap.stale or old_snap.pair_rules != snap.pair_rules:
+            return (0, 0), (len(new) - 1, _NCOLS - 1)  # precision or "unknown" risk: every cell
+        cols = [c for c, get in enumerate(_INPUTS) if list(map(get, old)) != list(map(get, new))]
+        clock = old_snap.as_of != snap.as_of  # "in 25 min" counts down with the snapshot's clock
+        if clock and Column.NEXT_ROLLOVER not in cols:
+            cols.append(Column.NEXT_ROLLOVER)
+        if not cols:
+            return None
+        if clock:
+            top, bottom = 0, len(new) - 1
+        else:
+            get = attrgetter(*(f for c in cols for f in _FIELDS[c]))
+            diff = [i for i, (a, b) in enumerate(zip(map(get, old), map(get, new), strict=True)) if a != b]
+            top, bottom = diff[0], diff[-1]
+        return (top, min(cols)), (bottom, max(cols))
+
+    def cell_changed(self, row: int, col: int) -> bool:
+        """Whether the cell's text or its row's colours differ from what was last handed out to paint."""
+        shown = self._shown[row] if 0 <= row < len(self._shown) else None
+        if shown is None:
+            return True
+        cache = self._cache[row] or self._fill(row)
+        if shown[_NCOLS] != cache[_RISK]:
+            return True
+        text = cache[col]
+        if text is None:
+            text = cache[col] = self._display(self._rows[row], _COLUMNS[col])
+        return shown[col] != text
 
     def _remove_missing(self, keep: set[str]) -> None:
         for row in range(len(self._rows) - 1, -1, -1):
@@ -192,6 +242,7 @@ class PositionsModel(QAbstractTableModel):
                 self.beginRemoveRows(QModelIndex(), row, row)
                 self._rows = self._rows[:row] + self._rows[row + 1 :]
                 self._cache = [None] * len(self._rows)
+                self._shown = [None] * len(self._rows)
                 self._row_index = None
                 self.endRemoveRows()
 
@@ -215,6 +266,7 @@ class PositionsModel(QAbstractTableModel):
             new_persistent.append(self.index(row, index.column()))
         self._rows = new_rows
         self._cache = [None] * len(new_rows)
+        self._shown = [None] * len(new_rows)
         self._row_index = None
         self.changePersistentIndexList(old_persistent, new_persistent)
         self.layoutChanged.emit()
@@ -280,6 +332,10 @@ class PositionsModel(QAbstractTableModel):
         if not (0 <= row < len(self._cache) and 0 <= col < _NCOLS):
             return
         cache = self._cache[row] or self._fill(row)
+        shown = self._shown[row]
+        if shown is None:
+            shown = self._shown[row] = [None] * (_NCOLS + 1)
+        shown[_NCOLS] = cache[_RISK]
         # Every role is set or cleared: the delegate reuses its span, so a skipped role would keep the
         # previous cell's value (e.g. a critical row's red on an ok row).
         for item in span:
@@ -288,6 +344,7 @@ class PositionsModel(QAbstractTableModel):
                 text = cache[col]
                 if text is None:
                     text = cache[col] = self._display(self._rows[row], _COLUMNS[col])
+                shown[col] = text
                 item.setData(text)
             elif role == _ALIGNMENT:
                 item.setData(_ALIGN[col])
@@ -300,7 +357,7 @@ class PositionsModel(QAbstractTableModel):
 
     def _fill(self, row: int) -> list:
         risk = self.row_risk(self._rows[row])
-        cache = [None] * _NCOLS + [self._brush(_BACKGROUND, risk), self._brush(_FOREGROUND, risk)]
+        cache = [None] * _NCOLS + [self._brush(_BACKGROUND, risk), self._brush(_FOREGROUND, risk), risk]
         self._cache[row] = cache
         return cache
 

@@ -48,8 +48,57 @@ def test_price_tick_emits_one_ranged_datachanged_and_keeps_selection(qtbot):
     with qtbot.waitSignal(model.dataChanged, timeout=1000):
         model.set_snapshot(S.ticked(step="10"))
     assert resets == []
-    assert changes == [(0, 0, 2, len(Column) - 1)]
+    # Smallest covering range: BTC moved, so the BTC row and the cross ETH row's account-wide figures;
+    # the XRP row and the static columns (pair ... entry, rollover, risk) are left alone.
+    assert changes == [(0, Column.PRICE, 1, Column.DISTANCE_TO_LIQUIDATION)]
     assert view.selected_position_id() == "TXB-2"
+    assert _text(model, 0, Column.PRICE) == "64,260.3"
+
+
+def test_tick_ranges_cover_clock_staleness_and_nothing(qtbot):
+    from dataclasses import replace
+    from datetime import timedelta
+
+    model = PositionsModel()
+    snap = S.snapshot()
+    model.set_snapshot(snap)
+    changes = []
+    model.dataChanged.connect(lambda tl, br, roles: changes.append((tl.row(), tl.column(), br.row(), br.column())))
+    model.set_snapshot(S.snapshot())  # equal figures: nothing to repaint
+    assert changes == []
+    model.set_snapshot(replace(snap, as_of=snap.as_of + timedelta(minutes=5)))  # rollover countdown moves
+    assert changes == [(0, Column.NEXT_ROLLOVER, 2, Column.NEXT_ROLLOVER)]
+    model.set_snapshot(S.snapshot(stale=True))  # risk becomes unknown everywhere
+    assert changes[-1] == (0, 0, 2, len(Column) - 1)
+
+
+def test_view_repaints_only_cells_whose_text_changed(qtbot):
+    regions = []
+
+    class Recording(PositionsView):
+        def paintEvent(self, event):  # noqa: N802
+            regions.append(event.region())
+            super().paintEvent(event)
+
+    model = PositionsModel()
+    view = Recording(model)
+    qtbot.addWidget(view)
+    view.resize(1800, 300)
+    model.set_snapshot(S.snapshot())
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(20)
+    regions.clear()
+    model.set_snapshot(S.ticked(step="10"))
+    qtbot.waitUntil(lambda: bool(regions), timeout=1000)
+    painted = regions[0]
+
+    def cell(row, col):
+        return view.visualRect(model.index(row, col)).center()
+
+    assert painted.contains(cell(0, Column.PRICE)) and painted.contains(cell(0, Column.PNL))
+    assert not painted.contains(cell(0, Column.PAIR)) and not painted.contains(cell(0, Column.ENTRY))
+    assert not painted.contains(cell(2, Column.PRICE))  # XRP row: nothing of it moved
     assert _text(model, 0, Column.PRICE) == "64,260.3"
 
 
