@@ -268,19 +268,32 @@ def peak_rss(points: int = 1_000_000, n_positions: int = 1000, n_pairs: int = 10
     rl, st, px = data.rules(n_pairs), data.state(n_positions, n_pairs), data.prices(n_pairs)
     snap = data.snapshot(st, px, rl)
     window.show_snapshot(snap)
-    ts = 1.7e9 + np.arange(points, dtype=np.float64)
+    # History ends one poll before the first snapshot, as the journal's (PollWorker loads the last
+    # `history_hours` before now). It used to end in 2023 with the ticks in 2026: pyqtgraph's auto
+    # downsample assumes even x spacing, so a 2-year gap can make it draw all 1M points (+~48 MB).
+    ts = data.NOW.timestamp() - points + np.arange(points, dtype=np.float64)
     values = 100 + np.cumsum(np.random.default_rng(1).normal(0, 0.01, points))
     selected = window.selected_position()
     pair = selected.position.pair if selected else "P000/USD"
     window.chart.set_history({pair: (ts, values), chart_mod.MARGIN_KEY: (ts[::60].copy(), values[::60] + 100)})
+    del ts, values  # the app drops history_ready's arrays once the slot returns; holding them adds 16 MB
     for i in range(5):
         window.show_snapshot(data.snapshot(st, data.bump(px, pair, str(i + 1)), rl, data.NOW + data.timedelta(seconds=i + 1)))
         _spin_until(lambda: False, 0.1)
     window.chart.viewport().repaint()
     window.positions_view.viewport().repaint()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    # Steady RSS and the points pyqtgraph actually draws tell a transient peak from a chart drawing
+    # every buffered point (a downsampling regression shows as drawn ~= buffered).
+    try:
+        with open("/proc/self/statm") as f:
+            steady: float | None = round(int(f.read().split()[1]) * resource.getpagesize() / 2**20, 1)
+    except OSError:  # not Linux
+        steady = None
+    drawn = window.chart.price_curve.curve.xData
     window.close()
-    return {"peak_rss_mb": peak, "rss_chart_points": len(window.chart.buffer(pair))}
+    return {"peak_rss_mb": peak, "rss_steady_mb": steady, "rss_chart_points": len(window.chart.buffer(pair)),
+            "rss_chart_drawn_points": 0 if drawn is None else len(drawn)}
 
 
 # -- cross-thread emits -------------------------------------------------------------------------
