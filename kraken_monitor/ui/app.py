@@ -82,9 +82,8 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
     _apply_look(app)
     from kraken_monitor.ui.main_window import MainWindow
 
-    # The chart (pyqtgraph + numpy, ~200 ms of imports) is built right after the first paint; a
-    # screenshot needs it drawn, so it is built up front there.
-    window = MainWindow(config.mode, defer_chart=screenshot is None)
+    # The chart (pyqtgraph + numpy, ~200 ms of imports) is built right after the first paint.
+    window = MainWindow(config.mode, defer_chart=True)
     if screenshot is not None:
         window.resize(1400, 860)  # reproducible screenshots, whatever layout was saved
     state: dict = {}
@@ -133,6 +132,7 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
 
         def finish() -> None:
             if screenshot is not None:
+                window.build_chart_later()  # already built unless the window was never painted
                 _save_screenshot(window, Path(screenshot))
             window.close()  # stops the worker and saves the layout
             app.quit()
