@@ -209,19 +209,26 @@ class PositionsModel(QAbstractTableModel):
             return None
         if old_snap is None or old_snap.stale != snap.stale or old_snap.pair_rules != snap.pair_rules:
             return (0, 0), (len(new) - 1, _NCOLS - 1)  # precision or "unknown" risk: every cell
-        cols = [c for c, get in enumerate(_INPUTS) if list(map(get, old)) != list(map(get, new))]
         clock = old_snap.as_of != snap.as_of  # "in 25 min" counts down with the snapshot's clock
-        if clock and Column.NEXT_ROLLOVER not in cols:
-            cols.append(Column.NEXT_ROLLOVER)
-        if not cols:
-            return None
+
+        def moved(col: int) -> bool:
+            get = _INPUTS[col]
+            return list(map(get, old)) != list(map(get, new))
+
+        # Only the outermost changed columns matter for the rectangle: scan in from both sides.
+        left = next((c for c in range(_NCOLS) if moved(c)), None)
+        right = next((c for c in range(_NCOLS - 1, (left or 0) - 1, -1) if moved(c)), left)
         if clock:
-            top, bottom = 0, len(new) - 1
-        else:
-            get = attrgetter(*(f for c in cols for f in _FIELDS[c]))
-            diff = [i for i, (a, b) in enumerate(zip(map(get, old), map(get, new), strict=True)) if a != b]
-            top, bottom = diff[0], diff[-1]
-        return (top, min(cols)), (bottom, max(cols))
+            left = Column.NEXT_ROLLOVER if left is None else min(left, Column.NEXT_ROLLOVER)
+            right = max(right or 0, Column.NEXT_ROLLOVER)
+            return (0, left), (len(new) - 1, right)
+        if left is None:
+            return None
+        get = attrgetter(*(f for c in range(left, right + 1) for f in _FIELDS[c]))
+        pairs = list(zip(map(get, old), map(get, new), strict=True))
+        top = next(i for i, (a, b) in enumerate(pairs) if a != b)
+        bottom = next(i for i in range(len(pairs) - 1, -1, -1) if pairs[i][0] != pairs[i][1])
+        return (top, left), (bottom, right)
 
     def cell_changed(self, row: int, col: int) -> bool:
         """Whether the cell's text or its row's colours differ from what was last handed out to paint."""
