@@ -306,14 +306,17 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             self._fit.pop("price", None)
             self._fit.pop("margin", None)
             (x_lo, x_hi), _ = price_vb.viewRange()
+            refit = True  # another pair or a wider window: y fits it tightly again
+        else:
+            refit = False
         levels = list(self.visible_line_values().values())
         if self._follow["price"] and len(ts):
             lo, hi = self._window_min_max("price", ts, values, x_lo, (self.selected_pair, id(self.buffers.get(self.selected_pair))))
-            self._fit_y(price_vb, min([lo, *levels]), max([hi, *levels]))
+            self._fit_y(price_vb, min([lo, *levels]), max([hi, *levels]), refit)
         if self._follow["margin"] and len(mts):
             lo, hi = self._window_min_max("margin", mts, mvalues, x_lo, None)
             band_lo, band_hi = self.call_band.getRegion()
-            self._fit_y(margin_vb, min(lo, 0.0), max(hi, float(band_hi)))
+            self._fit_y(margin_vb, min(lo, 0.0), max(hi, float(band_hi)), refit)
 
     def _window_min_max(self, name: str, ts: np.ndarray, values: np.ndarray, x_lo: float, key) -> tuple[float, float]:
         """Min/max of the values shown right of x_lo; a tick that only appended one point costs O(1)."""
@@ -329,12 +332,12 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         return lo, hi
 
     @staticmethod
-    def _fit_y(vb, lo: float, hi: float) -> None:
+    def _fit_y(vb, lo: float, hi: float, refit: bool = False) -> None:
         _, (y_lo, y_hi) = vb.viewRange()
         need = hi - lo
         # Room for the top line's label: the needed span must sit inside with a little headroom.
         inside = y_lo <= lo - need * 0.02 and hi + need * 0.05 <= y_hi
-        if inside and (y_hi - y_lo) <= max(need, 1e-12) * Y_SHRINK:
+        if inside and not refit and (y_hi - y_lo) <= max(need, 1e-12) * Y_SHRINK:
             return
         pad = need * Y_PAD if need > 0 else max(abs(hi) * 0.001, 1e-6)
         vb.setYRange(lo - pad, hi + pad, padding=0)

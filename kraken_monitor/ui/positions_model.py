@@ -218,6 +218,8 @@ class PositionsModel(QAbstractTableModel):
         # Only the outermost changed columns matter for the rectangle: scan in from both sides.
         left = next((c for c in range(_NCOLS) if moved(c)), None)
         right = next((c for c in range(_NCOLS - 1, (left or 0) - 1, -1) if moved(c)), left)
+        if right == Column.RISK:
+            left = 0  # a new risk recolours the whole row
         if clock:
             left = Column.NEXT_ROLLOVER if left is None else min(left, Column.NEXT_ROLLOVER)
             right = max(right or 0, Column.NEXT_ROLLOVER)
@@ -230,14 +232,17 @@ class PositionsModel(QAbstractTableModel):
         bottom = next(i for i in range(len(pairs) - 1, -1, -1) if pairs[i][0] != pairs[i][1])
         return (top, left), (bottom, right)
 
+    def row_colour_changed(self, row: int) -> bool:
+        """Whether the row's risk colours differ from the ones last handed out to paint (or none were)."""
+        shown = self._shown[row] if 0 <= row < len(self._shown) else None
+        return shown is None or shown[_NCOLS] != (self._cache[row] or self._fill(row))[_RISK]
+
     def cell_changed(self, row: int, col: int) -> bool:
         """Whether the cell's text or its row's colours differ from what was last handed out to paint."""
-        shown = self._shown[row] if 0 <= row < len(self._shown) else None
-        if shown is None:
+        if self.row_colour_changed(row):
             return True
-        cache = self._cache[row] or self._fill(row)
-        if shown[_NCOLS] != cache[_RISK]:
-            return True
+        cache = self._cache[row]
+        shown = self._shown[row]
         text = cache[col]
         if text is None:
             text = cache[col] = self._display(self._rows[row], _COLUMNS[col])

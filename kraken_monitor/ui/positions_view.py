@@ -110,6 +110,9 @@ class PositionsView(QTableView):
         region = QRegion()
         for row in range(first_row, last_row + 1):
             y, height = self.rowViewportPosition(row), self.rowHeight(row)
+            if model.row_colour_changed(row):
+                region += QRect(0, y, viewport.width(), height)  # risk colour: every cell of the row
+                continue
             for col in columns:
                 if model.cell_changed(row, col):
                     region += QRect(self.columnViewportPosition(col), y, self.columnWidth(col), height)

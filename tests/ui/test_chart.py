@@ -8,7 +8,7 @@ from datetime import timedelta
 import numpy as np
 import snapshots as S
 
-from kraken_monitor.ui.chart import ChartWidget, SeriesBuffer
+from kraken_monitor.ui.chart import MIN_X_RANGE_S, ChartWidget, SeriesBuffer
 
 
 def test_series_buffer_grows_in_chunks_and_stays_sorted_float64():
@@ -123,3 +123,38 @@ def test_repeated_snapshots_keep_lines_and_reselecting_restores_them(qtbot):
     chart.show_position(eth, snap)  # same values as before the clear: lines must come back
     assert chart.visible_line_values() == before
     assert chart.lines["entry"].label.toPlainText() == "entry 3,000.00"
+
+
+def test_ranges_hold_still_between_steps_and_keep_now_and_lines_in_view(qtbot):
+    chart = ChartWidget()
+    qtbot.addWidget(chart)
+
+    def tick(i, step="0"):
+        at = S.NOW + timedelta(seconds=i)
+        snap = replace(S.ticked(step=step), as_of=at, prices_as_of=at, account_as_of=at)
+        chart.append_snapshot(snap)
+        return snap
+
+    snap = tick(0)
+    chart.show_position(snap.positions[0], snap)
+    vb = chart.price_plot.getViewBox()
+    (x_lo, x_hi), (y_lo, y_hi) = vb.viewRange()
+    now = S.NOW.timestamp()
+    assert x_hi - x_lo >= MIN_X_RANGE_S and x_lo <= now < x_hi  # two minutes, "now" inside
+    for value in [*chart.visible_line_values().values(), float(S.PRICES["BTC/USD"])]:
+        assert y_lo < value < y_hi
+    tick(1, "5")  # inside the view: neither range moves, so the axes are not re-laid out
+    assert vb.viewRange() == [[x_lo, x_hi], [y_lo, y_hi]]
+    tick(int(x_hi - now) + 1)  # "now" leaves the view: x steps on, still two minutes or more
+    (x2_lo, x2_hi), _ = vb.viewRange()
+    assert x2_hi > now + int(x_hi - now) + 1 and x2_hi - x2_lo >= MIN_X_RANGE_S
+    tick(400, "40000")  # the price jumps far above every line: y follows it
+    assert vb.viewRange()[1][1] > float(S.PRICES["BTC/USD"]) + 40000
+    # A pan by the trader stops the following; the auto-range button resumes it.
+    vb.sigRangeChangedManually.emit([True, True])
+    vb.setXRange(0, 10, padding=0)
+    tick(500)
+    assert vb.viewRange()[0] == [0.0, 10.0]
+    vb.enableAutoRange()
+    (x3_lo, x3_hi), _ = vb.viewRange()
+    assert x3_lo < now + 500 < x3_hi and not any(vb.state["autoRange"])

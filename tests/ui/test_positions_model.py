@@ -249,3 +249,28 @@ def test_painted_cells_match_data(qtbot):
         background = model.data(model.index(row, col), Qt.ItemDataRole.BackgroundRole)
         assert option.backgroundBrush == (background or QBrush())
     assert option.displayAlignment & Qt.AlignmentFlag.AlignLeft
+
+
+def test_view_repaints_a_whole_row_when_its_risk_colour_changes(qtbot):
+    regions = []
+
+    class Recording(PositionsView):
+        def paintEvent(self, event):  # noqa: N802
+            regions.append(event.region())
+            super().paintEvent(event)
+
+    model = PositionsModel()
+    view = Recording(model)
+    qtbot.addWidget(view)
+    view.resize(1800, 300)
+    model.set_snapshot(S.snapshot())
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(20)
+    regions.clear()
+    model.set_snapshot(S.snapshot(risks={"TXC-3": Risk.CRITICAL}))
+    qtbot.waitUntil(lambda: bool(regions), timeout=1000)
+    painted = regions[0]
+    for col in (Column.PAIR, Column.SIZE, Column.PRICE, Column.RISK):  # background of every cell
+        assert painted.contains(view.visualRect(model.index(2, col)).center())
+    assert not painted.contains(view.visualRect(model.index(0, Column.PAIR)).center())
