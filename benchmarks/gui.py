@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import statistics
@@ -126,6 +127,7 @@ def tick_to_screen(samples: int = 120, n_positions: int = 200, n_pairs: int = 20
         _spin_until(lambda: window.positions_model.rowCount() == n_positions)
         window.positions_view.select_position(worker.state.positions[0].id)
         _spin_until(lambda: False, 0.2)
+        gc.freeze()  # as ui/app.py does once the window is up (start-up objects leave the GC's walk)
         lat: list[float] = []
         for _ in range(samples):
             PAINTS.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -123,6 +124,10 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
     # After the worker has started: its markets load in its thread while this one builds the chart,
     # which replays whatever history/snapshots arrived before it existed.
     after_paint.append(window.build_chart_later)
+    # Everything built so far (Qt wrappers, pyqtgraph, ccxt's tables) lives as long as the app: move
+    # it out of the collector's generations, or each full collection walks it (a 20-30 ms pause
+    # that lands on a price tick now and then; benchmarks/ tick_to_screen p99).
+    after_paint.append(gc.freeze)
     first_paint = _AfterFirstPaint(window, after_paint)
     window.installEventFilter(first_paint)
     window.show()

@@ -71,21 +71,30 @@ class SeriesBuffer:
         """Replace with history, keeping live points newer than the history's end."""
         ts = np.asarray(ts, dtype=np.float64)
         values = np.asarray(values, dtype=np.float64)
-        keep = np.isfinite(ts) & np.isfinite(values)
-        ts, values = ts[keep], values[keep]
-        order = np.argsort(ts, kind="stable")
-        ts, values = ts[order], values[order]
+        # The journal's history is already finite and sorted: check (1 byte/point) before copying.
+        if not (np.isfinite(ts).all() and np.isfinite(values).all()):
+            keep = np.isfinite(ts) & np.isfinite(values)
+            ts, values = ts[keep], values[keep]
+        if len(ts) > 1 and not (ts[1:] > ts[:-1]).all():
+            order = np.argsort(ts, kind="stable")
+            ts, values = ts[order], values[order]
         live_ts, live_values = self.view()
         if len(ts):
             newer = live_ts > ts[-1]
             live_ts, live_values = live_ts[newer], live_values[newer]
-        total_ts = np.concatenate([ts, live_ts])[-self.max_points :]
-        total_values = np.concatenate([values, live_values])[-self.max_points :]
+        # Straight into the (re)sized buffers: no concatenated copy of a million points.
+        live_ts, live_values = live_ts.copy(), live_values.copy()
+        total = min(len(ts) + len(live_ts), self.max_points)
+        k = max(0, total - len(live_ts))  # history points kept (the newest)
+        live_ts, live_values = live_ts[len(live_ts) - (total - k):], live_values[len(live_values) - (total - k):]
         self.n = 0
-        self._reserve(len(total_ts))
-        self.ts[: len(total_ts)] = total_ts
-        self.values[: len(total_values)] = total_values
-        self.n = len(total_ts)
+        if total > len(self.ts) or len(self.ts) > 2 * total + 2 * self.CHUNK:
+            self.ts = self.values = None  # release the old buffers before the new ones exist
+            size = total + self.CHUNK
+            self.ts, self.values = np.empty(size), np.empty(size)
+        self.ts[:k], self.values[:k] = ts[len(ts) - k:], values[len(values) - k:]
+        self.ts[k:total], self.values[k:total] = live_ts, live_values
+        self.n = total
         self.version += 1
 
     def view(self) -> tuple[np.ndarray, np.ndarray]:

@@ -43,6 +43,19 @@ def test_seed_keeps_live_points_newer_than_history():
     assert values.tolist() == [7.0, 8.0, 9.0, 2.0]
 
 
+def test_seed_drops_non_finite_points_and_keeps_the_newest_within_the_cap():
+    buf = SeriesBuffer(max_points=5)
+    buf.append(100.0, 1.0)
+    history_ts = np.array([1.0, 2.0, np.nan, 3.0, 4.0, 5.0, 6.0])
+    history_values = np.array([1.0, 2.0, 3.0, np.inf, 5.0, 6.0, 7.0])
+    buf.seed(history_ts, history_values)
+    ts, values = buf.view()
+    assert ts.tolist() == [2.0, 4.0, 5.0, 6.0, 100.0]  # newest history that fits + the live point
+    assert values.tolist() == [2.0, 5.0, 6.0, 7.0, 1.0]
+    buf.append(101.0, 2.0)  # still appendable after a seed that resized the arrays
+    assert len(buf) <= 5 and buf.view()[0][-1] == 101.0  # the cap drops the oldest to make room
+
+
 def test_selected_position_shows_its_pair_and_risk_lines(qtbot):
     chart = ChartWidget()
     qtbot.addWidget(chart)
