@@ -2,71 +2,23 @@
 
 from __future__ import annotations
 
-import enum
 from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from kraken_monitor.domain.models import PositionFigures, Risk, Snapshot
-from kraken_monitor.ui import formatting as fmt
 from kraken_monitor.ui import theme
-
-FIRST_LIQUIDATED_TIP = "Kraken liquidates this position first (oldest, FIFO)"
-FIRST_BADGE = "1st"
-
-
-class Column(enum.IntEnum):
-    PAIR = 0
-    SIDE = 1
-    SIZE = 2
-    ENTRY = 3
-    PRICE = 4
-    LEVERAGE = 5
-    COST = 6
-    USED_MARGIN = 7
-    PNL = 8
-    PNL_PCT = 9
-    FEES = 10
-    NET_PNL = 11
-    BREAK_EVEN = 12
-    MARGIN_CALL_PRICE = 13
-    LIQUIDATION_PRICE = 14
-    DISTANCE_TO_LIQUIDATION = 15
-    NEXT_ROLLOVER = 16
-    RISK = 17
-
-
-HEADERS = {
-    Column.PAIR: "Pair",
-    Column.SIDE: "Side",
-    Column.SIZE: "Size",
-    Column.ENTRY: "Entry",
-    Column.PRICE: "Price",
-    Column.LEVERAGE: "Leverage",
-    Column.COST: "Cost",
-    Column.USED_MARGIN: "Used margin",
-    Column.PNL: "P&L",
-    Column.PNL_PCT: "P&L %",
-    Column.FEES: "Fees & rollovers",
-    Column.NET_PNL: "Net P&L",
-    Column.BREAK_EVEN: "Break-even",
-    Column.MARGIN_CALL_PRICE: "Margin call at",
-    Column.LIQUIDATION_PRICE: "Liquidation at",
-    Column.DISTANCE_TO_LIQUIDATION: "To liquidation",
-    Column.NEXT_ROLLOVER: "Next rollover",
-    Column.RISK: "Risk",
-}
-
-HEADER_TIPS = {
-    Column.PNL: "Unrealised P&L as Kraken reports it: excludes trading, opening and rollover fees",
-    Column.PNL_PCT: "Unrealised P&L in % of the margin used at opening",
-    Column.FEES: "Trading fee + margin opening fee + rollovers charged so far",
-    Column.NET_PNL: "P&L after fees and rollovers (closing fee not included)",
-    Column.MARGIN_CALL_PRICE: "Price of this pair at which the margin call level is reached (other pairs constant)",
-    Column.LIQUIDATION_PRICE: "Price of this pair at which Kraken liquidates (other pairs constant)",
-    Column.DISTANCE_TO_LIQUIDATION: "Room left before the liquidation price, % of the current price",
-}
+from kraken_monitor.ui.positions_columns import (
+    FIELDS,
+    HEADER_TIPS,
+    HEADERS,
+    INPUTS,
+    SORT_VALUE,
+    Column,
+    cell_text,
+    cell_tooltip,
+)
 
 _NUMERIC = frozenset(Column) - {Column.PAIR, Column.SIDE, Column.RISK}
 _ROLES = (
@@ -88,38 +40,6 @@ _DISPLAY, _ALIGNMENT = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.Tex
 _BACKGROUND, _FOREGROUND = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.ForegroundRole)
 _BG, _FG, _RISK = _NCOLS, _NCOLS + 1, _NCOLS + 2
 _ID = attrgetter("position.id")  # slots after the column texts in a row's display cache
-
-# Raw sort values per column (Decimal/str/datetime/int), indexed like _COLUMNS.
-_SORT_VALUE = (
-    lambda pf: pf.position.pair,
-    lambda pf: pf.position.side.value,
-    lambda pf: pf.remaining_volume,
-    lambda pf: pf.entry_price,
-    lambda pf: pf.price,
-    lambda pf: pf.leverage,
-    lambda pf: pf.position.cost,
-    lambda pf: pf.used_margin,
-    lambda pf: pf.unrealized_pnl,
-    lambda pf: pf.pnl_pct,
-    lambda pf: pf.fees,
-    lambda pf: pf.net_pnl,
-    lambda pf: pf.break_even_price,
-    lambda pf: pf.margin_call_price,
-    lambda pf: pf.liquidation_price,
-    lambda pf: pf.distance_to_liquidation_pct,
-    lambda pf: pf.next_rollover,
-    lambda pf: int(pf.risk),
-)
-# What each column's text is made of, for the smallest dataChanged range of a tick (NEXT_ROLLOVER
-# also follows the snapshot's clock, RISK its staleness: both checked in _changed_range).
-_FIELDS = tuple(f.split() for f in (
-    "position.pair position.margin_mode liquidation_order", "position.side", "remaining_volume", "entry_price",
-    "price", "leverage", "position.cost", "used_margin", "unrealized_pnl position.exchange_net", "pnl_pct", "fees",
-    "net_pnl", "break_even_price", "margin_call_price", "liquidation_price",
-    "distance_to_liquidation_pct distance_to_margin_call_pct", "next_rollover projected_cost_24h", "risk",
-))  # fmt: skip
-_INPUTS = tuple(attrgetter(*f) for f in _FIELDS)
-
 
 class PositionsModel(QAbstractTableModel):
     """Holds the latest snapshot's positions; GUI thread only (fed from `snapshot_ready`).
@@ -212,7 +132,7 @@ class PositionsModel(QAbstractTableModel):
         clock = old_snap.as_of != snap.as_of  # "in 25 min" counts down with the snapshot's clock
 
         def moved(col: int) -> bool:
-            get = _INPUTS[col]
+            get = INPUTS[col]
             return list(map(get, old)) != list(map(get, new))
 
         # Only the outermost changed columns matter for the rectangle: scan in from both sides.
@@ -226,7 +146,7 @@ class PositionsModel(QAbstractTableModel):
             return (0, left), (len(new) - 1, right)
         if left is None:
             return None
-        get = attrgetter(*(f for c in range(left, right + 1) for f in _FIELDS[c]))
+        get = attrgetter(*(f for c in range(left, right + 1) for f in FIELDS[c]))
         pairs = list(zip(map(get, old), map(get, new), strict=True))
         top = next(i for i, (a, b) in enumerate(pairs) if a != b)
         bottom = next(i for i in range(len(pairs) - 1, -1, -1) if pairs[i][0] != pairs[i][1])
@@ -245,7 +165,7 @@ class PositionsModel(QAbstractTableModel):
         shown = self._shown[row]
         text = cache[col]
         if text is None:
-            text = cache[col] = self._display(self._rows[row], _COLUMNS[col])
+            text = cache[col] = self._text(self._rows[row], _COLUMNS[col])
         return shown[col] != text
 
     def _remove_missing(self, keep: set[str]) -> None:
@@ -293,7 +213,7 @@ class PositionsModel(QAbstractTableModel):
         if column < 0:
             fifo = {pf.position.id: n for n, pf in enumerate(self._snapshot.positions)} if self._snapshot else {}
             return tuple(sorted(rows, key=lambda pf: fifo.get(pf.position.id, len(fifo))))
-        value = _SORT_VALUE[column]
+        value = SORT_VALUE[column]
         present = [pf for pf in rows if value(pf) is not None]
         missing = [pf for pf in rows if value(pf) is None]  # no value ("–") sorts last either way
         descending = order == Qt.SortOrder.DescendingOrder
@@ -355,7 +275,7 @@ class PositionsModel(QAbstractTableModel):
             if role == _DISPLAY:
                 text = cache[col]
                 if text is None:
-                    text = cache[col] = self._display(self._rows[row], _COLUMNS[col])
+                    text = cache[col] = self._text(self._rows[row], _COLUMNS[col])
                 shown[col] = text
                 item.setData(text)
             elif role == _ALIGNMENT:
@@ -384,14 +304,14 @@ class PositionsModel(QAbstractTableModel):
             cache = self._cache[row] or self._fill(row)
             text = cache[col]
             if text is None:
-                text = cache[col] = self._display(pf, _COLUMNS[col])
+                text = cache[col] = self._text(pf, _COLUMNS[col])
             return text
         if role == Qt.ItemDataRole.UserRole:
-            return _SORT_VALUE[col](pf)
+            return SORT_VALUE[col](pf)
         if role in (_BACKGROUND, _FOREGROUND):
             return (self._cache[row] or self._fill(row))[_BG if role == _BACKGROUND else _FG]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(pf, _COLUMNS[col])
+            return cell_tooltip(pf, _COLUMNS[col], self._stale_reason())
         if role == _ALIGNMENT:
             return _ALIGN[col]
         if role == self.ID_ROLE:
@@ -406,62 +326,12 @@ class PositionsModel(QAbstractTableModel):
             self._brushes[key] = theme.risk_background(risk) if background else theme.risk_foreground(risk)
         return self._brushes[key]
 
-    def _display(self, pf: PositionFigures, column: Column) -> str:
-        p = pf.position
-        rules = self._snapshot.pair_rules.get(p.pair) if self._snapshot else None
-        if column is Column.PAIR:
-            text = p.pair + (" \u00b7 isolated" if p.margin_mode.value == "isolated" else "")
-            return f"{text}  [{FIRST_BADGE}]" if pf.liquidation_order == 1 else text
-        if column is Column.SIDE:
-            return p.side.value
-        if column is Column.SIZE:
-            return fmt.fmt_volume(pf.remaining_volume, rules)
-        if column is Column.ENTRY:
-            return fmt.fmt_price(pf.entry_price, rules)
-        if column is Column.PRICE:
-            return fmt.fmt_price(pf.price, rules)
-        if column is Column.LEVERAGE:
-            return fmt.fmt_leverage(pf.leverage)
-        if column is Column.COST:
-            return fmt.fmt_money(p.cost)
-        if column is Column.USED_MARGIN:
-            return fmt.fmt_money(pf.used_margin)
-        if column is Column.PNL:
-            return fmt.fmt_money(pf.unrealized_pnl, signed=True)
-        if column is Column.PNL_PCT:
-            return fmt.fmt_pct(pf.pnl_pct, signed=True)
-        if column is Column.FEES:
-            return fmt.fmt_money(pf.fees)
-        if column is Column.NET_PNL:
-            return fmt.fmt_money(pf.net_pnl, signed=True)
-        if column is Column.BREAK_EVEN:
-            return fmt.fmt_price(pf.break_even_price, rules)
-        if column is Column.MARGIN_CALL_PRICE:
-            return fmt.fmt_price(pf.margin_call_price, rules)
-        if column is Column.LIQUIDATION_PRICE:
-            return fmt.fmt_price(pf.liquidation_price, rules)
-        if column is Column.DISTANCE_TO_LIQUIDATION:
-            return fmt.fmt_pct(pf.distance_to_liquidation_pct)
-        if column is Column.NEXT_ROLLOVER:
-            now = self._snapshot.as_of if self._snapshot else None
-            return fmt.fmt_until(pf.next_rollover, now) if now else fmt.fmt_time(pf.next_rollover)
-        return self.row_risk(pf).label  # Column.RISK
+    def _text(self, pf: PositionFigures, column: Column) -> str:
+        snapshot = self._snapshot
+        rules = snapshot.pair_rules.get(pf.position.pair) if snapshot else None
+        return cell_text(pf, column, rules, snapshot.as_of if snapshot else None, self.row_risk(pf))
 
-    def _tooltip(self, pf: PositionFigures, column: Column) -> str | None:
-        if column is Column.PAIR and pf.liquidation_order == 1:
-            return FIRST_LIQUIDATED_TIP
-        if column is Column.RISK and self.is_stale():
-            reason = self._snapshot.stale_reason if self._snapshot else ""
-            return "Risk unknown: data is stale" + (f" ({reason})" if reason else "")
-        if column is Column.NEXT_ROLLOVER and pf.next_rollover is not None:
-            return (
-                f"{fmt.fmt_datetime(pf.next_rollover)}; projected rollover cost next 24 h: "
-                f"{fmt.fmt_money(pf.projected_cost_24h)}"
-            )
-        if column is Column.PNL and pf.position.exchange_net is not None:
-            return f"Kraken reports {fmt.fmt_money(pf.position.exchange_net, signed=True)}"
-        if column is Column.DISTANCE_TO_LIQUIDATION and pf.distance_to_margin_call_pct is not None:
-            return f"To margin call: {fmt.fmt_pct(pf.distance_to_margin_call_pct)}"
-        if column in (Column.PRICE, Column.ENTRY, Column.BREAK_EVEN):
-            return HEADERS[column]
-        return None
+    def _stale_reason(self) -> str | None:
+        if not self.is_stale():
+            return None
+        return self._snapshot.stale_reason if self._snapshot else ""

@@ -10,7 +10,8 @@ from PySide6.QtGui import QBrush
 
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.ui import formatting as fmt
-from kraken_monitor.ui.positions_model import FIRST_LIQUIDATED_TIP, Column, PositionsModel
+from kraken_monitor.ui.positions_columns import FIRST_LIQUIDATED_TIP, Column
+from kraken_monitor.ui.positions_model import PositionsModel
 from kraken_monitor.ui.positions_view import PositionsView
 
 D = Decimal

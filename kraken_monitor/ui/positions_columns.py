@@ -1,0 +1,158 @@
+"""The positions table's columns: headers, raw sort values, what each cell is made of, and its text."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from operator import attrgetter
+
+from kraken_monitor.domain.models import PairRules, PositionFigures, Risk
+from kraken_monitor.ui import formatting as fmt
+
+FIRST_LIQUIDATED_TIP = "Kraken liquidates this position first (oldest, FIFO)"
+FIRST_BADGE = "1st"
+
+
+class Column(enum.IntEnum):
+    PAIR = 0
+    SIDE = 1
+    SIZE = 2
+    ENTRY = 3
+    PRICE = 4
+    LEVERAGE = 5
+    COST = 6
+    USED_MARGIN = 7
+    PNL = 8
+    PNL_PCT = 9
+    FEES = 10
+    NET_PNL = 11
+    BREAK_EVEN = 12
+    MARGIN_CALL_PRICE = 13
+    LIQUIDATION_PRICE = 14
+    DISTANCE_TO_LIQUIDATION = 15
+    NEXT_ROLLOVER = 16
+    RISK = 17
+
+
+HEADERS = {
+    Column.PAIR: "Pair",
+    Column.SIDE: "Side",
+    Column.SIZE: "Size",
+    Column.ENTRY: "Entry",
+    Column.PRICE: "Price",
+    Column.LEVERAGE: "Leverage",
+    Column.COST: "Cost",
+    Column.USED_MARGIN: "Used margin",
+    Column.PNL: "P&L",
+    Column.PNL_PCT: "P&L %",
+    Column.FEES: "Fees & rollovers",
+    Column.NET_PNL: "Net P&L",
+    Column.BREAK_EVEN: "Break-even",
+    Column.MARGIN_CALL_PRICE: "Margin call at",
+    Column.LIQUIDATION_PRICE: "Liquidation at",
+    Column.DISTANCE_TO_LIQUIDATION: "To liquidation",
+    Column.NEXT_ROLLOVER: "Next rollover",
+    Column.RISK: "Risk",
+}
+
+HEADER_TIPS = {
+    Column.PNL: "Unrealised P&L as Kraken reports it: excludes trading, opening and rollover fees",
+    Column.PNL_PCT: "Unrealised P&L in % of the margin used at opening",
+    Column.FEES: "Trading fee + margin opening fee + rollovers charged so far",
+    Column.NET_PNL: "P&L after fees and rollovers (closing fee not included)",
+    Column.MARGIN_CALL_PRICE: "Price of this pair at which the margin call level is reached (other pairs constant)",
+    Column.LIQUIDATION_PRICE: "Price of this pair at which Kraken liquidates (other pairs constant)",
+    Column.DISTANCE_TO_LIQUIDATION: "Room left before the liquidation price, % of the current price",
+}
+
+# Raw sort values per column (Decimal/str/datetime/int), indexed like _COLUMNS.
+SORT_VALUE = (
+    lambda pf: pf.position.pair,
+    lambda pf: pf.position.side.value,
+    lambda pf: pf.remaining_volume,
+    lambda pf: pf.entry_price,
+    lambda pf: pf.price,
+    lambda pf: pf.leverage,
+    lambda pf: pf.position.cost,
+    lambda pf: pf.used_margin,
+    lambda pf: pf.unrealized_pnl,
+    lambda pf: pf.pnl_pct,
+    lambda pf: pf.fees,
+    lambda pf: pf.net_pnl,
+    lambda pf: pf.break_even_price,
+    lambda pf: pf.margin_call_price,
+    lambda pf: pf.liquidation_price,
+    lambda pf: pf.distance_to_liquidation_pct,
+    lambda pf: pf.next_rollover,
+    lambda pf: int(pf.risk),
+)
+# What each column's text is made of, for the smallest dataChanged range of a tick (NEXT_ROLLOVER
+# also follows the snapshot's clock, RISK its staleness: both checked in _changed_range).
+FIELDS = tuple(f.split() for f in (
+    "position.pair position.margin_mode liquidation_order", "position.side", "remaining_volume", "entry_price",
+    "price", "leverage", "position.cost", "used_margin", "unrealized_pnl position.exchange_net", "pnl_pct", "fees",
+    "net_pnl", "break_even_price", "margin_call_price", "liquidation_price",
+    "distance_to_liquidation_pct distance_to_margin_call_pct", "next_rollover projected_cost_24h", "risk",
+))  # fmt: skip
+INPUTS = tuple(attrgetter(*f) for f in FIELDS)
+
+
+def cell_text(pf: PositionFigures, column: Column, rules: PairRules | None, now: datetime | None, risk: Risk) -> str:
+    """The text of one cell; `risk` is the row's shown risk (UNKNOWN when the data is stale)."""
+    p = pf.position
+    if column is Column.PAIR:
+        text = p.pair + (" \u00b7 isolated" if p.margin_mode.value == "isolated" else "")
+        return f"{text}  [{FIRST_BADGE}]" if pf.liquidation_order == 1 else text
+    if column is Column.SIDE:
+        return p.side.value
+    if column is Column.SIZE:
+        return fmt.fmt_volume(pf.remaining_volume, rules)
+    if column is Column.ENTRY:
+        return fmt.fmt_price(pf.entry_price, rules)
+    if column is Column.PRICE:
+        return fmt.fmt_price(pf.price, rules)
+    if column is Column.LEVERAGE:
+        return fmt.fmt_leverage(pf.leverage)
+    if column is Column.COST:
+        return fmt.fmt_money(p.cost)
+    if column is Column.USED_MARGIN:
+        return fmt.fmt_money(pf.used_margin)
+    if column is Column.PNL:
+        return fmt.fmt_money(pf.unrealized_pnl, signed=True)
+    if column is Column.PNL_PCT:
+        return fmt.fmt_pct(pf.pnl_pct, signed=True)
+    if column is Column.FEES:
+        return fmt.fmt_money(pf.fees)
+    if column is Column.NET_PNL:
+        return fmt.fmt_money(pf.net_pnl, signed=True)
+    if column is Column.BREAK_EVEN:
+        return fmt.fmt_price(pf.break_even_price, rules)
+    if column is Column.MARGIN_CALL_PRICE:
+        return fmt.fmt_price(pf.margin_call_price, rules)
+    if column is Column.LIQUIDATION_PRICE:
+        return fmt.fmt_price(pf.liquidation_price, rules)
+    if column is Column.DISTANCE_TO_LIQUIDATION:
+        return fmt.fmt_pct(pf.distance_to_liquidation_pct)
+    if column is Column.NEXT_ROLLOVER:
+        return fmt.fmt_until(pf.next_rollover, now) if now else fmt.fmt_time(pf.next_rollover)
+    return risk.label  # Column.RISK
+
+
+def cell_tooltip(pf: PositionFigures, column: Column, stale_reason: str | None) -> str | None:
+    """`stale_reason` is None while the data is fresh."""
+    if column is Column.PAIR and pf.liquidation_order == 1:
+        return FIRST_LIQUIDATED_TIP
+    if column is Column.RISK and stale_reason is not None:
+        return "Risk unknown: data is stale" + (f" ({stale_reason})" if stale_reason else "")
+    if column is Column.NEXT_ROLLOVER and pf.next_rollover is not None:
+        return (
+            f"{fmt.fmt_datetime(pf.next_rollover)}; projected rollover cost next 24 h: "
+            f"{fmt.fmt_money(pf.projected_cost_24h)}"
+        )
+    if column is Column.PNL and pf.position.exchange_net is not None:
+        return f"Kraken reports {fmt.fmt_money(pf.position.exchange_net, signed=True)}"
+    if column is Column.DISTANCE_TO_LIQUIDATION and pf.distance_to_margin_call_pct is not None:
+        return f"To margin call: {fmt.fmt_pct(pf.distance_to_margin_call_pct)}"
+    if column in (Column.PRICE, Column.ENTRY, Column.BREAK_EVEN):
+        return HEADERS[column]
+    return None
