@@ -28,7 +28,7 @@ from kraken_monitor.ui.dialog_footer import DialogFooter
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.settings_store import save_config
 from kraken_monitor.ui.validators import parse_amount, to_input_text
-from kraken_monitor.worker.config import MODES, MonitorConfig
+from kraken_monitor.worker.config import KRAKEN_TIERS, MODES, MonitorConfig
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,14 @@ class SettingsDialog(QDialog):
         self.stale_after = self._seconds(config.stale_after_intervals, 1.0, 100, suffix=" intervals")
         general.addRow("Price poll every:", self.price_interval)
         general.addRow("Account poll every:", self.account_interval)
+        self.tier_combo = QComboBox()
+        self.tier_combo.addItems([t for t in KRAKEN_TIERS if t != "local"])
+        self.tier_combo.setCurrentText(config.kraken_tier if config.kraken_tier != "local" else "starter")
+        self.tier_combo.setToolTip(
+            "Live: account polls are never scheduled faster than your Kraken verification tier's private "
+            "API counter sustains (Starter: one every 6.1 s)."
+        )
+        general.addRow("Kraken tier:", self.tier_combo)
         general.addRow("Data is stale after:", self.stale_after)
         self.sound_check = QCheckBox("Play a sound with alerts")
         self.sound_check.setChecked(config.sound_enabled)
@@ -201,6 +209,7 @@ class SettingsDialog(QDialog):
             mode=self.mode_combo.currentText(),
             price_interval_s=self.price_interval.value(),
             account_interval_s=self.account_interval.value(),
+            kraken_tier=self.tier_combo.currentText(),
             stale_after_intervals=self.stale_after.value(),
             sound_enabled=self.sound_check.isChecked(),
             live_trading_enabled=self.live_check.isChecked(),

@@ -126,6 +126,16 @@ def test_bad_threshold_disables_ok_with_the_reason(qtbot, text, reason):
     assert dialog.config().thresholds.warning_distance_pct == Decimal("10")
 
 
+def test_kraken_tier_sets_how_often_a_live_account_may_be_polled(qtbot):
+    dialog = SettingsDialog(MonitorConfig(mode="live", account_interval_s=3.0))
+    qtbot.addWidget(dialog)
+    assert dialog.tier_combo.currentText() == "starter"
+    assert dialog.config().effective_account_interval_s() == 6.11  # 2 points / 0.33 per s, never faster
+    dialog.tier_combo.setCurrentText("pro")
+    config = dialog.config()
+    assert config.kraken_tier == "pro" and config.effective_account_interval_s() == 3.0  # the 2.05 s floor is below
+
+
 def test_thresholds_must_nest(qtbot):
     dialog = SettingsDialog(MonitorConfig())
     qtbot.addWidget(dialog)
