@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kraken_monitor.domain.alerts import ACCOUNT_KEY
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.exchange.errors import ExchangeError
@@ -46,14 +47,20 @@ def alert_headline(alert: Alert) -> str:
     """Short title: RISK UNKNOWN for stale data, else the level and what it concerns."""
     if alert.stale or alert.level == Risk.UNKNOWN:
         return "RISK UNKNOWN: data is stale"
-    subject = f"{alert.pair} position" if alert.position_id else "Cross-margin account"
+    if alert.key == ACCOUNT_KEY or not alert.position_id:
+        # The cross account is at risk as a whole; it names the position to act on in the details.
+        subject = "Cross-margin account"
+    else:
+        subject = f"{alert.pair} position"
     return f"{alert.level.name}: {subject}"
 
 
 def alert_details(alert: Alert) -> list[str]:
     """The lines a trader needs to decide: which position, margin level, distance to liquidation."""
     lines = []
-    if alert.position_id:
+    if alert.key == ACCOUNT_KEY and alert.position_id:
+        lines.append(f"Act on: {alert.position_id} ({alert.pair}), the position nearest liquidation")
+    elif alert.position_id:
         lines.append(f"Position: {alert.position_id} ({alert.pair})")
     else:
         lines.append("Account: all cross-margin positions")

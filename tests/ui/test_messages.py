@@ -1,5 +1,6 @@
 """Messages: one popup per alert key (updated in place), RISK UNKNOWN for stale data, typed errors, tray, sound."""
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -146,3 +147,10 @@ def test_confirm_defaults_to_no(messages, monkeypatch):
 def test_instance_is_the_one_created_by_the_app(messages):
     assert Messages.instance() is messages
     assert messages_module.alert_headline(make_alert(level=Risk.WATCH)) == "WATCH: BTC/USD position"
+
+
+def test_an_account_alert_says_it_is_the_account_and_names_the_position_to_act_on(messages):
+    alert = replace(make_alert(key="account", level=Risk.CRITICAL), position_id="OBTC1", pair="BTC/USD")
+    popup = messages.show_alert(alert)
+    assert popup.headline.text() == "CRITICAL: Cross-margin account"
+    assert "Act on: OBTC1 (BTC/USD)" in popup.details_text()
