@@ -7,10 +7,12 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from operator import attrgetter
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
+from kraken_monitor.domain import whatif
+from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.models import AccountFigures, PositionFigures, Risk, Snapshot
 from kraken_monitor.ui import formatting as fmt
 from kraken_monitor.ui import theme
@@ -34,6 +36,7 @@ class MarginGauge(QWidget):
         self.liquidation_level = Decimal("40")
         self.risk = Risk.UNKNOWN
         self._shown: tuple | None = None
+        self.extra_tip: Callable[[], str] | None = None  # computed only when the tooltip is asked for
         self.setMinimumSize(220, 34)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -52,6 +55,13 @@ class MarginGauge(QWidget):
             f"liquidation at {fmt.fmt_decimal(liquidation, 0)} %"
         )
         self.update()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self.extra_tip is not None:
+            extra = self.extra_tip()
+            QToolTip.showText(event.globalPos(), self.toolTip() + (f"\n{extra}" if extra else ""), self)
+            return True
+        return super().event(event)
 
     def scale_max(self) -> float:
         # Enough room to show the call level comfortably; grows with the level up to a cap.
@@ -157,6 +167,7 @@ class AccountBar(QFrame):
         self.level_caption = QLabel("Margin level")
         gauge_box.addWidget(self.level_caption)
         self.gauge = MarginGauge()
+        self.gauge.extra_tip = self.carry_text
         gauge_box.addWidget(self.gauge)
         layout.addLayout(gauge_box, 1)
         self.exchange_level = _Figure("Kraken ml", "Margin level as Kraken reports it (live only)")
@@ -193,6 +204,23 @@ class AccountBar(QFrame):
         self.set_mode(snapshot.mode)
         self._show_account(snapshot.account, stale=snapshot.stale, positions=snapshot.positions)
         self.refresh_age()
+
+    def carry_text(self) -> str:
+        """How long rollover fees alone (flat prices) take to reach the margin call: Kraken does not say."""
+        snap = self._snapshot
+        state = snap.account_state() if snap is not None and not snap.stale else None
+        if state is None or not state.positions:
+            return ""
+        level = snap.account.margin_level
+        if level is not None and level <= snap.account.margin_call_level:
+            return "Already at or below the margin call."
+        try:
+            left = whatif.time_to_margin_call(state, snap.prices(), snap.pair_rules, snap.as_of)
+        except DomainError:
+            return ""
+        if left is None:
+            return "Rollover fees alone never reach the margin call at these prices."
+        return f"At flat prices, rollover fees alone reach the margin call in {fmt.fmt_duration(left)}."
 
     def is_risk_unknown(self) -> bool:
         return self._snapshot is None or self._snapshot.stale or self._snapshot.account is None

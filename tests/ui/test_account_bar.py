@@ -79,3 +79,20 @@ def test_badge_shows_the_worst_risk_anywhere_not_only_the_cross_account(qtbot):
     assert "Cross account: watch" in bar.risk_label.toolTip()
     assert isolated.position.pair in bar.risk_label.toolTip()
     assert bar.gauge.risk is Risk.WATCH  # the gauge stays the cross account's own level
+
+
+def test_gauge_tooltip_says_how_long_rollovers_alone_take_to_the_margin_call(qtbot):
+    from dataclasses import replace
+
+    from kraken_monitor.domain import whatif
+    from kraken_monitor.ui import formatting as fmt
+
+    bar = AccountBar("demo", clock=Clock())
+    qtbot.addWidget(bar)
+    snap = S.snapshot(account_risk=Risk.WATCH)
+    bar.set_snapshot(snap)
+    left = whatif.time_to_margin_call(snap.account_state(), snap.prices(), snap.pair_rules, snap.as_of)
+    assert left is not None  # this book pays rollovers and sits above its call
+    assert bar.carry_text() == f"At flat prices, rollover fees alone reach the margin call in {fmt.fmt_duration(left)}."
+    bar.set_snapshot(replace(snap, stale=True, stale_reason="test"))
+    assert bar.carry_text() == ""  # no figure from stale data
