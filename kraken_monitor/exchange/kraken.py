@@ -62,21 +62,22 @@ def map_error(exc: BaseException, *, action: bool = False, secrets: tuple[str, .
         return type(exc)(scrub(str(exc), secrets))
     codes = kraken_error_codes(str(exc)) if isinstance(exc, ccxt.BaseError) else []
     shown = scrub(", ".join(codes), secrets)
-    where = "the order's outcome is unknown; check Kraken before retrying" if action else "will retry"
+    # Reads are retried by their caller (the worker says "retrying in N s"); an order is not.
+    where = "; the order's outcome is unknown: check Kraken before retrying" if action else ""
     if any(c.startswith(_AUTH_CODES) for c in codes) or isinstance(exc, ccxt.AuthenticationError | ccxt.InvalidNonce):
         # ccxt signs with millisecond nonces that only increase per instance; `Invalid nonce` therefore means
         # another client (or a clock jump) used this key with a higher nonce: give each app its own key.
         return AuthFailed(f"Kraken rejected the API credentials ({shown or type(exc).__name__}). "
                           "Check the key, its secret and permissions; use a key no other program uses.")
     if any(c.startswith(_RATE_CODES) for c in codes) or isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
-        return RateLimited(f"Kraken rate limit exceeded ({shown or 'rate limit'}); {where}.")
+        return RateLimited(f"Kraken rate limit exceeded ({shown or 'rate limit'}){where}.")
     if any(c.startswith("EOrder:") for c in codes) or isinstance(exc, ccxt.InsufficientFunds | ccxt.InvalidOrder):
         return Rejected(f"Kraken refused the order: {shown or type(exc).__name__}")
     if any(c.startswith(("EService:", "EGeneral:Internal error", "EDatabase:")) for c in codes) or isinstance(
         exc, ccxt.NetworkError
     ):
         what = "timed out" if isinstance(exc, ccxt.RequestTimeout) else "is unavailable"
-        return ExchangeUnavailable(f"Kraken {what} ({shown or type(exc).__name__}); {where}.")
+        return ExchangeUnavailable(f"Kraken {what} ({shown or type(exc).__name__}){where}.")
     if isinstance(exc, ccxt.ExchangeError) and action:
         return Rejected(f"Kraken refused the request: {shown or type(exc).__name__}")
     if isinstance(exc, ccxt.BaseError):
