@@ -123,7 +123,11 @@ class MainWindow(QMainWindow):
         if self._chart is not None:
             return self._chart
         chart = _chart_class()()
-        self.splitter.replaceWidget(self.splitter.indexOf(self.chart_placeholder), chart)  # keeps the sizes
+        sizes = self.splitter.sizes()
+        self.splitter.replaceWidget(self.splitter.indexOf(self.chart_placeholder), chart)
+        if sum(sizes):
+            # The chart's larger minimum height would otherwise take rows away from the table.
+            self.splitter.setSizes(sizes)
         self.chart_placeholder.hide()
         self.chart_placeholder.deleteLater()
         self._chart = chart
