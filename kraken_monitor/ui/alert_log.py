@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kraken_monitor.domain.alerts import ACCOUNT_KEY
 from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.ui import formatting as fmt
 from kraken_monitor.ui import theme
@@ -129,7 +130,9 @@ class AlertLogModel(QAbstractTableModel):
             if col is AlertColumn.SUBJECT:
                 if a.position_id is None:
                     return "account"
-                return f"{a.pair or ''} {a.position_id}".strip()
+                subject = f"{a.pair or ''} {a.position_id}".strip()
+                # An account alert names the position to act on; the alert itself is the account's.
+                return f"account \u2192 {subject}" if a.key == ACCOUNT_KEY else subject
             if col is AlertColumn.MESSAGE:
                 return a.message
             return row.state
