@@ -130,14 +130,17 @@ class AlertLogModel(QAbstractTableModel):
             if col is AlertColumn.SUBJECT:
                 if a.position_id is None:
                     return "account"
-                subject = f"{a.pair or ''} {a.position_id}".strip()
                 # An account alert names the position to act on; the alert itself is the account's.
-                return f"account \u2192 {subject}" if a.key == ACCOUNT_KEY else subject
+                if a.key == ACCOUNT_KEY:
+                    return f"account \u2192 {a.pair or a.position_id}"
+                return f"{a.pair or ''} {a.position_id}".strip()
             if col is AlertColumn.MESSAGE:
                 return a.message
             return row.state
         if role == Qt.ItemDataRole.ToolTipRole and col is AlertColumn.MESSAGE:
             return a.message
+        if role == Qt.ItemDataRole.ToolTipRole and col is AlertColumn.SUBJECT and a.position_id:
+            return f"Position {a.position_id} ({a.pair})"
         if role == Qt.ItemDataRole.BackgroundRole and col is AlertColumn.LEVEL:
             return theme.risk_background(Risk.UNKNOWN if a.stale else a.level)
         if role == Qt.ItemDataRole.ForegroundRole and col is AlertColumn.LEVEL:

@@ -15,6 +15,7 @@ from kraken_monitor.ui import theme
 MARGIN_KEY = "margin"
 MIN_X_RANGE_S = 120.0
 X_STEP = 0.15  # when "now" leaves the view, extend it by this share of its width (not every tick)
+LABEL_PX = 20  # height of a line label, pixels
 Y_PAD = 0.1  # share of the needed height added above and below when the y range has to move
 Y_SHRINK = 4.0  # re-fit y when the needed height is this many times smaller than the shown one
 
@@ -344,9 +345,11 @@ class ChartWidget(pg.GraphicsLayoutWidget):
     def _fit_y(vb, lo: float, hi: float, refit: bool = False) -> None:
         _, (y_lo, y_hi) = vb.viewRange()
         need = hi - lo
-        # Room for the top line's label: the needed span must sit inside with a little headroom.
-        inside = y_lo <= lo - need * 0.02 and hi + need * 0.05 <= y_hi
+        # The top line's label is drawn above it: keep one label height (in pixels, so a short chart
+        # still shows it) between the highest line and the top of the plot.
+        label = need * LABEL_PX / max(vb.height() - 2 * LABEL_PX, 1.0)
+        inside = y_lo <= lo - need * 0.02 and hi + label * 0.8 <= y_hi
         if inside and not refit and (y_hi - y_lo) <= max(need, 1e-12) * Y_SHRINK:
             return
         pad = need * Y_PAD if need > 0 else max(abs(hi) * 0.001, 1e-6)
-        vb.setYRange(lo - pad, hi + pad, padding=0)
+        vb.setYRange(lo - pad, hi + max(pad, label), padding=0)

@@ -125,8 +125,9 @@ class MainWindow(QMainWindow):
         chart = _chart_class()()
         sizes = self.splitter.sizes()
         self.splitter.replaceWidget(self.splitter.indexOf(self.chart_placeholder), chart)
-        if sum(sizes):
-            # The chart's larger minimum height would otherwise take rows away from the table.
+        if self.isVisible() and sum(sizes):
+            # Built after the first paint: the chart's larger minimum height would otherwise take rows
+            # away from the table the trader is already looking at.
             self.splitter.setSizes(sizes)
         self.chart_placeholder.hide()
         self.chart_placeholder.deleteLater()

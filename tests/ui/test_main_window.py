@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import snapshots as S
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QKeySequence
 
 from kraken_monitor.domain.models import Alert, Risk
@@ -146,7 +146,8 @@ def test_alerts_reloaded_from_the_journal_keep_their_state(make_window):
     assert model.rowCount() == 2
     assert [model.row(r).alert_id for r in (0, 1)] == [6, 5]
     assert model.data(model.index(1, 4)) == "acknowledged" and model.data(model.index(0, 4)) in ("", None)
-    assert model.data(model.index(0, 2)) == "account \u2192 BTC/USD TXB-1"  # the account's alert, act on TXB-1
+    assert model.data(model.index(0, 2)) == "account \u2192 BTC/USD"  # the account's alert; act on BTC/USD
+    assert model.data(model.index(0, 2), Qt.ItemDataRole.ToolTipRole) == "Position TXB-1 (BTC/USD)"
 
 
 def test_actions_shortcuts_refresh_and_close_stops_the_worker(make_window):
