@@ -191,10 +191,6 @@ class AlertEngine:
         self._forget_missing(seen)
         return replace(snapshot, account=account, positions=tuple(positions), alerts=tuple(alerts))
 
-    def evaluate(self, snapshot: Snapshot, now: datetime) -> tuple[Alert, ...]:
-        """The alerts `apply` would fire (architecture-doc name); also advances the engine state."""
-        return self.apply(snapshot, now).alerts
-
     def snooze(self, key: str, until: datetime) -> None:
         """Silence the same or a lower level on `key` until `until`; escalation still fires."""
         state = self._states.setdefault(key, _KeyState())

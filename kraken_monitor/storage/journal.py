@@ -245,7 +245,6 @@ class Journal:
             for r in rows
         ]
 
-    alerts = recent_alerts  # the architecture doc's name
 
     def _update_alert(self, alert_id: int, column: str, value: float) -> str | None:
         with self.db.atomic():

@@ -198,10 +198,7 @@ class Poller:
         return snapshot
 
     def _apply_alerts(self, snapshot: Snapshot, now: datetime) -> Snapshot:
-        engine: Any = self.engine
-        if hasattr(engine, "apply"):
-            return engine.apply(snapshot, now)
-        return replace(snapshot, alerts=tuple(engine.evaluate(snapshot, now)))
+        return self.engine.apply(snapshot, now)
 
     # -- persistence -------------------------------------------------------------------------
 

@@ -199,7 +199,6 @@ class PollWorker(QObject):
         if backoff.waiting(mono):
             return
         try:
-            self._advance_demo_clock()
             read(self._now())
         except AuthFailed as exc:
             self._on_auth_failed(str(exc))
@@ -229,9 +228,6 @@ class PollWorker(QObject):
         self.poller.last_error = _message(exc)
         self.poller.connection = "retrying"
         self._set_status(f"retrying in {delay:.1f} s: {_message(exc)}")
-
-    def _advance_demo_clock(self) -> None:
-        """Hook kept for simulated venues; the DemoMarket clock itself applies the demo speed."""
 
     def _now(self) -> datetime:
         return utc_now()

@@ -242,8 +242,3 @@ def test_closed_position_state_is_forgotten():
     engine.apply(snap(None), T0)  # position closed
     assert levels(engine.apply(snap(None, figures("I1", "10", iso)), T0).alerts) == [("pos:I1", Risk.WARNING)]
 
-
-def test_evaluate_returns_the_same_alerts_as_apply():
-    alerts = AlertEngine(T).evaluate(snap(account("79")), T0)
-    assert levels(alerts) == [("account", Risk.CRITICAL)]
-    assert alerts[0].fired_at == T0

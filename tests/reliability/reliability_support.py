@@ -82,9 +82,12 @@ class PollLoop:
             self.poller.last_error = str(exc) or type(exc).__name__
             self.poller.connection = "retrying"
 
+    def account_due(self) -> bool:
+        return True
+
     def cycle(self):
         self.clock.advance(self.step_s)
-        if not self.result.auth_stopped:
+        if not self.result.auth_stopped and self.account_due():
             self._read(self.poller.poll_account)
         if not self.result.auth_stopped:
             self._read(self.poller.poll_prices)

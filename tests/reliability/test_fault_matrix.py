@@ -37,18 +37,9 @@ class Loop(PollLoop):
         super().__init__(*args, **kwargs)
         self.n = 0
 
-    def cycle(self):
-        self.clock.advance(self.step_s)
+    def account_due(self) -> bool:
         self.n += 1
-        if not self.result.auth_stopped and self.n % ACCOUNT_EVERY == 1:
-            self._read(self.poller.poll_account)
-        if not self.result.auth_stopped:
-            self._read(self.poller.poll_prices)
-        force = f"authentication failed: {self.result.auth_stopped}" if self.result.auth_stopped else ""
-        snap = self.poller.build_snapshot(self.clock.now(), force_stale=force)
-        self.poller.persist(snap)
-        self.result.snapshots.append(snap)
-        return snap
+        return self.n % ACCOUNT_EVERY == 1
 
 
 def _check_snapshot(snap, config) -> None:
