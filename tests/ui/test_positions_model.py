@@ -73,7 +73,8 @@ def test_tick_ranges_cover_clock_staleness_and_nothing(qtbot):
     assert changes[-1] == (0, 0, 2, len(Column) - 1)
 
 
-def test_view_repaints_only_cells_whose_text_changed(qtbot):
+def _painted_view(qtbot):
+    """A shown view on a first snapshot, recording the region of every paint after that."""
     regions = []
 
     class Recording(PositionsView):
@@ -90,6 +91,11 @@ def test_view_repaints_only_cells_whose_text_changed(qtbot):
     qtbot.waitExposed(view)
     qtbot.wait(20)
     regions.clear()
+    return model, view, regions
+
+
+def test_view_repaints_only_cells_whose_text_changed(qtbot):
+    model, view, regions = _painted_view(qtbot)
     model.set_snapshot(S.ticked(step="10"))
     qtbot.waitUntil(lambda: bool(regions), timeout=1000)
     painted = regions[0]
@@ -253,22 +259,7 @@ def test_painted_cells_match_data(qtbot):
 
 
 def test_view_repaints_a_whole_row_when_its_risk_colour_changes(qtbot):
-    regions = []
-
-    class Recording(PositionsView):
-        def paintEvent(self, event):  # noqa: N802
-            regions.append(event.region())
-            super().paintEvent(event)
-
-    model = PositionsModel()
-    view = Recording(model)
-    qtbot.addWidget(view)
-    view.resize(1800, 300)
-    model.set_snapshot(S.snapshot())
-    view.show()
-    qtbot.waitExposed(view)
-    qtbot.wait(20)
-    regions.clear()
+    model, view, regions = _painted_view(qtbot)
     model.set_snapshot(S.snapshot(risks={"TXC-3": Risk.CRITICAL}))
     qtbot.waitUntil(lambda: bool(regions), timeout=1000)
     painted = regions[0]
