@@ -8,7 +8,6 @@ from dataclasses import replace
 from decimal import Decimal
 
 from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
 from kraken_monitor.domain.models import Alert, MarginMode, Snapshot
@@ -22,11 +21,6 @@ from kraken_monitor.worker.config import MODES, MonitorConfig
 
 log = logging.getLogger(__name__)
 
-ADD_MARGIN_TEXT = "Add margin..."
-CLOSE_TEXT = "Close position..."
-ADD_COLLATERAL_TEXT = "Add collateral..."
-SETTLE_TEXT = "Settle position..."
-SETTINGS_TEXT = "Settings..."
 LIVE_NOTE = "Kraken spot margin is cross margin: deposit on Kraken to add collateral."
 
 
@@ -132,27 +126,16 @@ class ActionsController(QObject):
         self._alert_ids.clear()
 
     def connect_window(self, window: QWidget) -> None:
-        """Connect the window's actions (by attribute, else by text) and follow its snapshots."""
+        """Connect the window's actions to the dialogs and follow its snapshots."""
         self.window = window
         self.parent_widget = self.parent_widget or window
-        handlers = {
-            ("action_add_margin", ADD_MARGIN_TEXT): lambda: self.open_add_margin(),
-            ("action_add_collateral", ADD_COLLATERAL_TEXT): lambda: self.open_add_margin(account=True),
-            ("action_close_position", CLOSE_TEXT): lambda: self.open_close(),
-            ("action_settle", SETTLE_TEXT): lambda: self.open_close(settle=True),
-            ("action_settings", SETTINGS_TEXT): self.open_settings,
-        }
-        by_text = {action.text().replace("&", ""): action for action in window.findChildren(QAction)}
-        for (attribute, text), handler in handlers.items():
-            action = getattr(window, attribute, None) or by_text.get(text)
-            if isinstance(action, QAction):
-                action.triggered.connect(handler)
-        shown = getattr(window, "snapshot_shown", None)
-        if shown is not None:
-            shown.connect(self.on_snapshot_ready)
-        closing = getattr(window, "closing", None)
-        if closing is not None:
-            closing.connect(self.messages.close_all_popups)
+        window.action_add_margin.triggered.connect(lambda: self.open_add_margin())
+        window.action_add_collateral.triggered.connect(lambda: self.open_add_margin(account=True))
+        window.action_close_position.triggered.connect(lambda: self.open_close())
+        window.action_settle.triggered.connect(lambda: self.open_close(settle=True))
+        window.action_settings.triggered.connect(self.open_settings)
+        window.snapshot_shown.connect(self.on_snapshot_ready)
+        window.closing.connect(self.messages.close_all_popups)
 
     def _sync_worker(self) -> None:
         # The window gets its worker after install (attach_monitor); connect on first use.

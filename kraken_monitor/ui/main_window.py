@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
 
     def detach_monitor(self) -> None:
         """Forget the current monitor (before a restart with new settings); the caller stops it."""
-        worker, self.worker, self.monitor = getattr(self, "worker", None), None, None
+        worker, self.worker, self.monitor = self.worker, None, None
         if worker is None:
             return
         for signal in (self.alert_dock.acknowledge_requested, self.alert_dock.snooze_requested):
