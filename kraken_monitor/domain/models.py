@@ -126,22 +126,57 @@ class PositionFigures:
     entry_price: Decimal
     remaining_volume: Decimal
     leverage: Decimal
-    valuation: Decimal
-    unrealized_pnl: Decimal
-    pnl_pct: Decimal  # unrealised P&L in % of used margin at opening
-    used_margin: Decimal  # shorts revalued at the current price
-    fees: Decimal  # trading fee + opening fee + rollovers charged so far
-    net_pnl: Decimal  # unrealized_pnl - fees
-    break_even_price: Decimal
+    valuation: Decimal | None  # money fields: None only when unknown_reason says why
+    unrealized_pnl: Decimal | None
+    pnl_pct: Decimal  # unrealised P&L in % of used margin at opening (a ratio: the same in any currency)
+    used_margin: Decimal | None  # shorts revalued at the current price (and FX)
+    fees: Decimal | None  # trading fee + opening fee + rollovers charged so far
+    net_pnl: Decimal | None  # unrealized_pnl - fees
+    break_even_price: Decimal  # quote currency
     margin_call_price: Decimal | None  # None when no price can reach it
     liquidation_price: Decimal | None
     distance_to_margin_call_pct: Decimal | None  # % of current price, positive = room left
     distance_to_liquidation_pct: Decimal | None
     margin_level: Decimal | None  # isolated: own level; cross: None (see AccountFigures)
     next_rollover: datetime | None
-    projected_cost_24h: Decimal
+    projected_cost_24h: Decimal | None
     risk: Risk = Risk.OK
     liquidation_order: int | None = None  # 1 = Kraken would liquidate this one first (oldest, FIFO)
+    # Currencies (issue 11): prices (price, entry, break-even, trigger prices) are in `quote_currency`
+    # (common code: BTC, not XBT); money (valuation, unrealized_pnl, used_margin, fees, net_pnl,
+    # projected_cost_24h, cost) is in `account_currency`, converted at `fx_rate` (quote -> account).
+    # "" = the record predates currencies (same currency, no conversion).
+    quote_currency: str = ""
+    account_currency: str = ""
+    fx_rate: Decimal | None = None  # units of account currency per unit of quote currency, this cycle
+    cost: Decimal | None = None  # opening cost of the remaining volume, account currency at fx_rate
+    # Non-empty = the money of this position cannot be known (e.g. "no price for EUR/USD"): every money
+    # field above and the trigger prices/distances are then None, never a number computed without it.
+    unknown_reason: str = ""
+
+    @property
+    def unknown(self) -> bool:
+        return bool(self.unknown_reason)
+
+
+@dataclass(frozen=True)
+class FxSensitivity:
+    """How the account margin level reacts to the account currency moving against the positions' currencies.
+
+    `move` (%) = change of the account currency's value against EVERY position currency at once:
+    +5 means each foreign rate into the account currency is divided by 1.05 (a USD account: EUR/USD
+    1.10 -> 1.0476). Pair prices are held constant (their own risk is the per-position trigger
+    price); the trade balance is held in the account currency (TradeBalance reports it there).
+    `margin_call_move_pct` / `liquidation_move_pct`: the move at which the level reaches the margin
+    call / liquidation level; None when no move reaches it (or the level does not depend on FX).
+    A move already past (the level is below it now) is the move back needed, sign shows direction.
+    """
+
+    account_currency: str
+    currencies: tuple[str, ...]  # the position currencies that move (common codes, sorted)
+    margin_call_move_pct: Decimal | None
+    liquidation_move_pct: Decimal | None
+    levels: tuple[tuple[Decimal, Decimal | None], ...]  # (move %, margin level %) at -10, -5, +5, +10
 
 
 @dataclass(frozen=True)
@@ -150,14 +185,22 @@ class AccountFigures:
 
     currency: str
     trade_balance: Decimal
-    equity: Decimal
-    used_margin: Decimal
-    free_margin: Decimal
-    margin_level: Decimal | None  # ours, %
+    equity: Decimal | None  # None only when unknown_reason says why
+    used_margin: Decimal | None
+    free_margin: Decimal | None
+    margin_level: Decimal | None  # ours, %; None when no margin is used or unknown
     margin_level_exchange: Decimal | None  # Kraken's ml, % (live only)
     margin_call_level: Decimal  # %
     liquidation_level: Decimal  # %
     risk: Risk = Risk.OK
+    # Non-empty = the account's equity / used margin / level cannot be known (a missing FX rate names
+    # its pair): equity, used_margin, free_margin and margin_level are then None and risk is UNKNOWN.
+    unknown_reason: str = ""
+    fx_sensitivity: FxSensitivity | None = None  # None: no position outside the account currency
+
+    @property
+    def unknown(self) -> bool:
+        return bool(self.unknown_reason)
 
 
 @dataclass(frozen=True)
