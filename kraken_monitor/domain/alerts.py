@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
+from kraken_monitor.domain.errors import NeedsConfirmation
 from kraken_monitor.domain.models import (
     AccountFigures,
     Alert,
@@ -191,11 +192,17 @@ class AlertEngine:
         self._forget_missing(seen)
         return replace(snapshot, account=account, positions=tuple(positions), alerts=tuple(alerts))
 
-    def snooze(self, key: str, until: datetime) -> None:
-        """Silence the same or a lower level on `key` until `until`; escalation still fires."""
+    def snooze(self, key: str, level: Risk, until: datetime, *, confirmed: bool = False) -> None:
+        """Silence `key` at `level` and below until `until`; a higher level always fires through.
+
+        `level` is the level of the alert the trader snoozed (an old "watch" row snoozes watch only,
+        whatever fired on the key since). LIQUIDATION is snoozed only with `confirmed=True`.
+        """
+        if level >= Risk.LIQUIDATION and not confirmed:
+            raise NeedsConfirmation("Snoozing a LIQUIDATION alert needs an explicit confirmation.")
         state = self._states.setdefault(key, _KeyState())
         state.snoozed_until = until
-        state.snoozed_level = max(state.last_fired, state.latched)
+        state.snoozed_level = level
 
     def acknowledge(self, key: str) -> None:
         """Record that the trader saw the alert at its current level (display only; nothing is silenced)."""

@@ -15,3 +15,7 @@ class InvalidTerms(DomainError):
 
 class NotSupported(DomainError):
     """The action does not exist for this position or venue (e.g. add margin to a Kraken spot position)."""
+
+
+class NeedsConfirmation(DomainError):
+    """The action is allowed only after the trader confirmed it explicitly (e.g. snoozing LIQUIDATION)."""

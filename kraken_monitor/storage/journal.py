@@ -256,6 +256,11 @@ class Journal:
         """Returns the alert's key (for the engine), or None if no such alert."""
         return self._update_alert(alert_id, "acknowledged_at", _ts(now or datetime.now(timezone.utc)))
 
+    def alert_key_level(self, alert_id: int) -> tuple[str, Risk] | None:
+        """(key, level) of one journalled alert, or None if no such alert."""
+        row = self.conn.execute("SELECT key, level FROM alerts WHERE id = ?", (int(alert_id),)).fetchone()
+        return None if row is None else (row[0], Risk(row[1]))
+
     def snooze_alert(self, alert_id: int, until: datetime) -> str | None:
         return self._update_alert(alert_id, "snoozed_until", _ts(until))
 

@@ -47,7 +47,7 @@ class ActionsController(QObject):
     add_collateral_requested = Signal(object)  # Decimal
     add_isolated_margin_requested = Signal(str, object)  # position id, Decimal
     acknowledge_requested = Signal(int)  # journal alert id
-    snooze_requested = Signal(int, float)  # journal alert id, seconds
+    snooze_requested = Signal(int, float, bool)  # journal alert id, seconds, LIQUIDATION confirmed
     config_changed = Signal(object)  # MonitorConfig saved by the settings dialog
 
     def __init__(
@@ -271,11 +271,11 @@ class ActionsController(QObject):
         self.open_close(alert.position_id)
 
     def _on_popup_snooze(self, alert: Alert, until_ts: float) -> None:
-        self.messages.snooze(alert.key, alert.level, until_ts)
         alert_id = self._alert_ids.get(alert.key)
         self._sync_worker()
         if alert_id is not None:
-            self.snooze_requested.emit(alert_id, max(until_ts - time.time(), 0.0))
+            # The popup asked for confirmation of a LIQUIDATION snooze before emitting this.
+            self.snooze_requested.emit(alert_id, max(until_ts - time.time(), 0.0), True)
 
     def _on_popup_acknowledged(self, alert: Alert) -> None:
         alert_id = self._alert_ids.get(alert.key)

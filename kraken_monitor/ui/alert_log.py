@@ -22,6 +22,7 @@ from kraken_monitor.domain.alerts import ACCOUNT_KEY
 from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.ui import formatting as fmt
 from kraken_monitor.ui import theme
+from kraken_monitor.ui.messages import Messages
 
 SNOOZE_SECONDS = 15 * 60.0
 MAX_ROWS = 1000
@@ -152,7 +153,7 @@ class AlertLogDock(QDockWidget):
     """Dock around the alert table. Emits requests; the main window routes them to the worker slots."""
 
     acknowledge_requested = Signal(int)
-    snooze_requested = Signal(int, float)  # alert id, snooze duration in seconds
+    snooze_requested = Signal(int, float, bool)  # alert id, snooze duration in seconds, LIQUIDATION confirmed
 
     def __init__(self, parent=None, clock=None) -> None:
         super().__init__("Alerts", parent)
@@ -217,7 +218,9 @@ class AlertLogDock(QDockWidget):
         item = self.model.row(row)
         if item is None:
             return
+        if not Messages.instance().confirm_snooze(self, item.alert, SNOOZE_SECONDS):
+            return
         until = self._clock().timestamp() + SNOOZE_SECONDS
         self.model.mark(row, "snoozed until " + fmt.fmt_time(datetime.fromtimestamp(until).astimezone()))
         if item.alert_id >= 0:
-            self.snooze_requested.emit(item.alert_id, SNOOZE_SECONDS)
+            self.snooze_requested.emit(item.alert_id, SNOOZE_SECONDS, True)

@@ -154,6 +154,9 @@ class AlertPopup(QWidget):
         return "\n".join(alert_details(self._alert))
 
     def _snooze(self, minutes: int) -> None:
+        # LIQUIDATION is never silenced by a stray click: the trader confirms it, else the popup stays.
+        if not Messages.instance().confirm_snooze(self, self._alert, minutes * 60):
+            return
         self.snooze_clicked.emit(self._alert, time.time() + minutes * 60)
         self._closing_quietly = True
         self.close()
@@ -200,7 +203,6 @@ class Messages(QObject):
         self.sound_enabled = sound_enabled
         self._popups: dict[str, AlertPopup] = {}
         self._tray: QSystemTrayIcon | None = None
-        self._snoozed: dict[str, tuple[Risk, float]] = {}  # key -> (level snoozed, until unix seconds)
         self._sound_effect = None
         Messages._instance = self
 
@@ -238,21 +240,22 @@ class Messages(QObject):
         self.error(parent, title, text)
 
     # -- liquidation popups ----------------------------------------------------------------------
-    def snooze(self, key: str, level: Risk, until_ts: float) -> None:
-        """Keep `key` quiet until `until_ts` unless it escalates above `level` (escalation always shows)."""
-        self._snoozed[key] = (level, until_ts)
-
-    def is_snoozed(self, alert: Alert, now: float | None = None) -> bool:
-        level, until = self._snoozed.get(alert.key, (None, 0.0))
-        if level is None or (now or time.time()) >= until:
-            return False
-        return alert.level <= level and not (alert.stale and level is not Risk.UNKNOWN)
+    def confirm_snooze(self, parent: QWidget | None, alert: Alert, seconds: float) -> bool:
+        """True to go ahead: below LIQUIDATION at once; a LIQUIDATION snooze only after a Yes."""
+        if alert.stale or alert.level < Risk.LIQUIDATION:
+            return True
+        return self.confirm(
+            parent,
+            "Snooze a LIQUIDATION alert?",
+            f"{alert_headline(alert)}\n\nThe position is close to being liquidated. Snoozing silences "
+            f"LIQUIDATION alerts on it for {_minutes_text(int(seconds // 60))}.\n\nSnooze anyway?",
+        )
 
     def show_alert(self, alert: Alert) -> AlertPopup | None:
-        """Exactly one popup per alert key: a repeat or a new level updates and raises the open one."""
-        if self.is_snoozed(alert):
-            return None
-        self._snoozed.pop(alert.key, None)
+        """Exactly one popup per alert key: a repeat or a new level updates and raises the open one.
+
+        Snoozing is the alert engine's (it does not fire a snoozed level): every alert shown here fired.
+        """
         popup = self._popups.get(alert.key)
         if popup is None:
             popup = AlertPopup(alert)

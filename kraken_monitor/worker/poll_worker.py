@@ -325,10 +325,12 @@ class PollWorker(QObject):
         self._alert_call("acknowledge", alert_id)
 
     @Slot(int, float)
-    def snooze_alert(self, alert_id: int, seconds: float) -> None:
-        self._alert_call("snooze", alert_id, seconds)
+    @Slot(int, float, bool)
+    def snooze_alert(self, alert_id: int, seconds: float, confirmed: bool = False) -> None:
+        """Snooze at the level of THAT alert (a higher level fires through); LIQUIDATION needs `confirmed`."""
+        self._alert_call("snooze", alert_id, seconds, confirmed)
 
-    def _alert_call(self, what: str, alert_id: int, seconds: float = 0.0) -> None:
+    def _alert_call(self, what: str, alert_id: int, seconds: float = 0.0, confirmed: bool = False) -> None:
         poller = self.poller
         if poller is None or poller.journal is None:
             return
@@ -338,10 +340,16 @@ class PollWorker(QObject):
                 if isinstance(key, str):
                     poller.engine.acknowledge(key)
             else:
+                found = poller.journal.alert_key_level(alert_id)
+                if found is None:
+                    return
+                key, level = found
                 until = self._now() + timedelta(seconds=seconds)
-                key = poller.journal.snooze_alert(alert_id, until)
-                if isinstance(key, str):
-                    poller.engine.snooze(key, until)
+                # The engine refuses first (LIQUIDATION unconfirmed): nothing is journalled as snoozed then.
+                poller.engine.snooze(key, level, until, confirmed=confirmed)
+                poller.journal.snooze_alert(alert_id, until)
+        except DomainError as exc:
+            self.action_failed.emit(_message(exc))
         except Exception as exc:
             log.error("%s alert %s failed: %s: %s", what, alert_id, type(exc).__name__, exc)
             self.action_failed.emit(f"Could not {what} the alert: {_message(exc)}")

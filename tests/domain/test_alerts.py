@@ -13,6 +13,7 @@ from kraken_monitor.domain.alerts import (
     classify_account,
     classify_position,
 )
+from kraken_monitor.domain.errors import NeedsConfirmation
 from kraken_monitor.domain.models import (
     AccountFigures,
     MarginMode,
@@ -196,15 +197,51 @@ def test_fresh_engine_fires_for_anything_already_in_danger():
 def test_snooze_silences_same_or_lower_level_until_expiry_but_not_escalation():
     engine = AlertEngine(T)
     engine.apply(snap(account("95")), T0)
-    engine.snooze("account", T0 + timedelta(minutes=10))
+    engine.snooze("account", Risk.WARNING, T0 + timedelta(minutes=10))
     engine.apply(snap(account("110")), T0 + timedelta(minutes=1))  # re-armed warning (> 105)
     assert engine.apply(snap(account("95")), T0 + timedelta(minutes=2)).alerts == ()  # snoozed re-fire
     after = engine.apply(snap(account("95")), T0 + timedelta(minutes=11))
     assert levels(after.alerts) == [("account", Risk.WARNING)]  # still in danger when the snooze ends
 
-    engine.snooze("account", T0 + timedelta(hours=1))
+    engine.snooze("account", Risk.WARNING, T0 + timedelta(hours=1))
     escalated = engine.apply(snap(account("79")), T0 + timedelta(minutes=12))
     assert levels(escalated.alerts) == [("account", Risk.CRITICAL)]
+
+
+def test_snoozing_an_old_watch_row_covers_watch_only_critical_and_liquidation_fire_through():
+    # Levels (call 80, stop 40): watch <= 150, warning <= 100, critical <= 80, liquidation <= 45.
+    engine = AlertEngine(T)
+    assert levels(engine.apply(snap(account("140")), T0).alerts) == [("account", Risk.WATCH)]
+    assert levels(engine.apply(snap(account("78")), T0 + timedelta(seconds=1)).alerts) == [("account", Risk.CRITICAL)]
+    # The trader snoozes the OLD watch row while CRITICAL is the highest level fired on the key.
+    engine.snooze("account", Risk.WATCH, T0 + timedelta(minutes=15))
+    # Recovers past the critical re-arm (80 + 5 = 85) but stays in warning, then crashes again.
+    assert engine.apply(snap(account("90")), T0 + timedelta(seconds=2)).alerts == ()  # de-escalation is quiet
+    fired = [engine.apply(snap(account(level)), T0 + timedelta(seconds=3 + i)).alerts
+             for i, level in enumerate(("79", "44"))]
+    assert [levels(a) for a in fired] == [[("account", Risk.CRITICAL)], [("account", Risk.LIQUIDATION)]]
+
+
+def test_a_snooze_silences_its_own_level_and_below_only():
+    engine = AlertEngine(T)
+    engine.apply(snap(account("95")), T0)  # warning
+    engine.snooze("account", Risk.WARNING, T0 + timedelta(minutes=15))
+    engine.apply(snap(account("160")), T0 + timedelta(seconds=1))  # everything re-armed (> 155)
+    assert engine.apply(snap(account("140")), T0 + timedelta(seconds=2)).alerts == ()  # watch <= warning
+    assert engine.apply(snap(account("95")), T0 + timedelta(seconds=3)).alerts == ()  # warning itself
+    assert levels(engine.apply(snap(account("79")), T0 + timedelta(seconds=4)).alerts) == [("account", Risk.CRITICAL)]
+
+
+def test_liquidation_is_snoozed_only_with_an_explicit_confirmation():
+    engine = AlertEngine(T)
+    engine.apply(snap(account("44")), T0)
+    with pytest.raises(NeedsConfirmation):
+        engine.snooze("account", Risk.LIQUIDATION, T0 + timedelta(minutes=15))
+    engine.apply(snap(account("160")), T0 + timedelta(seconds=1))  # re-armed: not snoozed, so it fires
+    assert levels(engine.apply(snap(account("44")), T0 + timedelta(seconds=2)).alerts) == [("account", Risk.LIQUIDATION)]
+    engine.snooze("account", Risk.LIQUIDATION, T0 + timedelta(minutes=15), confirmed=True)
+    engine.apply(snap(account("160")), T0 + timedelta(seconds=3))
+    assert engine.apply(snap(account("44")), T0 + timedelta(seconds=4)).alerts == ()
 
 
 def test_acknowledge_records_without_silencing():

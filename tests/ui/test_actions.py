@@ -51,9 +51,9 @@ class RecordingWorker(QObject):
     def acknowledge_alert(self, alert_id):
         self.calls.append(("ack", alert_id))
 
-    @Slot(int, float)
-    def snooze_alert(self, alert_id, seconds):
-        self.calls.append(("snooze", alert_id, seconds))
+    @Slot(int, float, bool)
+    def snooze_alert(self, alert_id, seconds, confirmed=False):
+        self.calls.append(("snooze", alert_id, seconds, confirmed))
 
 
 @pytest.fixture
@@ -155,8 +155,28 @@ def test_fired_alerts_become_one_popup_per_key_whose_buttons_open_dialogs(setup,
     popups[alert.key].snooze_button.click()
     assert messages.popups() == {}
     assert worker.calls[-1][:2] == ("snooze", 42)  # the journal id of the alert the popup showed
-    worker.alerts_fired.emit((FiredAlert(43, replace(alert, level=Risk.CRITICAL)),))
-    assert messages.popups() == {}  # snoozed at CRITICAL
+    assert 890 < worker.calls[-1][2] <= 900  # 15 min, the popup's default
+
+
+def test_a_liquidation_popup_snoozes_only_after_the_trader_confirms(setup, messages, monkeypatch):
+    window, controller, worker, snapshot = setup
+    controller.connect_worker(worker)
+    btc = position_id(snapshot, "BTC/USD")
+    alert = Alert("account", Risk.LIQUIDATION, btc, "BTC/USD", Decimal("44"), Decimal("1"), "", NOW)
+    worker.alerts_fired.emit((FiredAlert(7, alert),))
+    answers, asked = [False, True], []
+
+    def confirm(parent, title, text):
+        asked.append(title)
+        return answers.pop(0)
+
+    monkeypatch.setattr(messages, "confirm", confirm)
+    messages.popups()["account"].snooze_button.click()
+    assert asked == ["Snooze a LIQUIDATION alert?"]
+    assert list(messages.popups()) == ["account"] and not [c for c in worker.calls if c[0] == "snooze"]
+    messages.popups()["account"].snooze_button.click()
+    assert messages.popups() == {}
+    assert worker.calls[-1][0:2] == ("snooze", 7) and worker.calls[-1][3] is True
 
 
 def test_worker_results_are_shown_through_messages(setup, messages):

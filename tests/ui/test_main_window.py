@@ -41,8 +41,8 @@ class FakeWorker(QObject):
     def acknowledge_alert(self, alert_id: int) -> None:
         self.acked.append(alert_id)
 
-    @Slot(int, float)
-    def snooze_alert(self, alert_id: int, seconds: float) -> None:
+    @Slot(int, float, bool)
+    def snooze_alert(self, alert_id: int, seconds: float, confirmed: bool = False) -> None:
         self.snoozed.append((alert_id, seconds))
 
 

@@ -93,12 +93,20 @@ def test_popup_buttons_reach_the_controller_signals(messages, qtbot):
     assert messages.popups() == {}
 
 
-def test_snoozed_key_stays_quiet_unless_it_escalates(messages):
-    messages.snooze("pos:OABC", Risk.WARNING, until_ts=4_000_000_000)
-    assert messages.show_alert(make_alert(level=Risk.WARNING)) is None
-    assert messages.popups() == {}
-    popup = messages.show_alert(make_alert(level=Risk.LIQUIDATION))
-    assert popup is not None and "LIQUIDATION" in popup.headline.text()
+def test_only_a_liquidation_snooze_asks_for_confirmation(messages, monkeypatch):
+    asked = []
+    monkeypatch.setattr(messages, "confirm", lambda parent, title, text: asked.append(text) or False)
+    assert messages.confirm_snooze(None, make_alert(level=Risk.CRITICAL), 900) is True
+    assert messages.confirm_snooze(None, make_alert(key="stale", level=Risk.UNKNOWN, stale=True), 900) is True
+    assert asked == []
+    assert messages.confirm_snooze(None, make_alert(level=Risk.LIQUIDATION), 900) is False
+    assert len(asked) == 1 and "15 min" in asked[0]
+
+
+def test_a_fired_alert_always_shows_snoozing_is_the_engines(messages):
+    # Messages keeps no snooze list of its own: the engine does not fire a snoozed level.
+    assert not hasattr(messages, "is_snoozed")
+    assert messages.show_alert(make_alert(level=Risk.WARNING)) is not None
 
 
 def test_sound_follows_the_toggle(messages):
