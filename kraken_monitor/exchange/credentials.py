@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SERVICE = "kraken-monitor"
 _KEY_USER = "api_key"
 _SECRET_USER = "api_secret"
 ENV_KEY = "KRAKEN_API_KEY"
 ENV_SECRET = "KRAKEN_API_SECRET"
+# A Secret Service that never answers (a stuck D-Bus, a locked collection waiting for a prompt nobody sees)
+# must not stop monitoring: every keyring call gets this long, in a daemon thread, then counts as failed.
+KEYRING_TIMEOUT_S = 5.0
 
 _NO_BACKEND = (
     "No OS keyring is available (on Linux this needs a Secret Service such as gnome-keyring in a D-Bus "
@@ -35,6 +46,36 @@ def _remember(credentials: Credentials | None) -> Credentials | None:
 
 class KeyringUnavailable(Exception):
     """No usable OS keyring backend; the message says what to do instead."""
+
+
+def _with_deadline(fn: Callable[[], T], timeout_s: float, what: str) -> T:
+    """fn() in a daemon thread; KeyringUnavailable if it has not returned within timeout_s (it is abandoned)."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="keyring", daemon=True).start()
+    if not done.wait(timeout_s):
+        raise KeyringUnavailable(f"The OS keyring did not answer within {timeout_s:g} s ({what}).")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _stderr_notice(message: str) -> None:
+    log.warning("%s", message)
+    try:
+        sys.stderr.write(f"kraken-monitor: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # no console (GUI bundle) or closed stream
+        pass
 
 
 @dataclass(frozen=True)
@@ -77,16 +118,31 @@ def _from_env() -> Credentials | None:
     return Credentials(key, secret) if key and secret else None
 
 
-def load_credentials() -> Credentials | None:
-    """Keyring (service 'kraken-monitor') first, then the environment; None if neither has both parts."""
-    from keyring.errors import KeyringError
+def _read_keyring() -> tuple[str | None, str | None]:
+    backend = _backend()
+    return backend.get_password(SERVICE, _KEY_USER), backend.get_password(SERVICE, _SECRET_USER)
 
+
+def _explicitly_disabled() -> bool:
+    """PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring: the user chose "no keyring"; nothing to announce."""
+    return "backends.null" in os.environ.get("PYTHON_KEYRING_BACKEND", "")
+
+
+def load_credentials(notice: Callable[[str], None] = _stderr_notice,
+                     timeout_s: float = KEYRING_TIMEOUT_S) -> Credentials | None:
+    """Keyring (service 'kraken-monitor') first, then the environment; None if neither has both parts.
+
+    Any keyring failure (no backend, a D-Bus error, a timeout) falls back to KRAKEN_API_KEY/KRAKEN_API_SECRET
+    when both are set, and says so in one line through `notice` (stderr and the log by default).
+    """
     try:
-        backend = _backend()
-        key = backend.get_password(SERVICE, _KEY_USER)
-        secret = backend.get_password(SERVICE, _SECRET_USER)
-    except (KeyringUnavailable, KeyringError):
-        key = secret = None
+        key, secret = _with_deadline(_read_keyring, timeout_s, "reading the API key")
+    except Exception as exc:  # noqa: BLE001 - secretstorage/jeepney/dbus raise their own classes, not KeyringError
+        env = _from_env()
+        if env is not None and not _explicitly_disabled():
+            reason = " ".join(str(exc).split())[:200] if isinstance(exc, KeyringUnavailable) else type(exc).__name__
+            notice(f"OS keyring unavailable ({reason}); using KRAKEN_API_KEY/KRAKEN_API_SECRET from the environment.")
+        return _remember(env)
     if key and secret:
         return _remember(Credentials(key, secret))
     return _remember(_from_env())
@@ -94,39 +150,51 @@ def load_credentials() -> Credentials | None:
 
 def save_credentials(credentials: Credentials) -> None:
     """Store both parts in the OS keyring; raises KeyringUnavailable (never falls back to a file)."""
-    from keyring.errors import KeyringError, NoKeyringError
+    from keyring.errors import NoKeyringError
 
     _remember(credentials)
-    backend = _backend()
-    try:
+
+    def store() -> None:
+        backend = _backend()
         backend.set_password(SERVICE, _KEY_USER, credentials.key)
         backend.set_password(SERVICE, _SECRET_USER, credentials.secret)
+
+    try:
+        _with_deadline(store, KEYRING_TIMEOUT_S, "storing the API key")
+    except KeyringUnavailable:
+        raise
     except NoKeyringError:
         raise KeyringUnavailable(_NO_BACKEND) from None
-    except KeyringError as err:
+    except Exception as err:  # noqa: BLE001 - KeyringError, or a D-Bus library's own error
         raise KeyringUnavailable(f"The OS keyring refused to store the credentials ({type(err).__name__}).") from None
 
 
 def delete_credentials() -> None:
     """Remove both parts from the keyring (missing entries are fine); raises KeyringUnavailable."""
-    from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+    from keyring.errors import NoKeyringError, PasswordDeleteError
 
-    backend = _backend()
+    def delete(user: str) -> None:
+        _backend().delete_password(SERVICE, user)
+
     for user in (_KEY_USER, _SECRET_USER):
         try:
-            backend.delete_password(SERVICE, user)
+            _with_deadline(lambda u=user: delete(u), KEYRING_TIMEOUT_S, "deleting the API key")
         except PasswordDeleteError:
             pass
+        except KeyringUnavailable:
+            raise
         except NoKeyringError:
             raise KeyringUnavailable(_NO_BACKEND) from None
-        except KeyringError as err:
+        except Exception as err:  # noqa: BLE001 - KeyringError, or a D-Bus library's own error
             raise KeyringUnavailable(f"The OS keyring refused to delete the credentials ({type(err).__name__}).") from None
 
 
 def keyring_status() -> str:
     """'ok' when credentials can be stored in the OS keyring, otherwise a sentence saying why not."""
     try:
-        _backend()
+        _with_deadline(_backend, KEYRING_TIMEOUT_S, "looking for a keyring")
     except KeyringUnavailable as err:
         return str(err)
+    except Exception as err:  # noqa: BLE001 - a backend that fails while being probed
+        return f"The OS keyring failed ({type(err).__name__})."
     return "ok"

@@ -17,8 +17,12 @@ class RateLimited(ExchangeUnavailable):
         self.retry_after = retry_after
 
 
+class NonceRejected(ExchangeUnavailable):
+    """Retryable: Kraken's `EAPI:Invalid nonce`. The key is fine; the clock stepped, or another client uses it."""
+
+
 class AuthFailed(ExchangeError):
-    """Not retryable: bad key, bad signature, invalid nonce storm, permission denied, lockout. Stop and tell."""
+    """Not retryable: bad key, bad signature, permission denied, lockout. Stop and tell."""
 
 
 class Rejected(ExchangeError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -20,13 +21,16 @@ from kraken_monitor.exchange.errors import (
     BadResponse,
     ExchangeError,
     ExchangeUnavailable,
+    NonceRejected,
     RateLimited,
     Rejected,
 )
+from kraken_monitor.exchange.text import printable
+from kraken_monitor.exchange.transport import DEFAULT_MAX_BYTES, BoundedSession
 
 DEFAULT_API_URL = "https://api.kraken.com"
 _CODE = re.compile(r'"(E[A-Za-z]+:[^"]{1,120})"')
-_AUTH_CODES = ("EAPI:Invalid key", "EAPI:Invalid signature", "EAPI:Invalid nonce", "EGeneral:Temporary lockout",
+_AUTH_CODES = ("EAPI:Invalid key", "EAPI:Invalid signature", "EGeneral:Temporary lockout",
                "EGeneral:Permission denied", "ESession:Invalid session", "EAPI:Feature disabled")
 _RATE_CODES = ("EAPI:Rate limit exceeded", "EOrder:Rate limit exceeded", "EGeneral:Too many requests")
 _SIGNATURE_LIKE = re.compile(r"[A-Za-z0-9+/]{86}==")  # base64 of a 64-byte HMAC-SHA512 (API-Sign) or secret
@@ -34,9 +38,13 @@ _NO_ISOLATED = ("Kraken spot margin is cross margin only: there is no per-positi
                 "Kraken, or reduce/settle a position, to raise the margin level.")
 
 
+NONCE_HINT = ("Kraken rejected the request's nonce (EAPI:Invalid nonce): your clock, or another client using "
+              "this key. The key itself was accepted; give each program its own key.")
+
+
 def kraken_error_codes(text: str) -> list[str]:
-    """Kraken error strings ('EOrder:Insufficient margin') quoted inside a ccxt exception message."""
-    return _CODE.findall(text)
+    """Kraken error strings ('EOrder:Insufficient margin') quoted inside a ccxt exception message, printable."""
+    return [printable(code) for code in _CODE.findall(text)]
 
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
@@ -56,17 +64,20 @@ def map_error(exc: BaseException, *, action: bool = False, secrets: tuple[str, .
     """
     import ccxt
 
-    if isinstance(exc, RateLimited):
-        return RateLimited(scrub(str(exc), secrets), exc.retry_after)
-    if isinstance(exc, ExchangeError):
-        return type(exc)(scrub(str(exc), secrets))
-    codes = kraken_error_codes(str(exc)) if isinstance(exc, ccxt.BaseError) else []
-    shown = scrub(", ".join(codes), secrets)
     # Reads are retried by their caller (the worker says "retrying in N s"); an order is not.
     where = "; the order's outcome is unknown: check Kraken before retrying" if action else ""
-    if any(c.startswith(_AUTH_CODES) for c in codes) or isinstance(exc, ccxt.AuthenticationError | ccxt.InvalidNonce):
+    if isinstance(exc, RateLimited):
+        return RateLimited(scrub(str(exc), secrets), exc.retry_after)
+    if isinstance(exc, ExchangeError):  # ours already, e.g. from the transport (deadline, size cap, redirect)
+        unknown = action and not isinstance(exc, AuthFailed | Rejected)
+        return type(exc)(scrub(str(exc).rstrip(".") + where + "." if unknown else str(exc), secrets))
+    codes = kraken_error_codes(str(exc)) if isinstance(exc, ccxt.BaseError) else []
+    shown = scrub(", ".join(codes), secrets)
+    if any(c.startswith("EAPI:Invalid nonce") for c in codes) or isinstance(exc, ccxt.InvalidNonce):
         # ccxt signs with millisecond nonces that only increase per instance; `Invalid nonce` therefore means
-        # another client (or a clock jump) used this key with a higher nonce: give each app its own key.
+        # another client (or a clock jump) used this key with a higher nonce. Transient: the next nonce is new.
+        return NonceRejected(NONCE_HINT.rstrip(".") + where + ".")
+    if any(c.startswith(_AUTH_CODES) for c in codes) or isinstance(exc, ccxt.AuthenticationError):
         return AuthFailed(f"Kraken rejected the API credentials ({shown or type(exc).__name__}). "
                           "Check the key, its secret and permissions; use a key no other program uses.")
     if any(c.startswith(_RATE_CODES) for c in codes) or isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
@@ -86,7 +97,8 @@ def map_error(exc: BaseException, *, action: bool = False, secrets: tuple[str, .
 
 
 class KrakenExchange(Exchange):
-    """Kraken spot margin through ccxt. Thread contract: created and used by one thread (the poll worker's).
+    """Kraken spot margin through ccxt. Thread contract: public reads (prices) and private reads (account) may
+    run in two threads at once; each side is used by one thread at a time.
 
     Two ccxt instances: public calls carry no credentials at all, and neither waits behind the other.
     ccxt's own throttle is off (it serialises everything to 1 call/s); pacing is ours: public calls at least
@@ -97,7 +109,8 @@ class KrakenExchange(Exchange):
 
     def __init__(self, api_url: str | None = None, credentials: Credentials | None = None, timeout_s: float = 10,
                  *, public_interval_s: float = 1.0, private_counter: kp.CallCounter | None = None,
-                 max_wait_s: float = 5.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 max_wait_s: float = 5.0, sleep: Callable[[float], None] = time.sleep,
+                 max_response_bytes: int = DEFAULT_MAX_BYTES) -> None:
         import ccxt  # lazy: ccxt takes ~0.5 s to import
 
         self._credentials = credentials
@@ -116,11 +129,17 @@ class KrakenExchange(Exchange):
             # ccxt builds URLs as urls['api'][public|private] + '/0/<api>/<Method>'; zendesk is also redirected
             # so that nothing leaves the configured host (tests: 127.0.0.1).
             ex.urls["api"] = {"public": base, "private": base, "zendesk": base}
+            # `timeout_s` is a total deadline (connect + headers + body), not requests' per-read timeout;
+            # each instance has its own session, so a stuck account read never holds prices up, nor the reverse.
+            default_session, ex.session = ex.session, BoundedSession(timeout_s, max_response_bytes)
+            if default_session is not None:
+                default_session.close()
         self._pacer = kp.MinIntervalPacer(public_interval_s)
         self._counter = private_counter or kp.CallCounter()
         self._max_wait_s = max_wait_s
         self._sleep = sleep
         self._rules: dict[str, PairRules] = {}
+        self._markets_lock = threading.Lock()
         self._symbols: dict[str, str] = {}  # Kraken pair id and altname -> unified symbol
 
     # ----- plumbing -----
@@ -162,7 +181,9 @@ class KrakenExchange(Exchange):
 
     def _ensure_markets(self) -> None:
         if not self._rules:
-            self.load_pair_rules()
+            with self._markets_lock:  # held only until the first AssetPairs read succeeds
+                if not self._rules:
+                    self.load_pair_rules()
 
     # ----- reads -----
     def load_pair_rules(self) -> dict[str, PairRules]:

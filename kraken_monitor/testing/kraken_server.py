@@ -17,10 +17,11 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from kraken_monitor.testing import transport_faults as tf
 from kraken_monitor.testing.kraken_sim import KrakenApiError, KrakenSim
 
 FAULT_KINDS = ("timeout", "reset", "http500", "rate_limit", "unavailable", "busy", "malformed", "missing_fields",
-               "empty_with_error", "invalid_nonce", "invalid_key", "kraken_error")
+               "empty_with_error", "invalid_nonce", "invalid_key", "kraken_error", *tf.TRANSPORT_KINDS)
 _ERROR_FAULTS = {"rate_limit": "EAPI:Rate limit exceeded", "unavailable": "EService:Unavailable",
                  "busy": "EService:Busy", "invalid_nonce": "EAPI:Invalid nonce", "invalid_key": "EAPI:Invalid key"}
 # Fields removed by the "missing_fields" fault, per endpoint (rows of keyed results, or the result itself).
@@ -99,6 +100,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.kind == "missing_fields":
             result = _strip(method, result)
+        if fault is not None and fault.kind in tf.BODY_KINDS:
+            body = json.dumps({"error": [], "result": result}).encode()
+            tf.send_dripping(self, body, owner.transport, owner._stopping)
+            return
         self._send_json({"error": [], "result": result})
 
     def _apply_fault(self, fault: _Fault, method: str, path: str, params: dict[str, str]) -> bool:
@@ -116,8 +121,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(500, b"<html><body>500 Internal Server Error</body></html>", "text/html")
         elif kind == "malformed":
             self._send_raw(200, b'{"error":[],"result":{"tb":"12', "application/json")
-        elif kind == "missing_fields":
+        elif kind in ("missing_fields", *tf.BODY_KINDS):
             return False
+        elif kind in tf.EARLY_KINDS:
+            self.server.owner._act_transport(self, kind)
         elif kind == "empty_with_error":
             self._send_json({"error": [fault.error or "EGeneral:Unknown error"], "result": {}})
         else:
@@ -173,6 +180,8 @@ class KrakenTestServer:
         self._faults: dict[str, list[_Fault]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self.transport = tf.TransportSettings()  # drip interval, hang time, gzip bomb size
+        self._foreign: tf.ForeignOrigin | None = None
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
@@ -194,6 +203,8 @@ class KrakenTestServer:
             self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self._foreign is not None:
+            self._foreign.stop()
 
     def __enter__(self) -> KrakenTestServer:
         return self.start()
@@ -242,6 +253,18 @@ class KrakenTestServer:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+
+    # ----- transport faults (tests of the hardened client) -----
+    def foreign_origin(self) -> tf.ForeignOrigin:
+        """The other origin the `redirect` fault points at (started on first use); it records what reached it."""
+        with self._lock:
+            if self._foreign is None:
+                self._foreign = tf.ForeignOrigin()
+            return self._foreign
+
+    def _act_transport(self, handler: BaseHTTPRequestHandler, kind: str) -> None:
+        origin = self.foreign_origin().url if kind == "redirect" else ""
+        tf.act_early(handler, kind, self.transport, self._stopping, origin)
 
     def counter(self, key: str | None = None) -> float:
         with self._lock:

@@ -1,6 +1,7 @@
 """KrakenExchange with real ccxt against the real local Kraken-protocol server: reads, actions, auth."""
 
 import json
+import time
 from datetime import timezone
 from decimal import Decimal
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 
 from kraken_monitor.domain.models import MarginMode, Side
 from kraken_monitor.exchange.credentials import Credentials
-from kraken_monitor.exchange.errors import AuthFailed, RateLimited, Rejected
+from kraken_monitor.exchange.errors import AuthFailed, NonceRejected, RateLimited, Rejected
 from kraken_monitor.exchange.kraken_parse import CallCounter
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -154,20 +155,28 @@ def test_without_credentials_reads_prices_but_not_the_account(make_kraken):
         ex.fetch_account()
 
 
-@pytest.mark.parametrize("case", ["unknown_key", "wrong_secret", "stale_nonce"])
-def test_bad_key_secret_or_nonce_is_auth_failed(server, make_kraken, credentials, case):
+@pytest.mark.parametrize("case", ["unknown_key", "wrong_secret"])
+def test_bad_key_or_secret_is_auth_failed(server, make_kraken, credentials, case):
     other_secret = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
     if case == "unknown_key":
         creds = Credentials("NOT-A-KNOWN-KEY-123456", credentials.secret)
     elif case == "wrong_secret":
         creds = Credentials(credentials.key, other_secret)
-    else:
-        creds = credentials
-        server.set_last_nonce(credentials.key, 10**16)  # another client used the key with a higher nonce
     with pytest.raises(AuthFailed) as info:
         make_kraken(creds).fetch_account()
     assert creds.key not in str(info.value) and creds.secret not in str(info.value)
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_stale_nonce_is_transient_and_names_clock_or_other_client(server, make_kraken, credentials):
+    """Another client used the key with a higher nonce (or our clock stepped back): retry, never "bad key"."""
+    kraken = make_kraken(credentials)
+    server.set_last_nonce(credentials.key, int(time.time() * 1000) + 1500)  # 1.5 s "ahead" of our clock
+    with pytest.raises(NonceRejected, match="your clock, or another client using this key") as info:
+        kraken.fetch_account()
+    assert not isinstance(info.value, AuthFailed) and "credentials" not in str(info.value)
+    time.sleep(1.6)  # ccxt's millisecond nonce passes the other client's: the same instance recovers
+    assert kraken.fetch_account().balance.trade_balance > 0
 
 
 def test_secret_that_is_not_base64_fails_early(server):

@@ -10,16 +10,18 @@ from kraken_monitor.exchange.errors import (
     BadResponse,
     ExchangeError,
     ExchangeUnavailable,
+    NonceRejected,
     RateLimited,
     Rejected,
 )
+from kraken_monitor.exchange.transport import TransportTimeout
 
 ENDPOINTS = ["Ticker", "AssetPairs", "TradeBalance", "OpenPositions", "AddOrder"]
 EXPECTED = {
-    "timeout": ExchangeUnavailable, "reset": ExchangeUnavailable, "http500": ExchangeUnavailable,
+    "timeout": TransportTimeout, "reset": ExchangeUnavailable, "http500": ExchangeUnavailable,
     "unavailable": ExchangeUnavailable, "busy": ExchangeUnavailable, "rate_limit": RateLimited,
     "malformed": BadResponse, "missing_fields": BadResponse, "empty_with_error": BadResponse,
-    "invalid_nonce": AuthFailed, "invalid_key": AuthFailed,
+    "invalid_nonce": NonceRejected, "invalid_key": AuthFailed,
 }
 
 

@@ -8,7 +8,14 @@ from pathlib import Path
 import ccxt
 import pytest
 
-from kraken_monitor.exchange.errors import AuthFailed, BadResponse, ExchangeUnavailable, RateLimited, Rejected
+from kraken_monitor.exchange.errors import (
+    AuthFailed,
+    BadResponse,
+    ExchangeUnavailable,
+    NonceRejected,
+    RateLimited,
+    Rejected,
+)
 from kraken_monitor.exchange.kraken import map_error, scrub
 from kraken_monitor.exchange.kraken_parse import (
     CallCounter,
@@ -122,7 +129,9 @@ def test_map_error_by_class_and_code():
     body = 'kraken {"error":["%s"]}'
     assert type(map_error(ccxt.DDoSProtection(body % "EGeneral:Temporary lockout"))) is AuthFailed
     assert type(map_error(ccxt.DDoSProtection(body % "EAPI:Rate limit exceeded"))) is RateLimited
-    assert type(map_error(ccxt.InvalidNonce(body % "EAPI:Invalid nonce"))) is AuthFailed
+    nonce = map_error(ccxt.InvalidNonce(body % "EAPI:Invalid nonce"))
+    assert type(nonce) is NonceRejected and "your clock, or another client using this key" in str(nonce)
+    assert "credentials" not in str(nonce)  # the key was accepted: never "bad credentials"
     assert type(map_error(ccxt.ExchangeError(body % "EAPI:Invalid signature"))) is AuthFailed
     assert type(map_error(ccxt.PermissionDenied("kraken"))) is AuthFailed
     assert type(map_error(ccxt.ExchangeError(body % "EOrder:Margin allowance exceeded"), action=True)) is Rejected

@@ -22,7 +22,7 @@ from kraken_monitor.worker.cycle import Poller
 
 KINDS = ["timeout", "reset", "http500", "rate_limit", "unavailable", "busy", "malformed", "missing_fields",
          "empty_with_error", "invalid_nonce", "invalid_key"]
-AUTH_KINDS = {"invalid_nonce", "invalid_key"}
+AUTH_KINDS = {"invalid_key"}  # `EAPI:Invalid nonce` is transient: the clock, or another client of the key
 ENDPOINTS = ["Ticker", "AssetPairs", "TradeBalance", "OpenPositions", "AddOrder"]
 ACCOUNT_EVERY = 6  # account read every 6 s (2 counter points / 6 s: inside Starter's 0.33/s decay)
 CONFIG = MonitorConfig(mode="live", price_interval_s=1.0, account_interval_s=float(ACCOUNT_EVERY),
