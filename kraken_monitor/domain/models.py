@@ -53,6 +53,9 @@ class PairRules:
     min_order: Decimal = Decimal("0")
     exchange_id: str = ""  # Kraken's own pair name, e.g. "XXBTZUSD"
     maintenance_rate: Decimal = Decimal("0.01")  # isolated positions: maintenance margin / notional
+    # Non-empty when AssetPairs gave no valid levels for the pair (missing, or not 0 < stop < call):
+    # the levels above are then Kraken's usual 80/40 and this says so, e.g. "levels unknown, using 80/40".
+    levels_unknown: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class Balance:
     exchange_equity: Decimal | None = None  # e
     exchange_used_margin: Decimal | None = None  # m
     exchange_margin_level: Decimal | None = None  # ml, %
+    exchange_unrealized_pnl: Decimal | None = None  # n (cross-check: Kraken's e must equal tb + n)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,13 @@ class Exchange(ABC):
     def load_pair_rules(self) -> dict[str, PairRules]:
         """Rules for every margin-tradable pair the account may hold, keyed by unified symbol."""
 
+    def listed_pairs(self) -> dict[str, tuple[str, str]]:
+        """Pairs the venue prices besides its margin pairs (symbol -> (base, quote)), after load_pair_rules.
+
+        FX conversion may need a pair nobody trades on margin (GBP/EUR ...); {} = the margin pairs are all.
+        """
+        return {}
+
     @abstractmethod
     def fetch_tickers(self, pairs: list[str]) -> dict[str, Ticker]:
         """Prices for many pairs in ONE request."""

@@ -92,4 +92,5 @@ def _live(config: MonitorConfig) -> Exchange:
     credentials = load_credentials()
     if credentials is None:
         raise AuthFailed(NO_CREDENTIALS)
-    return KrakenExchange(api_url=config.api_url, credentials=credentials)
+    return KrakenExchange(api_url=config.api_url, credentials=credentials,
+                          collateral_currency=getattr(config, "collateral_currency", "USD") or "USD")

@@ -110,7 +110,7 @@ class KrakenExchange(Exchange):
     def __init__(self, api_url: str | None = None, credentials: Credentials | None = None, timeout_s: float = 10,
                  *, public_interval_s: float = 1.0, private_counter: kp.CallCounter | None = None,
                  max_wait_s: float = 5.0, sleep: Callable[[float], None] = time.sleep,
-                 max_response_bytes: int = DEFAULT_MAX_BYTES) -> None:
+                 max_response_bytes: int = DEFAULT_MAX_BYTES, collateral_currency: str = "USD") -> None:
         import ccxt  # lazy: ccxt takes ~0.5 s to import
 
         self._credentials = credentials
@@ -141,6 +141,9 @@ class KrakenExchange(Exchange):
         self._rules: dict[str, PairRules] = {}
         self._markets_lock = threading.Lock()
         self._symbols: dict[str, str] = {}  # Kraken pair id and altname -> unified symbol
+        self._listed: dict[str, tuple[str, str]] = {}  # every listed pair (margin or not) -> (base, quote)
+        # TradeBalance is requested in the account currency (issue 11): every account figure is in it.
+        self.currency = kp.common_code(collateral_currency)
 
     # ----- plumbing -----
     def _call(self, fn: Callable[[], Any], *, private: bool, cost: float = 1, action: bool = False) -> Any:
@@ -192,9 +195,10 @@ class KrakenExchange(Exchange):
             # ccxt turns an unparsable AssetPairs body into zero markets; Kraken always lists pairs.
             raise BadResponse("Kraken AssetPairs returned no pairs (malformed or empty response).")
         try:
-            rules, symbols = {}, {}
+            rules, symbols, listed = {}, {}, {}
             for market in markets.values():
                 symbols[market["id"]] = market["symbol"]
+                listed[market["symbol"]] = (str(market.get("base", "")), str(market.get("quote", "")))
                 symbols[str(market.get("info", {}).get("altname", market["id"]))] = market["symbol"]
                 rule = kp.parse_pair_rules(market)
                 if rule is not None:
@@ -205,8 +209,23 @@ class KrakenExchange(Exchange):
             raise
         except Exception as exc:  # noqa: BLE001
             raise map_error(exc, secrets=self._secrets) from None
-        self._rules, self._symbols = rules, symbols
+        self._rules, self._symbols, self._listed = rules, symbols, listed
         return dict(rules)
+
+    def listed_pairs(self) -> dict[str, tuple[str, str]]:
+        """Every pair Kraken lists, margin or not (FX conversion may need EUR/USD, GBP/EUR ...)."""
+        self._ensure_markets()
+        return dict(self._listed)
+
+    def _asset_id(self) -> str:
+        """Kraken's asset id for the account currency ("BTC" -> "XXBT"), from the Assets list ccxt loaded."""
+        currencies = getattr(self._public, "currencies", None) or {}
+        known = currencies.get(self.currency)
+        if isinstance(known, dict) and known.get("id"):
+            return str(known["id"])
+        if currencies:
+            raise Rejected(f"Kraken has no asset {self.currency}; choose another account currency.")
+        return kp.kraken_asset(self.currency)
 
     def fetch_tickers(self, pairs: list[str]) -> dict[str, Ticker]:
         """One Ticker request for every known pair in `pairs`; pairs Kraken does not list are left out."""
@@ -221,8 +240,9 @@ class KrakenExchange(Exchange):
     def fetch_account(self) -> AccountState:
         """TradeBalance + per-txid OpenPositions (2 counter points). Any failure raises; never an empty state."""
         self._ensure_markets()
-        tb = self._call(lambda: self._private.private_post_tradebalance({"asset": "ZUSD"}), private=True)
-        balance = kp.parse_trade_balance(self._result(tb, "TradeBalance"), "ZUSD")
+        asset = self._asset_id()
+        tb = self._call(lambda: self._private.private_post_tradebalance({"asset": asset}), private=True)
+        balance = kp.parse_trade_balance(self._result(tb, "TradeBalance"), asset)
         # Raw call, not fetch_positions: ccxt sends consolidation=market, which drops txid/terms/rollovertm.
         op = self._call(lambda: self._private.private_post_openpositions({"docalcs": "true"}), private=True)
         positions = kp.parse_positions(self._result(op, "OpenPositions"), self._symbol_for_id)

@@ -8,12 +8,33 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from kraken_monitor.domain.figures import DEFAULT_LIQUIDATION_LEVEL, DEFAULT_MARGIN_CALL_LEVEL
 from kraken_monitor.domain.models import Balance, MarginMode, PairRules, Position, Side, Ticker
 from kraken_monitor.exchange.base import OrderResult
 from kraken_monitor.exchange.errors import BadResponse
 
-# Kraken's quote asset code -> the currency our Balance reports in.
-_ASSET_CURRENCY = {"ZUSD": "USD", "ZEUR": "EUR", "USDT": "USDT", "USDC": "USDC"}
+LEVELS_UNKNOWN = "levels unknown, using 80/40"
+
+# Kraken's legacy asset names -> the common code (what ccxt, the UI and the JSON use) and back.
+# Used when Kraken's own Assets list is not at hand; the adapter prefers that list (ccxt currencies).
+_COMMON = {"XBT": "BTC", "XXBT": "BTC", "XDG": "DOGE", "XXDG": "DOGE", "ZUSD": "USD", "ZEUR": "EUR",
+           "ZGBP": "GBP", "ZCAD": "CAD", "ZJPY": "JPY", "ZAUD": "AUD", "ZCHF": "CHF", "XETH": "ETH",
+           "XLTC": "LTC", "XXRP": "XRP", "XXLM": "XLM", "XXMR": "XMR", "XZEC": "ZEC", "XETC": "ETC"}
+_KRAKEN = {"BTC": "XXBT", "DOGE": "XXDG", "USD": "ZUSD", "EUR": "ZEUR", "GBP": "ZGBP", "CAD": "ZCAD",
+           "JPY": "ZJPY", "AUD": "ZAUD", "ETH": "XETH", "LTC": "XLTC", "XRP": "XXRP", "XLM": "XXLM",
+           "XMR": "XXMR", "ZEC": "XZEC", "ETC": "XETC"}
+
+
+def common_code(code: str) -> str:
+    """Kraken asset name or common code -> common code: XBT/XXBT -> BTC, ZEUR -> EUR, usdt -> USDT."""
+    code = code.strip().upper()
+    return _COMMON.get(code, code)
+
+
+def kraken_asset(code: str) -> str:
+    """Common code -> Kraken asset id: BTC -> XXBT, EUR -> ZEUR; assets without a legacy name as they are."""
+    code = common_code(code)
+    return _KRAKEN.get(code, code)
 
 
 def to_decimal(value: Any, name: str, *, json_number_ok: bool = False) -> Decimal:
@@ -81,19 +102,37 @@ def parse_pair_rules(market: Mapping[str, Any]) -> PairRules | None:
             raise BadResponse(f"Kraken {what} has a malformed '{key}'")
         decimals[key] = raw
     ordermin = info.get("ordermin")
+    call_level, stop_level, levels_unknown = _margin_levels(info)
     return PairRules(
         symbol=str(_field(market, "symbol", what)),
         base=str(_field(market, "base", what)),
         quote=str(_field(market, "quote", what)),
-        margin_call_level=to_decimal(_field(info, "margin_call", what), "margin_call", json_number_ok=True),
-        margin_stop_level=to_decimal(_field(info, "margin_stop", what), "margin_stop", json_number_ok=True),
+        margin_call_level=call_level,
+        margin_stop_level=stop_level,
         leverage_buy=leverage_buy,
         leverage_sell=leverage_sell,
         price_decimals=decimals["pair_decimals"],
         volume_decimals=decimals["lot_decimals"],
         min_order=Decimal(0) if ordermin is None else to_decimal(ordermin, "ordermin"),
         exchange_id=str(_field(market, "id", what)),
+        levels_unknown=levels_unknown,
     )
+
+
+def _margin_levels(info: Mapping[str, Any]) -> tuple[Decimal, Decimal, str]:
+    """(margin_call, margin_stop, note): Kraken's levels when valid (0 < stop < call), else 80/40 and why.
+
+    A pair without levels must not stop the whole read, nor be judged silently on assumed levels:
+    the note travels with the rules and the monitor shows it (issue 11, item 6).
+    """
+    raw_call, raw_stop = info.get("margin_call"), info.get("margin_stop")
+    if raw_call is None or raw_stop is None:
+        return DEFAULT_MARGIN_CALL_LEVEL, DEFAULT_LIQUIDATION_LEVEL, LEVELS_UNKNOWN
+    call = to_decimal(raw_call, "margin_call", json_number_ok=True)
+    stop = to_decimal(raw_stop, "margin_stop", json_number_ok=True)
+    if not 0 < stop < call:
+        return DEFAULT_MARGIN_CALL_LEVEL, DEFAULT_LIQUIDATION_LEVEL, f"levels invalid ({call}/{stop}), using 80/40"
+    return call, stop, ""
 
 
 def parse_ticker(symbol: str, row: Mapping[str, Any], as_of: datetime) -> Ticker:
@@ -126,13 +165,14 @@ def parse_trade_balance(result: Any, asset: str = "ZUSD") -> Balance:
     what = "TradeBalance result"
     if not isinstance(result, Mapping):
         raise BadResponse(f"{what} is not an object")
-    ml = result.get("ml")
+    ml, n = result.get("ml"), result.get("n")
     return Balance(
-        currency=_ASSET_CURRENCY.get(asset, asset),
+        currency=common_code(asset),
         trade_balance=to_decimal(_field(result, "tb", what), "tb"),
         exchange_equity=to_decimal(_field(result, "e", what), "e"),
         exchange_used_margin=to_decimal(_field(result, "m", what), "m"),
         exchange_margin_level=None if ml is None else to_decimal(ml, "ml"),
+        exchange_unrealized_pnl=None if n is None else to_decimal(n, "n"),
     )
 
 

@@ -39,6 +39,10 @@ ASSETS = {
             "status": "enabled"},
     "ZUSD": {"aclass": "currency", "altname": "USD", "decimals": 4, "display_decimals": 2,
              "collateral_value": "1.0", "status": "enabled"},
+    "ZEUR": {"aclass": "currency", "altname": "EUR", "decimals": 4, "display_decimals": 2,
+             "collateral_value": "1.0", "status": "enabled"},
+    "ZGBP": {"aclass": "currency", "altname": "GBP", "decimals": 4, "display_decimals": 2,
+             "collateral_value": "1.0", "status": "enabled"},
 }
 
 PAIRS = (
@@ -49,6 +53,18 @@ PAIRS = (
              price=Decimal("138.08")),
     PairSpec("XXRPZUSD", "XRPUSD", "XRP/USD", "XXRP", "ZUSD", "XRP/USD", 5, 8, "10", leverage=(2, 3, 4, 5),
              price=Decimal("2.23732")),
+    # Pairs quoted in other currencies (shared reference 1b): BTC-quoted, EUR-quoted, and the FX pairs
+    # Kraken's TradeBalance converts with. Starting prices are consistent through USD (ETH/BTC =
+    # ETH/USD / BTC/USD, BTC/EUR = BTC/USD / EUR/USD, to the pair's decimals).
+    PairSpec("XETHXXBT", "ETHXBT", "ETH/XBT", "XETH", "XXBT", "ETH/BTC", 5, 8, "0.002", price=Decimal("0.03320")),
+    PairSpec("XXBTZEUR", "XBTEUR", "XBT/EUR", "XXBT", "ZEUR", "BTC/EUR", 1, 8, "0.00005",
+             price=Decimal("81444.4")),
+    PairSpec("XETHZEUR", "ETHEUR", "ETH/EUR", "XETH", "ZEUR", "ETH/EUR", 2, 8, "0.002", price=Decimal("2704.16")),
+    PairSpec("ZEURZUSD", "EURUSD", "EUR/USD", "ZEUR", "ZUSD", "EUR/USD", 5, 8, "5", leverage=(2, 3),
+             price=Decimal("1.08000")),
+    # GBP is listed as an asset but only priced through EUR: a cross no direct USD pair covers.
+    PairSpec("ZGBPZEUR", "GBPEUR", "GBP/EUR", "ZGBP", "ZEUR", "GBP/EUR", 5, 8, "5", leverage=(),
+             price=Decimal("1.17000")),
     # A spot-only pair (no leverage) so clients can check they skip non-margin pairs.
     PairSpec("ADAUSD", "ADAUSD", "ADA/USD", "ADA", "ZUSD", "ADA/USD", 6, 8, "5", leverage=(),
              price=Decimal("0.812345")),

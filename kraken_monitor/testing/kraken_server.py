@@ -222,8 +222,8 @@ class KrakenTestServer:
     def step(self) -> None:
         self.sim.step()
 
-    def set_balance(self, trade_balance: Decimal) -> None:
-        self.sim.set_balance(trade_balance)
+    def set_balance(self, trade_balance: Decimal, asset: str = "ZUSD") -> None:
+        self.sim.set_balance(trade_balance, asset)
 
     def add_position(self, pair: str, side: str, volume: Decimal, price: Decimal, **kwargs: object) -> str:
         return self.sim.add_position(pair, side, volume, price, **kwargs)  # type: ignore[arg-type]
@@ -332,7 +332,7 @@ class KrakenTestServer:
             "SystemStatus": lambda: {"status": "online", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ")},
         }
         private = {
-            "TradeBalance": lambda: sim.trade_balance_payload(),
+            "TradeBalance": lambda: sim.trade_balance_payload(params.get("asset") or "ZUSD"),
             "OpenPositions": lambda: sim.positions_payload(params),
             "AddOrder": lambda: sim.add_order(params),
             "BalanceEx": lambda: sim.balance_ex_payload(),

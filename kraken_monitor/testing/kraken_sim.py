@@ -18,6 +18,7 @@ from kraken_monitor.testing.kraken_data import (
     PairSpec,
     asset_pair_payload,
 )
+from kraken_monitor.testing.kraken_fx import NoRate, PositionCalcs, TradeBalanceKnobs, trade_balance
 
 
 class KrakenApiError(Exception):
@@ -74,7 +75,9 @@ class KrakenSim:
         self._by_name = {name: spec for spec in PAIRS for name in (spec.id, spec.altname, spec.symbol)}
         self.prices = {spec.symbol: spec.price for spec in PAIRS}
         self._scripts: dict[str, deque[Decimal]] = {}
-        self.trade_balance = Decimal("10000")
+        self.collateral: dict[str, Decimal] = {"ZUSD": Decimal("10000")}  # Kraken asset id -> amount held
+        self.knobs = TradeBalanceKnobs()
+        self.levels: dict[str, tuple[object, object]] = {}  # symbol -> (margin_call, margin_stop) as served
         self.positions: dict[str, SimPosition] = {}
         self.orders: list[dict[str, str]] = []
         self.fee_rate = Decimal("0.0026")
@@ -104,9 +107,34 @@ class KrakenSim:
                 if script:
                     self.prices[symbol] = script.popleft()
 
-    def set_balance(self, trade_balance: Decimal) -> None:
+    def set_balance(self, trade_balance: Decimal, asset: str = "ZUSD") -> None:
+        """The account's collateral: `trade_balance` of one asset (Kraken id or altname), nothing else."""
         with self._lock:
-            self.trade_balance = Decimal(trade_balance)
+            self.collateral = {self.asset_id(asset): Decimal(trade_balance)}
+
+    def set_collateral(self, amounts: Mapping[str, Decimal]) -> None:
+        """Collateral in several assets, e.g. {"ZEUR": 5000, "XXBT": 0.1}; TradeBalance converts them."""
+        with self._lock:
+            self.collateral = {self.asset_id(a): Decimal(v) for a, v in amounts.items()}
+
+    @property
+    def trade_balance(self) -> Decimal:
+        """Collateral value in USD (what TradeBalance reports by default)."""
+        return Decimal(self.trade_balance_payload("ZUSD")["tb"])
+
+    def asset_id(self, name: str) -> str:
+        """Kraken asset id for an id or altname ("XBT" -> "XXBT", "EUR" -> "ZEUR"); Kraken's error otherwise."""
+        if name in ASSETS:
+            return name
+        for asset_id, row in ASSETS.items():
+            if row["altname"] == name:
+                return asset_id
+        raise KrakenApiError("EQuery:Unknown asset")
+
+    def set_margin_levels(self, pair: str, margin_call: object, margin_stop: object) -> None:
+        """Serve these AssetPairs margin_call / margin_stop for `pair` from now on (None = leave the field out)."""
+        with self._lock:
+            self.levels[self.spec(pair).symbol] = (margin_call, margin_stop)
 
     def add_position(self, pair: str, side: str, volume: Decimal, price: Decimal, leverage: int = 5,
                      volume_closed: Decimal = Decimal(0), opened_at: float | None = None,
@@ -157,25 +185,30 @@ class KrakenSim:
         used = p.margin if p.type == "buy" or p.cost == 0 else p.margin * value / p.cost
         return value, net, used
 
-    def trade_balance_payload(self) -> dict[str, str]:
+    def asset_prices(self) -> dict[tuple[str, str], Decimal]:
+        """(base asset id, quote asset id) -> last price, for every pair the server lists (FX included)."""
         with self._lock:
-            tb = self.trade_balance
-            totals = [self._calcs(p) for p in self.positions.values()]
-            n = sum((t[1] for t in totals), Decimal(0))
-            m = sum((t[2] for t in totals), Decimal(0))
-            e = tb + n
-            result = {
-                "eb": _fmt(tb, 4), "tb": _fmt(tb, 4), "m": _fmt(m, 4), "n": _fmt(n, 4),
-                "c": _fmt(sum((p.cost for p in self.positions.values()), Decimal(0)), 4),
-                "v": _fmt(sum((t[0] for t in totals), Decimal(0)), 4), "e": _fmt(e, 4), "mf": _fmt(e - m, 4),
-            }
-            if m > 0:  # Kraken omits ml when no margin is used
-                result["ml"] = _fmt(e / m * 100, 2)
-            return result
+            return {(s.base_id, s.quote_id): self.prices[s.symbol] for s in self.pairs.values()}
+
+    def trade_balance_payload(self, asset: str = "ZUSD") -> dict[str, str]:
+        """TradeBalance in `asset` (Kraken id or altname): quote-currency figures converted at current rates."""
+        with self._lock:
+            asset_id = self.asset_id(asset)
+            calcs = []
+            for p in self.positions.values():
+                value, net, used = self._calcs(p)
+                calcs.append(PositionCalcs(p.spec.quote_id, value, net, used, p.cost))
+            try:
+                return trade_balance(self.collateral, calcs, self.asset_prices(), asset_id,
+                                     int(ASSETS[asset_id]["decimals"]), self.knobs)
+            except NoRate:
+                raise KrakenApiError("EQuery:Unknown asset") from None
 
     def positions_payload(self, params: Mapping[str, str]) -> object:
         with self._lock:
             wanted = set(filter(None, params.get("txid", "").split(",")))
+            if self.knobs.hide_positions:
+                return [] if params.get("consolidation") == "market" else {}
             docalcs = params.get("docalcs", "false").lower() == "true"
             rows = {}
             for p in self.positions.values():
@@ -250,12 +283,25 @@ class KrakenSim:
 
     def asset_pairs_payload(self, pair_param: str | None) -> dict:
         names = [n for n in (pair_param or "").split(",") if n]
-        specs = [self.spec(n) for n in names] if names else list(self.pairs.values())
-        return {s.id: asset_pair_payload(s) for s in specs}
+        with self._lock:
+            specs = [self.spec(n) for n in names] if names else list(self.pairs.values())
+            rows = {}
+            for s in specs:
+                if s.symbol in self.knobs.hidden_pairs:
+                    continue
+                row = asset_pair_payload(s)
+                for key, value in zip(("margin_call", "margin_stop"), self.levels.get(s.symbol, ()), strict=False):
+                    if value is None:
+                        row.pop(key)
+                    else:
+                        row[key] = value
+                rows[s.id] = row
+            return rows
 
     def balance_ex_payload(self) -> dict:
         with self._lock:
-            return {"ZUSD": {"balance": _fmt(self.trade_balance, 4), "hold_trade": "0.0000"}}
+            return {a: {"balance": _fmt(v, int(ASSETS[a]["decimals"])), "hold_trade": "0.0000"}
+                    for a, v in self.collateral.items()}
 
     # ----- orders -----
     def add_order(self, params: Mapping[str, str]) -> dict:
@@ -306,7 +352,7 @@ class KrakenSim:
         if int(leverage) != leverage or int(leverage) not in spec.leverage:
             raise KrakenApiError("EGeneral:Invalid arguments:leverage")
         fill = price if price is not None else self.prices[spec.symbol]
-        balance = self.trade_balance_payload()
+        balance = self.trade_balance_payload(spec.quote_id)  # free margin in the pair's quote currency
         if Decimal(balance["mf"]) < fill * volume / leverage:
             raise KrakenApiError("EOrder:Insufficient margin")
         self.add_position(spec.symbol, side, volume, fill, leverage=int(leverage))

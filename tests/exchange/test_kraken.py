@@ -18,7 +18,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 def test_load_pair_rules_reads_margin_levels_leverage_and_decimals(kraken):
     rules = kraken.load_pair_rules()
-    assert set(rules) == {"BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD"}  # ADA/USD has no leverage
+    # ADA/USD and GBP/EUR have no leverage: not margin pairs.
+    assert set(rules) == {"BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD", "ETH/BTC", "BTC/EUR", "ETH/EUR", "EUR/USD"}
     btc = rules["BTC/USD"]
     assert (btc.margin_call_level, btc.margin_stop_level) == (Decimal(80), Decimal(40))
     assert btc.leverage_buy == (2, 3, 4, 5) and btc.leverage_sell == (2, 3, 4, 5)
