@@ -154,6 +154,9 @@ class AlertEngine:
         """A new snapshot with every risk set and `alerts` = what this cycle fired."""
         if snapshot.stale:
             return self._apply_stale(snapshot, now)
+        if snapshot.account is not None and snapshot.account.unknown_reason:
+            # Fresh data, but a figure the account needs is missing (e.g. an FX rate): not safe either.
+            return self._apply_stale(snapshot, now, unknown=snapshot.account.unknown_reason)
         self._stale_fired = False  # data recovered: a later stale period must fire again
         t = self.thresholds
         distances = t.distance_thresholds()
@@ -179,6 +182,9 @@ class AlertEngine:
         positions = []
         append = positions.append
         for pf in snapshot.positions:
+            if pf.unknown_reason:  # its money cannot be converted: nothing about it is known to be safe
+                append(_with_risk(pf, Risk.UNKNOWN))
+                continue
             own = _level(pf.distance_to_liquidation_pct, ladder)
             if pf.position.margin_mode is _CROSS:
                 append(_with_risk(pf, own if own > account_risk else account_risk))
@@ -252,15 +258,19 @@ class AlertEngine:
         for key in [k for k in self._states if k not in seen and k != STALE_KEY]:
             del self._states[key]
 
-    def _apply_stale(self, snapshot: Snapshot, now: datetime) -> Snapshot:
-        """Stale data says nothing about safety: risk UNKNOWN everywhere, one 'stale' alert per period."""
+    def _apply_stale(self, snapshot: Snapshot, now: datetime, unknown: str = "") -> Snapshot:
+        """Stale data says nothing about safety: risk UNKNOWN everywhere, one 'stale' alert per period.
+
+        `unknown`: the data is fresh but the account cannot be computed (its reason, e.g. a missing FX
+        pair); same treatment, the alert names that reason instead of staleness.
+        """
         account = replace(snapshot.account, risk=Risk.UNKNOWN) if snapshot.account is not None else None
         positions = tuple(_with_risk(pf, Risk.UNKNOWN) for pf in snapshot.positions)
         alerts: tuple[Alert, ...] = ()
         state = self._states.setdefault(STALE_KEY, _KeyState(last_fired=Risk.UNKNOWN))
         if not self._stale_fired and not self._snoozed(state, Risk.UNKNOWN, now):
             self._stale_fired = True
-            reason = snapshot.stale_reason or "no reason given"
+            reason = unknown or snapshot.stale_reason or "no reason given"
             alerts = (
                 Alert(
                     key=STALE_KEY,
@@ -269,7 +279,7 @@ class AlertEngine:
                     pair=None,
                     margin_level=None,
                     distance_to_liquidation_pct=None,
-                    message=f"data stale: risk unknown ({reason})",
+                    message=f"risk unknown ({reason})" if unknown else f"data stale: risk unknown ({reason})",
                     fired_at=now,
                     stale=True,
                 ),

@@ -19,3 +19,7 @@ class NotSupported(DomainError):
 
 class NeedsConfirmation(DomainError):
     """The action is allowed only after the trader confirmed it explicitly (e.g. snoozing LIQUIDATION)."""
+
+
+class UnknownRate(DomainError):
+    """A figure needs an FX rate (or an account figure built on one) that Kraken's prices do not give."""

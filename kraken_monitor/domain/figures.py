@@ -14,153 +14,59 @@ computation, so results are identical (same Decimal digits and exponents), not m
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from kraken_monitor.domain import costs
 from kraken_monitor.domain.decimals import (
     HUNDRED,
+    ONE,
     ZERO,
     check_position,
     engine_context,
     require_finite,
-    require_positive,
 )
-from kraken_monitor.domain.errors import InvalidAmount
+from kraken_monitor.domain.exposure import (
+    currency_rates,
+    exponents,
+    missing_reason,
+    pair_currency,
+    sensitivity,
+    solve,
+)
+from kraken_monitor.domain.fx import common_currency
+from kraken_monitor.domain.kernels import (  # noqa: F401  (margin.py imports them from here)
+    _CROSS,
+    _LONG,
+    _OK,
+    _SHORT,
+    DEFAULT_LIQUIDATION_LEVEL,
+    DEFAULT_MAINTENANCE_RATE,
+    DEFAULT_MARGIN_CALL_LEVEL,
+    _cross,
+    _isolated_level,
+    _isolated_liquidation,
+    _isolated_trigger,
+    _levels,
+    _leverage,
+    _price,
+    _short_slope,
+    _solve,
+    account_levels,
+    account_record,
+    allocated_margin,
+    liquidation_order,
+    unknown_account,
+)
 from kraken_monitor.domain.models import (
     AccountFigures,
     AccountState,
     Balance,
-    MarginMode,
     PairRules,
     Position,
     PositionFigures,
-    Risk,
-    Side,
 )
-
-# Kraken's usual thresholds (support 203325763), used ONLY when no held pair has AssetPairs rules:
-# the per-pair `margin_call` / `margin_stop` are the truth whenever they are known.
-DEFAULT_MARGIN_CALL_LEVEL = Decimal(80)
-DEFAULT_LIQUIDATION_LEVEL = Decimal(40)
-# Enum member access is slow on Python 3.11 (a property per lookup); the hot loops use these.
-_LONG, _SHORT, _CROSS, _OK = Side.LONG, Side.SHORT, MarginMode.CROSS, Risk.OK
-DEFAULT_MAINTENANCE_RATE = PairRules("", "", "", ZERO, ZERO).maintenance_rate
-_LEVERAGE_SNAP = Decimal("1e-6")
-
-
-# -- kernels (callers validate their inputs and run inside the engine context) -----------------
-
-
-def _leverage(cost: Decimal, margin: Decimal) -> Decimal:
-    # Kraken opens at a whole leverage (AssetPairs leverage_buy/sell) but rounds `margin` in its
-    # payloads, so cost / margin comes out as 5.0000000009: report the leverage the trader chose.
-    ratio = cost / margin
-    whole = ratio.to_integral_value()
-    return whole if abs(ratio - whole) <= _LEVERAGE_SNAP * ratio else ratio
-
-
-def _price(price: Decimal, pair: str) -> Decimal:
-    if price is None:
-        raise InvalidAmount(f"No price is known for {pair}.")
-    return require_positive(price, f"Price of {pair}")
-
-
-def allocated_margin(p: Position) -> Decimal:
-    """Collateral backing an isolated position (reference section 2)."""
-    # An isolated position the venue reported without an allocation holds exactly its opening margin.
-    return p.allocated_margin if p.allocated_margin is not None else p.margin
-
-
-def _short_slope(p: Position) -> Decimal:
-    """d(used margin)/d(price) of a short = V / L = margin * V / cost (support 203053156)."""
-    return p.margin * p.remaining_volume / p.cost
-
-
-def _solve(equity: Decimal, used: Decimal, a: Decimal, b: Decimal, price: Decimal, level: Decimal):
-    """Price where (equity + a*dP) / (used + b*dP) = level/100 (reference section 1, several positions).
-
-    Equity and used margin are both linear in one pair's price, so the solve is exact from any
-    starting price. None when the level does not depend on the price (a - x*b == 0) or P <= 0.
-    """
-    x = level / HUNDRED
-    den = a - x * b
-    if den == 0:
-        return None
-    result = price + (x * used - equity) / den
-    return result if result > 0 else None
-
-
-def _isolated_level(p: Position, price: Decimal) -> Decimal:
-    value = price * p.remaining_volume
-    if p.side is _LONG:
-        return (allocated_margin(p) + value - p.cost) / p.margin * HUNDRED
-    return (allocated_margin(p) + p.cost - value) / (p.margin * value / p.cost) * HUNDRED
-
-
-def _isolated_trigger(p: Position, level: Decimal) -> Decimal | None:
-    entry = p.cost / p.remaining_volume
-    # At the entry price upnl is 0 and a short's used margin equals its opening margin.
-    if p.side is _LONG:
-        return _solve(allocated_margin(p), p.margin, p.remaining_volume, ZERO, entry, level)
-    return _solve(allocated_margin(p), p.margin, -p.remaining_volume, _short_slope(p), entry, level)
-
-
-def _isolated_liquidation(p: Position, rate: Decimal) -> Decimal | None:
-    volume = p.remaining_volume
-    allocated = allocated_margin(p)
-    if p.side is _LONG:
-        den = volume * (1 - rate)
-        if den <= 0:
-            return None
-        result = (p.cost - allocated) / den
-        return result if result > 0 else None
-    return (allocated + p.cost) / (volume * (1 + rate))
-
-
-def _cross(positions: Iterable[Position]) -> list[Position]:
-    return [p for p in positions if p.margin_mode is _CROSS]
-
-
-def liquidation_order(positions: Iterable[Position]) -> dict[str, int]:
-    """Kraken liquidates the oldest position first, regardless of pair or profit (support 203325763)."""
-    ordered = sorted(_cross(positions), key=lambda p: (p.opened_at, p.id))
-    return {p.id: rank for rank, p in enumerate(ordered, start=1)}
-
-
-def _levels(cross_pairs: set[str], rules: Mapping[str, PairRules]) -> tuple[Decimal, Decimal]:
-    known = [rules[pair] for pair in cross_pairs if pair in rules]
-    if not known:
-        return DEFAULT_MARGIN_CALL_LEVEL, DEFAULT_LIQUIDATION_LEVEL
-    return max(r.margin_call_level for r in known), max(r.margin_stop_level for r in known)
-
-
-def account_levels(positions: Iterable[Position], rules: Mapping[str, PairRules]) -> tuple[Decimal, Decimal]:
-    """(margin-call, liquidation) levels of the cross account: the strictest (highest) of the pairs held.
-
-    Kraken publishes them per pair (AssetPairs margin_call / margin_stop, support 203325763); the
-    account has one level, so the highest threshold among held pairs is the one reached first.
-    80/40 only when no held pair has known rules (nothing better is known).
-    """
-    return _levels({p.pair for p in _cross(positions)}, rules)
-
-
-def account_record(balance: Balance, equity, used, levels, exchange_ml=None) -> AccountFigures:
-    """AccountFigures from the cross sums: e = tb + n, mf = e - m, ml = e / m * 100 (support 203325693)."""
-    call_level, stop_level = levels
-    return AccountFigures(
-        currency=balance.currency,
-        trade_balance=balance.trade_balance,
-        equity=equity,
-        used_margin=used,
-        free_margin=equity - used,
-        margin_level=equity / used * HUNDRED if used else None,
-        margin_level_exchange=exchange_ml if exchange_ml is not None else balance.exchange_margin_level,
-        margin_call_level=call_level,
-        liquidation_level=stop_level,
-    )
-
 
 # -- caches ------------------------------------------------------------------------------------
 
@@ -271,6 +177,7 @@ class _Row:
             "projected_cost_24h": fee[4],
             "risk": _OK,  # the alert engine sets it
             "liquidation_order": self.order,
+            "cost": self.cost,  # quote currency here; converted with the other money in `compute`
         }
         iso = self.iso
         if iso is not None:
@@ -288,7 +195,7 @@ class _Row:
 class _Book:
     """What depends only on one positions tuple: validated rows, pairs, per-pair slopes, FIFO ranks."""
 
-    __slots__ = ("positions", "rows", "cross_rows", "iso_rows", "pairs", "cross_pairs", "slopes")
+    __slots__ = ("positions", "rows", "cross_rows", "iso_rows", "pairs", "cross_pairs", "slopes", "ccy")
 
     def __init__(self, positions: tuple[Position, ...], prices: Mapping[str, Decimal]):
         checked: dict[str, Decimal] = {}
@@ -321,6 +228,16 @@ class _Book:
         self.pairs = list(checked)
         self.cross_pairs = {p.pair for p in _cross(positions)}
         self.slopes = slopes
+        self.ccy = (None, -1, {})  # (rules mapping, its size, pair -> quote currency)
+
+    def currencies(self, rules: Mapping[str, PairRules]) -> dict[str, str]:
+        """pair -> quote currency (common code) under these rules; cached while the mapping is the same."""
+        cached = self.ccy
+        if cached[0] is rules and cached[1] == len(rules):
+            return cached[2]
+        result = {pair: pair_currency(pair, rules) for pair in self.pairs}
+        self.ccy = (rules, len(rules), result)
+        return result
 
 
 def _book(positions: tuple[Position, ...], prices: Mapping[str, Decimal]) -> _Book:
@@ -341,6 +258,10 @@ def _book(positions: tuple[Position, ...], prices: Mapping[str, Decimal]) -> _Bo
 
 _new = object.__new__
 _set = object.__setattr__
+# Money fields of a position record, converted from the quote into the account currency.
+_MONEY = ("valuation", "unrealized_pnl", "used_margin", "fees", "net_pnl", "projected_cost_24h", "cost")
+_TRIGGERS = ("margin_call_price", "liquidation_price", "distance_to_margin_call_pct", "distance_to_liquidation_pct")
+_NO_TRIGGERS = dict.fromkeys(_TRIGGERS)
 
 
 @engine_context
@@ -354,7 +275,11 @@ def compute(
     """Account and per-position figures for one poll cycle; risk left at OK (the alert engine sets it).
 
     Same contract as `margin.compute` (which is this function). Per cycle: one pass summing the
-    cross equity and used margin, one solve per pair, one pass building the records.
+    cross equity and used margin per quote currency, one solve per pair, one pass building records.
+    Money is converted into the account currency (`balance.currency`) at Kraken's own FX pairs
+    (exposure.py); a currency without a rate makes its positions' money None and, if a cross
+    position is quoted in it, the account unknown (`unknown_reason` names the pair).
+    A pair whose quote currency cannot be read ("" : no rules, no "/") counts as the account's.
     """
     balance = state.balance
     equity = require_finite(balance.trade_balance, "Trade balance")
@@ -363,35 +288,78 @@ def compute(
         positions = tuple(positions)
     book = _book(positions, prices)
     px = {pair: prices[pair] for pair in book.pairs}
+    account_ccy = common_currency(balance.currency)
+    pair_ccy = book.currencies(rules)
+    currencies = set(pair_ccy.values())
+    currencies.discard("")
+    currencies.add(account_ccy)
+    rates, paths, missing = currency_rates(sorted(currencies), account_ccy, prices, rules)
+    rates[""] = ONE
 
     used = ZERO
+    foreign: dict[str, list[Decimal]] = {}  # quote currency -> [upnl, used margin] in that currency
     for r in book.cross_rows:
         price = px[r.pair]
         cur = r.cur
         if cur[0] is not price:
             cur = r.terms(price)
-        equity += cur[2]
-        used += cur[3]
+        ccy = pair_ccy[r.pair]
+        if ccy == account_ccy or not ccy:
+            equity += cur[2]
+            used += cur[3]
+        else:
+            sums = foreign.get(ccy)
+            if sums is None:
+                sums = foreign[ccy] = [ZERO, ZERO]
+            sums[0] += cur[2]
+            sums[1] += cur[3]
 
     levels = _levels(book.cross_pairs, rules)
     exchange_ml = exchange_balance.exchange_margin_level if exchange_balance is not None else None
-    account = account_record(balance, equity, used, levels, exchange_ml)
     call_level, stop_level = levels
-
-    # A cross position's trigger prices and distances are the same for every position on its pair.
+    cross_missing = {ccy: missing[ccy] for ccy in foreign if ccy in missing}
     pair_fields: dict[str, dict] = {}
-    for pair, (a, b) in book.slopes.items():
-        price = px[pair]
-        call_price = _solve(equity, used, a, b, price, call_level)
-        liq_price = _solve(equity, used, a, b, price, stop_level)
-        # The losing side: d(e/m)/dP has the sign of a*m - b*e (quotient rule; both linear in P).
-        sign = -HUNDRED / price if a * used - b * equity < 0 else HUNDRED / price
-        pair_fields[pair] = {
-            "margin_call_price": call_price,
-            "liquidation_price": liq_price,
-            "distance_to_margin_call_pct": None if call_price is None else (price - call_price) * sign,
-            "distance_to_liquidation_pct": None if liq_price is None else (price - liq_price) * sign,
-        }
+    if cross_missing:
+        account = unknown_account(balance, levels, missing_reason(cross_missing, account_ccy), exchange_ml)
+        pair_fields = dict.fromkeys(book.slopes, _NO_TRIGGERS)
+    elif foreign:
+        groups = {account_ccy: (ONE, equity, used)}
+        for ccy, (upnl, margin_used) in foreign.items():
+            rate = rates[ccy]
+            groups[ccy] = (rate, upnl, margin_used)
+            equity += rate * upnl
+            used += rate * margin_used
+        account = account_record(balance, equity, used, levels, exchange_ml)
+        _set(account, "fx_sensitivity", sensitivity(account_ccy, groups, call_level, stop_level))  # new record
+        powers = exponents(paths)
+        no_powers: dict[str, int] = {}
+        for pair, (a, b) in book.slopes.items():
+            price = px[pair]
+            ccy = pair_ccy[pair] or account_ccy
+            k = powers.get(pair, no_powers)
+            call_price, call_distance = solve(groups, ccy, a, b, price, call_level, k)
+            liq_price, liq_distance = solve(groups, ccy, a, b, price, stop_level, k)
+            pair_fields[pair] = {
+                "margin_call_price": call_price,
+                "liquidation_price": liq_price,
+                "distance_to_margin_call_pct": call_distance,
+                "distance_to_liquidation_pct": liq_distance,
+            }
+    else:
+        account = account_record(balance, equity, used, levels, exchange_ml)
+        # A cross position's trigger prices and distances are the same for every position on its pair.
+        for pair, (a, b) in book.slopes.items():
+            price = px[pair]
+            call_price = _solve(equity, used, a, b, price, call_level)
+            liq_price = _solve(equity, used, a, b, price, stop_level)
+            # The losing side: d(e/m)/dP has the sign of a*m - b*e (quotient rule; both linear in P).
+            sign = -HUNDRED / price if a * used - b * equity < 0 else HUNDRED / price
+            pair_fields[pair] = {
+                "margin_call_price": call_price,
+                "liquidation_price": liq_price,
+                "distance_to_margin_call_pct": None if call_price is None else (price - call_price) * sign,
+                "distance_to_liquidation_pct": None if liq_price is None else (price - liq_price) * sign,
+            }
 
     for r in book.iso_rows:
         rule = rules.get(r.pair)
@@ -399,6 +367,11 @@ def compute(
         if iso is None or iso[0] is not rule:
             r.isolated(rule)
 
+    # Per quote currency: the currency fields every record of it carries this cycle.
+    ccy_fields = {
+        ccy: {"quote_currency": ccy or account_ccy, "account_currency": account_ccy, "fx_rate": rates[ccy]}
+        for ccy in currencies | {""}
+    }
     windowed = type(now.tzinfo) is timezone
     out = []
     append = out.append
@@ -407,7 +380,21 @@ def compute(
         rec = r.rec
         if rec[0] is not price or rec[2] is not r.iso or not (windowed and rec[1][0] <= now < rec[1][1]):
             rec = r.record(price, now, windowed)
+        ccy = pair_ccy[r.pair]
+        fields = rec[3] | pair_fields[r.pair] if r.cross else rec[3] | _NO_PAIR
+        fields.update(ccy_fields[ccy])
+        if ccy and ccy != account_ccy:
+            rate = rates[ccy]
+            if rate is None:
+                fields.update(dict.fromkeys(_MONEY))
+                fields["unknown_reason"] = missing_reason({ccy: missing[ccy]}, account_ccy)
+            else:
+                for name in _MONEY:
+                    fields[name] = fields[name] * rate
         pf = _new(PositionFigures)
-        _set(pf, "__dict__", rec[3] | pair_fields[r.pair] if r.cross else rec[3].copy())
+        _set(pf, "__dict__", fields)
         append(pf)
     return account, tuple(out)
+
+
+_NO_PAIR: dict = {}

@@ -8,10 +8,12 @@ Levels are percent. Nothing is quantized here: formatting belongs to the UI.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 
 from kraken_monitor.domain.decimals import (
     HUNDRED,
+    ONE,
     ZERO,
     check_position,
     engine_context,
@@ -19,6 +21,14 @@ from kraken_monitor.domain.decimals import (
     require_positive,
 )
 from kraken_monitor.domain.errors import InvalidAmount
+from kraken_monitor.domain.exposure import (
+    currency_rates,
+    exponents,
+    missing_reason,
+    pair_currency,
+    sensitivity,
+    solve,
+)
 
 # The kernels, the per-cycle `compute` and the cross-account helpers live in figures.py (this
 # module's size limit); they are re-exported here, where callers have always found them.
@@ -39,7 +49,9 @@ from kraken_monitor.domain.figures import (
     allocated_margin,
     compute,
     liquidation_order,
+    unknown_account,
 )
+from kraken_monitor.domain.fx import common_currency
 from kraken_monitor.domain.models import (
     AccountFigures,
     Balance,
@@ -169,15 +181,24 @@ def distance_pct(price: Decimal, trigger: Decimal | None, side: Side = Side.LONG
 
 
 class _Totals:
-    """One pass over the cross positions: equity, used margin and per-pair price sensitivities."""
+    """One pass over the cross positions: equity, used margin, per-pair slopes, per quote currency.
 
-    __slots__ = ("equity", "used", "slopes")
+    Positions quoted in the account currency are summed straight into equity / used margin (the
+    single-currency engine, digit for digit); the others per quote currency, converted at Kraken's
+    FX pairs (exposure.py). A currency without a rate leaves `missing` non-empty: the account is unknown.
+    """
 
-    def __init__(self, balance: Balance, positions: Iterable[Position], prices: Mapping[str, Decimal]):
+    __slots__ = ("equity", "used", "slopes", "ccy", "account_ccy", "groups", "powers", "missing")
+
+    def __init__(self, balance: Balance, positions: Iterable[Position], prices: Mapping[str, Decimal],
+                 rules: Mapping[str, PairRules] | None = None):
         equity = require_finite(balance.trade_balance, "Trade balance")
         used = ZERO
         slopes: dict[str, list[Decimal]] = {}  # pair -> [a, b]
         checked: dict[str, Decimal] = {}
+        account_ccy = common_currency(balance.currency)
+        ccy_of: dict[str, str] = {}
+        foreign: dict[str, list[Decimal]] = {}
         for p in positions:
             # Every position is validated and priced here, isolated ones too, so `compute` can
             # trust them afterwards.
@@ -185,6 +206,7 @@ class _Totals:
             price = checked.get(p.pair)
             if price is None:
                 price = checked[p.pair] = _price(prices.get(p.pair), p.pair)
+                ccy_of[p.pair] = pair_currency(p.pair, rules) or account_ccy
             if p.margin_mode is not _CROSS:
                 continue
             volume = p.remaining_volume
@@ -193,28 +215,48 @@ class _Totals:
             if ab is None:
                 ab = slopes[p.pair] = [ZERO, ZERO]
             if p.side is _LONG:
-                equity += value - p.cost
-                used += p.margin
+                upnl, margin_used = value - p.cost, p.margin
                 ab[0] += volume
             else:
-                equity += p.cost - value
-                used += p.margin * value / p.cost
+                upnl, margin_used = p.cost - value, p.margin * value / p.cost
                 ab[0] -= volume
                 ab[1] += p.margin * volume / p.cost
+            ccy = ccy_of[p.pair]
+            if ccy == account_ccy:
+                equity += upnl
+                used += margin_used
+            else:
+                sums = foreign.setdefault(ccy, [ZERO, ZERO])
+                sums[0] += upnl
+                sums[1] += margin_used
+        rates, paths, missing = currency_rates(sorted(foreign), account_ccy, prices, rules or {})
+        self.missing = {ccy: missing[ccy] for ccy in foreign if ccy in missing}
+        self.groups = None
+        if foreign and not self.missing:
+            self.groups = {account_ccy: (ONE, equity, used)}
+            for ccy, (upnl, margin_used) in foreign.items():
+                self.groups[ccy] = (rates[ccy], upnl, margin_used)
+                equity += rates[ccy] * upnl
+                used += rates[ccy] * margin_used
         self.equity = equity
         self.used = used
         self.slopes = slopes
+        self.ccy = ccy_of
+        self.account_ccy = account_ccy
+        self.powers = exponents(paths)
 
     def trigger(self, pair: str, price: Decimal, level: Decimal) -> Decimal | None:
         ab = self.slopes.get(pair)
-        if ab is None:
+        if ab is None or self.missing:
             return None
-        return _solve(self.equity, self.used, ab[0], ab[1], price, level)
+        if self.groups is None:
+            return _solve(self.equity, self.used, ab[0], ab[1], price, level)
+        return solve(self.groups, self.ccy[pair], ab[0], ab[1], price, level, self.powers.get(pair, {}))[0]
 
     def losing_side(self, pair: str) -> Side:
         """LONG if the account level falls with this pair's price, SHORT if it falls as the price rises."""
         a, b = self.slopes[pair]
-        # d(e/m)/dP has the sign of a*m - b*e (quotient rule; both linear in P).
+        # d(e/m)/dP has the sign of a*m - b*e (quotient rule; both linear in P; one currency).
         return Side.SHORT if a * self.used - b * self.equity < 0 else Side.LONG
 
 
@@ -225,15 +267,23 @@ def account_figures(
     prices: Mapping[str, Decimal],
     rules: Mapping[str, PairRules],
 ) -> AccountFigures:
-    """Cross account: e = tb + n, mf = e - m, ml = e / m * 100, None when m == 0 (support 203325693)."""
+    """Cross account: e = tb + n, mf = e - m, ml = e / m * 100, None when m == 0 (support 203325693).
+
+    In the account currency (`balance.currency`); unknown (`unknown_reason`) when a rate is missing.
+    """
     positions = tuple(positions)
-    totals = _Totals(balance, positions, prices)
+    totals = _Totals(balance, positions, prices, rules)
     return _account(balance, totals, positions, rules)
 
 
 def _account(balance: Balance, totals: _Totals, positions, rules, exchange_ml=None) -> AccountFigures:
     levels = account_levels(positions, rules)
-    return account_record(balance, totals.equity, totals.used, levels, exchange_ml)
+    if totals.missing:
+        return unknown_account(balance, levels, missing_reason(totals.missing, totals.account_ccy), exchange_ml)
+    account = account_record(balance, totals.equity, totals.used, levels, exchange_ml)
+    if totals.groups is not None:
+        account = replace(account, fx_sensitivity=sensitivity(totals.account_ccy, totals.groups, *levels))
+    return account
 
 
 @engine_context
@@ -243,15 +293,17 @@ def cross_trigger_price(
     prices: Mapping[str, Decimal],
     pair: str,
     level: Decimal,
+    rules: Mapping[str, PairRules] | None = None,
 ) -> Decimal | None:
     """Price of `pair` where the cross margin level equals `level`, other pairs held (section 1).
 
     Solves (e + a*dP) / (m + b*dP) = x with a = sum(+V long, -V short) and b = sum(V/L of shorts)
-    over the cross positions on `pair`. Long alone: P = E - (TB - x*M)/V; short alone:
+    over the cross positions on `pair`. Several quote currencies: exposure.solve (`rules` say each
+    pair's quote currency; without them the symbol text does). Long alone: P = E - (TB - x*M)/V; short alone:
     P = (TB + V*E) / (V*(1 + x/L)) (support 203325763, 203053156).
     """
     require_finite(level, "Margin level")
-    totals = _Totals(balance, positions, prices)
+    totals = _Totals(balance, positions, prices, rules)
     if pair not in totals.slopes:
         return None
     return totals.trigger(pair, _price(prices.get(pair), pair), level)

@@ -21,7 +21,9 @@ from kraken_monitor.domain.decimals import (
     require_finite,
     require_positive,
 )
-from kraken_monitor.domain.errors import InvalidAmount, NotSupported
+from kraken_monitor.domain.errors import InvalidAmount, NotSupported, UnknownRate
+from kraken_monitor.domain.exposure import currency_rates, missing_reason, pair_currency
+from kraken_monitor.domain.fx import common_currency
 from kraken_monitor.domain.models import (
     AccountFigures,
     AccountState,
@@ -61,6 +63,24 @@ def _without(state: AccountState, position_id: str, *replacement: Position) -> t
     return tuple(result)
 
 
+def _rate(state: AccountState, p: Position, prices: Prices, rules: Rules) -> Decimal:
+    """Account-currency units per unit of the position's quote currency (exposure.py), or UnknownRate."""
+    account = common_currency(state.balance.currency)
+    ccy = pair_currency(p.pair, rules) or account
+    rates, _, missing = currency_rates((ccy,), account, prices, rules)
+    rate = rates[ccy]
+    if rate is None:
+        raise UnknownRate(f"Cannot convert {p.pair} into {account}: {missing_reason(missing, account)}.")
+    return rate
+
+
+def _known(account: AccountFigures) -> AccountFigures:
+    """The account figures, or UnknownRate when they cannot be known (a preview must not guess)."""
+    if account.unknown_reason:
+        raise UnknownRate(f"The account's figures are unknown: {account.unknown_reason}.")
+    return account
+
+
 def _x(level: Decimal) -> Decimal:
     return require_positive(level, "Target margin level") / HUNDRED
 
@@ -83,7 +103,7 @@ def price_shock(state: AccountState, prices: Prices, rules: Rules, pair: str, pc
 
 @engine_context
 def deposit(state: AccountState, prices: Prices, rules: Rules, amount: Decimal) -> AccountFigures:
-    """Account figures after depositing `amount` of collateral (quote currency) (support 203325763)."""
+    """Account figures after depositing `amount` of collateral (account currency) (support 203325763)."""
     require_positive(amount, "Deposit amount")
     balance = replace(state.balance, trade_balance=state.balance.trade_balance + amount)
     return margin.account_figures(balance, state.positions, prices, rules)
@@ -101,7 +121,8 @@ def add_isolated_margin(
     """The isolated position's figures after allocating `amount` more margin (reference section 2).
 
     Kraken spot is cross-only (ccxt `kraken.has['addMargin'] = False`): a cross position raises
-    NotSupported, with the remedies that do exist in the message.
+    NotSupported, with the remedies that do exist in the message. `amount` is in the position's
+    quote currency (an isolated position's collateral is held there, like its cost).
     """
     require_positive(amount, "Margin to add")
     p = _find(state, position_id)
@@ -143,7 +164,9 @@ def partial_close(
     """Close `volume` at the current price paying `fee_rate` of its value (support 203325763, 206161568).
 
     The realised share of P&L minus the closing fee goes to the trade balance; for an isolated
-    position the freed share of its allocation returns there too.
+    position the freed share of its allocation returns there too. Money is in the quote currency
+    until it is credited: realized_pnl, fees and net_realized are converted into the account
+    currency at the current FX rate (section 1b).
     """
     p = _find(state, position_id)
     margin.check_position(p)
@@ -155,13 +178,14 @@ def partial_close(
     if volume > remaining:
         raise InvalidAmount(f"Cannot close {volume}: only {remaining} of position {p.id} is open.")
     price = margin._price(prices.get(p.pair), p.pair)
+    rate = _rate(state, p, prices, rules)
     share = volume / remaining
-    realized = margin.unrealized_pnl(p, price) * share
-    fees = fee_rate * volume * price
+    realized = margin.unrealized_pnl(p, price) * share * rate
+    fees = fee_rate * volume * price * rate
     net = realized - fees
     credit = net
     if p.margin_mode is MarginMode.ISOLATED:
-        credit += margin.allocated_margin(p) * share
+        credit += margin.allocated_margin(p) * share * rate
     keep = ONE - share
     after = (_scaled(p, keep, volume),) if keep > 0 else ()
     balance = replace(state.balance, trade_balance=state.balance.trade_balance + credit)
@@ -183,7 +207,7 @@ def settle(state: AccountState, prices: Prices, rules: Rules, position_id: str) 
     p = _find(state, position_id)
     if p.margin_mode is not MarginMode.CROSS:
         raise NotSupported("Only Kraken spot (cross) positions can be settled; close this one instead.")
-    upnl = margin.unrealized_pnl(p, prices.get(p.pair))
+    upnl = margin.unrealized_pnl(p, prices.get(p.pair)) * _rate(state, p, prices, rules)
     balance = replace(state.balance, trade_balance=state.balance.trade_balance + upnl)
     return margin.account_figures(balance, _without(state, p.id), prices, rules)
 
@@ -195,7 +219,7 @@ def required_deposit(state: AccountState, prices: Prices, rules: Rules, target_l
     0 when the level is already there or no margin is used (support 203325693 definitions).
     """
     x = _x(target_level)
-    account = margin.account_figures(state.balance, state.positions, prices, rules)
+    account = _known(margin.account_figures(state.balance, state.positions, prices, rules))
     if account.used_margin == 0:
         return ZERO
     return max(ZERO, x * account.used_margin - account.equity)
@@ -214,7 +238,7 @@ def required_close_volume(
 
     Closing v at price P moves its P&L share into the trade balance (equity unchanged) less the fee
     c*v*P, and frees u*v of used margin (u = its used margin per unit): (e - c*v*P) / (m - u*v) = x
-    -> v = (x*m - e) / (x*u - c*P) (support 203325693 definitions, 203325763 remedies). None when closing this position cannot get there. An isolated
+    -> v = (x*m - e) / (x*u - c*P*r) (r: quote -> account FX; support 203325693 definitions, 203325763 remedies). None when closing this position cannot get there. An isolated
     position's own level does not change with a partial close (everything scales): 0 or None.
     """
     x = _x(target_level)
@@ -223,20 +247,21 @@ def required_close_volume(
     price = margin._price(prices.get(p.pair), p.pair)
     if p.margin_mode is MarginMode.ISOLATED:
         return ZERO if margin.isolated_margin_level(p, price) >= target_level else None
-    account = margin.account_figures(state.balance, state.positions, prices, rules)
+    account = _known(margin.account_figures(state.balance, state.positions, prices, rules))
     m, e = account.used_margin, account.equity
     if m == 0 or e >= x * m:
         return ZERO
     volume = p.remaining_volume
-    per_unit = margin.used_margin(p, price) / volume
-    den = x * per_unit - fee_rate * price
+    rate = _rate(state, p, prices, rules)  # u and the fee in the account currency, like m and e
+    per_unit = margin.used_margin(p, price) / volume * rate
+    den = x * per_unit - fee_rate * price * rate
     if den <= 0:
         return None
     needed = (x * m - e) / den
     if needed <= volume:
         return needed
     # Closing everything leaves no used margin at all when this was the only position using it.
-    if m - per_unit * volume <= 0 and e - fee_rate * price * volume > 0:
+    if m - per_unit * volume <= 0 and e - fee_rate * price * rate * volume > 0:
         return volume
     return None
 
@@ -250,7 +275,7 @@ def time_to_margin_call(state: AccountState, prices: Prices, rules: Rules, now: 
     is unchanged at flat prices. None when it never happens (no rollover, no margin used) or the
     level is already at/below the call.
     """
-    account = margin.account_figures(state.balance, state.positions, prices, rules)
+    account = _known(margin.account_figures(state.balance, state.positions, prices, rules))
     if account.used_margin == 0:
         return None
     room = account.equity - account.margin_call_level / HUNDRED * account.used_margin
@@ -262,6 +287,7 @@ def time_to_margin_call(state: AccountState, prices: Prices, rules: Rules, now: 
             continue
         amount = costs.rollover_rate(p) * p.cost
         if amount > 0:
+            amount *= _rate(state, p, prices, rules)  # charged in the quote currency
             mark = p.opened_at + costs.ROLLOVER_PERIOD * (costs.rollovers_charged(p.opened_at, now) + 1)
             charges.append((mark - now, amount))
     if not charges:

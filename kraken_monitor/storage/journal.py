@@ -198,8 +198,8 @@ class Journal:
                 a = snapshot.account
                 if a is not None:
                     self.conn.execute(_INSERT_ACCOUNT, (
-                        ts, snapshot.mode, int(snapshot.stale), str(a.trade_balance), str(a.equity),
-                        str(a.used_margin), str(a.free_margin), _text(a.margin_level),
+                        ts, snapshot.mode, int(snapshot.stale), str(a.trade_balance), _text(a.equity),
+                        _text(a.used_margin), _text(a.free_margin), _text(a.margin_level),
                         _text(a.margin_level_exchange), int(a.risk),
                         None if a.margin_level is None else float(a.margin_level)))
                 if positions:
@@ -378,7 +378,7 @@ def _position_rows(ts: float, figures: Iterable[PositionFigures]) -> list[tuple]
         p = pf.position
         liq, call, dist = pf.liquidation_price, pf.margin_call_price, pf.distance_to_liquidation_pct
         append((ts, p.id, p.pair, p.side._value_, p.margin_mode._value_, str(pf.remaining_volume),
-                str(pf.price), str(pf.entry_price), str(pf.unrealized_pnl), str(pf.net_pnl),
+                str(pf.price), str(pf.entry_price), _text(pf.unrealized_pnl), _text(pf.net_pnl),
                 None if liq is None else str(liq), None if call is None else str(call),
                 None if dist is None else str(dist), pf.risk._value_))
     return rows

@@ -64,6 +64,8 @@ def reference(state, prices, rules, now):
                 distance_to_liquidation_pct=None if liq_price is None else (price - liq_price) * sign,
                 margin_level=level, next_rollover=upcoming, projected_cost_24h=day_cost,
                 liquidation_order=order.get(p.id),
+                # One currency (USD pairs, USD account): no conversion, rate exactly 1, cost as reported.
+                quote_currency="USD", account_currency="USD", fx_rate=D(1), cost=cost,
             ))
         return account, tuple(out)
 
