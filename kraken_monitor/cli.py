@@ -66,21 +66,31 @@ def _positive(text: str) -> float:
 def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) -> MonitorConfig:
     """Command-line options override `base` (the saved settings for the GUI, defaults otherwise)."""
     base = base or MonitorConfig()
-    config = replace(
-        base,
-        mode=getattr(args, "mode", None) or base.mode,
-        db_path=getattr(args, "db", None) or base.db_path,
-        api_url=getattr(args, "api_url", None) or base.api_url,
-        demo_scenario=getattr(args, "demo_scenario", None) or base.demo_scenario,
-    )
+    flags = {
+        field: value
+        for field, value in (
+            ("mode", getattr(args, "mode", None)),
+            ("db_path", getattr(args, "db", None)),
+            ("api_url", getattr(args, "api_url", None)),
+            ("demo_scenario", getattr(args, "demo_scenario", None)),
+        )
+        if value
+    }
+    # Flags hold for this run only: Settings never saves the fields they set (session_only).
+    config = replace(base, **flags, session_only=base.session_only | frozenset(flags))
     interval = getattr(args, "interval", None)
     if interval:
         # Live private reads cost rate-limit points: never poll the account faster than the default.
         account = interval if config.mode != "live" else max(interval, config.account_interval_s)
-        config = replace(config, price_interval_s=interval, account_interval_s=account)
+        config = replace(
+            config,
+            price_interval_s=interval,
+            account_interval_s=account,
+            session_only=config.session_only | {"price_interval_s", "account_interval_s"},
+        )
     speed = getattr(args, "speed", None)
     if speed:
-        config = replace(config, demo_speed=speed)
+        config = replace(config, demo_speed=speed, session_only=config.session_only | {"demo_speed"})
     return config
 
 

@@ -8,13 +8,14 @@ from dataclasses import replace
 from decimal import Decimal
 
 from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from kraken_monitor.domain.models import Alert, MarginMode, Snapshot
 from kraken_monitor.exchange.base import Capabilities, OrderResult
 from kraken_monitor.ui.add_margin_dialog import AddMarginDialog
 from kraken_monitor.ui.close_dialog import CloseDialog, CloseRequest
 from kraken_monitor.ui.messages import Messages
+from kraken_monitor.ui.resources import apply_theme
 from kraken_monitor.ui.settings_dialog import SettingsDialog
 from kraken_monitor.ui.settings_store import load_config
 from kraken_monitor.worker.config import MODES, MonitorConfig
@@ -258,6 +259,8 @@ class ActionsController(QObject):
     def open_settings(self) -> MonitorConfig | None:
         config = SettingsDialog.ask(self.parent_widget, self.config, self.settings)
         if config is not None:
+            if config.theme != self.config.theme:
+                apply_theme(QApplication.instance(), config.theme)
             self.config = config
             self.messages.set_sound_enabled(config.sound_enabled)
             self.config_changed.emit(config)

@@ -29,11 +29,11 @@ def _application() -> QApplication:
     return app
 
 
-def _apply_look(app: QApplication) -> None:
+def _apply_look(app: QApplication, theme: str = "system") -> None:
     try:
         from kraken_monitor.ui import resources
 
-        resources.apply_theme(app, "system")
+        resources.apply_theme(app, theme)
         app.setWindowIcon(resources.app_icon())
     except Exception as exc:  # a broken asset must not stop the monitor from showing risk
         log.warning("theme/icon not applied: %s: %s", type(exc).__name__, exc)
@@ -80,7 +80,7 @@ class _AfterFirstPaint(QObject):
 def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: float | None = None) -> int:
     """Run the desktop monitor; with `exit_after` seconds, grab the window to `screenshot` and quit."""
     app = _application()
-    _apply_look(app)
+    _apply_look(app, config.theme)
     from kraken_monitor.ui.main_window import MainWindow
 
     # The chart (pyqtgraph + numpy, ~200 ms of imports) is built right after the first paint.

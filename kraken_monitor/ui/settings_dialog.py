@@ -1,4 +1,4 @@
-"""Settings dialog: mode, API credentials (to the OS keyring), poll intervals, alert thresholds, sound, live trading."""
+"""Settings dialog: mode, API URL and credentials (keyring), intervals, currency, theme, pairs, thresholds, live trading."""
 
 from __future__ import annotations
 
@@ -16,19 +16,25 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from kraken_monitor.domain.alerts import AlertThresholds
 from kraken_monitor.domain.errors import InvalidAmount
+from kraken_monitor.exchange.kraken import DEFAULT_API_URL
 from kraken_monitor.ui.dialog_footer import DialogFooter
 from kraken_monitor.ui.messages import Messages
+from kraken_monitor.ui.settings_fields import check_api_url, check_currency, check_watch_pairs
 from kraken_monitor.ui.settings_store import save_config
 from kraken_monitor.ui.validators import parse_amount, to_input_text
-from kraken_monitor.worker.config import KRAKEN_TIERS, MODES, MonitorConfig
+from kraken_monitor.worker.config import KRAKEN_TIERS, MODES, THEMES, MonitorConfig
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +56,16 @@ LIVE_TRADING_WARNING = (
     "key. Give the key only the permissions you need. Every order is confirmed first."
 )
 ENV_FALLBACK = "KRAKEN_API_KEY / KRAKEN_API_SECRET environment variables"
+# The command-line flag behind each field a flag can set (shown when this run uses one).
+SESSION_FLAGS = {
+    "mode": "--mode",
+    "api_url": "--api-url",
+    "db_path": "--db",
+    "demo_scenario": "--demo-scenario",
+    "price_interval_s": "--interval",
+    "account_interval_s": "--interval",
+    "demo_speed": "--speed",
+}
 
 
 def keyring_text() -> tuple[bool, str]:
@@ -78,8 +94,17 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
         layout = QVBoxLayout(self)
+        self.session_label = QLabel(session_text(config))
+        self.session_label.setObjectName("sessionLabel")
+        self.session_label.setWordWrap(True)
+        self.session_label.setStyleSheet("color: #ef6c00;")
+        self.session_label.setVisible(bool(config.session_only))
+        layout.addWidget(self.session_label)
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs)
 
-        general = QFormLayout()
+        general_page = QWidget()
+        general = QFormLayout(general_page)
         self.mode_combo = QComboBox()
         self.mode_combo.addItems(list(MODES))
         self.mode_combo.setCurrentText(config.mode)
@@ -98,11 +123,43 @@ class SettingsDialog(QDialog):
         )
         general.addRow("Kraken tier:", self.tier_combo)
         general.addRow("Data is stale after:", self.stale_after)
+        self.currency_edit = QLineEdit(config.collateral_currency)
+        self.currency_edit.setToolTip("Every account money figure is shown in this Kraken asset (USD, EUR, XBT, ...).")
+        self.currency_edit.textChanged.connect(self._refresh)
+        general.addRow("Account currency:", self.currency_edit)
+        self.pairs_edit = QLineEdit(", ".join(config.watch_pairs))
+        self.pairs_edit.setPlaceholderText("e.g. BTC/USD, ETH/EUR (priced even without a position)")
+        self.pairs_edit.textChanged.connect(self._refresh)
+        general.addRow("Watch pairs:", self.pairs_edit)
+        self.history_spin = QSpinBox()
+        self.history_spin.setRange(1, 24 * 90)
+        self.history_spin.setSuffix(" h")
+        self.history_spin.setValue(max(1, round(config.history_hours)))
+        self.history_spin.setToolTip("How much price and margin history the chart loads from the journal.")
+        general.addRow("Chart history:", self.history_spin)
+        self.theme_combo = QComboBox()
+        self.theme_combo.addItems(list(THEMES))
+        self.theme_combo.setCurrentText(config.theme if config.theme in THEMES else "system")
+        general.addRow("Theme:", self.theme_combo)
         self.sound_check = QCheckBox("Play a sound with alerts")
         self.sound_check.setChecked(config.sound_enabled)
         general.addRow("", self.sound_check)
-        layout.addLayout(general)
+        self.tabs.addTab(general_page, "General")
 
+        creds_page = QWidget()
+        creds_layout = QVBoxLayout(creds_page)
+        url_row = QHBoxLayout()
+        self.url_edit = QLineEdit(config.api_url or "")
+        self.url_edit.setPlaceholderText(f"Kraken: {DEFAULT_API_URL}")
+        self.url_edit.textChanged.connect(self._refresh)
+        self.url_reset = QPushButton("Reset to Kraken")
+        self.url_reset.setToolTip(f"Use Kraken's own API ({DEFAULT_API_URL})")
+        self.url_reset.clicked.connect(self.url_edit.clear)
+        url_row.addWidget(self.url_edit, 1)
+        url_row.addWidget(self.url_reset)
+        url_form = QFormLayout()
+        url_form.addRow("API URL:", url_row)
+        creds_layout.addLayout(url_form)
         creds = QGroupBox("Kraken API credentials (live mode)")
         creds_form = QFormLayout(creds)
         self.key_edit = QLineEdit()
@@ -127,9 +184,11 @@ class SettingsDialog(QDialog):
         self.live_warning.setWordWrap(True)
         self.live_warning.setStyleSheet("color: #ef6c00;")
         creds_form.addRow(self.live_warning)
-        layout.addWidget(creds)
+        creds_layout.addWidget(creds)
+        creds_layout.addStretch(1)
+        self.tabs.addTab(creds_page, "Kraken connection")
 
-        alerts = QGroupBox("Alert thresholds")
+        alerts = QWidget()
         alerts_form = QFormLayout(alerts)
         self.threshold_edits: dict[str, QLineEdit] = {}
         for f in dataclasses.fields(AlertThresholds):
@@ -139,7 +198,7 @@ class SettingsDialog(QDialog):
             edit.textChanged.connect(self._refresh)
             self.threshold_edits[f.name] = edit
             alerts_form.addRow(THRESHOLD_LABELS.get(f.name, f.name) + ":", edit)
-        layout.addWidget(alerts)
+        self.tabs.addTab(alerts, "Alert thresholds")
 
         self.footer = DialogFooter(self, layout)
         self.reason_label, self.buttons, self.ok_button = self.footer.reason_label, self.footer.buttons, self.footer.ok_button
@@ -204,9 +263,23 @@ class SettingsDialog(QDialog):
         _, reason = self.credentials()
         if reason:
             return None, reason
+        api_url, reason = check_api_url(self.url_edit.text())
+        if reason:
+            return None, reason
+        currency, reason = check_currency(self.currency_edit.text())
+        if currency is None:
+            return None, reason
+        pairs, reason = check_watch_pairs(self.pairs_edit.text())
+        if pairs is None:
+            return None, reason
         config = dataclasses.replace(
             self.base,
             mode=self.mode_combo.currentText(),
+            api_url=api_url,
+            collateral_currency=currency,
+            watch_pairs=pairs,
+            history_hours=float(self.history_spin.value()),
+            theme=self.theme_combo.currentText(),
             price_interval_s=self.price_interval.value(),
             account_interval_s=self.account_interval.value(),
             kraken_tier=self.tier_combo.currentText(),
@@ -215,7 +288,9 @@ class SettingsDialog(QDialog):
             live_trading_enabled=self.live_check.isChecked(),
             thresholds=thresholds,
         )
-        return config, ""
+        # A flag's field stays session-only (never saved) unless the trader changed it here.
+        kept = frozenset(f for f in self.base.session_only if getattr(config, f) == getattr(self.base, f))
+        return dataclasses.replace(config, session_only=kept), ""
 
     def config(self) -> MonitorConfig | None:
         config, reason = self.validate()
@@ -265,6 +340,22 @@ class SettingsDialog(QDialog):
             return dialog.save(settings)
         finally:
             dialog.deleteLater()
+
+
+def session_text(config: MonitorConfig) -> str:
+    """Which values this run takes from the command line (they are not saved); "" when none."""
+    shown: dict[str, str] = {}
+    for name in sorted(config.session_only):
+        flag = SESSION_FLAGS.get(name, name)
+        value = getattr(config, name, None)
+        shown.setdefault(flag, f"{flag} {value}" if flag != "--interval" else f"{flag} {config.price_interval_s:g} s")
+    if not shown:
+        return ""
+    return (
+        "This run uses command-line options that Settings does not save: "
+        + ", ".join(shown.values())
+        + ". The next plain launch uses the saved values; change a field here to save it."
+    )
 
 
 def _places(value: Decimal) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QSettings
 
 from kraken_monitor.domain.alerts import AlertThresholds
-from kraken_monitor.worker.config import MODES, MonitorConfig, parse_decimal_setting
+from kraken_monitor.worker.config import MODES, THEMES, MonitorConfig, parse_decimal_setting
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,8 @@ THRESHOLDS_GROUP = "thresholds"
 # Never persisted: secrets live in the OS keyring. MonitorConfig holds none today; this guards the future.
 _FORBIDDEN = ("key", "secret", "password", "token")
 # Per-launch options (command line only): saving them would replay e.g. a demo crash on every start.
-_SESSION_ONLY = ("demo_scenario",)
+# `session_only` itself names the fields a command-line flag set for this run (see save_config).
+_SESSION_ONLY = ("demo_scenario", "session_only")
 
 
 def open_settings(path: Path | None = None) -> QSettings:
@@ -92,6 +93,8 @@ def load_config(settings: QSettings | None = None, base: MonitorConfig | None = 
         values[f.name] = _from_text(settings.value(f.name), getattr(base, f.name), f.name)
     if values.get("mode") not in MODES:
         values["mode"] = base.mode
+    if values.get("theme") not in THEMES:
+        values["theme"] = base.theme
     thresholds: dict[str, Any] = {}
     settings.beginGroup(THRESHOLDS_GROUP)
     for f in _persisted_fields(AlertThresholds):
@@ -101,9 +104,11 @@ def load_config(settings: QSettings | None = None, base: MonitorConfig | None = 
 
 
 def save_config(config: MonitorConfig, settings: QSettings | None = None) -> None:
-    """Write every persisted field as text and flush to disk."""
+    """Write every persisted field as text and flush to disk; fields a flag set this run keep their stored value."""
     settings = settings or open_settings()
     for f in _persisted_fields(MonitorConfig):
+        if f.name in config.session_only:
+            continue
         settings.setValue(f.name, _to_text(getattr(config, f.name)))
     settings.beginGroup(THRESHOLDS_GROUP)
     for f in _persisted_fields(AlertThresholds):

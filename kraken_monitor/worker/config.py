@@ -9,6 +9,7 @@ from pathlib import Path
 from kraken_monitor.domain.alerts import AlertThresholds
 
 MODES = ("demo", "paper", "live")
+THEMES = ("system", "light", "dark")
 
 # Kraken's private API counter decay per second by verification tier (shared reference section 3).
 # One account poll (TradeBalance + OpenPositions) costs 2 points, so a tier sustains one poll every
@@ -42,6 +43,10 @@ class MonitorConfig:
     paper_save_every_cycles: int = 10  # paper account state is also saved after every action
     history_hours: float = 24.0  # chart history loaded from the journal at start
     backoff_cap_s: float = 60.0  # longest wait between retries of a failing exchange
+    theme: str = "system"  # "system", "light" or "dark"
+    # Fields set by command-line flags for this run only: Settings never saves them (a one-off
+    # `--api-url` or `--mode live` must not become every later launch's default).
+    session_only: frozenset[str] = frozenset()
 
     def price_stale_after_s(self) -> float:
         return self.price_interval_s * self.stale_after_intervals
