@@ -136,6 +136,18 @@ def add_isolated_margin(
     return margin.compute(alone, prices, rules, now or state.as_of)[1][0]
 
 
+@engine_context
+def cross_after_allocation(state: AccountState, prices: Prices, rules: Rules, amount: Decimal) -> AccountFigures:
+    """The cross account after `amount` leaves its trade balance for an isolated position (reference section 2).
+
+    The allocation is collateral taken from the cross balance, so every cross position's margin
+    level and margin-call / liquidation prices move with it.
+    """
+    require_positive(amount, "Margin to add")
+    balance = replace(state.balance, trade_balance=state.balance.trade_balance - amount)
+    return margin.account_figures(balance, state.positions, prices, rules)  # counts cross positions only
+
+
 def _scaled(p: Position, keep: Decimal, closed: Decimal) -> Position:
     """The part of `p` left after closing `closed` volume: entry price kept, cost/margin/fees scaled."""
     return replace(

@@ -193,6 +193,10 @@ class ActionsController(QObject):
             return ranked[0].position.id
         return None
 
+    def _snapshots(self):
+        """The window's snapshot signal, so an open dialog's preview follows the market (None without a window)."""
+        return getattr(self.window, "snapshot_shown", None)
+
     def _ready(self) -> bool:
         if self.snapshot is None or self.snapshot.account is None:
             self.messages.error(
@@ -215,8 +219,9 @@ class ActionsController(QObject):
             )
         figures = next((pf for pf in self.snapshot.positions if pf.position.id == position_id), None)
         amount = AddMarginDialog.ask(
-            self.parent_widget, self.snapshot, position_id, self._mode(), self.current_capabilities()
-        )
+            self.parent_widget, self.snapshot, position_id, self._mode(), self.current_capabilities(),
+            follow=self._snapshots(),
+        )  # fmt: skip
         if amount is None:
             return None
         self._sync_worker()
@@ -241,6 +246,7 @@ class ActionsController(QObject):
             self.current_capabilities(),
             self.config.live_trading_enabled,
             settle=settle,
+            follow=self._snapshots(),
         )
         if request is None:
             return None

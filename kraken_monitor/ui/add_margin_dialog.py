@@ -23,6 +23,7 @@ from kraken_monitor.domain.errors import DomainError, InvalidAmount
 from kraken_monitor.domain.models import MarginMode, PositionFigures, Snapshot
 from kraken_monitor.exchange.base import Capabilities
 from kraken_monitor.ui.dialog_footer import DialogFooter
+from kraken_monitor.ui.preview_status import PreviewStatus
 from kraken_monitor.ui.validators import format_amount, parse_amount, to_input_text
 
 AMOUNT_DECIMALS = 2  # collateral is a fiat/stable quote currency
@@ -64,21 +65,36 @@ class AddMarginDialog(QDialog):
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
-        self.snapshot = snapshot
         self.mode = mode
         self.capabilities = capabilities
+        self._take(snapshot, position_id)
+        self.position_id = self.figures.position.id if self.figures else None
+        self.currency = snapshot.account.currency if snapshot.account else "USD"
+        self.kind = self._choose_kind()
+        self.preview_result: object | None = None  # AccountFigures or PositionFigures of the last preview
+        self.cross_result: object | None = None  # isolated: the cross account after the allocation
+        self._build()
+        self._refresh()
+
+    def _take(self, snapshot: Snapshot, position_id: str | None) -> None:
+        self.snapshot = snapshot
         self.state = snapshot.account_state()
         self.prices = snapshot.prices()
         self.rules = snapshot.pair_rules
         self.figures: PositionFigures | None = next(
             (pf for pf in snapshot.positions if pf.position.id == position_id), None
         )
-        self.position_id = self.figures.position.id if self.figures else None
-        self.currency = snapshot.account.currency if snapshot.account else "USD"
-        self.kind = self._choose_kind()
-        self.preview_result: object | None = None  # AccountFigures or PositionFigures of the last preview
-        self._build()
+
+    def set_snapshot(self, snapshot: Snapshot) -> None:
+        """Recompute the preview on fresh figures (connected to the window's snapshots while open)."""
+        self._take(snapshot, self.position_id)
+        self.preview_status.update_from(snapshot)
         self._refresh()
+
+    def _pairs(self) -> list[str]:
+        if self.figures is not None and self.kind is not AddMarginKind.ISOLATED:
+            return [self.figures.position.pair]
+        return sorted({pf.position.pair for pf in self.snapshot.positions})
 
     def _choose_kind(self) -> AddMarginKind:
         if self.figures is not None and self.figures.position.margin_mode is MarginMode.ISOLATED:
@@ -131,7 +147,17 @@ class AddMarginDialog(QDialog):
         form.addRow("Margin level:", self.level_label)
         form.addRow("Margin-call price:", self.margin_call_label)
         form.addRow("Liquidation price:", self.liquidation_label)
+        self.cross_level_label = QLabel()
+        self.cross_prices_label = QLabel()
+        if self.kind is AddMarginKind.ISOLATED:
+            # The allocation leaves the cross balance: the cross account moves too (reference section 2).
+            for label in (self.cross_level_label, self.cross_prices_label):
+                label.setWordWrap(True)
+            form.addRow("Cross account level:", self.cross_level_label)
+            form.addRow("Cross liquidation prices:", self.cross_prices_label)
         layout.addLayout(form)
+        self.preview_status = PreviewStatus(self.snapshot, self._pairs())
+        layout.addWidget(self.preview_status)
 
         self.footer = DialogFooter(
             self,
@@ -147,8 +173,10 @@ class AddMarginDialog(QDialog):
         if self.kind is AddMarginKind.ISOLATED:
             p = self.figures.position  # type: ignore[union-attr]
             return (
-                f"Move collateral into isolated position {p.id} ({p.side.value} {p.pair}). Only this "
-                "position's liquidation price moves; the amount is at risk if it is liquidated."
+                f"Move collateral from the cross account into isolated position {p.id} ({p.side.value} "
+                f"{p.pair}). Its liquidation price moves away, and the cross account has that much less "
+                "collateral: its margin level falls and its positions' liquidation prices move closer. "
+                "The amount is at risk if this position is liquidated."
             )
         note = " (simulated money)" if self.mode in ("demo", "paper") else ""
         return f"Credit the cross-margin account with collateral{note}; every cross position benefits."
@@ -164,6 +192,8 @@ class AddMarginDialog(QDialog):
         """(amount, "") when OK may be pressed, else (None or amount, reason)."""
         if self.state is None:
             return None, "Account data is not available yet; try again after the next update."
+        if self.position_id is not None and self.figures is None:
+            return None, f"Position {self.position_id} is no longer open."
         if self.kind is AddMarginKind.ISOLATED and not self.capabilities.can_add_isolated_margin:
             return None, self.capabilities.note or "This venue cannot add margin to a position."
         try:
@@ -187,10 +217,13 @@ class AddMarginDialog(QDialog):
         self._refresh_required()
 
     def _show_preview(self, amount: Decimal) -> None:
-        self.preview_result = None
-        if self.state is None:
-            for label in (self.level_label, self.margin_call_label, self.liquidation_label):
-                label.setText("unknown (no account data)")
+        self.preview_result = self.cross_result = None
+        labels = (self.level_label, self.margin_call_label, self.liquidation_label, self.cross_level_label,
+                  self.cross_prices_label)  # fmt: skip
+        if self.state is None or (self.position_id is not None and self.figures is None):
+            text = "unknown (no account data)" if self.state is None else "position no longer open"
+            for label in labels:
+                label.setText(text)
             return
         try:
             if self.kind is AddMarginKind.ISOLATED:
@@ -200,9 +233,9 @@ class AddMarginDialog(QDialog):
             if amount <= 0:
                 self.preview_result = None  # the figures shown are today's, not a what-if
         except DomainError as err:
+            for label in labels:
+                label.setText("")
             self.level_label.setText(f"no preview: {err}")
-            self.margin_call_label.setText("")
-            self.liquidation_label.setText("")
 
     def _preview_isolated(self, amount: Decimal) -> None:
         before = self.figures
@@ -220,6 +253,16 @@ class AddMarginDialog(QDialog):
         self.liquidation_label.setText(
             f"{_price(before.liquidation_price, decimals)} -> {_price(after.liquidation_price, decimals)}"
         )
+        cross_before = self.snapshot.account
+        cross_after = (
+            whatif.cross_after_allocation(self.state, self.prices, self.rules, amount) if amount > 0 else cross_before
+        )
+        self.cross_result = cross_after if amount > 0 else None
+        self.cross_level_label.setText(
+            f"{_level(cross_before.margin_level if cross_before else None)} -> {_level(cross_after.margin_level)}"
+        )
+        _, liquidations = self._cross_prices(-amount, cross_after)
+        self.cross_prices_label.setText(", ".join(liquidations) or "no cross positions")
 
     def _preview_cross(self, amount: Decimal) -> None:
         after = (
@@ -230,19 +273,26 @@ class AddMarginDialog(QDialog):
         self.preview_result = after
         before_level = self.snapshot.account.margin_level if self.snapshot.account else None
         self.level_label.setText(f"{_level(before_level)} -> {_level(after.margin_level)}")
+        calls, liquidations = self._cross_prices(amount, after)
+        self.margin_call_label.setText(", ".join(calls) or "no open positions")
+        self.liquidation_label.setText(", ".join(liquidations) or "no open positions")
+
+    def _cross_prices(self, delta: Decimal, after) -> tuple[list[str], list[str]]:
+        """'PAIR old -> new' margin-call and liquidation prices of the cross pairs when the balance moves by delta."""
         now = self.state.balance
-        balance = replace(now, trade_balance=now.trade_balance + amount)
+        balance = replace(now, trade_balance=now.trade_balance + delta)
         cross = tuple(p for p in self.state.positions if p.margin_mode is MarginMode.CROSS)
-        pairs = [self.figures.position.pair] if self.figures else sorted({p.pair for p in cross})
-        calls, liquidations = [], []
+        held = sorted({p.pair for p in cross})
+        pairs = [self.figures.position.pair] if self.figures and self.figures.position.pair in held else held
+        calls: list[str] = []
+        liquidations: list[str] = []
         for pair in pairs:
             decimals = self._price_decimals(pair)
             for level, out in ((after.margin_call_level, calls), (after.liquidation_level, liquidations)):
                 old = margin.cross_trigger_price(now, cross, self.prices, pair, level)
                 new = margin.cross_trigger_price(balance, cross, self.prices, pair, level)
                 out.append(f"{pair} {_price(old, decimals)} -> {_price(new, decimals)}")
-        self.margin_call_label.setText(", ".join(calls) or "no open positions")
-        self.liquidation_label.setText(", ".join(liquidations) or "no open positions")
+        return calls, liquidations
 
     def _price_decimals(self, pair: str) -> int:
         rules = self.rules.get(pair)
@@ -326,12 +376,20 @@ class AddMarginDialog(QDialog):
         position_id: str | None,
         mode: str,
         capabilities: Capabilities,
+        follow=None,
     ) -> Decimal | None:
-        """Run the dialog; the validated amount, or None if cancelled (re-checked after exec)."""
+        """Run the dialog; the validated amount, or None if cancelled (re-checked after exec).
+
+        `follow` (a signal carrying Snapshots) feeds the open dialog, so its preview tracks the market.
+        """
         dialog = cls(snapshot, position_id, mode, capabilities, parent)
+        if follow is not None:
+            follow.connect(dialog.set_snapshot)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return None
             return dialog.amount()
         finally:
+            if follow is not None:
+                follow.disconnect(dialog.set_snapshot)
             dialog.deleteLater()

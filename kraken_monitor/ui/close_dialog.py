@@ -24,7 +24,9 @@ from kraken_monitor.domain.errors import DomainError, InvalidAmount
 from kraken_monitor.domain.models import MarginMode, PairRules, PositionFigures, Snapshot
 from kraken_monitor.exchange.base import Capabilities
 from kraken_monitor.ui.dialog_footer import DialogFooter
+from kraken_monitor.ui.limit_check import is_resting, limit_fill_warning
 from kraken_monitor.ui.messages import Messages
+from kraken_monitor.ui.preview_status import PreviewStatus
 from kraken_monitor.ui.validators import format_amount, parse_amount, to_input_text
 
 # Kraken's base-tier spot fees (kraken.com/features/fee-schedule); the preview says which it assumed.
@@ -58,20 +60,13 @@ class CloseDialog(QDialog):
         settle: bool = False,
     ):
         super().__init__(parent)
-        self.snapshot = snapshot
         self.mode = mode
         self.capabilities = capabilities
         self.live_trading_enabled = live_trading_enabled
-        self.figures: PositionFigures | None = next(
-            (pf for pf in snapshot.positions if pf.position.id == position_id), None
-        )
         self.position_id = position_id
-        self.state = snapshot.account_state()
-        self.prices = snapshot.prices()
-        self.rules = snapshot.pair_rules
+        self._take(snapshot)
         pos = self.figures.position if self.figures else None
         self.pair_rules: PairRules | None = self.rules.get(pos.pair) if pos else None
-        self.remaining = pos.remaining_volume if pos else Decimal(0)
         self.volume_decimals = self.pair_rules.volume_decimals if self.pair_rules else 8
         self.price_decimals = self.pair_rules.price_decimals if self.pair_rules else 2
         self.preview_result: object | None = None
@@ -80,6 +75,22 @@ class CloseDialog(QDialog):
         self.percent_spin.setValue(100)
         if settle and self._settle_possible():
             self.settle_radio.setChecked(True)
+        self._refresh()
+
+    def _take(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.figures: PositionFigures | None = next(
+            (pf for pf in snapshot.positions if pf.position.id == self.position_id), None
+        )
+        self.state = snapshot.account_state()
+        self.prices = snapshot.prices()
+        self.rules = snapshot.pair_rules
+        self.remaining = self.figures.position.remaining_volume if self.figures else Decimal(0)
+
+    def set_snapshot(self, snapshot: Snapshot) -> None:
+        """Recompute the preview on fresh figures (connected to the window's snapshots while open)."""
+        self._take(snapshot)
+        self.preview_status.update_from(snapshot)
         self._refresh()
 
     # -- layout ---------------------------------------------------------------------------------
@@ -138,6 +149,12 @@ class CloseDialog(QDialog):
         self.limit_edit.setPlaceholderText(f"price, {self.price_decimals} decimals")
         self.limit_edit.textChanged.connect(self._refresh)
         form.addRow("Limit price:", self.limit_edit)
+        self.limit_warning = QLabel()
+        self.limit_warning.setObjectName("limitWarning")
+        self.limit_warning.setWordWrap(True)
+        self.limit_warning.setStyleSheet("color: #c62828; font-weight: bold;")
+        self.limit_warning.setVisible(False)
+        form.addRow(self.limit_warning)
 
         self.pnl_label = QLabel()
         self.fees_label = QLabel()
@@ -150,6 +167,8 @@ class CloseDialog(QDialog):
         self.reduce_only_label = QLabel(REDUCE_ONLY_TEXT)
         self.reduce_only_label.setWordWrap(True)
         layout.addWidget(self.reduce_only_label)
+        self.preview_status = PreviewStatus(self.snapshot, [pos.pair] if pos else [])
+        layout.addWidget(self.preview_status)
         self.footer = DialogFooter(self, layout, "Close position...")
         self.reason_label, self.buttons, self.ok_button = self.footer.reason_label, self.footer.buttons, self.footer.ok_button
 
@@ -239,7 +258,26 @@ class CloseDialog(QDialog):
         self.limit_edit.setEnabled(self.limit_radio.isChecked())
         request, reason = self.validate()
         self.footer.show_reason(reason)
+        warning = self.fill_warning(request)
+        self.limit_warning.setText(warning)
+        self.limit_warning.setVisible(bool(warning))
         self._show_preview(request)
+
+    def _resting(self, request: CloseRequest | None) -> bool | None:
+        """True: the limit rests on the book; False: it fills at once at the market; None: not a limit."""
+        if request is None or request.limit_price is None or self.figures is None:
+            return None
+        pos = self.figures.position
+        return is_resting(pos.side, self.snapshot.tickers.get(pos.pair), self.figures.price, request.limit_price)
+
+    def fill_warning(self, request: CloseRequest | None) -> str:
+        """Why this limit would not fill soon (or fills far from it); "" for market orders and near limits."""
+        if request is None or request.limit_price is None or self.figures is None:
+            return ""
+        pos = self.figures.position
+        return limit_fill_warning(
+            pos.side, self.snapshot.tickers.get(pos.pair), self.figures.price, request.limit_price, self.price_decimals
+        )
 
     def _show_preview(self, request: CloseRequest | None) -> None:
         self.preview_result = None
@@ -263,9 +301,12 @@ class CloseDialog(QDialog):
             prices = dict(self.prices)
             note = "at the current price"
             fee_rate = TAKER_FEE_RATE
-            if request is not None and request.limit_price is not None:
+            resting = self._resting(request)
+            if resting:
                 prices[self.figures.position.pair] = request.limit_price  # preview the fill at the limit
-                note, fee_rate = "if filled at the limit", MAKER_FEE_RATE
+                note, fee_rate = "only if the price reaches the limit", MAKER_FEE_RATE
+            elif resting is False:
+                note = "the limit fills at once at the market price"
             result = whatif.partial_close(self.state, prices, self.rules, self.position_id, volume, fee_rate)
         except DomainError as err:
             self.pnl_label.setText(f"no preview: {err}")
@@ -294,9 +335,11 @@ class CloseDialog(QDialog):
             if request.volume == self.remaining
             else f"{size} of {format_amount(self.remaining, self.volume_decimals)}"
         )
+        warning = self.fill_warning(request)
         return (
             f"Close {part} {base} of position {pos.id} ({pos.side.value} {pos.pair}) {how}?\n"
-            f"Reduce-only. Mode: {self.mode}."
+            + (f"\nWarning: {warning}\n\n" if warning else "")
+            + f"Reduce-only. Mode: {self.mode}."
         )
 
     def accept(self) -> None:
@@ -317,14 +360,22 @@ class CloseDialog(QDialog):
         capabilities: Capabilities,
         live_trading_enabled: bool = False,
         settle: bool = False,
+        follow=None,
     ) -> CloseRequest | None:
-        """Run the dialog; the confirmed request, or None (re-validated after exec)."""
+        """Run the dialog; the confirmed request, or None (re-validated after exec).
+
+        `follow` (a signal carrying Snapshots) feeds the open dialog, so its preview tracks the market.
+        """
         dialog = cls(snapshot, position_id, mode, capabilities, live_trading_enabled, parent, settle=settle)
+        if follow is not None:
+            follow.connect(dialog.set_snapshot)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return None
             return dialog.request()
         finally:
+            if follow is not None:
+                follow.disconnect(dialog.set_snapshot)
             dialog.deleteLater()
 
 
