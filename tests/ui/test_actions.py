@@ -83,7 +83,7 @@ def test_close_action_sends_the_confirmed_request_to_the_worker(setup, monkeypat
     pid = position_id(snapshot, "BTC/USD")
     seen = {}
 
-    def fake_ask(parent, snap, position, mode, caps, live, settle=False):
+    def fake_ask(parent, snap, position, mode, caps, live, settle=False, follow=None):
         seen.update(position=position, mode=mode, settle=settle, caps=caps)
         return CloseRequest(position, Decimal("0.5"), "market", None)
 
@@ -118,7 +118,7 @@ def test_add_margin_routes_cross_to_collateral_and_isolated_to_the_position(setu
     window, controller, worker, snapshot = setup
     asked = []
 
-    def fake_ask(parent, snap, position, mode, caps):
+    def fake_ask(parent, snap, position, mode, caps, follow=None):
         asked.append(position)
         return Decimal("250")
 
@@ -149,7 +149,7 @@ def test_fired_alerts_become_one_popup_per_key_whose_buttons_open_dialogs(setup,
     popups = messages.popups()
     assert list(popups) == [alert.key] and "CRITICAL" in popups[alert.key].headline.text()
     opened = []
-    monkeypatch.setattr(AddMarginDialog, "ask", staticmethod(lambda p, s, pos, m, c: opened.append(pos)))
+    monkeypatch.setattr(AddMarginDialog, "ask", staticmethod(lambda p, s, pos, m, c, follow=None: opened.append(pos)))
     popups[alert.key].add_margin_button.click()
     assert opened == [eth]
     popups[alert.key].snooze_button.click()

