@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from kraken_monitor.domain.alerts import AlertThresholds
 from kraken_monitor.domain.errors import InvalidAmount
-from kraken_monitor.exchange.kraken import DEFAULT_API_URL
+from kraken_monitor.exchange.urls import DEFAULT_API_URL
 from kraken_monitor.ui.dialog_footer import DialogFooter
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.settings_fields import check_api_url, check_currency, check_watch_pairs
