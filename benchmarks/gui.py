@@ -8,6 +8,7 @@ import resource
 import statistics
 import threading
 import time
+from dataclasses import replace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -20,7 +21,6 @@ from kraken_monitor.domain.alerts import AlertEngine, AlertThresholds  # noqa: E
 from kraken_monitor.ui import chart as chart_mod  # noqa: E402
 from kraken_monitor.ui import main_window as mw  # noqa: E402
 from kraken_monitor.ui import messages as msg_mod  # noqa: E402
-from kraken_monitor.worker.cycle import FiredAlert  # noqa: E402
 
 PAINTS: dict[str, float] = {}  # view name -> perf_counter() at the end of its latest paint
 
@@ -219,7 +219,7 @@ class AlertWorker(QObject):
         self.stamped.emit(t0)
         self.snapshot_ready.emit(snap)
         # As PollWorker: the alerts go out with their journal ids after the snapshot.
-        self.alerts_fired.emit(tuple(FiredAlert(i, a) for i, a in enumerate(snap.alerts)))
+        self.alerts_fired.emit(tuple(replace(a, id=i + 1) for i, a in enumerate(snap.alerts)))
 
 
 def alert_to_popup(repeats: int = 10) -> dict:

@@ -1,11 +1,22 @@
-"""Alert rules: risk levels from margin level and distance to liquidation, with hysteresis (pure)."""
+"""Alert engine: the one owner of fired / acknowledged / snoozed state, with hysteresis (pure)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
 
+from kraken_monitor.domain.alert_levels import (  # re-exported: callers import them from here
+    DANGER_LEVELS,
+    AlertThresholds,
+    _ladder,
+    _level,
+    _margin_measure,
+    _Measure,
+    classify_account,
+    classify_position,
+)
 from kraken_monitor.domain.errors import NeedsConfirmation
 from kraken_monitor.domain.models import (
     AccountFigures,
@@ -16,101 +27,21 @@ from kraken_monitor.domain.models import (
     Snapshot,
 )
 
+__all__ = [
+    "ACCOUNT_KEY", "DANGER_LEVELS", "STALE_KEY", "AlertEngine", "AlertThresholds", "classify_account",
+    "classify_position",
+]
+
 ACCOUNT_KEY = "account"
 STALE_KEY = "stale"
-DANGER_LEVELS = (Risk.WATCH, Risk.WARNING, Risk.CRITICAL, Risk.LIQUIDATION)
+# Reason codes: why an alert fired (the text layer turns each into a sentence).
+REASON_MARGIN_LEVEL = "margin_level"  # the cross account's margin level reached the level's threshold
+REASON_POSITION_DISTANCE = "position_distance"  # a cross position's distance to liquidation reached it
+REASON_BELOW_STOP = "below_liquidation_level"  # at Kraken's liquidation level: it closes the oldest first
+REASON_ISOLATED = "isolated_distance"  # an isolated position's distance to its own liquidation price
+REASON_STALE = "stale"  # data too old or contradictory: risk unknown
+RECORDS_KEPT = 1000  # alerts the engine remembers by id (what the log can acknowledge / snooze)
 _CROSS = MarginMode.CROSS  # enum member access is slow on Python 3.11; read per position per cycle
-
-
-@dataclass(frozen=True)
-class AlertThresholds:
-    """Every threshold configurable; defaults chosen to warn well before Kraken acts.
-
-    Account (cross) levels are percentage points relative to the pair's AssetPairs levels, so they
-    follow Kraken's `margin_call` / `margin_stop` instead of hard-coding 80/40.
-    """
-
-    watch_above_call_pp: Decimal = Decimal("70")  # 80% call -> watch at 150%
-    warning_above_call_pp: Decimal = Decimal("20")  # -> warning at 100%
-    critical_above_call_pp: Decimal = Decimal("0")  # -> critical at the margin call itself
-    liquidation_above_stop_pp: Decimal = Decimal("5")  # 40% stop -> liquidation alert at 45%
-    watch_distance_pct: Decimal = Decimal("25")  # position: price within 25% of its liquidation price
-    warning_distance_pct: Decimal = Decimal("15")
-    critical_distance_pct: Decimal = Decimal("7.5")
-    liquidation_distance_pct: Decimal = Decimal("2.5")
-    rearm_margin_pp: Decimal = Decimal("5")  # a level re-arms after recovering this far past it
-    rearm_distance_pct: Decimal = Decimal("2")
-
-    def margin_level_thresholds(self, figures: AccountFigures) -> dict[Risk, Decimal]:
-        """Margin level (%) at or below which each level is reached, for this account's pairs."""
-        call = figures.margin_call_level
-        return {
-            Risk.WATCH: call + self.watch_above_call_pp,
-            Risk.WARNING: call + self.warning_above_call_pp,
-            Risk.CRITICAL: call + self.critical_above_call_pp,
-            Risk.LIQUIDATION: figures.liquidation_level + self.liquidation_above_stop_pp,
-        }
-
-    def distance_thresholds(self) -> dict[Risk, Decimal]:
-        """Distance to liquidation (% of price) at or below which each level is reached."""
-        return {
-            Risk.WATCH: self.watch_distance_pct,
-            Risk.WARNING: self.warning_distance_pct,
-            Risk.CRITICAL: self.critical_distance_pct,
-            Risk.LIQUIDATION: self.liquidation_distance_pct,
-        }
-
-
-@dataclass(frozen=True)
-class _Measure:
-    """One value judged against per-level thresholds; lower values are more dangerous."""
-
-    value: Decimal | None
-    thresholds: dict[Risk, Decimal]
-    rearm: Decimal
-
-    def level(self) -> Risk:
-        if self.value is None:
-            return Risk.OK
-        reached = [lv for lv in DANGER_LEVELS if self.value <= self.thresholds[lv]]
-        return max(reached, default=Risk.OK)
-
-    def recovered(self, level: Risk) -> bool:
-        """True once the value is back above the level's threshold by the re-arm margin."""
-        return self.value is None or self.value > self.thresholds[level] + self.rearm
-
-
-def _margin_measure(figures: AccountFigures, t: AlertThresholds) -> _Measure:
-    return _Measure(figures.margin_level, t.margin_level_thresholds(figures), t.rearm_margin_pp)
-
-
-def _distance_measure(pf: PositionFigures, t: AlertThresholds) -> _Measure:
-    return _Measure(pf.distance_to_liquidation_pct, t.distance_thresholds(), t.rearm_distance_pct)
-
-
-def classify_account(figures: AccountFigures, t: AlertThresholds) -> Risk:
-    """Risk of the cross account from its margin level alone; no margin used (None) is OK."""
-    return _margin_measure(figures, t).level()
-
-
-def classify_position(pf: PositionFigures, t: AlertThresholds) -> Risk:
-    """Risk of one position from its distance to liquidation; no reachable liquidation (None) is OK."""
-    return _distance_measure(pf, t).level()
-
-
-def _ladder(thresholds: dict[Risk, Decimal]) -> tuple[tuple[Risk, Decimal], ...]:
-    """(level, threshold), most dangerous first: what `_level` walks for every position of a cycle."""
-    return tuple((lv, thresholds[lv]) for lv in reversed(DANGER_LEVELS))
-
-
-def _level(value: Decimal | None, ladder: tuple[tuple[Risk, Decimal], ...]) -> Risk:
-    """`_Measure.level` without building a measure: the highest level whose threshold `value` reached."""
-    if value is None:
-        return Risk.OK
-    for lv, threshold in ladder:
-        if value <= threshold:
-            return lv
-    return Risk.OK
 
 
 def _with_risk(pf: PositionFigures, risk: Risk) -> PositionFigures:
@@ -139,7 +70,8 @@ class _KeyState:
 
 @dataclass
 class AlertEngine:
-    """Turns snapshots into risk colours and alerts, remembering what already fired (in memory only).
+    """The one owner of the alert lifecycle: turns snapshots into risk colours and alerts, remembers what
+    fired, what was acknowledged and what is snoozed (the journal persists it; `restore` seeds it back).
 
     Not thread-safe: owned by the poll worker's thread like the rest of the cycle.
     """
@@ -147,6 +79,8 @@ class AlertEngine:
     thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     _states: dict[str, _KeyState] = field(default_factory=dict, init=False, repr=False)
     _stale_fired: bool = field(default=False, init=False, repr=False)
+    _records: OrderedDict[int, Alert] = field(default_factory=OrderedDict, init=False, repr=False)
+    _next_local_id: int = field(default=-1, init=False, repr=False)
 
     # -- public API ------------------------------------------------------------------------
 
@@ -210,11 +144,6 @@ class AlertEngine:
         state.snoozed_until = until
         state.snoozed_level = level
 
-    def acknowledge(self, key: str) -> None:
-        """Record that the trader saw the alert at its current level (display only; nothing is silenced)."""
-        state = self._states.setdefault(key, _KeyState())
-        state.acknowledged_level = max(state.last_fired, state.latched)
-
     def is_acknowledged(self, key: str) -> bool:
         """True while the key has not fired above the level it was acknowledged at."""
         state = self._states.get(key)
@@ -227,7 +156,77 @@ class AlertEngine:
         state = self._states.get(key)
         return state.latched if state is not None else Risk.OK
 
+    # -- lifecycle by alert id (what the UI and CLI act on) --------------------------------
+
+    def recorded(self, alerts: Iterable[Alert], ids: Iterable[int] | None = None) -> tuple[Alert, ...]:
+        """The cycle's alerts with their ids (journal row ids, else local negative ones), remembered by id."""
+        alerts = tuple(alerts)
+        if ids is None:
+            ids = range(self._next_local_id, self._next_local_id - len(alerts), -1)
+            self._next_local_id -= len(alerts)
+        result = tuple(replace(a, id=int(i)) for a, i in zip(alerts, ids, strict=True))
+        for alert in result:
+            self._remember(alert)
+        return result
+
+    def record(self, alert_id: int) -> Alert | None:
+        return self._records.get(alert_id)
+
+    def acknowledge_alert(self, alert_id: int, now: datetime) -> Alert | None:
+        """The trader saw this alert: the updated record (None for an id the engine does not know)."""
+        alert = self._records.get(alert_id)
+        if alert is None:
+            return None
+        if not alert.stale and not alert.is_event:
+            state = self._states.setdefault(alert.key, _KeyState())
+            state.acknowledged_level = max(alert.level, state.acknowledged_level or Risk.OK)
+        return self._remember(replace(alert, acknowledged_at=now))
+
+    def snooze_alert(self, alert_id: int, until: datetime, *, confirmed: bool = False) -> Alert | None:
+        """Snooze the alert's key at THIS alert's level (and below) until `until`: the updated record.
+
+        Raises NeedsConfirmation for an unconfirmed LIQUIDATION snooze (nothing changes then).
+        """
+        alert = self._records.get(alert_id)
+        if alert is None:
+            return None
+        self.snooze(alert.key, alert.level, until, confirmed=confirmed)
+        return self._remember(replace(alert, snoozed_until=until))
+
+    def restore(self, alerts: Iterable[Alert], now: datetime, latch_since: datetime | None = None) -> None:
+        """Seed from the journal (any order): records by id, snoozes still running, and, for alerts fired
+        at or after `latch_since` (this app session: a settings restart), the level each key reached, so
+        what already fired does not fire again. Before it (a fresh start) a danger still there fires."""
+        newest_first = sorted(alerts, key=lambda a: (a.fired_at, a.id), reverse=True)
+        for alert in reversed(newest_first):
+            self._remember(alert)
+        seen: set[str] = set()
+        for alert in newest_first:
+            if alert.is_event or alert.key in seen:
+                continue
+            seen.add(alert.key)
+            state = self._states.setdefault(alert.key, _KeyState())
+            if latch_since is not None and alert.fired_at >= latch_since:
+                if alert.stale:
+                    self._stale_fired = True
+                else:
+                    state.latched = state.last_fired = alert.level
+            if alert.acknowledged_at is not None:
+                state.acknowledged_level = alert.level
+        for alert in newest_first:  # the newest running snooze of each key holds
+            state = self._states.setdefault(alert.key, _KeyState())
+            if alert.snoozed_at(now) and state.snoozed_until is None and not alert.is_event:
+                state.snoozed_until = alert.snoozed_until
+                state.snoozed_level = alert.level
+
     # -- internals -------------------------------------------------------------------------
+
+    def _remember(self, alert: Alert) -> Alert:
+        self._records[alert.id] = alert
+        self._records.move_to_end(alert.id)
+        while len(self._records) > RECORDS_KEPT:
+            self._records.popitem(last=False)
+        return alert
 
     def _judge(self, key: str, measures: list[_Measure], now: datetime) -> Risk | None:
         """Hysteresis for one key: re-arm recovered levels, then fire if a higher level is reached."""
@@ -270,7 +269,6 @@ class AlertEngine:
         state = self._states.setdefault(STALE_KEY, _KeyState(last_fired=Risk.UNKNOWN))
         if not self._stale_fired and not self._snoozed(state, Risk.UNKNOWN, now):
             self._stale_fired = True
-            reason = unknown or snapshot.stale_reason or "no reason given"
             alerts = (
                 Alert(
                     key=STALE_KEY,
@@ -279,74 +277,33 @@ class AlertEngine:
                     pair=None,
                     margin_level=None,
                     distance_to_liquidation_pct=None,
-                    message=f"risk unknown ({reason})" if unknown else f"data stale: risk unknown ({reason})",
+                    reason=REASON_STALE,
                     fired_at=now,
                     stale=True,
+                    # `figures_unknown`: fresh data, but the account cannot be computed (e.g. an FX rate).
+                    facts=(("stale_reason", unknown or snapshot.stale_reason), ("figures_unknown", int(bool(unknown)))),
                 ),
             )
         return replace(snapshot, account=account, positions=positions, alerts=alerts)
 
 
-# -- messages (plain text for a trader; numbers rounded for reading, not for calculation) ---------
+# -- facts (the numbers an alert's text is made from, in kraken_monitor.text.alerts) ------------
 
 
-def fmt_number(value: Decimal, places: int) -> str:
-    """Thousands separators and a fixed number of decimals: 61200 -> '61,200', 78.24 -> '78.2'."""
-    return f"{value:,.{places}f}"
-
-
-def fmt_level(value: Decimal) -> str:
-    """Thresholds read best without noise: 80 -> '80', 82.5 -> '82.5'."""
-    text = f"{value:,.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
-def fmt_price(value: Decimal, places: int | None = None) -> str:
-    """The pair's own decimals when known, else by magnitude (BTC in whole dollars, small coins finer)."""
-    if places is None:
-        size = abs(value)
-        places = 0 if size >= 1000 else 2 if size >= 1 else 6
-    return fmt_number(value, places)
-
-
-def _price_places(snapshot: Snapshot, pair: str, price: Decimal) -> int | None:
+def _price_places(snapshot: Snapshot, pair: str) -> int | None:
     rules = snapshot.pair_rules.get(pair)
-    if rules is None or abs(price) >= 1000:
-        return None  # whole units read best for large prices, e.g. "61,200"
-    return rules.price_decimals
+    return None if rules is None else rules.price_decimals
 
 
-def _position_phrase(pf: PositionFigures, snapshot: Snapshot) -> str:
+def _position_facts(prefix: str, pf: PositionFigures, snapshot: Snapshot) -> tuple[tuple[str, object], ...]:
     p = pf.position
-    text = f"{p.pair} {p.side.value}"
-    if pf.distance_to_liquidation_pct is None or pf.liquidation_price is None:
-        return text + " has no reachable liquidation price"
-    price = pf.liquidation_price
-    places = _price_places(snapshot, p.pair, price)
-    distance = pf.distance_to_liquidation_pct
-    if distance <= 0:
-        return f"{text} is past its liquidation price {fmt_price(price, places)}"
-    return f"{text} is {fmt_number(distance, 1)}% from liquidation at {fmt_price(price, places)}"
-
-
-def _margin_phrase(figures: AccountFigures, t: AlertThresholds) -> str:
-    level = figures.margin_level
-    call = fmt_level(figures.margin_call_level)
-    stop = fmt_level(figures.liquidation_level)
-    if level is None:
-        return "No margin in use"
-    shown = fmt_number(level, 1)
-    reached = classify_account(figures, t)
-    if reached is Risk.LIQUIDATION:
-        return f"Margin level {shown}% is close to liquidation ({stop}%)"
-    if reached is Risk.CRITICAL:
-        return f"Margin level {shown}% is below the margin call ({call}%)"
-    if reached is Risk.WARNING:
-        return f"Margin level {shown}% is approaching the margin call ({call}%)"
-    if reached is Risk.WATCH:
-        watch = fmt_level(t.margin_level_thresholds(figures)[Risk.WATCH])
-        return f"Margin level {shown}% is below the watch level {watch}% (margin call {call}%)"
-    return f"Margin level {shown}% (margin call {call}%)"
+    return (
+        (prefix + "pair", p.pair),
+        (prefix + "side", p.side.value),
+        (prefix + "distance", pf.distance_to_liquidation_pct),
+        (prefix + "liquidation_price", pf.liquidation_price),
+        (prefix + "price_places", _price_places(snapshot, p.pair)),
+    )
 
 
 def _closest(cross: list[PositionFigures]) -> PositionFigures | None:
@@ -372,17 +329,25 @@ def _account_alert(
     Kraken's liquidation level, the one Kraken closes first (oldest, FIFO: support 203325763)."""
     closest = _closest(cross)
     first = _first_liquidated(cross)
-    message = _margin_phrase(figures, t)
+    margin_risk = classify_account(figures, t)
     named = closest
     below_stop = figures.margin_level is not None and figures.margin_level <= figures.liquidation_level
+    reason = REASON_MARGIN_LEVEL if margin_risk >= level else REASON_POSITION_DISTANCE
     if below_stop and first is not None:
         # Every cross trigger price is already passed here; what matters is what Kraken closes next.
         named = first
-        message += f"; Kraken liquidates the oldest position first: {first.position.pair} {first.position.side.value}"
-    elif closest is not None:
-        message += "; " + _position_phrase(closest, snapshot)
-        if level is Risk.LIQUIDATION and first is not None and first is not closest:
-            message += f" (Kraken liquidates {first.position.pair} {first.position.side.value} first: oldest)"
+        reason = REASON_BELOW_STOP
+    facts: list[tuple[str, object]] = [
+        ("margin_call_level", figures.margin_call_level),
+        ("liquidation_level", figures.liquidation_level),
+        ("watch_level", t.margin_level_thresholds(figures)[Risk.WATCH]),
+        ("margin_risk", int(margin_risk)),
+    ]
+    if closest is not None:
+        facts += _position_facts("closest_", closest, snapshot)
+    if first is not None:
+        facts += [("first_pair", first.position.pair), ("first_side", first.position.side.value),
+                  ("first_is_closest", int(first is closest))]
     return Alert(
         key=ACCOUNT_KEY,
         level=level,
@@ -390,15 +355,13 @@ def _account_alert(
         pair=named.position.pair if named is not None else None,
         margin_level=figures.margin_level,
         distance_to_liquidation_pct=named.distance_to_liquidation_pct if named is not None else None,
-        message=message,
+        reason=reason,
         fired_at=now,
+        facts=tuple(facts),
     )
 
 
 def _position_alert(key: str, pf: PositionFigures, level: Risk, now: datetime, snapshot: Snapshot) -> Alert:
-    message = "Isolated " + _position_phrase(pf, snapshot)
-    if pf.margin_level is not None:
-        message += f" (margin level {fmt_number(pf.margin_level, 1)}%)"
     return Alert(
         key=key,
         level=level,
@@ -406,6 +369,7 @@ def _position_alert(key: str, pf: PositionFigures, level: Risk, now: datetime, s
         pair=pf.position.pair,
         margin_level=pf.margin_level,
         distance_to_liquidation_pct=pf.distance_to_liquidation_pct,
-        message=message,
+        reason=REASON_ISOLATED,
         fired_at=now,
+        facts=_position_facts("", pf, snapshot),
     )

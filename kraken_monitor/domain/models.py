@@ -207,9 +207,18 @@ class AccountFigures:
         return bool(self.unknown_reason)
 
 
+Fact = tuple[str, "Decimal | str | int | None"]
+
+
 @dataclass(frozen=True)
 class Alert:
-    """One fired alert; `position_id` None means the whole account (or stale data)."""
+    """One alert (or position event) through its whole life: the ONE record the engine, journal, UI and
+    CLI share. Numbers and a reason code only; every sentence about it is made in `kraken_monitor.text`.
+
+    `position_id` None means the whole account (or stale data). `id` is the journal row id (> 0), a
+    local negative id when there is no journal, 0 before the engine recorded it. The lifecycle fields (`acknowledged_at`, `snoozed_until`) are set by
+    the alert engine alone; a changed record is a new record (records are immutable).
+    """
 
     key: str  # stable identity used for hysteresis, snooze and dedup, e.g. "account" or "pos:TXID"
     level: Risk
@@ -217,9 +226,30 @@ class Alert:
     pair: str | None
     margin_level: Decimal | None
     distance_to_liquidation_pct: Decimal | None
-    message: str
+    reason: str  # reason code, e.g. "margin_level", "position_distance", "stale", "position_liquidated"
     fired_at: datetime
     stale: bool = False
+    facts: tuple[Fact, ...] = ()  # the other numbers the text needs: (("liquidation_price", D), ...)
+    id: int = 0
+    acknowledged_at: datetime | None = None
+    snoozed_until: datetime | None = None
+
+    def fact(self, name: str, default: Decimal | str | int | None = None) -> Decimal | str | int | None:
+        for key, value in self.facts:
+            if key == name:
+                return value
+        return default
+
+    @property
+    def is_event(self) -> bool:
+        """A position event (opened, closed, liquidated, ...) rather than a risk level reached."""
+        return self.reason.startswith(EVENT_REASON_PREFIX)
+
+    def snoozed_at(self, now: datetime) -> bool:
+        return self.snoozed_until is not None and now < self.snoozed_until
+
+
+EVENT_REASON_PREFIX = "position_"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ import math
 import os
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -32,31 +31,11 @@ SIDECARS = ("-wal", "-shm", "-journal")
 _SECRET_WORDS = ("secret", "password", "api_key", "apikey", "private_key", "token")
 
 
-__all__ = ["AlertRecord", "Journal", "JournalError", "estimated_year_size_bytes"]
+__all__ = ["Journal", "JournalError", "estimated_year_size_bytes"]
 
 
 class JournalError(RuntimeError):
     """A journal read or write failed; the message is safe to show (it never contains secrets)."""
-
-
-@dataclass(frozen=True)
-class AlertRecord:
-    """One alert as stored: its row id, the Alert and what the trader did with it.
-
-    Reads like the Alert it holds (`record.message`, `record.level`, ...), as `FiredAlert` does.
-    """
-
-    id: int
-    alert: Alert
-    acknowledged_at: datetime | None = None
-    snoozed_until: datetime | None = None
-
-    def __getattr__(self, name: str):
-        # Only reached for names the record itself lacks; "alert" guards copy/pickle, which look up
-        # attributes before __init__ ran (no infinite recursion).
-        if name == "alert":
-            raise AttributeError(name)
-        return getattr(self.alert, name)
 
 
 # Prepared once; sqlite3's statement cache then reuses the compiled statements every cycle.
@@ -219,50 +198,37 @@ class Journal:
     # -- alerts --------------------------------------------------------------------------------
 
     def write_alerts(self, alerts: Iterable[Alert]) -> list[int]:
+        """Insert fired alerts (numbers, reason code, facts; no text) in one transaction; their row ids."""
         ids = []
         with self.db.atomic():
             for a in alerts:
                 cur = self.conn.execute(
                     "INSERT INTO alerts (key, level, position_id, pair, margin_level, distance_pct, message,"
-                    " fired_at, stale) VALUES (?,?,?,?,?,?,?,?,?)",
+                    " fired_at, stale, reason, facts, acknowledged_at, snoozed_until)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (a.key, int(a.level), a.position_id, a.pair, _text(a.margin_level),
-                     _text(a.distance_to_liquidation_pct), a.message, a.fired_at.timestamp(), int(a.stale)),
+                     _text(a.distance_to_liquidation_pct), "", a.fired_at.timestamp(), int(a.stale),
+                     a.reason, _facts_json(a.facts), _ts(a.acknowledged_at), _ts(a.snoozed_until)),
                 )
                 ids.append(int(cur.lastrowid))
         return ids
 
-    def recent_alerts(self, limit: int = 500) -> list[AlertRecord]:
-        """Newest first."""
+    def recent_alerts(self, limit: int = 500) -> list[Alert]:
+        """Newest first, each with its id and what the trader did with it."""
         rows = self.conn.execute(
             "SELECT id, key, level, position_id, pair, margin_level, distance_pct, message, fired_at, stale,"
-            " acknowledged_at, snoozed_until FROM alerts ORDER BY id DESC LIMIT ?", (int(limit),)
+            " acknowledged_at, snoozed_until, reason, facts FROM alerts ORDER BY id DESC LIMIT ?", (int(limit),)
         ).fetchall()
-        return [
-            AlertRecord(r[0], Alert(key=r[1], level=Risk(r[2]), position_id=r[3], pair=r[4],
-                                    margin_level=_dec(r[5]), distance_to_liquidation_pct=_dec(r[6]),
-                                    message=r[7], fired_at=_dt(r[8]), stale=bool(r[9])),
-                        _dt(r[10]), _dt(r[11]))
-            for r in rows
-        ]
+        return [_alert_from_row(r) for r in rows]
 
-
-    def _update_alert(self, alert_id: int, column: str, value: float) -> str | None:
+    def save_alert_state(self, alert: Alert) -> bool:
+        """Persist what the engine decided about one alert (acknowledged / snoozed); False if no such row."""
         with self.db.atomic():
-            self.conn.execute(f"UPDATE alerts SET {column} = ? WHERE id = ?", (value, int(alert_id)))
-            row = self.conn.execute("SELECT key FROM alerts WHERE id = ?", (int(alert_id),)).fetchone()
-        return None if row is None else row[0]
-
-    def acknowledge_alert(self, alert_id: int, now: datetime | None = None) -> str | None:
-        """Returns the alert's key (for the engine), or None if no such alert."""
-        return self._update_alert(alert_id, "acknowledged_at", _ts(now or datetime.now(timezone.utc)))
-
-    def alert_key_level(self, alert_id: int) -> tuple[str, Risk] | None:
-        """(key, level) of one journalled alert, or None if no such alert."""
-        row = self.conn.execute("SELECT key, level FROM alerts WHERE id = ?", (int(alert_id),)).fetchone()
-        return None if row is None else (row[0], Risk(row[1]))
-
-    def snooze_alert(self, alert_id: int, until: datetime) -> str | None:
-        return self._update_alert(alert_id, "snoozed_until", _ts(until))
+            cur = self.conn.execute(
+                "UPDATE alerts SET acknowledged_at = ?, snoozed_until = ? WHERE id = ?",
+                (_ts(alert.acknowledged_at), _ts(alert.snoozed_until), int(alert.id)),
+            )
+        return cur.rowcount == 1
 
     # -- actions and the paper account ---------------------------------------------------------
 
@@ -366,6 +332,27 @@ class Journal:
     def row_counts(self) -> dict[str, int]:
         return {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                 for t in ("ticks", "account_snapshots", "position_snapshots", "alerts", "actions")}
+
+
+def _facts_json(facts) -> str:
+    """Facts as JSON; a Decimal keeps its exact digits as {"d": "61200.5"} so it reads back as a Decimal."""
+    return json.dumps([[k, {"d": str(v)} if isinstance(v, Decimal) else v] for k, v in facts])
+
+
+def _facts(text: str | None) -> tuple:
+    if not text:
+        return ()
+    return tuple((k, Decimal(v["d"]) if isinstance(v, dict) else v) for k, v in json.loads(text))
+
+
+def _alert_from_row(r: tuple) -> Alert:
+    facts = _facts(r[13])
+    if not r[12] and r[7]:
+        facts += (("legacy_message", r[7]),)  # written before alerts carried reason codes: keep its text
+    return Alert(key=r[1], level=Risk(r[2]), position_id=r[3], pair=r[4], margin_level=_dec(r[5]),
+                 distance_to_liquidation_pct=_dec(r[6]), reason=r[12] or "", fired_at=_dt(r[8]),
+                 stale=bool(r[9]), facts=facts, id=int(r[0]), acknowledged_at=_dt(r[10]),
+                 snoozed_until=_dt(r[11]))
 
 
 def _position_rows(ts: float, figures: Iterable[PositionFigures]) -> list[tuple]:

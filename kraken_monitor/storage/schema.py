@@ -59,10 +59,19 @@ def _v2_drop_time_indexes(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_position_snapshots_ts")
 
 
+def _v3_alert_reasons(db: sqlite_utils.Database) -> None:
+    """Alerts carry a reason code and their numbers (JSON facts) instead of a sentence made in the domain.
+
+    Old rows keep their `message` (shown as written); new rows leave it empty: text is made at the edge.
+    """
+    db.execute("ALTER TABLE alerts ADD COLUMN reason TEXT")
+    db.execute("ALTER TABLE alerts ADD COLUMN facts TEXT")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 # Append only: migration N (1-based) brings a journal from user_version N-1 to N.
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_drop_time_indexes)
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_drop_time_indexes, _v3_alert_reasons)
 
 
 class SchemaTooNew(RuntimeError):

@@ -68,7 +68,6 @@ class ActionsController(QObject):
         self.snapshot: Snapshot | None = None
         self.window: QWidget | None = None
         self._worker: QObject | None = None
-        self._alert_ids: dict[str, int] = {}  # alert key -> journal id, when the worker supplies one
         self.messages.add_margin_requested.connect(self._on_popup_add_margin)
         self.messages.close_requested.connect(self._on_popup_close)
         self.messages.snooze_requested.connect(self._on_popup_snooze)
@@ -95,6 +94,7 @@ class ActionsController(QObject):
         worker.action_finished.connect(self.on_action_finished)
         worker.action_failed.connect(self.on_action_failed)
         worker.alerts_fired.connect(self.on_alerts_fired)
+        worker.alerts_changed.connect(self.messages.update_alerts)
         worker.capabilities_ready.connect(self.on_capabilities_ready)
 
     def disconnect_worker(self) -> None:
@@ -117,6 +117,7 @@ class ActionsController(QObject):
             (worker.action_finished, self.on_action_finished),
             (worker.action_failed, self.on_action_failed),
             (worker.alerts_fired, self.on_alerts_fired),
+            (worker.alerts_changed, self.messages.update_alerts),
             (worker.capabilities_ready, self.on_capabilities_ready),
         ):
             try:
@@ -124,7 +125,6 @@ class ActionsController(QObject):
             except (RuntimeError, TypeError):  # already gone with the old worker object
                 pass
         self.capabilities = None
-        self._alert_ids.clear()
 
     def connect_window(self, window: QWidget) -> None:
         """Connect the window's actions to the dialogs and follow its snapshots."""
@@ -148,21 +148,17 @@ class ActionsController(QObject):
     def on_snapshot_ready(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self._sync_worker()
+        self.messages.follow_snapshot(snapshot)  # open popups show the market now
 
     def on_capabilities_ready(self, capabilities: object) -> None:
         if isinstance(capabilities, Capabilities):
             self.capabilities = capabilities
 
-    def on_alerts_fired(self, alerts: tuple) -> None:
-        """Popups for fired alerts; items may be Alert or objects with `.alert` and `.id` (journal rows)."""
-        for item in alerts:
-            alert = getattr(item, "alert", item)
-            if not isinstance(alert, Alert):
-                continue
-            alert_id = getattr(item, "id", None)
-            if isinstance(alert_id, int):
-                self._alert_ids[alert.key] = alert_id
-            self.messages.show_alert(alert)
+    def on_alerts_fired(self, alerts: tuple[Alert, ...]) -> None:
+        """One popup per fired alert key (each alert carries its journal id for acknowledge/snooze)."""
+        for alert in alerts:
+            if isinstance(alert, Alert):
+                self.messages.show_alert(alert)
 
     def on_action_finished(self, result: object) -> None:
         text = result.description if isinstance(result, OrderResult) else str(result)
@@ -273,24 +269,22 @@ class ActionsController(QObject):
         return config
 
     # -- popup buttons --------------------------------------------------------------------------
-    def _on_popup_add_margin(self, alert: Alert) -> None:
-        self.open_add_margin(alert.position_id)
+    def _on_popup_add_margin(self, alert: Alert, position_id: str | None) -> None:
+        self.open_add_margin(position_id)
 
-    def _on_popup_close(self, alert: Alert) -> None:
-        self.open_close(alert.position_id)
+    def _on_popup_close(self, alert: Alert, position_id: str | None) -> None:
+        self.open_close(position_id)
 
     def _on_popup_snooze(self, alert: Alert, until_ts: float) -> None:
-        alert_id = self._alert_ids.get(alert.key)
         self._sync_worker()
-        if alert_id is not None:
+        if alert.id != 0:  # 0: never recorded by the engine, nothing to act on
             # The popup asked for confirmation of a LIQUIDATION snooze before emitting this.
-            self.snooze_requested.emit(alert_id, max(until_ts - time.time(), 0.0), True)
+            self.snooze_requested.emit(alert.id, max(until_ts - time.time(), 0.0), True)
 
     def _on_popup_acknowledged(self, alert: Alert) -> None:
-        alert_id = self._alert_ids.get(alert.key)
         self._sync_worker()
-        if alert_id is not None:
-            self.acknowledge_requested.emit(alert_id)
+        if alert.id != 0:  # 0: never recorded by the engine, nothing to act on
+            self.acknowledge_requested.emit(alert.id)
 
 
 def install(

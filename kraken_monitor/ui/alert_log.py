@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -18,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kraken_monitor.domain.alerts import ACCOUNT_KEY
 from kraken_monitor.domain.models import Alert, Risk
+from kraken_monitor.text import alerts as text
 from kraken_monitor.ui import formatting as fmt
 from kraken_monitor.ui import theme
 from kraken_monitor.ui.messages import Messages
@@ -39,57 +38,24 @@ class AlertColumn(enum.IntEnum):
 _HEADERS = ("Time", "Level", "Position / pair", "Message", "State")
 
 
-@dataclass
-class AlertRow:
-    """One log line; `alert_id` is what the worker's acknowledge/snooze slots take."""
-
-    alert_id: int
-    alert: Alert
-    state: str = ""  # "", "acknowledged", "snoozed until HH:MM:SS"
-
-
-def _alert_id(item: Any, fallback: int) -> int:
-    # Journal rows carry their own id; alerts fired this session may carry one; else a local number.
-    for name in ("id", "alert_id", "rowid"):
-        value = item.get(name) if isinstance(item, dict) else getattr(item, name, None)
-        if isinstance(value, int):
-            return value
-    return fallback
-
-
-def _initial_state(item: Any) -> str:
-    # Alerts reloaded from the journal remember what the trader did with them.
-    if getattr(item, "acknowledged_at", None) is not None:
-        return "acknowledged"
-    snoozed = getattr(item, "snoozed_until", None)
-    if snoozed is not None and snoozed > datetime.now(snoozed.tzinfo):
-        return "snoozed until " + fmt.fmt_time(snoozed.astimezone())
-    return ""
-
-
 class AlertLogModel(QAbstractTableModel):
-    """Newest alert first; GUI thread only."""
+    """Newest alert first; one row per Alert record (the worker's), state as the engine last reported it.
 
-    def __init__(self, parent=None) -> None:
+    GUI thread only. `clock` gives the time a snooze is judged against (it ends by itself).
+    """
+
+    def __init__(self, parent=None, clock=None) -> None:
         super().__init__(parent)
-        self._rows: list[AlertRow] = []
-        self._next_local_id = -1  # negative: never collides with journal ids
+        self._rows: list[Alert] = []
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
 
     def add_alerts(self, alerts) -> None:
-        """Slot for `alerts_fired`: a tuple of Alert (or objects with `.alert` and `.id`)."""
-        items = list(alerts or ())
-        if not items:
-            return
-        rows = []
-        for item in items:
-            alert = getattr(item, "alert", item)
-            if not isinstance(alert, Alert):
-                continue
-            rows.append(AlertRow(_alert_id(item, self._next_local_id), alert, _initial_state(item)))
-            self._next_local_id -= 1
+        """Slot for `alerts_fired` and the journal's recent alerts: Alert records, any order."""
+        known = {a.id for a in self._rows if a.id != 0}
+        rows = [a for a in alerts or () if isinstance(a, Alert) and (a.id == 0 or a.id not in known)]
         if not rows:
             return
-        rows.sort(key=lambda r: r.alert.fired_at, reverse=True)
+        rows.sort(key=lambda a: (a.fired_at, a.id), reverse=True)
         self.beginInsertRows(QModelIndex(), 0, len(rows) - 1)
         self._rows[0:0] = rows
         self.endInsertRows()
@@ -98,13 +64,16 @@ class AlertLogModel(QAbstractTableModel):
             del self._rows[MAX_ROWS:]
             self.endRemoveRows()
 
-    def row(self, index: int) -> AlertRow | None:
-        return self._rows[index] if 0 <= index < len(self._rows) else None
+    def update_alerts(self, alerts) -> None:
+        """Slot for `alerts_changed`: the same records, acknowledged or snoozed (wherever that was done)."""
+        changed = {a.id: a for a in alerts or () if isinstance(a, Alert) and a.id != 0}
+        for row, alert in enumerate(self._rows):
+            if alert.id in changed:
+                self._rows[row] = changed[alert.id]
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(AlertColumn) - 1))
 
-    def mark(self, row: int, state: str) -> None:
-        if 0 <= row < len(self._rows):
-            self._rows[row].state = state
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(AlertColumn) - 1))
+    def row(self, index: int) -> Alert | None:
+        return self._rows[index] if 0 <= index < len(self._rows) else None
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -120,26 +89,20 @@ class AlertLogModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        row = self._rows[index.row()]
-        a = row.alert
+        a = self._rows[index.row()]
         col = AlertColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             if col is AlertColumn.TIME:
                 return fmt.fmt_datetime(a.fired_at)
             if col is AlertColumn.LEVEL:
-                return "stale" if a.stale else Risk(a.level).label
+                return text.level_word(a)
             if col is AlertColumn.SUBJECT:
-                if a.position_id is None:
-                    return "account"
-                # An account alert names the position to act on; the alert itself is the account's.
-                if a.key == ACCOUNT_KEY:
-                    return f"account \u2192 {a.pair or a.position_id}"
-                return f"{a.pair or ''} {a.position_id}".strip()
+                return text.alert_subject(a)
             if col is AlertColumn.MESSAGE:
-                return a.message
-            return row.state
+                return text.alert_message(a)
+            return text.alert_state(a, self._clock())
         if role == Qt.ItemDataRole.ToolTipRole and col is AlertColumn.MESSAGE:
-            return a.message
+            return text.alert_message(a)
         if role == Qt.ItemDataRole.ToolTipRole and col is AlertColumn.SUBJECT and a.position_id:
             return f"Position {a.position_id} ({a.pair})"
         if role == Qt.ItemDataRole.BackgroundRole and col is AlertColumn.LEVEL:
@@ -159,7 +122,7 @@ class AlertLogDock(QDockWidget):
         super().__init__("Alerts", parent)
         self.setObjectName("alertLogDock")
         self._clock = clock or (lambda: datetime.now().astimezone())
-        self.model = AlertLogModel(self)
+        self.model = AlertLogModel(self, clock=self._clock)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -173,6 +136,8 @@ class AlertLogDock(QDockWidget):
         self.table.horizontalHeader().setSectionResizeMode(AlertColumn.MESSAGE, self.table.horizontalHeader().ResizeMode.Stretch)
         self.table.setColumnWidth(AlertColumn.TIME, 160)
         self.table.setColumnWidth(AlertColumn.SUBJECT, 180)
+        # "snoozed until 12:18:07 (warning and below)" must read in full, never elided.
+        self.table.horizontalHeader().setSectionResizeMode(AlertColumn.STATE, self.table.horizontalHeader().ResizeMode.ResizeToContents)
         layout.addWidget(self.table)
         buttons = QHBoxLayout()
         self.ack_button = QPushButton("Acknowledge")
@@ -205,22 +170,16 @@ class AlertLogDock(QDockWidget):
         self.snooze_button.setEnabled(enabled)
 
     def acknowledge_selected(self) -> None:
-        row = self._selected_row()
-        item = self.model.row(row)
-        if item is None:
-            return
-        self.model.mark(row, "acknowledged")
-        if item.alert_id >= 0:  # local ids (alert not yet journalled) have nothing to update in the worker
-            self.acknowledge_requested.emit(item.alert_id)
+        """Ask the worker; the row (and any popup) changes when the engine's updated record comes back."""
+        item = self.model.row(self._selected_row())
+        if item is not None and item.id != 0:
+            self.acknowledge_requested.emit(item.id)
 
     def snooze_selected(self) -> None:
-        row = self._selected_row()
-        item = self.model.row(row)
-        if item is None:
+        """Snooze at the selected row's own level; LIQUIDATION only after the trader confirms."""
+        item = self.model.row(self._selected_row())
+        if item is None or item.id == 0:
             return
-        if not Messages.instance().confirm_snooze(self, item.alert, SNOOZE_SECONDS):
+        if not Messages.instance().confirm_snooze(self, item, SNOOZE_SECONDS):
             return
-        until = self._clock().timestamp() + SNOOZE_SECONDS
-        self.model.mark(row, "snoozed until " + fmt.fmt_time(datetime.fromtimestamp(until).astimezone()))
-        if item.alert_id >= 0:
-            self.snooze_requested.emit(item.alert_id, SNOOZE_SECONDS, True)
+        self.snooze_requested.emit(item.id, SNOOZE_SECONDS, True)

@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
         worker.recent_alerts_ready.connect(self.alert_dock.load_recent)
         worker.snapshot_ready.connect(self.show_snapshot)
         worker.alerts_fired.connect(self.alert_dock.add_alerts)
+        worker.alerts_changed.connect(self.alert_dock.model.update_alerts)
         worker.history_ready.connect(self._chart_history)
         worker.status_changed.connect(self.status.set_connection)
         worker.auth_failed.connect(self.status.set_connection)

@@ -2,186 +2,27 @@
 
 from __future__ import annotations
 
-import html
 import logging
-import time
-from datetime import timezone
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QApplication,
-    QHBoxLayout,
-    QLabel,
     QMenu,
     QMessageBox,
-    QPushButton,
     QStyle,
     QSystemTrayIcon,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
-from kraken_monitor.domain.alerts import ACCOUNT_KEY
 from kraken_monitor.domain.errors import DomainError
-from kraken_monitor.domain.models import Alert, Risk
+from kraken_monitor.domain.models import Alert, Risk, Snapshot
 from kraken_monitor.exchange.errors import ExchangeError
+from kraken_monitor.text.alerts import alert_details, alert_headline, snooze_question
+from kraken_monitor.ui.alert_popup import SNOOZE_CHOICES_MIN, AlertPopup  # AlertPopup re-exported
 
 log = logging.getLogger(__name__)
 
-SNOOZE_CHOICES_MIN = (15, 60, 240)
-
-# Background / text colours per level; UNKNOWN (stale) is purple so it never reads as "fine".
-_LEVEL_COLOURS = {
-    Risk.UNKNOWN: ("#5b2a86", "#ffffff"),
-    Risk.OK: ("#2e7d32", "#ffffff"),
-    Risk.WATCH: ("#f9a825", "#000000"),
-    Risk.WARNING: ("#ef6c00", "#ffffff"),
-    Risk.CRITICAL: ("#c62828", "#ffffff"),
-    Risk.LIQUIDATION: ("#7f0000", "#ffffff"),
-}
-
-
-def alert_headline(alert: Alert) -> str:
-    """Short title: RISK UNKNOWN for stale data, else the level and what it concerns."""
-    if alert.stale or alert.level == Risk.UNKNOWN:
-        return "RISK UNKNOWN: data is stale"
-    if alert.key == ACCOUNT_KEY or not alert.position_id:
-        # The cross account is at risk as a whole; it names the position to act on in the details.
-        subject = "Cross-margin account"
-    else:
-        subject = f"{alert.pair} position"
-    return f"{alert.level.name}: {subject}"
-
-
-def alert_details(alert: Alert) -> list[str]:
-    """The lines a trader needs to decide: which position, margin level, distance to liquidation."""
-    lines = []
-    if alert.key == ACCOUNT_KEY and alert.position_id:
-        lines.append(f"Act on: {alert.position_id} ({alert.pair}), the position nearest liquidation")
-    elif alert.position_id:
-        lines.append(f"Position: {alert.position_id} ({alert.pair})")
-    else:
-        lines.append("Account: all cross-margin positions")
-    level = "unknown" if alert.margin_level is None else f"{alert.margin_level:.1f} %"
-    lines.append(f"Margin level: {level}")
-    distance = alert.distance_to_liquidation_pct
-    lines.append(f"Distance to liquidation: {'unknown' if distance is None else f'{distance:.2f} %'}")
-    if alert.stale:
-        lines.append("The monitor cannot see current prices or balances. Check Kraken directly.")
-    if alert.message:
-        lines.append(alert.message)
-    fired = alert.fired_at.astimezone(timezone.utc) if alert.fired_at.tzinfo else alert.fired_at
-    lines.append(f"Fired at {fired:%Y-%m-%d %H:%M:%S} UTC")
-    return lines
-
-
-class AlertPopup(QWidget):
-    """Non-modal, always-on-top warning for one alert key; `update_alert` refreshes it in place."""
-
-    add_margin_clicked = Signal(object)  # Alert
-    close_position_clicked = Signal(object)  # Alert
-    snooze_clicked = Signal(object, float)  # Alert, until (unix seconds)
-    dismissed = Signal(object)  # Alert (closed by the trader: acknowledge)
-    closed = Signal(object)  # self, however it was closed
-
-    def __init__(self, alert: Alert, parent: QWidget | None = None):
-        super().__init__(parent, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        # A popup left open must not keep the app alive after the main window is closed.
-        self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
-        self.setObjectName("alertPopup")
-        self.setMinimumWidth(420)
-        self._alert = alert
-        self.headline = QLabel()
-        self.headline.setObjectName("alertHeadline")
-        self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.headline.setMargin(10)
-        font = self.headline.font()
-        font.setPointSizeF(font.pointSizeF() * 1.35)
-        font.setBold(True)
-        self.headline.setFont(font)
-        self.details = QLabel()
-        self.details.setTextFormat(Qt.TextFormat.RichText)
-        self.details.setWordWrap(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details.setMargin(8)
-
-        self.add_margin_button = QPushButton("Add margin...")
-        self.close_button = QPushButton("Close position...")
-        self.snooze_button = QToolButton()
-        self.snooze_button.setText(f"Snooze {SNOOZE_CHOICES_MIN[0]} min")
-        self.snooze_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        menu = QMenu(self.snooze_button)
-        for minutes in SNOOZE_CHOICES_MIN:
-            action = QAction(_minutes_text(minutes), menu)
-            action.triggered.connect(lambda _=False, m=minutes: self._snooze(m))
-            menu.addAction(action)
-        self.snooze_button.setMenu(menu)
-        self.snooze_button.clicked.connect(lambda: self._snooze(SNOOZE_CHOICES_MIN[0]))
-        self.add_margin_button.clicked.connect(lambda: self.add_margin_clicked.emit(self._alert))
-        self.close_button.clicked.connect(lambda: self.close_position_clicked.emit(self._alert))
-
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_margin_button)
-        buttons.addWidget(self.close_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.snooze_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.headline)
-        layout.addWidget(self.details)
-        layout.addLayout(buttons)
-        self.update_alert(alert)
-
-    @property
-    def alert(self) -> Alert:
-        return self._alert
-
-    def update_alert(self, alert: Alert) -> None:
-        """Show the newest alert for this key (a new level replaces the text, never opens a second window)."""
-        self._alert = alert
-        background, foreground = _LEVEL_COLOURS.get(alert.level, _LEVEL_COLOURS[Risk.CRITICAL])
-        if alert.stale:
-            background, foreground = _LEVEL_COLOURS[Risk.UNKNOWN]
-        self.headline.setText(alert_headline(alert))
-        self.headline.setStyleSheet(f"background: {background}; color: {foreground}; border-radius: 4px;")
-        self.details.setText(_details_html(alert_details(alert)))
-        self.setWindowTitle(f"kraken-monitor: {alert_headline(alert)}")
-
-    def details_text(self) -> str:
-        """The details as plain text (what the label shows, without markup)."""
-        return "\n".join(alert_details(self._alert))
-
-    def _snooze(self, minutes: int) -> None:
-        # LIQUIDATION is never silenced by a stray click: the trader confirms it, else the popup stays.
-        if not Messages.instance().confirm_snooze(self, self._alert, minutes * 60):
-            return
-        self.snooze_clicked.emit(self._alert, time.time() + minutes * 60)
-        self._closing_quietly = True
-        self.close()
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        if not getattr(self, "_closing_quietly", False):
-            self.dismissed.emit(self._alert)
-        self.closed.emit(self)
-        super().closeEvent(event)
-
-
-def _details_html(lines: list[str]) -> str:
-    """Figures in bold so the margin level and distance read at a glance; free text stays plain."""
-    rows = []
-    for line in lines:
-        label, sep, value = line.partition(": ")
-        if sep and label in ("Position", "Account", "Margin level", "Distance to liquidation"):
-            rows.append(f"{html.escape(label)}: <b style='font-size: 115%'>{html.escape(value)}</b>")
-        else:
-            rows.append(html.escape(line))
-    return "<br>".join(rows)
-
-
-def _minutes_text(minutes: int) -> str:
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"
+__all__ = ["SNOOZE_CHOICES_MIN", "AlertPopup", "Messages"]
 
 
 class Messages(QObject):
@@ -191,8 +32,8 @@ class Messages(QObject):
     actions controller connects to dialogs and worker slots.
     """
 
-    add_margin_requested = Signal(object)  # Alert
-    close_requested = Signal(object)  # Alert
+    add_margin_requested = Signal(object, object)  # Alert, position id to act on
+    close_requested = Signal(object, object)  # Alert, position id to act on
     snooze_requested = Signal(object, float)  # Alert, until (unix seconds)
     acknowledged = Signal(object)  # Alert
 
@@ -204,6 +45,8 @@ class Messages(QObject):
         self._popups: dict[str, AlertPopup] = {}
         self._tray: QSystemTrayIcon | None = None
         self._sound_effect = None
+        self._snapshot: Snapshot | None = None  # the newest, for a popup opened between snapshots
+        self._tray_menu: QMenu | None = None
         Messages._instance = self
 
     @classmethod
@@ -244,18 +87,16 @@ class Messages(QObject):
         """True to go ahead: below LIQUIDATION at once; a LIQUIDATION snooze only after a Yes."""
         if alert.stale or alert.level < Risk.LIQUIDATION:
             return True
-        return self.confirm(
-            parent,
-            "Snooze a LIQUIDATION alert?",
-            f"{alert_headline(alert)}\n\nThe position is close to being liquidated. Snoozing silences "
-            f"LIQUIDATION alerts on it for {_minutes_text(int(seconds // 60))}.\n\nSnooze anyway?",
-        )
+        return self.confirm(parent, "Snooze a LIQUIDATION alert?", snooze_question(alert, int(seconds // 60)))
 
     def show_alert(self, alert: Alert) -> AlertPopup | None:
         """Exactly one popup per alert key: a repeat or a new level updates and raises the open one.
 
         Snoozing is the alert engine's (it does not fire a snoozed level): every alert shown here fired.
+        Position events pop up only for a liquidation; the others are in the alert log.
         """
+        if alert.is_event and alert.level < Risk.CRITICAL:
+            return None
         popup = self._popups.get(alert.key)
         if popup is None:
             popup = AlertPopup(alert)
@@ -267,6 +108,8 @@ class Messages(QObject):
             self._popups[alert.key] = popup
         else:
             popup.update_alert(alert)
+        if self._snapshot is not None:
+            popup.follow(self._snapshot)
         popup.show()
         popup.raise_()
         popup.activateWindow()
@@ -284,8 +127,43 @@ class Messages(QObject):
 
     def close_all_popups(self) -> None:
         for popup in list(self._popups.values()):
-            popup._closing_quietly = True
+            popup.close_quietly()
+
+    def update_alerts(self, alerts) -> None:
+        """Slot for the worker's `alerts_changed`: an alert acknowledged or snoozed anywhere (popup, tray,
+        log) closes its popup here too; the log shows the new state from the same records."""
+        for alert in alerts:
+            popup = self._popups.get(alert.key)
+            if popup is not None and popup.alert.id == alert.id and (
+                alert.acknowledged_at is not None or alert.snoozed_until is not None
+            ):
+                popup.close_quietly()
+        self._update_tray_tooltip()
+
+    def follow_snapshot(self, snapshot: Snapshot) -> None:
+        """Every open popup shows the market now; one whose position is gone retargets or closes."""
+        self._snapshot = snapshot
+        for popup in list(self._popups.values()):
+            if not popup.follow(snapshot):
+                popup.close_quietly()
+
+    def acknowledge_open(self) -> None:
+        """Tray menu: acknowledge every open popup's alert (as closing each would)."""
+        for popup in list(self._popups.values()):
             popup.close()
+
+    def snooze_open(self, minutes: int = SNOOZE_CHOICES_MIN[0]) -> None:
+        """Tray menu: snooze every open popup's alert (LIQUIDATION still asks)."""
+        for popup in list(self._popups.values()):
+            popup._snooze(minutes)
+
+    def _update_tray_tooltip(self) -> None:
+        if self._tray is None:
+            return
+        open_alerts = [p.alert for p in self._popups.values()]
+        worst = max(open_alerts, key=lambda a: a.level, default=None)
+        self._tray.setToolTip("kraken-monitor: no open alerts" if worst is None
+                              else f"kraken-monitor: {len(open_alerts)} open, worst {alert_headline(worst)}")
 
     # -- tray and sound --------------------------------------------------------------------------
     def notify(self, title: str, text: str) -> bool:
@@ -298,8 +176,14 @@ class Messages(QObject):
             if icon is None or icon.isNull():
                 icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
             self._tray = QSystemTrayIcon(icon, self)
+            menu = QMenu()
+            menu.addAction("Acknowledge open alerts", self.acknowledge_open)
+            menu.addAction(f"Snooze open alerts {SNOOZE_CHOICES_MIN[0]} min", self.snooze_open)
+            self._tray_menu = menu  # the tray does not own its menu
+            self._tray.setContextMenu(menu)
             self._tray.show()
         self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, 15_000)
+        self._update_tray_tooltip()
         return True
 
     def play_sound(self) -> bool:

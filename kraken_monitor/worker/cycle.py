@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -34,24 +34,6 @@ from kraken_monitor.worker.config import MonitorConfig
 log = logging.getLogger(__name__)
 
 RETENTION_EVERY = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class FiredAlert:
-    """An alert plus its journal row id (-1 without a journal); reads like the Alert it wraps."""
-
-    id: int
-    alert: Alert
-    acknowledged_at: datetime | None = None  # set for alerts reloaded from the journal
-    snoozed_until: datetime | None = None
-
-    def __getattr__(self, name: str):
-        return getattr(self.alert, name)
-
-    @classmethod
-    def from_record(cls, record: Any) -> FiredAlert:
-        """A journal AlertRecord (id, alert, acknowledged_at, snoozed_until) as the UI receives fired alerts."""
-        return cls(record.id, record.alert, record.acknowledged_at, record.snoozed_until)
 
 
 def utc_now() -> datetime:
@@ -200,24 +182,45 @@ class Poller:
     def _apply_alerts(self, snapshot: Snapshot, now: datetime) -> Snapshot:
         return self.engine.apply(snapshot, now)
 
+    # -- alert lifecycle (the engine decides, the journal persists) --------------------------
+
+    def restore_alerts(self, now: datetime, latch_since: datetime | None, limit: int = 500) -> tuple[Alert, ...]:
+        """Seed the engine from the journal; returns the journalled alerts, newest first (the log's rows)."""
+        if self.journal is None:
+            return ()
+        alerts = tuple(self.journal.recent_alerts(limit))
+        self.engine.restore(alerts, now, latch_since)
+        return alerts
+
+    def acknowledge_alert(self, alert_id: int, now: datetime) -> Alert | None:
+        return self._persist_state(self.engine.acknowledge_alert(alert_id, now))
+
+    def snooze_alert(self, alert_id: int, until: datetime, confirmed: bool = False) -> Alert | None:
+        """Raises NeedsConfirmation for an unconfirmed LIQUIDATION snooze (nothing journalled then)."""
+        return self._persist_state(self.engine.snooze_alert(alert_id, until, confirmed=confirmed))
+
+    def _persist_state(self, alert: Alert | None) -> Alert | None:
+        if alert is not None and self.journal is not None and alert.id > 0:
+            self.journal.save_alert_state(alert)
+        return alert
+
     # -- persistence -------------------------------------------------------------------------
 
-    def persist(self, snapshot: Snapshot) -> tuple[FiredAlert, ...]:
+    def persist(self, snapshot: Snapshot) -> tuple[Alert, ...]:
         """Journal the cycle (only when new data arrived), its alerts, paper state and paper events.
 
         Returns the cycle's alerts with their journal ids (what acknowledge/snooze take).
         """
         if self.journal is None:
-            return tuple(FiredAlert(-1, a) for a in snapshot.alerts)
+            return self.engine.recorded(snapshot.alerts)
         started = time.perf_counter()
         marks = (snapshot.prices_as_of, snapshot.account_as_of)
         if marks != self._persisted_marks and (snapshot.account is not None or snapshot.tickers):
             self.journal.write_cycle(snapshot)
             self._persisted_marks = marks
-        fired: tuple[FiredAlert, ...] = ()
+        fired: tuple[Alert, ...] = ()
         if snapshot.alerts:
-            ids = self.journal.write_alerts(snapshot.alerts)
-            fired = tuple(FiredAlert(int(i), a) for i, a in zip(ids, snapshot.alerts, strict=True))
+            fired = self.engine.recorded(snapshot.alerts, self.journal.write_alerts(snapshot.alerts))
         self._cycles += 1
         every = max(1, self.config.paper_save_every_cycles)
         if self._cycles % every == 0:

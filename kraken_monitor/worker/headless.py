@@ -12,9 +12,10 @@ from typing import Any, TextIO
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.models import Risk, Snapshot
 from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
+from kraken_monitor.text.alerts import alert_message
 from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller, utc_now
-from kraken_monitor.worker.serialize import alert_to_json, snapshot_to_json
+from kraken_monitor.worker.serialize import alert_to_json, event_to_json, snapshot_to_json
 
 log = logging.getLogger(__name__)
 
@@ -195,10 +196,12 @@ def _make_printer(as_json: bool, out: TextIO):
 
         @Slot(object)
         def on_alerts(self, alerts) -> None:
-            for item in alerts:
-                alert = getattr(item, "alert", item)  # FiredAlert(id, alert) from the worker
+            for alert in alerts:
+                if alert.is_event:
+                    self._line(event_to_json(alert), f"{alert.fired_at:%H:%M:%S} EVENT: {alert_message(alert)}")
+                    continue
                 a = alert_to_json(alert)
-                self._line(a, f"{alert.fired_at:%H:%M:%S} {a['level'].upper()}: {alert.message}")
+                self._line(a, f"{alert.fired_at:%H:%M:%S} {a['level'].upper()}: {alert_message(alert)}")
 
         @Slot(str)
         def on_auth_failed(self, message: str) -> None:

@@ -19,9 +19,13 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.exchange.errors import AuthFailed, BadResponse, ExchangeError, RateLimited
 from kraken_monitor.worker.config import MonitorConfig
-from kraken_monitor.worker.cycle import FiredAlert, Poller, utc_now
+from kraken_monitor.worker.cycle import Poller, utc_now
 
 log = logging.getLogger(__name__)
+
+# This app session: alerts journalled since then already fired here, so a worker restarted with new
+# settings is seeded with them instead of firing them again (the poll thread imports this at start-up).
+SESSION_STARTED = utc_now()
 
 
 class Backoff:
@@ -55,14 +59,15 @@ class PollWorker(QObject):
     """Runs in the worker thread; emits only. Slots are invoked queued from the UI thread."""
 
     snapshot_ready = Signal(object)  # Snapshot
-    alerts_fired = Signal(object)  # tuple[Alert, ...]
+    alerts_fired = Signal(object)  # tuple[Alert, ...] fired this cycle, each with its journal id
+    alerts_changed = Signal(object)  # tuple[Alert, ...] acknowledged / snoozed: every view updates at once
     history_ready = Signal(object)  # {pair: (ts, prices), "margin": (ts, levels)} float64 arrays
     action_finished = Signal(object)  # OrderResult
     action_failed = Signal(str)
     auth_failed = Signal(str)
     status_changed = Signal(str)
     capabilities_ready = Signal(object)  # exchange.base.Capabilities of the venue in use
-    recent_alerts_ready = Signal(object)  # tuple[FiredAlert, ...] from the journal, newest first
+    recent_alerts_ready = Signal(object)  # tuple[Alert, ...] from the journal, newest first
 
     def __init__(self, config: MonitorConfig):
         super().__init__(None)
@@ -137,12 +142,13 @@ class PollWorker(QObject):
             log.error("capabilities unavailable: %s: %s", type(exc).__name__, exc)
 
     def _emit_recent_alerts(self) -> None:
-        """The alert log survives restarts: what fired (and what the trader did) is reloaded."""
-        journal = self.poller.journal if self.poller else None
-        if journal is None:
+        """The alert log survives restarts: what fired (and what the trader did) is reloaded, and the
+        engine is seeded with it: a snooze still runs, and what fired in this app session (a settings
+        restart) does not fire again. A fresh start still alerts for a danger that is there."""
+        if self.poller is None or self.poller.journal is None:
             return
         try:
-            recent = tuple(FiredAlert.from_record(r) for r in journal.recent_alerts(200))
+            recent = self.poller.restore_alerts(self._now(), SESSION_STARTED)
         except Exception as exc:
             log.error("recent alerts load failed: %s: %s", type(exc).__name__, exc)
             return
@@ -252,7 +258,7 @@ class PollWorker(QObject):
         except Exception as exc:
             log.error("journal write failed: %s: %s", type(exc).__name__, exc)
             self._set_status(f"journal write failed: {exc}")
-            fired = tuple(FiredAlert(-1, a) for a in snapshot.alerts)
+            fired = self.poller.engine.recorded(snapshot.alerts)
         if fired:
             # Alerts go out with their journal ids so the UI can acknowledge / snooze them by id.
             self.alerts_fired.emit(fired)
@@ -322,37 +328,29 @@ class PollWorker(QObject):
 
     @Slot(int)
     def acknowledge_alert(self, alert_id: int) -> None:
-        self._alert_call("acknowledge", alert_id)
+        self._alert_call("acknowledge", lambda p: p.acknowledge_alert(alert_id, self._now()), alert_id)
 
     @Slot(int, float)
     @Slot(int, float, bool)
     def snooze_alert(self, alert_id: int, seconds: float, confirmed: bool = False) -> None:
         """Snooze at the level of THAT alert (a higher level fires through); LIQUIDATION needs `confirmed`."""
-        self._alert_call("snooze", alert_id, seconds, confirmed)
+        until = self._now() + timedelta(seconds=seconds)
+        self._alert_call("snooze", lambda p: p.snooze_alert(alert_id, until, confirmed), alert_id)
 
-    def _alert_call(self, what: str, alert_id: int, seconds: float = 0.0, confirmed: bool = False) -> None:
-        poller = self.poller
-        if poller is None or poller.journal is None:
+    def _alert_call(self, what: str, call, alert_id: int) -> None:
+        if self.poller is None:
             return
         try:
-            if what == "acknowledge":
-                key = poller.journal.acknowledge_alert(alert_id)
-                if isinstance(key, str):
-                    poller.engine.acknowledge(key)
-            else:
-                found = poller.journal.alert_key_level(alert_id)
-                if found is None:
-                    return
-                key, level = found
-                until = self._now() + timedelta(seconds=seconds)
-                # The engine refuses first (LIQUIDATION unconfirmed): nothing is journalled as snoozed then.
-                poller.engine.snooze(key, level, until, confirmed=confirmed)
-                poller.journal.snooze_alert(alert_id, until)
-        except DomainError as exc:
+            changed = call(self.poller)
+        except DomainError as exc:  # e.g. an unconfirmed LIQUIDATION snooze: nothing changed
             self.action_failed.emit(_message(exc))
+            return
         except Exception as exc:
             log.error("%s alert %s failed: %s: %s", what, alert_id, type(exc).__name__, exc)
             self.action_failed.emit(f"Could not {what} the alert: {_message(exc)}")
+            return
+        if changed is not None:
+            self.alerts_changed.emit((changed,))
 
     # -- shutdown ----------------------------------------------------------------------------
 

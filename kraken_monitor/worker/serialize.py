@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from kraken_monitor.domain.models import AccountFigures, Alert, PositionFigures, Risk, Snapshot
+from kraken_monitor.text.alerts import alert_message
 
 MONEY_PLACES = Decimal("1e-8")  # quote-currency amounts and prices: finer than any Kraken pair quotes
 PCT_PLACES = Decimal("1e-4")  # percentages (margin levels, distances)
@@ -106,5 +107,22 @@ def alert_to_json(alert: Alert) -> dict[str, Any]:
         "pair": alert.pair,
         "margin_level": _pct(alert.margin_level),
         "distance_to_liquidation_pct": _pct(alert.distance_to_liquidation_pct),
-        "message": alert.message,
+        "message": alert_message(alert),
+    }
+
+
+def event_to_json(alert: Alert) -> dict[str, Any]:
+    """One `watch --json` position event line (issue 13: exactly these keys, null where unknown)."""
+    def amount(name: str) -> str | None:
+        value = alert.fact(name)
+        return _num(value) if isinstance(value, Decimal) else None
+
+    return {
+        "type": "event",
+        "kind": alert.reason.removeprefix("position_"),
+        "position": alert.position_id,
+        "pair": alert.pair,
+        "volume": amount("volume"),
+        "price": amount("price"),
+        "pnl": amount("pnl"),
     }

@@ -24,6 +24,7 @@ from kraken_monitor.domain.models import (
     Side,
     Snapshot,
 )
+from kraken_monitor.text.alerts import alert_message  # the domain gives numbers; the text says them
 
 T0 = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
 T = AlertThresholds()  # call 80 -> watch 150, warning 100, critical 80; stop 40 -> liquidation 45
@@ -127,12 +128,12 @@ def test_cross_positions_alert_only_through_the_account_naming_the_closest():
 
 def test_message_is_readable_with_rounded_numbers():
     result = AlertEngine(T).apply(snap(account("78.2345"), figures("C1", "12.3456", liq="61200")), T0)
-    assert result.alerts[0].message == (
+    assert alert_message(result.alerts[0]) == (
         "Margin level 78.2% is below the margin call (80%); BTC/USD long is 12.3% from liquidation at 61,200"
     )
     iso = AlertEngine(T).apply(snap(None, figures("I9", "2.04", MarginMode.ISOLATED, side=Side.SHORT,
                                                   liq="71500.55", margin_level="51.27")), T0)
-    assert iso.alerts[0].message == (
+    assert alert_message(iso.alerts[0]) == (
         "Isolated BTC/USD short is 2.0% from liquidation at 71,501 (margin level 51.3%)"
     )
     assert iso.alerts[0].level is Risk.LIQUIDATION
@@ -146,12 +147,12 @@ def test_at_the_liquidation_level_the_alert_names_the_position_kraken_closes_fir
     result = AlertEngine(T).apply(snap(account("38"), oldest, newer), T0)
     alert = result.alerts[0]
     assert alert.level is Risk.LIQUIDATION and alert.position_id == "OLD"
-    assert alert.message.endswith("Kraken liquidates the oldest position first: BTC/USD long")
+    assert alert_message(alert).endswith("Kraken liquidates the oldest position first: BTC/USD long")
     # Above the stop but in the liquidation band: the closest is named, and the FIFO victim too.
     near = AlertEngine(T).apply(snap(account("44"), replace(oldest, distance_to_liquidation_pct=D("9")),
                                      replace(newer, distance_to_liquidation_pct=D("2"))), T0)
     assert near.alerts[0].position_id == "NEW"
-    assert "(Kraken liquidates BTC/USD long first: oldest)" in near.alerts[0].message
+    assert "(Kraken liquidates BTC/USD long first: oldest)" in alert_message(near.alerts[0])
 
 
 def test_level_fires_once_then_quiet_while_it_stays():
@@ -244,14 +245,56 @@ def test_liquidation_is_snoozed_only_with_an_explicit_confirmation():
     assert engine.apply(snap(account("44")), T0 + timedelta(seconds=4)).alerts == ()
 
 
-def test_acknowledge_records_without_silencing():
+def test_acknowledge_by_id_records_without_silencing():
     engine = AlertEngine(T)
-    engine.apply(snap(account("95")), T0)
-    assert not engine.is_acknowledged("account")
-    engine.acknowledge("account")
-    assert engine.is_acknowledged("account")
+    (fired,) = engine.recorded(engine.apply(snap(account("95")), T0).alerts, ids=[41])
+    assert fired.id == 41 and fired.acknowledged_at is None and not engine.is_acknowledged("account")
+    acked = engine.acknowledge_alert(41, T0 + timedelta(seconds=5))
+    assert acked.id == 41 and acked.acknowledged_at == T0 + timedelta(seconds=5) and acked.level is Risk.WARNING
+    assert engine.record(41) == acked and engine.is_acknowledged("account")
     assert levels(engine.apply(snap(account("79")), T0).alerts) == [("account", Risk.CRITICAL)]
     assert not engine.is_acknowledged("account")  # a higher level needs a new acknowledgement
+    assert engine.acknowledge_alert(999, T0) is None  # an id the engine never saw
+
+
+def test_snooze_by_id_uses_that_alerts_level_and_returns_the_updated_record():
+    engine = AlertEngine(T)
+    (watch,) = engine.recorded(engine.apply(snap(account("140")), T0).alerts, ids=[1])
+    engine.recorded(engine.apply(snap(account("78")), T0 + timedelta(seconds=1)).alerts, ids=[2])  # critical
+    until = T0 + timedelta(minutes=15)
+    snoozed = engine.snooze_alert(1, until)
+    assert (snoozed.id, snoozed.level, snoozed.snoozed_until) == (1, Risk.WATCH, until)
+    engine.apply(snap(account("90")), T0 + timedelta(seconds=2))  # critical re-armed (> 85)
+    assert levels(engine.apply(snap(account("79")), T0 + timedelta(seconds=3)).alerts) == [("account", Risk.CRITICAL)]
+
+
+def test_without_a_journal_the_engine_numbers_alerts_locally():
+    engine = AlertEngine(T)
+    first = engine.recorded(engine.apply(snap(account("95")), T0).alerts)
+    second = engine.recorded(engine.apply(snap(account("79")), T0).alerts)
+    assert [a.id for a in first + second] == [-1, -2]
+
+
+def test_restore_keeps_what_fired_this_session_and_running_snoozes():
+    engine = AlertEngine(T)
+    fired = engine.recorded(engine.apply(snap(account("95"), figures("I1", "10", MarginMode.ISOLATED)), T0).alerts,
+                            ids=[7, 8])
+    snoozed = engine.snooze_alert(8, T0 + timedelta(minutes=15))
+    journal_rows = [fired[0], snoozed]  # what the journal holds after the settings restart
+    later = T0 + timedelta(minutes=1)
+    # A settings restart: fired in this session -> nothing fires again for the same danger.
+    resumed = AlertEngine(T)
+    resumed.restore(journal_rows, later, latch_since=T0)
+    same = snap(account("95"), figures("I1", "10", MarginMode.ISOLATED))
+    assert resumed.apply(same, later).alerts == ()
+    assert resumed.record(8).snoozed_until == T0 + timedelta(minutes=15)
+    # Worse than before still fires through at once.
+    assert levels(resumed.apply(snap(account("79"), figures("I1", "10", MarginMode.ISOLATED)), later).alerts) == [
+        ("account", Risk.CRITICAL)]
+    # A fresh app start (session began after those alerts): the danger alerts again, but the snooze holds.
+    fresh = AlertEngine(T)
+    fresh.restore(journal_rows, later, latch_since=later)
+    assert levels(fresh.apply(same, later).alerts) == [("account", Risk.WARNING)]  # pos:I1 still snoozed
 
 
 def test_stale_sets_unknown_fires_once_and_keeps_state():
@@ -264,7 +307,7 @@ def test_stale_sets_unknown_fires_once_and_keeps_state():
     assert len(stale.alerts) == 1
     alert = stale.alerts[0]
     assert (alert.key, alert.level, alert.stale) == ("stale", Risk.UNKNOWN, True)
-    assert alert.message == "data stale: risk unknown (prices are 9.0 s old)"
+    assert alert_message(alert) == "data stale: risk unknown (prices are 9.0 s old)"
     assert engine.apply(snap(account("200"), stale=True, reason="x"), T0).alerts == ()  # once per period
     # The stale figures (200%, 50%) re-armed nothing: the same danger after recovery stays quiet.
     assert engine.apply(snap(account("95"), figures("I1", "10", MarginMode.ISOLATED)), T0).alerts == ()

@@ -9,6 +9,7 @@ from kraken_monitor.domain import margin, whatif
 from kraken_monitor.domain.alerts import AlertEngine
 from kraken_monitor.domain.errors import UnknownRate
 from kraken_monitor.domain.models import AccountState, Balance, PairRules, Position, Risk, Side, Snapshot
+from kraken_monitor.text.alerts import alert_message  # the domain gives numbers; the text says them
 
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -169,7 +170,7 @@ def test_missing_fx_pair_makes_the_position_and_the_account_unknown():
     snap = Snapshot("live", NOW, False, account, (short, btc))
     judged = AlertEngine().apply(snap, NOW)
     assert judged.account.risk is Risk.UNKNOWN and {pf.risk for pf in judged.positions} == {Risk.UNKNOWN}
-    assert len(judged.alerts) == 1 and "EUR/USD" in judged.alerts[0].message
+    assert len(judged.alerts) == 1 and "EUR/USD" in alert_message(judged.alerts[0])
 
 
 # -- FX sensitivity (item 4) -------------------------------------------------------------------

@@ -49,8 +49,9 @@ def snapshot(at: datetime = T0, positions: int = 2, pairs: tuple[str, ...] = ("B
 
 def alert(key: str = "account", level: Risk = Risk.CRITICAL, at: datetime = T0) -> Alert:
     return Alert(key=key, level=level, position_id="TX0001", pair="BTC/USD", margin_level=D("78.25"),
-                 distance_to_liquidation_pct=D("12.3"), message="Margin level 78.2% is below the margin call (80%)",
-                 fired_at=at)
+                 distance_to_liquidation_pct=D("12.3"), reason="margin_level", fired_at=at,
+                 facts=(("margin_call_level", D("80")), ("closest_pair", "BTC/USD"), ("closest_price_places", 1),
+                        ("margin_risk", int(level))))
 
 
 def seconds(n: float) -> timedelta:

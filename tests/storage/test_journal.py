@@ -198,22 +198,37 @@ def test_newer_schema_is_refused_with_a_typed_error(db_path):
         Journal.open(db_path)
 
 
-def test_alerts_ids_acknowledge_and_snooze(journal):
+def test_alerts_round_trip_with_ids_facts_and_what_the_trader_did(journal):
     ids = journal.write_alerts([alert("account", Risk.WARNING), alert("pos:X", Risk.CRITICAL, T0 + seconds(1))])
     assert len(ids) == 2 and ids[1] > ids[0]
-    assert journal.acknowledge_alert(ids[0], T0 + seconds(5)) == "account"
-    assert journal.snooze_alert(ids[1], T0 + timedelta(hours=1)) == "pos:X"
-    assert journal.acknowledge_alert(12345, T0) is None
     newest, oldest = journal.recent_alerts()
-    assert (newest.id, newest.key, newest.level, newest.snoozed_until) == (ids[1], "pos:X", Risk.CRITICAL,
-                                                                          T0 + timedelta(hours=1))
-    assert (oldest.acknowledged_at, oldest.fired_at, oldest.stale) == (T0 + seconds(5), T0, False)
-    assert oldest.distance_to_liquidation_pct == D("12.3")
-    assert oldest.alert == alert("account", Risk.WARNING)  # the whole Alert round-trips, Decimals exact
-    assert newest.alert.message == newest.message and newest.alert.fired_at == T0 + seconds(1)
-    with pytest.raises(AttributeError):
-        newest.no_such_field  # noqa: B018 - delegation must not invent attributes
+    assert oldest == replace(alert("account", Risk.WARNING), id=ids[0])  # one record, Decimals and facts exact
+    assert oldest.fact("margin_call_level") == D("80") and isinstance(oldest.fact("closest_price_places"), int)
+    acked = replace(oldest, acknowledged_at=T0 + seconds(5))
+    snoozed = replace(newest, snoozed_until=T0 + timedelta(hours=1))
+    assert journal.save_alert_state(acked) and journal.save_alert_state(snoozed)
+    assert not journal.save_alert_state(replace(acked, id=12345))  # no such row
+    assert journal.recent_alerts() == [snoozed, acked]
     assert len(journal.recent_alerts(limit=1)) == 1
+
+
+def test_alert_rows_from_before_reason_codes_keep_their_text(db_path):
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db_path)
+    schema.migrate(sqlite_utils.Database(conn), schema.MIGRATIONS[:2])  # a v2 journal
+    conn.execute("INSERT INTO alerts (key, level, message, fired_at, stale) VALUES"
+                 " ('account', 2, 'Margin level 95.0% is approaching the margin call (80%)', ?, 0)", (T0.timestamp(),))
+    conn.commit()
+    conn.close()
+    journal = Journal.open(db_path)
+    try:
+        (old,) = journal.recent_alerts()
+        assert old.reason == "" and old.level is Risk.WARNING
+        from kraken_monitor.text.alerts import alert_message
+
+        assert alert_message(old) == "Margin level 95.0% is approaching the margin call (80%)"
+    finally:
+        journal.close()
 
 
 def test_actions_are_recorded_without_secrets(journal):
@@ -271,15 +286,3 @@ def test_positions_are_journaled_only_when_the_account_was_re_read(journal):
         journal.write_cycle(replace(snapshot(T0 + seconds(n), positions=2), account_as_of=T0 + seconds(n - n % 3)))
     counts = journal.row_counts()
     assert (counts["ticks"], counts["account_snapshots"], counts["position_snapshots"]) == (12, 6, 4)
-
-
-def test_fired_alert_from_a_stored_record_keeps_the_alert_and_what_was_done(journal):
-    from kraken_monitor.worker.cycle import FiredAlert
-
-    (alert_id,) = journal.write_alerts([alert("pos:X", Risk.CRITICAL)])
-    journal.snooze_alert(alert_id, T0 + timedelta(hours=2))
-    (record,) = journal.recent_alerts()
-    fired = FiredAlert.from_record(record)
-    assert (fired.id, fired.alert, fired.acknowledged_at, fired.snoozed_until) == (
-        alert_id, alert("pos:X", Risk.CRITICAL), None, T0 + timedelta(hours=2))
-    assert fired.message == record.message and fired.margin_level == D("78.25")

@@ -1,5 +1,6 @@
 """ActionsController: window actions and popup buttons reach the dialogs (patched asks) and the worker slots."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -15,7 +16,6 @@ from kraken_monitor.ui.main_window import MainWindow
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.settings_dialog import SettingsDialog
 from kraken_monitor.worker.config import MonitorConfig
-from kraken_monitor.worker.cycle import FiredAlert
 from kraken_monitor.worker.poll_worker import PollWorker
 
 
@@ -25,6 +25,7 @@ class RecordingWorker(QObject):
     action_finished = Signal(object)
     action_failed = Signal(str)
     alerts_fired = Signal(object)
+    alerts_changed = Signal(object)
     capabilities_ready = Signal(object)
 
     def __init__(self):
@@ -139,13 +140,11 @@ def test_fired_alerts_become_one_popup_per_key_whose_buttons_open_dialogs(setup,
     window, controller, worker, snapshot = setup
     controller.connect_worker(worker)
     eth = position_id(snapshot, "ETH/USD")
-    alert = Alert(f"pos:{eth}", Risk.WARNING, eth, "ETH/USD", Decimal("110"), Decimal("9"), "falling", NOW)
-    from dataclasses import replace
-
+    alert = Alert(f"pos:{eth}", Risk.WARNING, eth, "ETH/USD", Decimal("110"), Decimal("9"), "isolated_distance", NOW)
     window.show_snapshot(replace(snapshot, alerts=(alert,)))
     assert messages.popups() == {}  # the snapshot's copy of an alert never pops up by itself
-    worker.alerts_fired.emit((FiredAlert(41, alert),))
-    worker.alerts_fired.emit((FiredAlert(42, replace(alert, level=Risk.CRITICAL)),))
+    worker.alerts_fired.emit((replace(alert, id=41),))
+    worker.alerts_fired.emit((replace(replace(alert, level=Risk.CRITICAL), id=42),))
     popups = messages.popups()
     assert list(popups) == [alert.key] and "CRITICAL" in popups[alert.key].headline.text()
     opened = []
@@ -162,8 +161,8 @@ def test_a_liquidation_popup_snoozes_only_after_the_trader_confirms(setup, messa
     window, controller, worker, snapshot = setup
     controller.connect_worker(worker)
     btc = position_id(snapshot, "BTC/USD")
-    alert = Alert("account", Risk.LIQUIDATION, btc, "BTC/USD", Decimal("44"), Decimal("1"), "", NOW)
-    worker.alerts_fired.emit((FiredAlert(7, alert),))
+    alert = Alert("account", Risk.LIQUIDATION, btc, "BTC/USD", Decimal("44"), Decimal("1"), "margin_level", NOW)
+    worker.alerts_fired.emit((replace(alert, id=7),))
     answers, asked = [False, True], []
 
     def confirm(parent, title, text):
@@ -215,9 +214,9 @@ def test_no_account_yet_says_so_instead_of_opening(qtbot, messages):
 def test_closing_the_main_window_closes_the_popups(setup, messages):
     window, controller, worker, snapshot = setup
 
-    alert = Alert("account", Risk.CRITICAL, None, None, Decimal("85"), None, "low", NOW)
+    alert = Alert("account", Risk.CRITICAL, None, None, Decimal("85"), None, "margin_level", NOW)
     controller.connect_worker(worker)
-    worker.alerts_fired.emit((FiredAlert(7, alert),))
+    worker.alerts_fired.emit((replace(alert, id=7),))
     popup = messages.popups()["account"]
     assert not popup.testAttribute(Qt.WidgetAttribute.WA_QuitOnClose)
     window.close()

@@ -6,9 +6,8 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from types import SimpleNamespace
 
 import numpy as np
 import snapshots as S
@@ -31,6 +30,7 @@ class FakeWorker(QObject):
     status_changed = Signal(str)
     capabilities_ready = Signal(object)
     recent_alerts_ready = Signal(object)
+    alerts_changed = Signal(object)
 
     def __init__(self):
         super().__init__()
@@ -117,9 +117,10 @@ def test_history_status_and_alerts_are_wired(make_window):
     assert len(window.chart.buffers["BTC/USD"]) == 11  # 10 history + the live point after it
     monitor.worker.status_changed.emit("retrying in 4 s")
     assert window.status.connection.text() == "retrying in 4 s"
-    alert = Alert("pos:TXB-2", Risk.WARNING, "TXB-2", "ETH/USD", None, None, "ETH short within 15 %", S.NOW)
-    monitor.worker.alerts_fired.emit((alert,))  # no journal id yet: handled locally only
-    monitor.worker.alerts_fired.emit((SimpleNamespace(id=42, alert=replace(alert, level=Risk.CRITICAL)),))
+    alert = Alert("pos:TXB-2", Risk.WARNING, "TXB-2", "ETH/USD", None, None, "isolated_distance", S.NOW)
+    monitor.worker.alerts_fired.emit((alert,))  # never recorded (id 0): nothing to acknowledge in the worker
+    critical = replace(alert, level=Risk.CRITICAL, id=42)
+    monitor.worker.alerts_fired.emit((critical,))
     dock = window.alert_dock
     assert dock.model.rowCount() == 2
     assert dock.model.data(dock.model.index(0, 1)) == "critical"  # newest first
@@ -129,23 +130,24 @@ def test_history_status_and_alerts_are_wired(make_window):
         dock.snooze_button.click()
     assert monitor.worker.acked == [42]
     assert monitor.worker.snoozed == [(42, 900.0)]
-    assert dock.model.data(dock.model.index(1, 4)).startswith("snoozed until")
+    # The row shows what the engine decided, when its updated record comes back (one source of truth).
+    assert dock.model.data(dock.model.index(0, 4)) == ""
+    until = datetime.now(timezone.utc) + timedelta(minutes=15)
+    monitor.worker.alerts_changed.emit((replace(critical, snoozed_until=until),))
+    assert dock.model.data(dock.model.index(0, 4)).startswith("snoozed until")
+    assert "(critical and below)" in dock.model.data(dock.model.index(0, 4))
 
 
 def test_alerts_reloaded_from_the_journal_keep_their_state(make_window):
-    from datetime import timedelta
-
-    from kraken_monitor.worker.cycle import FiredAlert
-
     window, monitor = _attached(make_window)
-    alert = Alert("account", Risk.CRITICAL, "TXB-1", "BTC/USD", Decimal("79"), None, "below the call", S.NOW)
-    acked = FiredAlert(5, alert, acknowledged_at=S.NOW)
-    later = FiredAlert(6, replace(alert, fired_at=S.NOW + timedelta(minutes=1)))
+    alert = Alert("account", Risk.CRITICAL, "TXB-1", "BTC/USD", Decimal("79"), None, "margin_level", S.NOW)
+    acked = replace(alert, id=5, acknowledged_at=S.NOW)
+    later = replace(alert, id=6, fired_at=S.NOW + timedelta(minutes=1))
     monitor.worker.recent_alerts_ready.emit((later, acked))
     model = window.alert_dock.model
     assert model.rowCount() == 2
-    assert [model.row(r).alert_id for r in (0, 1)] == [6, 5]
-    assert model.data(model.index(1, 4)) == "acknowledged" and model.data(model.index(0, 4)) in ("", None)
+    assert [model.row(r).id for r in (0, 1)] == [6, 5]
+    assert model.data(model.index(1, 4)).startswith("acknowledged") and model.data(model.index(0, 4)) == ""
     assert model.data(model.index(0, 2)) == "account \u2192 BTC/USD"  # the account's alert; act on BTC/USD
     assert model.data(model.index(0, 2), Qt.ItemDataRole.ToolTipRole) == "Position TXB-1 (BTC/USD)"
 

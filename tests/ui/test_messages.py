@@ -25,8 +25,10 @@ def make_alert(key="pos:OABC", level=Risk.WARNING, margin_level="95.5", distance
         pair=None if key in ("account", "stale") else "BTC/USD",
         margin_level=None if margin_level is None else Decimal(margin_level),
         distance_to_liquidation_pct=None if distance is None else Decimal(distance),
-        message="Margin level falling",
+        reason="isolated_distance",
         fired_at=NOW,
+        facts=(("pair", "BTC/USD"), ("side", "long"), ("distance", None if distance is None else Decimal(distance)),
+               ("liquidation_price", Decimal("61200")), ("price_places", 1)),
         stale=stale,
     )
 

@@ -1,5 +1,6 @@
 """Poller (no Qt) over the demo paper exchange and a real SQLite journal: staleness, persistence, actions."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -72,9 +73,11 @@ def test_persist_writes_new_data_once_and_numbers_alerts(poller, clock):
     counts = poller.journal.row_counts()
     assert counts["account_snapshots"] == 1 and counts["position_snapshots"] == len(snap.positions)
     # The demo book holds a position near its margin call: a fresh engine fires for it at start-up.
-    assert snap.alerts and [f.alert for f in fired] == list(snap.alerts)
+    assert snap.alerts and [replace(f, id=0) for f in fired] == list(snap.alerts)  # the same records, numbered
     assert all(f.id > 0 for f in fired) and fired[0].level == snap.alerts[0].level
-    assert poller.journal.acknowledge_alert(fired[0].id) == fired[0].alert.key
+    acked = poller.acknowledge_alert(fired[0].id, T0 + timedelta(seconds=1))
+    assert acked.acknowledged_at == T0 + timedelta(seconds=1)
+    assert next(a for a in poller.journal.recent_alerts() if a.id == acked.id) == acked  # persisted as decided
     # Same data again (no new read): nothing new written.
     poller.persist(poller.build_snapshot(T0 + timedelta(seconds=0.5)))
     assert poller.journal.row_counts()["account_snapshots"] == 1
