@@ -135,7 +135,7 @@ def _levels(alerts, key):
     return [a.level for a in alerts if a.key == key and not a.stale]
 
 
-def test_crash_alerts_then_stale_then_recovery_then_restart(server, tmp_path, qtbot):
+def test_crash_alerts_then_stale_then_recovery_then_restart(server, tmp_path, qtbot, monkeypatch):
     config = _config(server, tmp_path)
     gui_thread = threading.get_ident()
     state = {}
@@ -190,8 +190,16 @@ def test_crash_alerts_then_stale_then_recovery_then_restart(server, tmp_path, qt
     assert gui_thread not in {tid for _, tid in RecordingWorker.calls}
     assert sink.threads == {gui_thread}
 
-    # Restart on the same database: history intact, the position still in danger alerts again.
+    # A settings restart (same app session) on the same database, still in danger: nothing fires again.
     server.set_prices({"BTC/USD": Decimal("12000")})
+    settings_restart = _run(config, qtbot, lambda monitor, sink3: qtbot.waitUntil(
+        lambda: bool(sink3.histories and sink3.snapshots and not sink3.snapshots[-1].stale), timeout=10_000))
+    assert [a for a in settings_restart.alerts if not a.stale and a.key == account_key] == []
+
+    # An app restart (a new session) on the same database: history intact, the danger alerts again.
+    from kraken_monitor.worker import poll_worker
+
+    monkeypatch.setattr(poll_worker, "SESSION_STARTED", poll_worker.utc_now())
 
     def restart(monitor, sink2):
         qtbot.waitUntil(lambda: bool(sink2.histories and sink2.alerts), timeout=10_000)
@@ -298,7 +306,7 @@ def test_unexpected_errors_never_kill_the_thread_and_alerts_are_acknowledged_by_
         qtbot.waitUntil(lambda: bool(sink.snapshots) and not sink.snapshots[-1].stale, timeout=10_000)
         qtbot.waitUntil(lambda: any(not a.stale for a in sink.alerts), timeout=10_000)
         fired = next(a for a in sink.alerts if not a.stale)
-        assert fired.id > 0 and fired.alert.level >= Risk.WATCH
+        assert fired.id > 0 and fired.level >= Risk.WATCH
         control.acknowledge.emit(fired.id)
         control.snooze.emit(fired.id, 900.0)
         qtbot.wait(200)

@@ -74,13 +74,13 @@ def test_stale_snapshot_carries_reason_and_nulls():
 
 def test_alert_json_line():
     alert = Alert(key="pos:TXID-1", level=Risk.CRITICAL, position_id="TXID-1", pair="BTC/USD",
-                  margin_level=Decimal("81.25"), distance_to_liquidation_pct=Decimal("6.5"),
+                  margin_level=Decimal("81.24"), distance_to_liquidation_pct=Decimal("6.5"),
                   reason="isolated_distance", fired_at=NOW,
                   facts=(("pair", "BTC/USD"), ("side", "short"), ("distance", Decimal("6.5")),
                          ("liquidation_price", Decimal("70123.4")), ("price_places", 1)))
     assert alert_to_json(alert) == {
         "type": "alert", "ts": "2026-02-01T12:00:00+00:00", "level": "critical", "position": "TXID-1",
-        "pair": "BTC/USD", "margin_level": "81.25", "distance_to_liquidation_pct": "6.5",
+        "pair": "BTC/USD", "margin_level": "81.24", "distance_to_liquidation_pct": "6.5",
         "message": "Isolated BTC/USD short is 6.5% from liquidation at 70,123 (margin level 81.2%)",
     }
 
