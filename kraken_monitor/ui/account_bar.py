@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolTip
 from kraken_monitor.domain import whatif
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.models import AccountFigures, PositionFigures, Risk, Snapshot
-from kraken_monitor.ui import formatting as fmt
+from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui import theme
 
 RISK_UNKNOWN = "RISK UNKNOWN"
@@ -49,10 +49,10 @@ class MarginGauge(QWidget):
             return  # same figures: no tooltip rebuild, no repaint
         self._shown = key
         self.level, self.call_level, self.liquidation_level, self.risk = level, call, liquidation, Risk(risk)
-        text = "no margin used" if level is None else f"{fmt.fmt_decimal(level, 1)} %"
+        text = fmt.fmt_level(level, none="no margin used")
         self.setToolTip(
-            f"Margin level {text}; margin call at {fmt.fmt_decimal(call, 0)} %, "
-            f"liquidation at {fmt.fmt_decimal(liquidation, 0)} %"
+            f"Margin level {text}; margin call at {fmt.fmt_threshold(call)} %, "
+            f"liquidation at {fmt.fmt_threshold(liquidation)} %"
         )
         self.update()
 
@@ -62,6 +62,11 @@ class MarginGauge(QWidget):
             QToolTip.showText(event.globalPos(), self.toolTip() + (f"\n{extra}" if extra else ""), self)
             return True
         return super().event(event)
+
+    @staticmethod
+    def mark_text(level: Decimal) -> str:
+        """Label under a call/liquidation tick: the configured level as the popup states it, e.g. '82.5%'."""
+        return fmt.fmt_threshold(level) + "%"
 
     def scale_max(self) -> float:
         # Enough room to show the call level comfortably; grows with the level up to a cap.
@@ -101,8 +106,8 @@ class MarginGauge(QWidget):
             p.setPen(QPen(QColor(color), 2))
             p.drawLine(int(x), int(bar.top()) - 3, int(x), int(bar.bottom()) + 2)
             p.setPen(pal.color(QPalette.ColorRole.WindowText))
-            p.drawText(QRectF(x - 20, bar.bottom() + 1, 40, 12), Qt.AlignmentFlag.AlignCenter, f"{value:.0f}%")
-        label = RISK_UNKNOWN if unknown else ("no margin used" if self.level is None else f"{self.level:.1f} %")
+            p.drawText(QRectF(x - 24, bar.bottom() + 1, 48, 12), Qt.AlignmentFlag.AlignCenter, self.mark_text(value))
+        label = RISK_UNKNOWN if unknown else fmt.fmt_level(self.level, none="no margin used")
         bold = QFont(self.font())
         bold.setBold(True)
         p.setFont(bold)
@@ -228,11 +233,11 @@ class AccountBar(QFrame):
     def _show_account(
         self, account: AccountFigures | None, stale: bool, positions: tuple[PositionFigures, ...] = ()
     ) -> None:
-        cur = f" {account.currency}" if account else ""
-        self.trade_balance.set_text(fmt.fmt_money(account.trade_balance) + cur if account else fmt.DASH)
-        self.equity.set_text(fmt.fmt_money(account.equity) + cur if account else fmt.DASH)
-        self.used_margin.set_text(fmt.fmt_money(account.used_margin) + cur if account else fmt.DASH)
-        self.free_margin.set_text(fmt.fmt_money(account.free_margin) + cur if account else fmt.DASH)
+        cur = account.currency if account else ""
+        self.trade_balance.set_text(fmt.fmt_money(account.trade_balance, cur) if account else fmt.DASH)
+        self.equity.set_text(fmt.fmt_money(account.equity, cur) if account else fmt.DASH)
+        self.used_margin.set_text(fmt.fmt_money(account.used_margin, cur) if account else fmt.DASH)
+        self.free_margin.set_text(fmt.fmt_money(account.free_margin, cur) if account else fmt.DASH)
         exchange = account.margin_level_exchange if account else None
         self.exchange_level.setVisible(exchange is not None)
         self.exchange_level.set_text(fmt.fmt_pct(exchange))

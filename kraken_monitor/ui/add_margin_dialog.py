@@ -22,9 +22,10 @@ from kraken_monitor.domain import margin, whatif
 from kraken_monitor.domain.errors import DomainError, InvalidAmount
 from kraken_monitor.domain.models import MarginMode, PositionFigures, Snapshot
 from kraken_monitor.exchange.base import Capabilities
+from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui.dialog_footer import DialogFooter
 from kraken_monitor.ui.preview_status import PreviewStatus
-from kraken_monitor.ui.validators import format_amount, parse_amount, to_input_text
+from kraken_monitor.ui.validators import parse_amount, to_input_text
 
 AMOUNT_DECIMALS = 2  # collateral is a fiat/stable quote currency
 DEFAULT_TARGET_LEVEL = 200
@@ -46,11 +47,11 @@ class AddMarginKind(enum.Enum):
 
 
 def _level(value: Decimal | None) -> str:
-    return "n/a (no margin used)" if value is None else f"{value:,.1f} %"
+    return fmt.fmt_level(value, none="n/a (no margin used)")
 
 
 def _price(value: Decimal | None, decimals: int) -> str:
-    return "unreachable" if value is None else format_amount(value, decimals)
+    return "unreachable" if value is None else fmt.fmt_decimal(value, decimals)
 
 
 class AddMarginDialog(QDialog):
@@ -355,7 +356,7 @@ class AddMarginDialog(QDialog):
             self.fill_button.setEnabled(False)
         else:
             verb = "deposit on Kraken" if self.kind is AddMarginKind.DEPOSIT_ON_KRAKEN else "add"
-            self.required_label.setText(f"{verb} {format_amount(needed, AMOUNT_DECIMALS)} {self.currency}")
+            self.required_label.setText(f"{verb} {fmt.fmt_money(needed, self.currency)}")
             self.fill_button.setEnabled(True)
 
     def _fill_required(self) -> None:

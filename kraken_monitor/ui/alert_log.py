@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.text import alerts as text
-from kraken_monitor.ui import formatting as fmt
+from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui import theme
 from kraken_monitor.ui.messages import Messages
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QToolButt
 
 from kraken_monitor.domain.alerts import ACCOUNT_KEY
 from kraken_monitor.domain.models import Alert, MarginMode, PositionFigures, Risk, Snapshot
+from kraken_monitor.text import numbers as fmt
 from kraken_monitor.text.alerts import alert_details, alert_headline, live_lines
 
 SNOOZE_CHOICES_MIN = (15, 60, 240)
@@ -73,7 +74,7 @@ class AlertPopup(QWidget):
         self.snooze_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         menu = QMenu(self.snooze_button)
         for minutes in SNOOZE_CHOICES_MIN:
-            action = QAction(_minutes_text(minutes), menu)
+            action = QAction(fmt.fmt_minutes(minutes), menu)
             action.triggered.connect(lambda _=False, m=minutes: self._snooze(m))
             menu.addAction(action)
         self.snooze_button.setMenu(menu)
@@ -212,5 +213,3 @@ def _details_html(lines: list[str]) -> str:
     return "<br>".join(rows)
 
 
-def _minutes_text(minutes: int) -> str:
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
 from kraken_monitor.domain.models import PositionFigures, Snapshot
-from kraken_monitor.ui import formatting as fmt
+from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui import theme
 
 MARGIN_KEY = "margin"

@@ -23,11 +23,12 @@ from kraken_monitor.domain import whatif
 from kraken_monitor.domain.errors import DomainError, InvalidAmount
 from kraken_monitor.domain.models import MarginMode, PairRules, PositionFigures, Snapshot
 from kraken_monitor.exchange.base import Capabilities
+from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui.dialog_footer import DialogFooter
 from kraken_monitor.ui.limit_check import is_resting, limit_fill_warning
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.preview_status import PreviewStatus
-from kraken_monitor.ui.validators import format_amount, parse_amount, to_input_text
+from kraken_monitor.ui.validators import parse_amount, to_input_text
 
 # Kraken's base-tier spot fees (kraken.com/features/fee-schedule); the preview says which it assumed.
 TAKER_FEE_RATE = Decimal("0.0040")
@@ -104,7 +105,7 @@ class CloseDialog(QDialog):
         else:
             base = self.pair_rules.base if self.pair_rules else pos.pair.split("/")[0]
             heading = (
-                f"{pos.side.value.upper()} {format_amount(self.remaining, self.volume_decimals)} {base} "
+                f"{pos.side.value.upper()} {fmt.fmt_decimal(self.remaining, self.volume_decimals)} {base} "
                 f"{pos.pair}, position {pos.id} ({pos.margin_mode.value} margin)"
             )
         self.heading = QLabel(heading)
@@ -294,7 +295,7 @@ class CloseDialog(QDialog):
                 after = whatif.settle(self.state, self.prices, self.rules, self.position_id)
                 self.preview_result = after
                 pnl = self.figures.unrealized_pnl
-                self.pnl_label.setText(f"{format_amount(pnl, 2)} {currency} (settled at the current price)")
+                self.pnl_label.setText(f"{fmt.fmt_money(pnl, currency)} (settled at the current price)")
                 self.fees_label.setText("no trading fee when settling")
                 self.level_label.setText(f"{before} -> {_level(after.margin_level)}")
                 return
@@ -313,27 +314,27 @@ class CloseDialog(QDialog):
             self.level_label.setText("")
             return
         self.preview_result = result
-        self.pnl_label.setText(f"{format_amount(result.net_realized, 2)} {currency} ({note})")
+        self.pnl_label.setText(f"{fmt.fmt_money(result.net_realized, currency)} ({note})")
         self.fees_label.setText(
-            f"{format_amount(result.fees, 2)} {currency} (closing fee at {fee_rate * 100:.2f} %)"
+            f"{fmt.fmt_money(result.fees, currency)} (closing fee at {fmt.fmt_pct(fee_rate * 100)})"
         )
         self.level_label.setText(f"{before} -> {_level(result.account.margin_level)}")
 
     def confirmation_text(self, request: CloseRequest) -> str:
         pos = self.figures.position  # type: ignore[union-attr]
         base = self.pair_rules.base if self.pair_rules else ""
-        size = f"{format_amount(request.volume, self.volume_decimals)} {base}".strip()
+        size = f"{fmt.fmt_decimal(request.volume, self.volume_decimals)} {base}".strip()
         if request.settle:
             return f"Settle position {pos.id} ({pos.side.value} {pos.pair}), {size}, with collateral?"
         how = (
             "with a market order"
             if request.order_type == "market"
-            else f"with a limit order at {format_amount(request.limit_price, self.price_decimals)}"
+            else f"with a limit order at {fmt.fmt_decimal(request.limit_price, self.price_decimals)}"
         )
         part = (
             "all"
             if request.volume == self.remaining
-            else f"{size} of {format_amount(self.remaining, self.volume_decimals)}"
+            else f"{size} of {fmt.fmt_decimal(self.remaining, self.volume_decimals)}"
         )
         warning = self.fill_warning(request)
         return (
@@ -380,4 +381,4 @@ class CloseDialog(QDialog):
 
 
 def _level(value: Decimal | None) -> str:
-    return "n/a (no margin used)" if value is None else f"{value:,.1f} %"
+    return fmt.fmt_level(value, none="n/a (no margin used)")

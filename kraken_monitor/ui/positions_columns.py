@@ -7,7 +7,7 @@ from datetime import datetime
 from operator import attrgetter
 
 from kraken_monitor.domain.models import PairRules, PositionFigures, Risk
-from kraken_monitor.ui import formatting as fmt
+from kraken_monitor.text import numbers as fmt
 
 FIRST_LIQUIDATED_TIP = "Kraken liquidates this position first (oldest, FIFO)"
 FIRST_BADGE = "1st"

@@ -9,7 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from kraken_monitor.domain.models import Snapshot
-from kraken_monitor.ui import formatting as fmt
+from kraken_monitor.text import numbers as fmt
 
 
 def _utcnow() -> datetime:

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from PySide6.QtCore import QLocale
 
 from kraken_monitor.domain.errors import InvalidAmount
+from kraken_monitor.text import numbers as fmt
 
 # Spaces people (and locales such as fr_FR) use between thousands; apostrophe is the Swiss habit.
 _SPACE_GROUPS = (" ", "\u00a0", "\u202f", "'", "\u2019")
@@ -21,14 +22,9 @@ def locale_decimal_point(locale: QLocale | None = None) -> str:
     return "," if point == "," else "."
 
 
-def format_amount(value: Decimal, decimals: int) -> str:
-    """Display form for labels: grouped with ',' and exactly `decimals` places (no float involved)."""
-    return f"{value:,.{max(decimals, 0)}f}"
-
-
 def to_input_text(value: Decimal, decimals: int, decimal_point: str | None = None) -> str:
     """Text to put into an amount field that `parse_amount` reads back to the same value."""
-    text = f"{value:.{max(decimals, 0)}f}"
+    text = fmt.fmt_plain(value, decimals)
     point = decimal_point or locale_decimal_point()
     return text.replace(".", point) if point != "." else text
 
@@ -87,8 +83,8 @@ def parse_amount(
     if negative:
         raise InvalidAmount("The amount must be positive.")
     if maximum is not None and value > maximum:
-        shown = format_amount(maximum, decimals)
-        raise InvalidAmount(f"More than available: at most {shown}{' ' + unit if unit else ''}.")
+        shown = fmt.with_unit(fmt.fmt_decimal(maximum, decimals), unit)
+        raise InvalidAmount(f"More than available: at most {shown}.")
     return value
 
 

@@ -6,16 +6,22 @@ import json
 import logging
 import signal
 import sys
-from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TextIO
 
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.models import Risk, Snapshot
 from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
+from kraken_monitor.text import numbers as fmt
 from kraken_monitor.text.alerts import alert_message
 from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller, utc_now
-from kraken_monitor.worker.serialize import alert_to_json, event_to_json, snapshot_to_json
+from kraken_monitor.worker.serialize import (
+    alert_to_json,
+    event_to_json,
+    freshness_to_json,
+    snapshot_to_json,
+    watch_snapshot_to_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +87,9 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
     return EXIT_OK
 
 
-def _cell(value: Decimal | None, places: int = 2) -> str:
-    """Terminal display only: rounded, thousands separators; JSON keeps full precision."""
-    if value is None:
-        return "-"
-    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN):,}"
+def _cell(text: str) -> str:
+    """Terminal display: ASCII '-' for a missing figure (a terminal may not encode the UI's dash)."""
+    return "-" if text == fmt.DASH else text
 
 
 def format_table(snapshot: Snapshot) -> str:
@@ -95,11 +99,12 @@ def format_table(snapshot: Snapshot) -> str:
         lines.append(f"STALE - RISK UNKNOWN: {snapshot.stale_reason}")
     a = snapshot.account
     if a is not None:
-        level = "-" if a.margin_level is None else _cell(a.margin_level, 1) + "%"
+        level = _cell(fmt.fmt_decimal(a.margin_level, fmt.LEVEL_DECIMALS)) + ("%" if a.margin_level is not None else "")
         lines.append(
-            f"account {a.currency}: equity {_cell(a.equity)}  used margin {_cell(a.used_margin)}  "
-            f"free {_cell(a.free_margin)}  margin level {level}  (call {_cell(a.margin_call_level, 0)}%, "
-            f"liquidation {_cell(a.liquidation_level, 0)}%)  risk {Risk(a.risk).label}"
+            f"account {a.currency}: equity {_cell(fmt.fmt_money(a.equity))}  "
+            f"used margin {_cell(fmt.fmt_money(a.used_margin))}  free {_cell(fmt.fmt_money(a.free_margin))}  "
+            f"margin level {level}  (call {fmt.fmt_threshold(a.margin_call_level)}%, "
+            f"liquidation {fmt.fmt_threshold(a.liquidation_level)}%)  risk {Risk(a.risk).label}"
         )
     if not snapshot.positions:
         lines.append("no open positions")
@@ -108,11 +113,11 @@ def format_table(snapshot: Snapshot) -> str:
     rows = [header]
     for pf in snapshot.positions:
         rules = snapshot.pair_rules.get(pf.position.pair)
-        places = rules.price_decimals if rules is not None else 2
+        figures = (fmt.fmt_volume(pf.remaining_volume, rules), fmt.fmt_price(pf.entry_price, rules),
+                   fmt.fmt_price(pf.price, rules), fmt.fmt_money(pf.net_pnl), fmt.fmt_price(pf.liquidation_price, rules),
+                   fmt.fmt_decimal(pf.distance_to_liquidation_pct, 1))
         rows.append((pf.position.id, pf.position.pair, pf.position.side.value, pf.position.margin_mode.value,
-                     str(pf.remaining_volume.normalize()), _cell(pf.entry_price, places), _cell(pf.price, places),
-                     _cell(pf.net_pnl), _cell(pf.liquidation_price, places),
-                     _cell(pf.distance_to_liquidation_pct, 1), Risk(pf.risk).label))
+                     *map(_cell, figures), Risk(pf.risk).label))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for row in rows:
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
@@ -180,19 +185,10 @@ def _make_printer(as_json: bool, out: TextIO):
             # Report transitions only: stale, and fresh again after a stale period (not the first fresh one).
             if snap.stale != bool(self._stale) or (snap.stale and self._stale is None):
                 self._stale = snap.stale
-                kind = "stale" if snap.stale else "fresh"
-                self._line({"type": kind, "ts": snap.as_of.isoformat(), "reason": snap.stale_reason},
+                self._line(freshness_to_json(snap),
                            f"{snap.as_of:%H:%M:%S} {'STALE - RISK UNKNOWN: ' + snap.stale_reason if snap.stale else 'data fresh again'}")
             if as_json:
-                acct = snap.account
-                self._line({
-                    "type": "snapshot",
-                    "ts": snap.as_of.isoformat(),
-                    "stale": snap.stale,
-                    "margin_level": None if acct is None or acct.margin_level is None else format(acct.margin_level, "f"),
-                    "risk": Risk(acct.risk).label if acct is not None else "unknown",
-                    "positions": len(snap.positions),
-                }, "")
+                self._line(watch_snapshot_to_json(snap), "")
 
         @Slot(object)
         def on_alerts(self, alerts) -> None:

@@ -126,3 +126,21 @@ def event_to_json(alert: Alert) -> dict[str, Any]:
         "price": amount("price"),
         "pnl": amount("pnl"),
     }
+
+
+def freshness_to_json(snapshot: Snapshot) -> dict[str, Any]:
+    """One `watch --json` transition line: data went stale, or is fresh again."""
+    return {"type": "stale" if snapshot.stale else "fresh", "ts": _ts(snapshot.as_of), "reason": snapshot.stale_reason}
+
+
+def watch_snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
+    """One `watch --json` snapshot line: a heartbeat with the account's margin level and risk."""
+    account = snapshot.account
+    return {
+        "type": "snapshot",
+        "ts": _ts(snapshot.as_of),
+        "stale": snapshot.stale,
+        "margin_level": _num(account.margin_level, None) if account is not None else None,
+        "risk": _risk(account.risk) if account is not None else "unknown",
+        "positions": len(snapshot.positions),
+    }

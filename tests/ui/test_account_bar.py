@@ -85,7 +85,7 @@ def test_gauge_tooltip_says_how_long_rollovers_alone_take_to_the_margin_call(qtb
     from dataclasses import replace
 
     from kraken_monitor.domain import whatif
-    from kraken_monitor.ui import formatting as fmt
+    from kraken_monitor.text import numbers as fmt
 
     bar = AccountBar("demo", clock=Clock())
     qtbot.addWidget(bar)
@@ -96,3 +96,12 @@ def test_gauge_tooltip_says_how_long_rollovers_alone_take_to_the_margin_call(qtb
     assert bar.carry_text() == f"At flat prices, rollover fees alone reach the margin call in {fmt.fmt_duration(left)}."
     bar.set_snapshot(replace(snap, stale=True, stale_reason="test"))
     assert bar.carry_text() == ""  # no figure from stale data
+
+
+def test_a_fractional_margin_call_reads_the_same_on_the_gauge_and_its_tooltip(qtbot):
+    bar = AccountBar("demo", clock=Clock())
+    qtbot.addWidget(bar)
+    bar.gauge.set_values(Decimal("107.31"), Decimal("82.5"), Decimal("40"), Risk.WATCH)
+    assert "margin call at 82.5 %, liquidation at 40 %" in bar.gauge.toolTip()  # was "82 %"
+    assert bar.gauge.mark_text(bar.gauge.call_level) == "82.5%"  # was f"{82.5:.0f}%" == "82%"
+    assert "Margin level 107.3 %" in bar.gauge.toolTip()

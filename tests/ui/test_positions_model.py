@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush
 
 from kraken_monitor.domain.models import Risk
-from kraken_monitor.ui import formatting as fmt
+from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui.positions_columns import FIRST_LIQUIDATED_TIP, Column
 from kraken_monitor.ui.positions_model import PositionsModel
 from kraken_monitor.ui.positions_view import PositionsView

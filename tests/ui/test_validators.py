@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kraken_monitor.domain.errors import InvalidAmount
-from kraken_monitor.ui.validators import format_amount, parse_amount, to_input_text
+from kraken_monitor.text.numbers import fmt_decimal
+from kraken_monitor.ui.validators import parse_amount, to_input_text
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,7 @@ def test_input_text_round_trips_in_both_locales():
     for point in (".", ","):
         text = to_input_text(Decimal("1234.5"), 2, decimal_point=point)
         assert parse_amount(text, decimals=2, maximum=None, decimal_point=point) == Decimal("1234.5")
-    assert format_amount(Decimal("1234.5"), 2) == "1,234.50"
+    assert fmt_decimal(Decimal("1234.5"), 2) == "1,234.50"
 
 
 _pieces = st.sampled_from(

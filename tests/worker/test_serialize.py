@@ -96,3 +96,30 @@ def test_numbers_are_rounded_half_even_without_false_precision():
     assert _num(Decimal("-0.000000001")) == "0"
     assert _num(Decimal("0.31580044"), None) == "0.31580044"
     assert _num(None) is None
+
+
+def test_watch_lines_come_from_the_serializer():
+    from kraken_monitor.worker.serialize import freshness_to_json, watch_snapshot_to_json
+
+    fresh = Snapshot(mode="demo", as_of=NOW, stale=False, account=_account(Decimal("95.50")), positions=(_figures(),))
+    assert watch_snapshot_to_json(fresh) == {"type": "snapshot", "ts": NOW.isoformat(), "stale": False,
+                                             "margin_level": "95.5", "risk": "warning", "positions": 1}
+    stale = Snapshot(mode="demo", as_of=NOW, stale=True, stale_reason="prices are 9.0 s old", account=None,
+                     positions=())
+    assert watch_snapshot_to_json(stale)["margin_level"] is None
+    assert watch_snapshot_to_json(stale)["risk"] == "unknown"
+    assert freshness_to_json(stale) == {"type": "stale", "ts": NOW.isoformat(), "reason": "prices are 9.0 s old"}
+
+
+def test_terminal_table_shows_a_fractional_threshold_as_configured():
+    from dataclasses import replace
+
+    from kraken_monitor.worker.headless import format_table
+
+    account = replace(_account(), margin_call_level=Decimal("82.5"))
+    text = format_table(Snapshot(mode="demo", as_of=NOW, stale=False, account=account, positions=(_figures(),)))
+    assert "margin level 95.5%  (call 82.5%, liquidation 40%)" in text  # not "call 82%"
+    assert "equity 4,250.00" in text
+    # volume in the pair's precision (no rules known: 8 places)
+    row = text.splitlines()[-1].split()
+    assert row[:5] == ["TXID-1", "BTC/USD", "short", "cross", "0.75000000"]
