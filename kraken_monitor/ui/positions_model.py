@@ -1,4 +1,4 @@
-"""Table model of open positions: ranged dataChanged on price ticks, sorting on raw values, cached display text."""
+"""Table model of open positions: answers data() from its snapshot, ranged dataChanged on ticks, sorts on raw values."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ _ROLES = (
     Qt.ItemDataRole.ToolTipRole,
 )
 ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # position id of a row, for selection bookkeeping
+RISK_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # the risk a row is coloured by (UNKNOWN when stale)
 _USED_ROLES = frozenset(
-    int(r) for r in (*_ROLES, Qt.ItemDataRole.UserRole, Qt.ItemDataRole.TextAlignmentRole, ID_ROLE)
+    int(r) for r in (*_ROLES, Qt.ItemDataRole.UserRole, Qt.ItemDataRole.TextAlignmentRole, ID_ROLE, RISK_ROLE)
 )
 _COLUMNS = tuple(Column)  # index -> Column without Enum.__call__ (data() runs ~800 times per paint)
 _NCOLS = len(_COLUMNS)  # len(Enum) is a Python-level call; Qt asks columnCount ~1,000 times per paint
@@ -38,29 +39,25 @@ _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _ALIGN = tuple(_RIGHT if c in _NUMERIC else _LEFT for c in _COLUMNS)
 _DISPLAY, _ALIGNMENT = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.TextAlignmentRole)
 _BACKGROUND, _FOREGROUND = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.ForegroundRole)
-_BG, _FG, _RISK = _NCOLS, _NCOLS + 1, _NCOLS + 2
-_ID = attrgetter("position.id")  # slots after the column texts in a row's display cache
+_ID = attrgetter("position.id")
 
 class PositionsModel(QAbstractTableModel):
     """Holds the latest snapshot's positions; GUI thread only (fed from `snapshot_ready`).
 
     Sorts itself (no QSortFilterProxyModel: the proxy cost ~1.7 ms per paint): `sort()` reorders on
     the raw values, and price ticks keep the current row order so rows never move under the cursor.
-    Painting goes through `multiData` (one Python call per cell instead of seven) and a per-snapshot
-    cache of display strings filled lazily for the cells Qt actually paints.
+    Painting goes through `multiData` (one Python call per cell instead of seven). Which of the
+    changed cells are repainted is the view's business (`ui/changed_cells.py`).
     """
 
     ID_ROLE = ID_ROLE
+    RISK_ROLE = RISK_ROLE
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._rows: tuple[PositionFigures, ...] = ()  # in display (sorted) order
         self._snapshot: Snapshot | None = None
         self._brushes: dict[tuple[int, int], Any] = {}  # (role, risk) -> brush, rebuilt per snapshot
-        self._cache: list[list | None] = []  # row -> [text per column..., background, foreground, risk]
-        # Per row, the text (and risk) last handed to the view for painting: a tick repaints only the
-        # visible cells whose text differs (PositionsView.dataChanged asks `cell_changed`).
-        self._shown: list[list | None] = []
         self._row_index: dict[str, int] | None = None  # position id -> row, built on demand
         self._sort_column = -1  # -1: the exchange's (FIFO) order
         self._sort_order = Qt.SortOrder.AscendingOrder
@@ -107,17 +104,14 @@ class PositionsModel(QAbstractTableModel):
             self._rows = self._sorted(self._rows, self._sort_column, self._sort_order)
         self.endResetModel()
 
-    def _set_rows(self, snapshot: Snapshot, rows: tuple[PositionFigures, ...], same_rows: bool = False) -> None:
+    def _set_rows(self, snapshot: Snapshot, rows: tuple[PositionFigures, ...]) -> None:
         self._snapshot = snapshot
         self._rows = rows
-        self._cache = [None] * len(rows)  # display text of the previous snapshot is dropped, not reformatted
-        if not same_rows:
-            self._shown = [None] * len(rows)
         self._row_index = None
 
     def _tick(self, snapshot: Snapshot, rows: tuple[PositionFigures, ...]) -> None:
         changed = self._changed_range(self._snapshot, self._rows, snapshot, rows)
-        self._set_rows(snapshot, rows, same_rows=True)
+        self._set_rows(snapshot, rows)
         if changed is not None:
             (top, left), (bottom, right) = changed
             self.dataChanged.emit(self.index(top, left), self.index(bottom, right), list(_ROLES))
@@ -152,29 +146,11 @@ class PositionsModel(QAbstractTableModel):
         bottom = next(i for i in range(len(pairs) - 1, -1, -1) if pairs[i][0] != pairs[i][1])
         return (top, left), (bottom, right)
 
-    def row_colour_changed(self, row: int) -> bool:
-        """Whether the row's risk colours differ from the ones last handed out to paint (or none were)."""
-        shown = self._shown[row] if 0 <= row < len(self._shown) else None
-        return shown is None or shown[_NCOLS] != (self._cache[row] or self._fill(row))[_RISK]
-
-    def cell_changed(self, row: int, col: int) -> bool:
-        """Whether the cell's text or its row's colours differ from what was last handed out to paint."""
-        if self.row_colour_changed(row):
-            return True
-        cache = self._cache[row]
-        shown = self._shown[row]
-        text = cache[col]
-        if text is None:
-            text = cache[col] = self._text(self._rows[row], _COLUMNS[col])
-        return shown[col] != text
-
     def _remove_missing(self, keep: set[str]) -> None:
         for row in range(len(self._rows) - 1, -1, -1):
             if self._rows[row].position.id not in keep:
                 self.beginRemoveRows(QModelIndex(), row, row)
                 self._rows = self._rows[:row] + self._rows[row + 1 :]
-                self._cache = [None] * len(self._rows)
-                self._shown = [None] * len(self._rows)
                 self._row_index = None
                 self.endRemoveRows()
 
@@ -197,8 +173,6 @@ class PositionsModel(QAbstractTableModel):
             row = new_row_of[id(self._rows[index.row()])]
             new_persistent.append(self.index(row, index.column()))
         self._rows = new_rows
-        self._cache = [None] * len(new_rows)
-        self._shown = [None] * len(new_rows)
         self._row_index = None
         self.changePersistentIndexList(old_persistent, new_persistent)
         self.layoutChanged.emit()
@@ -261,37 +235,24 @@ class PositionsModel(QAbstractTableModel):
     def multiData(self, index: QModelIndex | QPersistentModelIndex, span) -> None:
         """The delegate's one call per painted cell (7 roles); roles we do not use are cleared."""
         row, col = index.row(), index.column()
-        if not (0 <= row < len(self._cache) and 0 <= col < _NCOLS):
+        if not (0 <= row < len(self._rows) and 0 <= col < _NCOLS):
             return
-        cache = self._cache[row] or self._fill(row)
-        shown = self._shown[row]
-        if shown is None:
-            shown = self._shown[row] = [None] * (_NCOLS + 1)
-        shown[_NCOLS] = cache[_RISK]
+        pf = self._rows[row]
+        risk = self.row_risk(pf)
         # Every role is set or cleared: the delegate reuses its span, so a skipped role would keep the
         # previous cell's value (e.g. a critical row's red on an ok row).
         for item in span:
             role = item.role()
             if role == _DISPLAY:
-                text = cache[col]
-                if text is None:
-                    text = cache[col] = self._text(self._rows[row], _COLUMNS[col])
-                shown[col] = text
-                item.setData(text)
+                item.setData(self._text(pf, _COLUMNS[col], risk))
             elif role == _ALIGNMENT:
                 item.setData(_ALIGN[col])
             else:
-                brush = cache[_BG] if role == _BACKGROUND else cache[_FG] if role == _FOREGROUND else None
+                brush = self._brush(role, risk) if role in (_BACKGROUND, _FOREGROUND) else None
                 if brush is None:
                     item.clearData()
                 else:
                     item.setData(brush)
-
-    def _fill(self, row: int) -> list:
-        risk = self.row_risk(self._rows[row])
-        cache = [None] * _NCOLS + [self._brush(_BACKGROUND, risk), self._brush(_FOREGROUND, risk), risk]
-        self._cache[row] = cache
-        return cache
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in _USED_ROLES or not index.isValid():
@@ -301,21 +262,19 @@ class PositionsModel(QAbstractTableModel):
             return None
         pf = self._rows[row]
         if role == _DISPLAY:
-            cache = self._cache[row] or self._fill(row)
-            text = cache[col]
-            if text is None:
-                text = cache[col] = self._text(pf, _COLUMNS[col])
-            return text
+            return self._text(pf, _COLUMNS[col], self.row_risk(pf))
         if role == Qt.ItemDataRole.UserRole:
             return SORT_VALUE[col](pf)
         if role in (_BACKGROUND, _FOREGROUND):
-            return (self._cache[row] or self._fill(row))[_BG if role == _BACKGROUND else _FG]
+            return self._brush(role, self.row_risk(pf))
         if role == Qt.ItemDataRole.ToolTipRole:
             return cell_tooltip(pf, _COLUMNS[col], self._stale_reason())
         if role == _ALIGNMENT:
             return _ALIGN[col]
-        if role == self.ID_ROLE:
+        if role == ID_ROLE:
             return pf.position.id
+        if role == RISK_ROLE:
+            return int(self.row_risk(pf))
         return None
 
     def _brush(self, role: int, risk: Risk) -> Any:
@@ -326,10 +285,10 @@ class PositionsModel(QAbstractTableModel):
             self._brushes[key] = theme.risk_background(risk) if background else theme.risk_foreground(risk)
         return self._brushes[key]
 
-    def _text(self, pf: PositionFigures, column: Column) -> str:
+    def _text(self, pf: PositionFigures, column: Column, risk: Risk) -> str:
         snapshot = self._snapshot
         rules = snapshot.pair_rules.get(pf.position.pair) if snapshot else None
-        return cell_text(pf, column, rules, snapshot.as_of if snapshot else None, self.row_risk(pf))
+        return cell_text(pf, column, rules, snapshot.as_of if snapshot else None, risk)
 
     def _stale_reason(self) -> str | None:
         if not self.is_stale():

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QRect, Qt, Signal
-from PySide6.QtGui import QAccessible, QRegion
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from kraken_monitor.domain.models import PositionFigures
-from kraken_monitor.ui.positions_model import ID_ROLE, Column, PositionsModel
+from kraken_monitor.ui.changed_cells import ChangedCellRepainter
+from kraken_monitor.ui.positions_model import ID_ROLE, RISK_ROLE, Column, PositionsModel
 
 # What a trader scans first sits first: how close each position is to liquidation, then P&L, then
 # bookkeeping. Only the visual order changes (the model keeps the issue's column order), and a saved
@@ -31,6 +31,7 @@ class PositionsView(QTableView):
         self._model = model
         # No QSortFilterProxyModel: the model sorts itself (the proxy's mapping cost ~1.7 ms per paint).
         self.setModel(model)
+        self._repainter = ChangedCellRepainter(self, RISK_ROLE)
         self.setSortingEnabled(True)
         self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # start in the exchange's (FIFO) order
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -85,39 +86,9 @@ class PositionsView(QTableView):
 
     # --- repainting ----------------------------------------------------------------------------
     def dataChanged(self, top_left, bottom_right, roles=()) -> None:  # noqa: N802 - Qt override
-        """A tick repaints only the visible cells whose text (or row colour) changed, not the range.
-
-        Qt would repaint the whole covering rectangle: ~100 cells re-drawn for the handful that moved.
-        """
-        model = self._model
-        if QAccessible.isActive() or not self.isVisible() or top_left.model() is not model:
+        """A tick repaints only the visible cells that changed (see ChangedCellRepainter), not the range."""
+        if not self._repainter.repaint_changed(top_left, bottom_right):
             super().dataChanged(top_left, bottom_right, roles)
-            return
-        viewport = self.viewport()
-        first_row = max(top_left.row(), self.rowAt(0) if self.rowAt(0) >= 0 else 0)
-        last_visible = self.rowAt(viewport.height() - 1)
-        last_row = min(bottom_right.row(), last_visible if last_visible >= 0 else model.rowCount() - 1)
-        header = self.horizontalHeader()
-        first_visual = max(header.visualIndexAt(0), 0)
-        last_visual = header.visualIndexAt(viewport.width() - 1)
-        last_visual = header.count() - 1 if last_visual < 0 else last_visual
-        left, right = top_left.column(), bottom_right.column()
-        columns = [
-            logical
-            for logical in map(header.logicalIndex, range(first_visual, last_visual + 1))
-            if left <= logical <= right and not header.isSectionHidden(logical)
-        ]
-        region = QRegion()
-        for row in range(first_row, last_row + 1):
-            y, height = self.rowViewportPosition(row), self.rowHeight(row)
-            if model.row_colour_changed(row):
-                region += QRect(0, y, viewport.width(), height)  # risk colour: every cell of the row
-                continue
-            for col in columns:
-                if model.cell_changed(row, col):
-                    region += QRect(self.columnViewportPosition(col), y, self.columnWidth(col), height)
-        if not region.isEmpty():
-            viewport.update(region)
 
     # --- bookkeeping ---------------------------------------------------------------------------
     def _remember_selection(self) -> None:

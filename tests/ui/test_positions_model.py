@@ -266,3 +266,37 @@ def test_view_repaints_a_whole_row_when_its_risk_colour_changes(qtbot):
     for col in (Column.PAIR, Column.SIZE, Column.PRICE, Column.RISK):  # background of every cell
         assert painted.contains(view.visualRect(model.index(2, col)).center())
     assert not painted.contains(view.visualRect(model.index(0, Column.PAIR)).center())
+
+
+def test_after_a_scroll_qt_repaints_the_range_once_then_only_changed_cells_again(qtbot):
+    model, view, regions = _painted_view(qtbot)
+    view.resize(700, 300)  # narrower than the columns: the view scrolls sideways
+    qtbot.wait(20)
+
+    def cell(row, col):
+        return view.visualRect(model.index(row, col)).center()
+
+    def shown_unchanged(before, after):
+        # ETH row cells in the tick's range (price ... distance) whose text the BTC tick leaves alone
+        return [c for c in Column if Column.PRICE <= c <= Column.DISTANCE_TO_LIQUIDATION
+                and view.viewport().rect().contains(cell(1, c)) and before[c] == after[c]]
+
+    bar = view.horizontalScrollBar()
+    assert bar.maximum() > 0
+    bar.setValue(bar.maximum() // 2)  # the visible window changes; no paint before the tick
+    before = {c: _text(model, 1, c) for c in Column}
+    regions.clear()
+    model.set_snapshot(S.ticked(step="10"))  # what the cells show is not remembered: Qt repaints the range
+    after = {c: _text(model, 1, c) for c in Column}
+    unchanged = shown_unchanged(before, after)
+    assert unchanged  # e.g. the ETH row's own price and P&L
+    qtbot.waitUntil(lambda: bool(regions), timeout=1000)
+    assert any(regions[-1].contains(cell(1, c)) for c in unchanged)
+    qtbot.wait(20)
+    regions.clear()
+    model.set_snapshot(S.ticked(step="20"))  # that paint took the memory again: only changed cells now
+    unchanged = shown_unchanged(after, {c: _text(model, 1, c) for c in Column})
+    assert unchanged
+    qtbot.waitUntil(lambda: bool(regions), timeout=1000)
+    assert not any(regions[-1].contains(cell(1, c)) for c in unchanged)
+    assert regions[-1].contains(cell(0, Column.PRICE)) or not view.viewport().rect().contains(cell(0, Column.PRICE))
