@@ -6,7 +6,6 @@ import random
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from kraken_monitor.domain import margin
 from kraken_monitor.domain.alerts import AlertEngine, AlertThresholds
 from kraken_monitor.domain.models import (
     AccountState,
@@ -16,8 +15,8 @@ from kraken_monitor.domain.models import (
     Position,
     Side,
     Snapshot,
-    Ticker,
 )
+from kraken_monitor.testing.builders import engine_snapshot
 
 D = Decimal
 NOW = datetime(2026, 2, 10, 12, 0, 0, tzinfo=timezone.utc)
@@ -70,12 +69,7 @@ def state(n_positions: int, n_pairs: int, seed: int = 1, isolated_every: int = 1
 def snapshot(st: AccountState, px: dict[str, Decimal], rl: dict[str, PairRules], now: datetime = NOW,
              engine: AlertEngine | None = None, mode: str = "demo") -> Snapshot:
     """What the worker emits: engine figures, alert engine risks, tickers for every priced pair."""
-    account, figures = margin.compute(st, px, rl, now)
-    snap = Snapshot(
-        mode=mode, as_of=now, stale=False, account=account, positions=figures,
-        tickers={pair: Ticker(pair, p, p, p, now) for pair, p in px.items()}, pair_rules=dict(rl),
-        prices_as_of=now, account_as_of=now, connection="ok",
-    )
+    snap = engine_snapshot(st, px, rl, now, mode=mode, prices_as_of=now, account_as_of=now)
     return (engine or AlertEngine(AlertThresholds())).apply(snap, now)
 
 

@@ -1,5 +1,6 @@
 """Margin costs: terms parsing, rollover schedule, accrued fees, projections, break-even."""
 
+import functools
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
@@ -8,19 +9,15 @@ import pytest
 
 from kraken_monitor.domain import costs, margin
 from kraken_monitor.domain.errors import InvalidAmount, InvalidTerms
-from kraken_monitor.domain.models import AccountState, Balance, Position, Side
+from kraken_monitor.domain.models import AccountState, Balance, Side
+from kraken_monitor.testing import builders
 
 OPENED = datetime(2026, 2, 1, 8, 0, tzinfo=timezone.utc)
 TERMS = "0.0100% per 4 hours"
 
 
-def pos(side=Side.LONG, **kw):
-    base = dict(
-        id="P", pair="BTC/USD", side=side, volume=D(1), volume_closed=D(0), cost=D(20000),
-        margin=D(4000), opened_at=OPENED, trading_fee=D("52"), rollover_terms=TERMS,
-    )
-    base.update(kw)
-    return Position(**base)
+# P: 1 BTC long at 20,000 (cost 20,000), 5x (margin 4,000), a 52 USD trading fee
+pos = functools.partial(builders.position, "P", opened=OPENED, trading_fee=D("52"), rollover_terms=TERMS)
 
 
 @pytest.mark.parametrize(

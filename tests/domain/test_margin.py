@@ -17,6 +17,7 @@ from kraken_monitor.domain.models import (
     Position,
     Side,
 )
+from kraken_monitor.testing import builders
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
@@ -24,12 +25,7 @@ BTC = "BTC/USD"
 ETH = "ETH/USD"
 
 
-def pos(pid="P1", pair=BTC, side=Side.LONG, vol="1", entry="20000", lev="5", opened=NOW, **kw):
-    cost = D(vol) * D(entry)
-    return Position(
-        id=pid, pair=pair, side=side, volume=D(vol), volume_closed=D(0), cost=cost,
-        margin=cost / D(lev), opened_at=opened, **kw,
-    )
+pos = builders.position  # P1: 1 BTC long at 20,000, 5x, opened at NOW
 
 
 def rules(pair=BTC, call="80", stop="40", rate="0.01"):

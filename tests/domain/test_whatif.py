@@ -1,6 +1,7 @@
 """What-if previews: each returns new figures, reaches its target, and leaves its inputs untouched."""
 
 import copy
+import functools
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 
@@ -8,7 +9,8 @@ import pytest
 
 from kraken_monitor.domain import margin, whatif
 from kraken_monitor.domain.errors import InvalidAmount, NotSupported
-from kraken_monitor.domain.models import AccountState, Balance, MarginMode, PairRules, Position, Side
+from kraken_monitor.domain.models import AccountState, Balance, MarginMode, PairRules, Side
+from kraken_monitor.testing import builders
 
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
 BTC, ETH = "BTC/USD", "ETH/USD"
@@ -18,10 +20,7 @@ RULES = {
 }
 
 
-def pos(pid, pair=BTC, side=Side.LONG, vol="1", entry="20000", lev="5", opened=NOW, **kw):
-    cost = D(vol) * D(entry)
-    kw.setdefault("rollover_terms", "0.0100% per 4 hours")
-    return Position(pid, pair, side, D(vol), D(0), cost, cost / D(lev), opened, **kw)
+pos = functools.partial(builders.position, rollover_terms=builders.ROLLOVER_TERMS)
 
 
 def state(tb, *positions):

@@ -3,6 +3,7 @@ typed errors (DomainError subclasses); garbage in the close dialog never reaches
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 
@@ -17,11 +18,11 @@ from kraken_monitor.domain.models import (
     Balance,
     MarginMode,
     PairRules,
-    Position,
     Side,
     Snapshot,
     Ticker,
 )
+from kraken_monitor.testing import builders
 
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
 BTC, ETH = "BTC/USD", "ETH/USD"
@@ -32,10 +33,7 @@ EXAMPLES = {"count": 0}  # inputs fuzzed, reported at the end of the module
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _pos(pid, pair=BTC, side=Side.LONG, vol="1", entry="20000", lev="5", **kw):
-    cost = D(vol) * D(entry)
-    return Position(pid, pair, side, D(vol), D(0), cost, cost / D(lev), NOW - timedelta(hours=5),
-                    rollover_terms="0.0100% per 4 hours", **kw)
+_pos = functools.partial(builders.position, opened=NOW - timedelta(hours=5), rollover_terms=builders.ROLLOVER_TERMS)
 
 
 ACCOUNT = AccountState(Balance("USD", D(10000)), (

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QSettings
 
-sys.path.insert(0, str(Path(__file__).parent))  # `import snapshots` from the UI tests
-
-import snapshots  # noqa: E402
+from kraken_monitor.testing import builders
 
 
 @pytest.fixture
@@ -21,10 +16,10 @@ def layout_settings(tmp_path) -> QSettings:
 
 @pytest.fixture
 def make_window(qtbot, layout_settings):
-    """Factory for MainWindow on the test's own settings, with the clock fixed at snapshots.NOW."""
+    """Factory for MainWindow on the test's own settings, with the clock fixed at builders.NOW."""
     from kraken_monitor.ui.main_window import MainWindow
 
-    def factory(mode: str = "demo", clock=lambda: snapshots.NOW) -> MainWindow:
+    def factory(mode: str = "demo", clock=lambda: builders.NOW) -> MainWindow:
         window = MainWindow(mode, settings=layout_settings, clock=clock)
         qtbot.addWidget(window)
         return window

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-import snapshots as S
-
 from kraken_monitor.domain.models import Risk
+from kraken_monitor.testing import builders as S
 from kraken_monitor.ui.account_bar import RISK_UNKNOWN, AccountBar
 
 

@@ -4,11 +4,12 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from paper_snapshot import NOW, paper_exchange, position_id, snapshot_of
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.exchange.base import OrderResult
+from kraken_monitor.testing.builders import T0 as NOW
+from kraken_monitor.testing.builders import paper_exchange, position_id, snapshot_of
 from kraken_monitor.ui import actions
 from kraken_monitor.ui.add_margin_dialog import AddMarginDialog
 from kraken_monitor.ui.close_dialog import CloseDialog, CloseRequest

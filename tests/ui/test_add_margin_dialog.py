@@ -3,11 +3,11 @@
 from decimal import Decimal
 
 import pytest
-from paper_snapshot import paper_exchange, position_id, snapshot_of
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from kraken_monitor.domain import whatif
 from kraken_monitor.exchange.base import Capabilities
+from kraken_monitor.testing.builders import paper_exchange, position_id, snapshot_of
 from kraken_monitor.ui.actions import capabilities_for_mode
 from kraken_monitor.ui.add_margin_dialog import AddMarginDialog, AddMarginKind
 

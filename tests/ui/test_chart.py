@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
-import snapshots as S
 
+from kraken_monitor.testing import builders as S
 from kraken_monitor.ui.chart import MIN_X_RANGE_S, ChartWidget, SeriesBuffer
 
 

@@ -3,11 +3,11 @@
 from decimal import Decimal
 
 import pytest
-from paper_snapshot import paper_exchange, position_id, snapshot_of
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from kraken_monitor.domain import whatif
+from kraken_monitor.testing.builders import paper_exchange, position_id, snapshot_of
 from kraken_monitor.ui.actions import capabilities_for_mode
 from kraken_monitor.ui.close_dialog import REDUCE_ONLY_TEXT, TAKER_FEE_RATE, CloseDialog, CloseRequest
 from kraken_monitor.ui.messages import Messages

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-import snapshots as S
 from test_main_window import FakeMonitor
 
+from kraken_monitor.testing import builders as S
 from kraken_monitor.ui import main_window as mw
 
 

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import numpy as np
-import snapshots as S
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QKeySequence
 
 from kraken_monitor.domain.models import Alert, Risk
+from kraken_monitor.testing import builders as S
 from kraken_monitor.ui.positions_model import Column
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import snapshots as S
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush
 
 from kraken_monitor.domain.models import Risk
+from kraken_monitor.testing import builders as S
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui.positions_columns import FIRST_LIQUIDATED_TIP, Column
 from kraken_monitor.ui.positions_model import PositionsModel
