@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # `import reliability_support`
+# pytest's default (prepend) import mode puts this directory on the path for its test modules.
+from reliability_support import API_KEY, API_SECRET, CLIENT_TIMEOUT_S, FakeClock, seed
 
-from reliability_support import API_KEY, API_SECRET, CLIENT_TIMEOUT_S, FakeClock, seed  # noqa: E402
-
-from kraken_monitor.exchange.credentials import Credentials  # noqa: E402
-from kraken_monitor.testing.kraken_server import KrakenTestServer  # noqa: E402
+from kraken_monitor.exchange.credentials import Credentials
+from kraken_monitor.testing.kraken_server import KrakenTestServer
 
 
 @pytest.fixture
