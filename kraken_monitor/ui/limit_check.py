@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kraken_monitor.domain.models import Side, Ticker
+from kraken_monitor.text import numbers as fmt
 
 FAR_FROM_MARKET_PCT = Decimal(10)
 
@@ -33,11 +34,11 @@ def limit_fill_warning(side: Side, ticker: Ticker | None, last: Decimal, limit: 
     if market is None or market <= 0:
         return "No current market price: cannot tell whether this limit would fill."
     gap_pct = abs(limit - market) / market * 100
-    shown = f"{market:,.{max(decimals, 0)}f}"
+    shown = fmt.fmt_decimal(market, decimals)
     if is_resting(side, ticker, last, limit):
         way = "rise" if selling else "fall"
         text = (
-            f"This limit will not fill now: the market is at {shown} and must {way} {gap_pct:.1f} % to reach "
+            f"This limit will not fill now: the market is at {shown} and must {way} {fmt.fmt_pct(gap_pct, places=1)} to reach "
             "it. The order rests on the book and the preview assumes it fills."
         )
         if gap_pct > FAR_FROM_MARKET_PCT:
@@ -46,7 +47,7 @@ def limit_fill_warning(side: Side, ticker: Ticker | None, last: Decimal, limit: 
     if gap_pct > FAR_FROM_MARKET_PCT:
         way = "below" if selling else "above"
         return (
-            f"This limit is {gap_pct:.1f} % {way} the market ({shown}): it fills at once at the market price, "
+            f"This limit is {fmt.fmt_pct(gap_pct, places=1)} {way} the market ({shown}): it fills at once at the market price, "
             "not near your limit."
         )
     return ""

@@ -8,6 +8,7 @@ from decimal import Decimal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from kraken_monitor.domain.models import Snapshot
+from kraken_monitor.text import numbers as fmt
 
 MOVE_WARNING_PCT = Decimal(1)  # a preview computed at open is misleading after a move this large
 
@@ -58,6 +59,6 @@ class PreviewStatus(QWidget):
         pair, pct = move
         way = "up" if pct > 0 else "down"
         return (
-            f"The market moved: {pair} is {way} {abs(pct):.1f} % since this window opened. "
+            f"The market moved: {pair} is {way} {fmt.fmt_pct(abs(pct), places=1)} since this window opened. "
             "Check the figures again before you confirm."
         )

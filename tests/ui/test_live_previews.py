@@ -9,10 +9,10 @@ is 9,100 / 4,000 = 227.5 %.
 from dataclasses import replace
 from decimal import Decimal
 
-from paper_snapshot import paper_exchange, position_id, snapshot_of
 from PySide6.QtWidgets import QDialog
 
 from kraken_monitor.domain import whatif
+from kraken_monitor.testing.builders import paper_exchange, position_id, snapshot_of
 from kraken_monitor.ui.actions import ActionsController, capabilities_for_mode
 from kraken_monitor.ui.add_margin_dialog import AddMarginDialog, _level
 from kraken_monitor.ui.close_dialog import CloseDialog
