@@ -17,6 +17,19 @@ from kraken_monitor import __version__
 from kraken_monitor.worker.config import MODES, MonitorConfig
 
 SECRET_ENV = ("KRAKEN_API_KEY", "KRAKEN_API_SECRET")
+MAX_DURATION_S = 3650 * 86400.0  # ten years: anything longer is a typo, not a plan
+MAX_INTERVAL_S = 3600.0  # a liquidation monitor polling less than hourly is not monitoring
+MAX_SPEED = 10_000.0
+# Kraken's public API sustains about one call per second per client (ccxt's own pacing for Kraken);
+# price polls in live and paper mode are never scheduled faster, or every snapshot would read stale.
+KRAKEN_PUBLIC_MIN_INTERVAL_S = 1.0
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr and exit 2 (scripts and cron mails read it), not a usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"kraken-monitor: {' '.join(message.split())} (see --help)\n")
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -25,7 +38,8 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--mode", choices=MODES, default=default, help="demo (default), paper or live")
     parser.add_argument("--db", type=Path, default=default, metavar="PATH", help="journal file (SQLite)")
-    parser.add_argument("--api-url", default=default, metavar="URL", help="Kraken-protocol base URL")
+    parser.add_argument("--api-url", type=_api_url, default=default, metavar="URL",
+                        help="Kraken-protocol base URL: https://, or http:// to this machine only")
     parser.add_argument(
         "--demo-scenario", choices=("crash",), default=default,
         help="demo only: 'crash' halves BTC/USD over 3 simulated minutes (see every alert level)",
@@ -33,23 +47,24 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="kraken-monitor", description="Watch Kraken margin positions and warn before liquidation."
     )
     parser.add_argument("--version", action="version", version=f"kraken-monitor {__version__}")
     _common(parser, suppress=False)
     parser.add_argument("--screenshot", type=Path, metavar="PNG", help="save a window screenshot and exit")
-    parser.add_argument("--exit-after", type=float, metavar="SECONDS", help="quit the GUI after this long")
+    parser.add_argument("--exit-after", type=_bounded(MAX_DURATION_S), metavar="SECONDS",
+                        help="quit the GUI after this long")
     sub = parser.add_subparsers(dest="command")
     snap = sub.add_parser("snapshot", help="poll once and print the account and positions")
     _common(snap, suppress=True)
     snap.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     watch = sub.add_parser("watch", help="poll continuously and print alerts as they fire")
     _common(watch, suppress=True)
-    watch.add_argument("--interval", type=_positive, metavar="S", help="price poll interval, seconds")
-    watch.add_argument("--duration", type=_positive, metavar="S", help="stop after this many seconds")
+    watch.add_argument("--interval", type=_bounded(MAX_INTERVAL_S), metavar="S", help="price poll interval, seconds")
+    watch.add_argument("--duration", type=_bounded(MAX_DURATION_S), metavar="S", help="stop after this many seconds")
     watch.add_argument("--json", action="store_true", help="JSON lines")
-    watch.add_argument("--speed", type=_positive, metavar="X", help="demo market speed (demo mode)")
+    watch.add_argument("--speed", type=_bounded(MAX_SPEED), metavar="X", help="demo market speed (demo mode)")
     return parser
 
 
@@ -61,6 +76,26 @@ def _positive(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
     return value
+
+
+def _bounded(limit: float):  # noqa: ANN202 - an argparse type
+    def parse(text: str) -> float:
+        value = _positive(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"{text} is more than the largest accepted, {limit:g}")
+        return value
+
+    parse.__name__ = "number"  # argparse names the type in its message
+    return parse
+
+
+def _api_url(text: str) -> str:
+    from kraken_monitor.exchange.urls import InvalidApiUrl, validate_api_url
+
+    try:
+        return validate_api_url(text)
+    except InvalidApiUrl as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) -> MonitorConfig:
@@ -79,6 +114,10 @@ def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) ->
     # Flags hold for this run only: Settings never saves the fields they set (session_only).
     config = replace(base, **flags, session_only=base.session_only | frozenset(flags))
     interval = getattr(args, "interval", None)
+    if interval and config.mode in ("live", "paper") and interval < KRAKEN_PUBLIC_MIN_INTERVAL_S:
+        sys.stderr.write(f"kraken-monitor: --interval {interval:g} s is faster than Kraken's public API "
+                         f"sustains; polling prices every {KRAKEN_PUBLIC_MIN_INTERVAL_S:g} s instead.\n")
+        interval = KRAKEN_PUBLIC_MIN_INTERVAL_S
     if interval:
         # Live private reads cost rate-limit points: never poll the account faster than the default.
         account = interval if config.mode != "live" else max(interval, config.account_interval_s)
@@ -123,8 +162,19 @@ def configure_logging() -> None:
     root = logging.getLogger()
     if any(getattr(h, "_kraken_monitor", False) for h in root.handlers):
         return
+    class PrivateRotatingFileHandler(RotatingFileHandler):
+        """Log files are 0600 from the first byte (they name positions and balances), rotated ones too."""
+
+        def _open(self):  # noqa: ANN202 - logging's signature
+            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.chmod(self.baseFilename, 0o600)  # a file created by an older version keeps its mode otherwise
+            return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+
     try:
-        handler = RotatingFileHandler(log_path(), maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+        path = log_path()
+        for old in path.parent.glob(path.name + ".*"):
+            old.chmod(0o600)
+        handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     except OSError as exc:
         sys.stderr.write(f"kraken-monitor: logging disabled ({exc})\n")
         return
@@ -142,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging()
     config = build_config(args)
+    if config.mode == "live":
+        # Before any key is loaded: a crash must not write the API secret into a core file.
+        from kraken_monitor.exchange.process_guard import disable_core_dumps
+
+        disable_core_dumps()
     log = logging.getLogger(__name__)
     log.info("kraken-monitor %s starting: %s mode", __version__, config.mode)
     try:
@@ -169,7 +224,26 @@ def _dispatch(args: argparse.Namespace, config: MonitorConfig) -> int:
 
     # The window runs on the trader's saved settings (thresholds, intervals, sound); flags win.
     config = build_config(args, base=load_config())
+    refused = _refused_api_url(config.api_url)
+    if refused:
+        sys.stderr.write(f"kraken-monitor: saved setting refused: {refused}\n")
+        return 2
+    if config.mode == "live":
+        from kraken_monitor.exchange.process_guard import disable_core_dumps
+
+        disable_core_dumps()
     return run_gui(config, screenshot=args.screenshot, exit_after=args.exit_after)
+
+
+def _refused_api_url(url: str | None) -> str:
+    """Why a saved API URL is refused ('' when it is fine): checked before any connection is made."""
+    from kraken_monitor.exchange.urls import InvalidApiUrl, validate_api_url
+
+    try:
+        validate_api_url(url)
+    except InvalidApiUrl as exc:
+        return str(exc)
+    return ""
 
 
 if __name__ == "__main__":

@@ -88,9 +88,16 @@ def _demo_watch_pairs(config: MonitorConfig) -> tuple[str, ...]:
 def _live(config: MonitorConfig) -> Exchange:
     from kraken_monitor.exchange.credentials import load_credentials
     from kraken_monitor.exchange.kraken import KrakenExchange
+    from kraken_monitor.exchange.process_guard import disable_core_dumps
+    from kraken_monitor.exchange.urls import InvalidApiUrl, validate_api_url
 
+    try:
+        api_url = validate_api_url(config.api_url)  # before any connection, whoever built the config
+    except InvalidApiUrl as exc:
+        raise BadResponse(str(exc)) from None
+    disable_core_dumps()  # before the key is in memory: a crash must not write it into a core file
     credentials = load_credentials()
     if credentials is None:
         raise AuthFailed(NO_CREDENTIALS)
-    return KrakenExchange(api_url=config.api_url, credentials=credentials,
+    return KrakenExchange(api_url=api_url, credentials=credentials,
                           collateral_currency=getattr(config, "collateral_currency", "USD") or "USD")

@@ -85,6 +85,7 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
 
     # The chart (pyqtgraph + numpy, ~200 ms of imports) is built right after the first paint.
     window = MainWindow(config.mode, defer_chart=True)
+    window.set_api_url(config.api_url)
     if screenshot is not None:
         window.resize(1400, 860)  # reproducible screenshots, whatever layout was saved
     state: dict = {}
@@ -117,7 +118,7 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
         if old is not None and not old.stop():
             log.warning("previous poll thread did not stop in time")
         window.mode = new_config.mode
-        window.set_title(new_config.mode)
+        window.set_api_url(new_config.api_url)  # sets the title too
         start_monitor(new_config)
 
     after_paint.append(start_monitor)

@@ -223,7 +223,16 @@ class MainWindow(QMainWindow):
             action.setEnabled(enabled)
 
     def set_title(self, mode: str) -> None:
-        self.setWindowTitle(f"Kraken Monitor \u2014 {mode.upper()}")
+        api = getattr(self, "api_url_override", "")
+        self.setWindowTitle(f"Kraken Monitor \u2014 {mode.upper()}" + (f" \u2014 API {api}" if api else ""))
+
+    def set_api_url(self, url: str | None) -> None:
+        """A non-default API URL is always on screen (title and status bar): prices may not be Kraken's."""
+        from kraken_monitor.exchange.urls import is_default_api_url
+
+        self.api_url_override = "" if is_default_api_url(url) else str(url)
+        self.set_title(getattr(self, "mode", "") or "")
+        self.status.set_api_url(self.api_url_override)
 
     # --- worker wiring -------------------------------------------------------------------------
     def attach_monitor(self, monitor: Any) -> None:

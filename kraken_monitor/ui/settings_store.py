@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,19 @@ _SESSION_ONLY = ("demo_scenario", "session_only")
 def open_settings(path: Path | None = None) -> QSettings:
     """The app's settings (native location) or an INI file at `path` (tests, portable use)."""
     if path is not None:
-        return QSettings(str(path), QSettings.Format.IniFormat)
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+        settings = QSettings(str(path), QSettings.Format.IniFormat)
+    else:
+        settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+    _make_private(settings)  # a file written by an older version may still be 0644
+    return settings
+
+
+def _make_private(settings: QSettings) -> None:
+    """Settings name the API URL, pairs and thresholds: owner-only (0600), like the journal and the log."""
+    try:
+        os.chmod(settings.fileName(), 0o600)
+    except OSError:  # not written yet (created on the first sync), or not a file (native registry)
+        pass
 
 
 def _persisted_fields(cls: type) -> list[dataclasses.Field]:
@@ -115,6 +127,7 @@ def save_config(config: MonitorConfig, settings: QSettings | None = None) -> Non
         settings.setValue(f.name, _to_text(getattr(config.thresholds, f.name)))
     settings.endGroup()
     settings.sync()
+    _make_private(settings)
 
 
 def defaults() -> MonitorConfig:

@@ -35,13 +35,22 @@ class MonitorStatusBar(QStatusBar):
         self.connection.setObjectName("connectionLabel")
         self.last_poll = QLabel("last update: " + fmt.DASH)
         self.last_poll.setObjectName("lastPollLabel")
+        self.api_url = QLabel()
+        self.api_url.setObjectName("apiUrlLabel")
+        self.api_url.hide()
         self.addWidget(self.banner)
+        self.addPermanentWidget(self.api_url)
         self.addPermanentWidget(self.connection)
         self.addPermanentWidget(self.last_poll)
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
+
+    def set_api_url(self, url: str) -> None:
+        """Shown only when it is not Kraken's own API ('' hides it)."""
+        self.api_url.setText(f"API: {url}" if url else "")
+        self.api_url.setVisible(bool(url))
 
     def set_connection(self, text: str) -> None:
         """Slot for the worker's `status_changed(str)`."""

@@ -6,11 +6,13 @@ import json
 import logging
 import signal
 import sys
+import time
 from typing import Any, TextIO
 
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.models import Risk, Snapshot
 from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
+from kraken_monitor.exchange.text import printable
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.text.alerts import alert_message
 from kraken_monitor.worker.config import MonitorConfig
@@ -31,7 +33,7 @@ EXIT_FAILED = 2
 
 def _fail(err: TextIO, message: str) -> int:
     # Exactly one line: scripts and cron mails read it; the log file has the details.
-    err.write("kraken-monitor: " + " ".join(message.split()) + "\n")
+    err.write("kraken-monitor: " + " ".join(printable(message).split()) + "\n")
     err.flush()
     return EXIT_FAILED
 
@@ -80,9 +82,9 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
         except Exception as exc:
             log.error("closing after snapshot failed: %s: %s", type(exc).__name__, exc)
     if as_json:
-        out.write(json.dumps(snapshot_to_json(snapshot)) + "\n")
+        out.write(json.dumps(snapshot_to_json(snapshot)) + "\n")  # json.dumps escapes control characters
     else:
-        out.write(format_table(snapshot))
+        out.write("\n".join(printable(line) for line in format_table(snapshot).splitlines()) + "\n")
     out.flush()
     return EXIT_OK
 
@@ -151,7 +153,9 @@ def run_watch(
     ticker.timeout.connect(lambda: None)
     ticker.start(100)
     if duration_s is not None:
-        QTimer.singleShot(max(0, int(duration_s * 1000)), app.quit)
+        # QTimer takes int milliseconds (at most ~24.8 days): the end is checked on the monotonic clock instead.
+        end = time.monotonic() + duration_s
+        ticker.timeout.connect(lambda: app.quit() if time.monotonic() >= end else None)
     monitor.start()
     try:
         app.exec()
@@ -177,7 +181,7 @@ def _make_printer(as_json: bool, out: TextIO):
             self._stale: bool | None = None
 
         def _line(self, obj: dict[str, Any], text: str) -> None:
-            out.write((json.dumps(obj) if as_json else text) + "\n")
+            out.write((json.dumps(obj) if as_json else printable(text)) + "\n")
             out.flush()
 
         @Slot(object)

@@ -236,3 +236,15 @@ def test_run_gui_screenshot_mode_paints_and_exits(tmp_path):
     # The worker's first snapshot arrived: the risk badge (top right) is no longer the grey RISK UNKNOWN.
     greys = sum(image.pixelColor(x, y).name() == "#616161" for x in range(1270, 1380, 2) for y in range(62, 108, 2))
     assert greys == 0
+
+
+def test_non_default_api_url_is_in_the_title_and_status_bar(make_window):
+    window = make_window("live")
+    window.show()
+    window.set_api_url("http://127.0.0.1:8080")
+    assert window.windowTitle().endswith("LIVE \u2014 API http://127.0.0.1:8080")
+    assert window.status.api_url.isVisible() and window.status.api_url.text() == "API: http://127.0.0.1:8080"
+    window.show_snapshot(S.snapshot(mode="live"))  # the title is set again on every snapshot
+    assert "API http://127.0.0.1:8080" in window.windowTitle()
+    window.set_api_url("https://api.kraken.com")
+    assert "API" not in window.windowTitle() and not window.status.api_url.isVisible()
