@@ -99,5 +99,8 @@ def _live(config: MonitorConfig) -> Exchange:
     credentials = load_credentials()
     if credentials is None:
         raise AuthFailed(NO_CREDENTIALS)
-    return KrakenExchange(api_url=api_url, credentials=credentials,
+    # Total deadline per request: within the price stale window where that is reasonable, so a hanging or
+    # dripping answer ends (and the worker reports stale) soon after the window; 5-10 s covers real Kraken.
+    deadline_s = min(10.0, max(5.0, config.price_stale_after_s()))
+    return KrakenExchange(api_url=api_url, credentials=credentials, timeout_s=deadline_s,
                           collateral_currency=getattr(config, "collateral_currency", "USD") or "USD")

@@ -14,6 +14,9 @@ from kraken_monitor.testing.kraken_server import KrakenTestServer
 @pytest.fixture
 def server():
     with KrakenTestServer(api_key=API_KEY, api_secret=API_SECRET, timeout_sleep_s=0.5) as srv:
+        # Slow enough that only the client's total deadline (CLIENT_TIMEOUT_S) ends them; the bomb inflates
+        # to more than the 16 MiB cap.
+        srv.transport.drip_interval_s, srv.transport.hang_s, srv.transport.bomb_mib = 0.05, 2.0, 40
         seed(srv)
         yield srv
 
@@ -47,3 +50,14 @@ def make_live(server, credentials, clock):
     yield make
     for ex in made:
         ex.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fault matrix's figure, as the README's reliability table quotes it: cases tried / held."""
+    reports = [r for r in terminalreporter.getreports("passed") + terminalreporter.getreports("failed")
+               if "test_fault_matrix_poller" in r.nodeid and r.when == "call"]
+    if reports:
+        held = sum(r.passed for r in reports)
+        transport = [r for r in reports if any(k in r.nodeid for k in ("drip", "hang_after", "redirect", "gzip"))]
+        terminalreporter.write_line(f"fault matrix: {len(reports)} fault x endpoint cases tried, {held} held "
+                                    f"({len(transport)} transport cases, {sum(r.passed for r in transport)} held)")

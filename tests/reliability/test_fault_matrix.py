@@ -22,6 +22,8 @@ from kraken_monitor.worker.cycle import Poller
 
 KINDS = ["timeout", "reset", "http500", "rate_limit", "unavailable", "busy", "malformed", "missing_fields",
          "empty_with_error", "invalid_nonce", "invalid_key"]
+# Transport faults (issue 12): each must end at the client's total deadline or be refused, never hang a read.
+KINDS += ["drip", "hang_after_headers", "redirect", "gzip_bomb"]
 AUTH_KINDS = {"invalid_key"}  # `EAPI:Invalid nonce` is transient: the clock, or another client of the key
 ENDPOINTS = ["Ticker", "AssetPairs", "TradeBalance", "OpenPositions", "AddOrder"]
 ACCOUNT_EVERY = 6  # account read every 6 s (2 counter points / 6 s: inside Starter's 0.33/s decay)
