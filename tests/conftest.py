@@ -28,3 +28,13 @@ def memory_keyring():
     yield
     MemoryKeyring.clear()
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def _keep_core_limit_of_the_test_process(monkeypatch):
+    """A live exchange built inside pytest would lower this process's hard RLIMIT_CORE to 0 for good, and every
+    later child inherits it: the core-dump test could then never raise `ulimit -c` for its control. The guard
+    itself runs for real in every live subprocess (tests/reliability/test_core_dumps.py)."""
+    from kraken_monitor.exchange import process_guard
+
+    monkeypatch.setattr(process_guard, "disable_core_dumps", lambda: ())
