@@ -178,6 +178,7 @@ class KrakenTestServer:
         self._counters: dict[str, tuple[float, float]] = {}  # key -> (level, at)
         self._nonces: dict[str, int] = {}
         self._faults: dict[str, list[_Fault]] = {}
+        self._hidden_pairs: set[str] = set()  # unified symbols left out of Ticker answers (hide_from_ticker)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.transport = tf.TransportSettings()  # drip interval, hang time, gzip bomb size
@@ -249,6 +250,19 @@ class KrakenTestServer:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
         with self._lock:
             self._faults.setdefault(endpoint, []).append(_Fault(kind, count, error))
+
+    def hide_from_ticker(self, *pairs: str) -> None:
+        """Leave these pairs (unified symbols, e.g. 'BTC/USD') out of every Ticker answer; none = show all again."""
+        with self._lock:
+            self._hidden_pairs = set(pairs)
+
+    def _without_hidden(self, result: object) -> object:
+        with self._lock:
+            hidden = set(self._hidden_pairs)
+        if not hidden or not isinstance(result, dict):
+            return result
+        ids = {self.sim.spec(symbol).id for symbol in hidden}
+        return {k: v for k, v in result.items() if k not in ids}
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -325,7 +339,7 @@ class KrakenTestServer:
         public = {
             "Assets": lambda: sim.assets_payload(),
             "AssetPairs": lambda: sim.asset_pairs_payload(params.get("pair")),
-            "Ticker": lambda: sim.ticker_payload(params.get("pair")),
+            "Ticker": lambda: self._without_hidden(sim.ticker_payload(params.get("pair"))),
             "OHLC": lambda: sim.ohlc_payload(params.get("pair", ""), int(params.get("interval") or 1),
                                              int(params["since"]) if params.get("since") else None),
             "Time": lambda: {"unixtime": int(time.time()), "rfc1123": time.strftime("%a, %d %b %y %H:%M:%S +0000")},

@@ -30,6 +30,7 @@ from kraken_monitor.domain.models import (
 from kraken_monitor.exchange.base import Exchange, OrderResult
 from kraken_monitor.exchange.errors import ExchangeError
 from kraken_monitor.worker.config import MonitorConfig
+from kraken_monitor.worker.freshness import Activity, Freshness, Monotonic
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,12 @@ class Poller:
         journal: Any | None = None,
         engine: AlertEngine | None = None,
         save_paper: bool = True,
+        monotonic: Monotonic = time.monotonic,
+        activity: Activity | None = None,
     ):
         self.config = config
+        self.freshness = Freshness(monotonic)  # ages; prices_at / account_at are for display only
+        self.activity = activity if activity is not None else Activity(monotonic)
         self.exchange = exchange
         self.journal = journal
         self.engine = engine if engine is not None else AlertEngine(config.thresholds)
@@ -87,7 +92,8 @@ class Poller:
 
     def ensure_rules(self) -> dict[str, PairRules]:
         if not self.pair_rules:
-            self.pair_rules = dict(self.exchange.load_pair_rules())
+            with self.activity.doing("the pair rules (AssetPairs)"):
+                self.pair_rules = dict(self.exchange.load_pair_rules())
         return self.pair_rules
 
     def watched_pairs(self) -> list[str]:
@@ -100,8 +106,10 @@ class Poller:
         """One Ticker request for every pair held or watched; raises typed ExchangeErrors."""
         self.ensure_rules()
         pairs = self.watched_pairs()
-        tickers = dict(self.exchange.fetch_tickers(pairs)) if pairs else {}
+        with self.activity.doing("prices for " + (", ".join(pairs) or "no pairs")):
+            tickers = dict(self.exchange.fetch_tickers(pairs)) if pairs else {}
         self.tickers.update(tickers)
+        self.freshness.prices_read(tickers)
         self.prices_at = now
         self.last_error = ""
         return tickers
@@ -109,29 +117,25 @@ class Poller:
     def poll_account(self, now: datetime) -> AccountState:
         """Balance + positions; on failure the previous state is kept (never replaced by 'flat')."""
         self.ensure_rules()
-        state = self.exchange.fetch_account()
+        with self.activity.doing("the account (balance and positions)"):
+            state = self.exchange.fetch_account()
         self.account = state
+        self.freshness.account_read()
         self.account_at = now
         self.last_error = ""
         return state
 
     # -- snapshot ----------------------------------------------------------------------------
 
+    def needed_pairs(self) -> set[str]:
+        """Pairs whose price the figures depend on: every pair held (plus conversion pairs, when needed)."""
+        return {p.pair for p in self.account.positions} if self.account is not None else set()
+
     def _stale_reasons(self, now: datetime) -> list[str]:
-        reasons = []
-        if self.prices_at is None:
-            reasons.append("no prices received yet")
-        else:
-            age = (now - self.prices_at).total_seconds()
-            if age > self.config.price_stale_after_s():
-                reasons.append(f"prices are {age:.1f} s old")
-        if self.account_at is None:
-            reasons.append("account never read")
-        else:
-            age = (now - self.account_at).total_seconds()
-            if age > self.config.account_stale_after_s():
-                reasons.append(f"account data is {age:.1f} s old")
-        return reasons
+        # Monotonic ages (freshness.py); `now` is the wall-clock time shown with the snapshot.
+        return self.freshness.reasons(
+            self.config.price_stale_after_s(), self.config.account_stale_after_s(), self.needed_pairs()
+        )
 
     def _compute(self, now: datetime, reasons: list[str]):
         """Fresh figures when every held pair has a price, else the last good figures (or none)."""
@@ -214,6 +218,12 @@ class Poller:
         if self.journal is None:
             return self.engine.recorded(snapshot.alerts)
         started = time.perf_counter()
+        with self.activity.doing("the journal write"):
+            fired = self._persist(snapshot)
+        self.last_write_s = time.perf_counter() - started
+        return fired
+
+    def _persist(self, snapshot: Snapshot) -> tuple[FiredAlert, ...]:
         marks = (snapshot.prices_as_of, snapshot.account_as_of)
         if marks != self._persisted_marks and (snapshot.account is not None or snapshot.tickers):
             self.journal.write_cycle(snapshot)
@@ -227,7 +237,6 @@ class Poller:
             self.save_paper_state()
         self._journal_paper_events()
         self._retention(snapshot.as_of)
-        self.last_write_s = time.perf_counter() - started
         return fired
 
     def _retention(self, now: datetime) -> None:

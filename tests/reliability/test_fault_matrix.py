@@ -83,7 +83,7 @@ def poller_setup(server, make_live, clock, tmp_path):
     def setup(fault_at_start=None):
         exchange = make_live()
         journal = Journal.open(tmp_path / "journal.sqlite3")
-        poller = Poller(replace(CONFIG, api_url=server.url), exchange, journal)
+        poller = Poller(replace(CONFIG, api_url=server.url), exchange, journal, monotonic=clock.monotonic)
         if fault_at_start:
             server.inject_fault(*fault_at_start, count=None)
         return Loop(poller, clock, step_s=1.0), journal

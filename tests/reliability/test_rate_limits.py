@@ -47,7 +47,7 @@ def test_ten_minutes_never_exceed_the_starter_counter(server, make_live, clock, 
         monotonic=clock.monotonic, time=real_time.time, strftime=real_time.strftime))
     server.enforce_rate_limit = True
     config = MonitorConfig(mode="live", api_url=server.url)  # the shipped defaults: 1 s prices, 3 s account
-    poller = Poller(config, make_live(), journal=None)
+    poller = Poller(config, make_live(), journal=None, monotonic=clock.monotonic)
     loop = TimerLoop(poller, clock, step_s=config.price_interval_s)
     closes = 0
     while clock.monotonic() < RUN_S:

@@ -39,7 +39,7 @@ def test_ten_thousand_cycles(tmp_path):
     config = MonitorConfig(mode="demo", price_interval_s=1.0, account_interval_s=1.0,
                            full_resolution_days=WINDOW_S / 86400)
     journal = Journal.open(tmp_path / "soak.sqlite3")
-    poller = Poller(config, create_exchange(config, clock=clock.now), journal)
+    poller = Poller(config, create_exchange(config, clock=clock.now), journal, monotonic=clock.monotonic)
     rss = []
     for i in range(CYCLES):
         clock.advance(1.0)

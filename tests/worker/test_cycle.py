@@ -19,7 +19,7 @@ T0 = datetime(2026, 2, 2, 9, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def clock():
-    state = {"now": T0}
+    state = {"now": T0, "mono": 0.0}  # wall clock (display, journal) and monotonic seconds (ages)
 
     def now():
         return state["now"]
@@ -33,7 +33,7 @@ def poller(tmp_path, clock):
     config = MonitorConfig(mode="demo", price_interval_s=1.0, account_interval_s=3.0, stale_after_intervals=3,
                            paper_save_every_cycles=2, db_path=tmp_path / "j.sqlite3")
     journal = Journal.open(config.db_path)
-    p = Poller(config, create_exchange(config, clock=clock), journal)
+    p = Poller(config, create_exchange(config, clock=clock), journal, monotonic=lambda: clock.state["mono"])
     yield p
     if p.journal is not None:
         p.flush()
@@ -46,19 +46,22 @@ def test_account_never_read_is_unknown_not_flat(poller):
     assert snap.account is None and snap.positions == ()
 
 
-def test_fresh_then_stale_keeps_last_positions_with_risk_unknown(poller):
+def test_fresh_then_stale_keeps_last_positions_with_risk_unknown(poller, clock):
     poller.poll_account(T0)
     poller.poll_prices(T0)
+    clock.state["mono"] = 2.9
     fresh = poller.build_snapshot(T0 + timedelta(seconds=2.9))
     assert not fresh.stale and fresh.stale_reason == ""
     assert fresh.account is not None and fresh.account.risk != Risk.UNKNOWN and fresh.positions
     # Prices older than 3 x 1 s: stale, figures kept, every risk unknown.
     later = T0 + timedelta(seconds=3.5)
+    clock.state["mono"] = 3.5
     stale = poller.build_snapshot(later)
     assert stale.stale and "prices are 3.5 s old" in stale.stale_reason
     assert [pf.position.id for pf in stale.positions] == [pf.position.id for pf in fresh.positions]
     assert stale.account.risk == Risk.UNKNOWN and {pf.risk for pf in stale.positions} == {Risk.UNKNOWN}
     # Fresh prices again, but the account is now older than 3 x 3 s.
+    clock.state["mono"] = 9.5
     poller.poll_prices(T0 + timedelta(seconds=9.5))
     old_account = poller.build_snapshot(T0 + timedelta(seconds=9.5))
     assert old_account.stale and "account data is 9.5 s old" in old_account.stale_reason
