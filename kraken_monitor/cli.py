@@ -200,14 +200,31 @@ def main(argv: list[str] | None = None) -> int:
     log = logging.getLogger(__name__)
     log.info("kraken-monitor %s starting: %s mode", __version__, config.mode)
     try:
-        return _dispatch(args, config)
+        code = _dispatch(args, config)
     except KeyboardInterrupt:
-        return 130
+        code = 130
     except Exception as exc:
         # Users get one line; the traceback goes to the log file only.
         log.error("fatal: %s: %s", type(exc).__name__, exc, exc_info=True)
         sys.stderr.write(f"kraken-monitor: {type(exc).__name__}: {exc} (details in the log file)\n")
-        return 2
+        code = 2
+    _exit_if_poll_thread_stuck(code)
+    return code
+
+
+def _exit_if_poll_thread_stuck(code: int) -> None:
+    """A poll thread stuck past every deadline must not be torn down by Qt (abort + core): leave at once."""
+    runner = sys.modules.get("kraken_monitor.worker.runner")
+    if runner is None or not runner.abandoned_running():
+        return
+    logging.getLogger(__name__).error("exiting with the poll thread still busy")
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    logging.shutdown()
+    os._exit(code)
 
 
 def _dispatch(args: argparse.Namespace, config: MonitorConfig) -> int:

@@ -17,6 +17,7 @@ from kraken_monitor.ui.alert_log import AlertLogDock
 from kraken_monitor.ui.positions_model import PositionsModel
 from kraken_monitor.ui.positions_view import PositionsView
 from kraken_monitor.ui.status_bar import MonitorStatusBar
+from kraken_monitor.ui.watchdog_guard import WindowWatchdog
 
 if TYPE_CHECKING:
     from kraken_monitor.ui.chart import ChartWidget
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self.mode = mode
         self.monitor: Any = None
         self.worker: Any = None
+        self.watchdog: WindowWatchdog | None = None
         self._settings = settings
         extra = {"clock": clock} if clock is not None else {}
 
@@ -94,6 +96,7 @@ class MainWindow(QMainWindow):
         self.alert_dock = AlertLogDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alert_dock)
         self.status = MonitorStatusBar(**extra)
+        self.status.reconnect_button.clicked.connect(self.refresh_now)
         self.setStatusBar(self.status)
         self._make_actions()
         self.set_title(mode)
@@ -248,6 +251,9 @@ class MainWindow(QMainWindow):
         worker.status_changed.connect(self.status.set_connection)
         worker.auth_failed.connect(self.status.set_connection)
         worker.auth_failed.connect(self._on_worker_auth_failed)
+        worker.auth_failed.connect(self.status.show_reconnect)
+        if hasattr(monitor, "config") and hasattr(worker, "activity"):
+            self.watchdog = WindowWatchdog(self, monitor)  # outside the poll thread: notices when it goes quiet
         # Queued into the worker's thread (the worker lives there; these run as its slots).
         self.alert_dock.acknowledge_requested.connect(worker.acknowledge_alert)
         self.alert_dock.snooze_requested.connect(worker.snooze_alert)
@@ -255,6 +261,9 @@ class MainWindow(QMainWindow):
     def detach_monitor(self) -> None:
         """Forget the current monitor (before a restart with new settings); the caller stops it."""
         worker, self.worker, self.monitor = self.worker, None, None
+        if self.watchdog is not None:
+            self.watchdog.stop()
+            self.watchdog = None
         if worker is None:
             return
         for signal in (self.alert_dock.acknowledge_requested, self.alert_dock.snooze_requested):
@@ -268,7 +277,7 @@ class MainWindow(QMainWindow):
         from kraken_monitor.ui.messages import Messages
 
         Messages.instance().error(
-            self, "Kraken authentication failed", f"{message}\n\nMonitoring has stopped; check the API key in Settings."
+            self, "Kraken authentication failed", f"{message}\n\nMonitoring has stopped; check the API key in Settings, then press Reconnect (F5)."
         )
 
     def refresh_now(self) -> None:
@@ -290,6 +299,12 @@ class MainWindow(QMainWindow):
             self._fitted = True
             self.positions_view.fit_columns()
         self.snapshot_shown.emit(snapshot)
+
+    def show_not_responding(self, snapshot: Snapshot) -> None:
+        """The watchdog's verdict (the poll thread is stuck): every risk UNKNOWN, the reason in the banner."""
+        self.positions_model.set_snapshot(snapshot)
+        self.account_bar.set_snapshot(snapshot)
+        self.status.set_snapshot(snapshot)
 
     # --- queries for the actions controller ----------------------------------------------------
     def snapshot(self) -> Snapshot | None:
@@ -314,6 +329,7 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.closing.emit()
         if self.monitor is not None:
+            self.hide()  # the wait below can last until a request's deadline: do not look frozen meanwhile
             # quit + wait inside MonitorThread.stop: the worker flushes its journal in its own thread.
             if not self.monitor.stop():
                 log.warning("poll thread still running at exit")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar
 
 from kraken_monitor.domain.models import Snapshot
 from kraken_monitor.text import numbers as fmt
@@ -38,7 +38,13 @@ class MonitorStatusBar(QStatusBar):
         self.api_url = QLabel()
         self.api_url.setObjectName("apiUrlLabel")
         self.api_url.hide()
+        # Shown after a terminal error (bad key): polling stopped until the trader reconnects (or F5).
+        self.reconnect_button = QPushButton("Reconnect")
+        self.reconnect_button.setObjectName("reconnectButton")
+        self.reconnect_button.setToolTip("Try the exchange again with the current API key (F5)")
+        self.reconnect_button.hide()
         self.addWidget(self.banner)
+        self.addWidget(self.reconnect_button)
         self.addPermanentWidget(self.api_url)
         self.addPermanentWidget(self.connection)
         self.addPermanentWidget(self.last_poll)
@@ -56,10 +62,15 @@ class MonitorStatusBar(QStatusBar):
         """Slot for the worker's `status_changed(str)`."""
         self.connection.setText(text)
 
+    def show_reconnect(self, *_message: object) -> None:
+        """Slot for the worker's `auth_failed`: offer Reconnect until fresh data arrives again."""
+        self.reconnect_button.show()
+
     def set_snapshot(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
         if not snapshot.stale:
             self._last_good = snapshot.as_of
+            self.reconnect_button.hide()
         self.connection.setText(f"connection: {snapshot.connection}")
         self.refresh()
 

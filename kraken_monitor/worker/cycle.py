@@ -104,23 +104,25 @@ class Poller:
 
     def poll_prices(self, now: datetime) -> dict[str, Ticker]:
         """One Ticker request for every pair held or watched; raises typed ExchangeErrors."""
+        mark = self.freshness.monotonic()
         self.ensure_rules()
         pairs = self.watched_pairs()
         with self.activity.doing("prices for " + (", ".join(pairs) or "no pairs")):
             tickers = dict(self.exchange.fetch_tickers(pairs)) if pairs else {}
         self.tickers.update(tickers)
-        self.freshness.prices_read(tickers)
+        self.freshness.prices_read(tickers, mark)
         self.prices_at = now
         self.last_error = ""
         return tickers
 
     def poll_account(self, now: datetime) -> AccountState:
         """Balance + positions; on failure the previous state is kept (never replaced by 'flat')."""
+        mark = self.freshness.monotonic()  # the data is as old as the request (its time: when it was asked)
         self.ensure_rules()
         with self.activity.doing("the account (balance and positions)"):
             state = self.exchange.fetch_account()
         self.account = state
-        self.freshness.account_read()
+        self.freshness.account_read(mark)
         self.account_at = now
         self.last_error = ""
         return state
@@ -223,7 +225,7 @@ class Poller:
         self.last_write_s = time.perf_counter() - started
         return fired
 
-    def _persist(self, snapshot: Snapshot) -> tuple[FiredAlert, ...]:
+    def _persist(self, snapshot: Snapshot) -> tuple[Alert, ...]:
         marks = (snapshot.prices_as_of, snapshot.account_as_of)
         if marks != self._persisted_marks and (snapshot.account is not None or snapshot.tickers):
             self.journal.write_cycle(snapshot)

@@ -23,14 +23,14 @@ class Freshness:
         self.account_mono: float | None = None
         self.pair_mono: dict[str, float] = {}
 
-    def prices_read(self, pairs_in_answer: Iterable[str]) -> None:
-        mark = self.monotonic()
+    def prices_read(self, pairs_in_answer: Iterable[str], mark: float) -> None:
+        """`mark`: when the request was sent (a slow answer is as old as its question: fail closed)."""
         self.prices_mono = mark
         for pair in pairs_in_answer:
             self.pair_mono[pair] = mark
 
-    def account_read(self) -> None:
-        self.account_mono = self.monotonic()
+    def account_read(self, mark: float) -> None:
+        self.account_mono = mark
 
     def reasons(self, price_window_s: float, account_window_s: float, needed_pairs: Iterable[str]) -> list[str]:
         """Why the data cannot be trusted now (empty list = fresh)."""

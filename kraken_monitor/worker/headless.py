@@ -152,6 +152,7 @@ def run_watch(
     ticker = QTimer()
     ticker.timeout.connect(lambda: None)
     ticker.start(100)
+    watchdog_timer = _start_watchdog(config, monitor, printer)
     if duration_s is not None:
         # QTimer takes int milliseconds (at most ~24.8 days): the end is checked on the monotonic clock instead.
         end = time.monotonic() + duration_s
@@ -161,11 +162,33 @@ def run_watch(
         app.exec()
     finally:
         ticker.stop()
+        watchdog_timer.stop()
         monitor.stop()  # flushes paper state and closes the journal in the worker thread
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     out.flush()
     return EXIT_FAILED if printer.auth_error else EXIT_OK
+
+
+def _start_watchdog(config: MonitorConfig, monitor: Any, printer: Any):
+    """The watchdog in `watch`'s main loop: a stuck poll thread still yields a stale line within the window."""
+    from PySide6.QtCore import QTimer
+
+    from kraken_monitor.worker.watchdog import Watchdog, watchdog_windows
+
+    window_s, startup_s = watchdog_windows(config)
+    watchdog = Watchdog(window_s, startup_s, monitor.worker.activity)
+    printer.watchdog = watchdog  # fed by the printer's slot, which runs in this (the main) thread
+
+    def check() -> None:
+        reason, started = watchdog.check()
+        if started:
+            printer.on_not_responding(reason, config.mode)
+
+    timer = QTimer()
+    timer.timeout.connect(check)
+    timer.start(500)
+    return timer
 
 
 def _make_printer(as_json: bool, out: TextIO):
@@ -179,6 +202,7 @@ def _make_printer(as_json: bool, out: TextIO):
             super().__init__()
             self.auth_error = ""
             self._stale: bool | None = None
+            self.watchdog: Any = None
 
         def _line(self, obj: dict[str, Any], text: str) -> None:
             out.write((json.dumps(obj) if as_json else printable(text)) + "\n")
@@ -186,6 +210,8 @@ def _make_printer(as_json: bool, out: TextIO):
 
         @Slot(object)
         def on_snapshot(self, snap: Snapshot) -> None:
+            if self.watchdog is not None:
+                self.watchdog.saw_snapshot(snap)
             # Report transitions only: stale, and fresh again after a stale period (not the first fresh one).
             if snap.stale != bool(self._stale) or (snap.stale and self._stale is None):
                 self._stale = snap.stale
@@ -193,6 +219,16 @@ def _make_printer(as_json: bool, out: TextIO):
                            f"{snap.as_of:%H:%M:%S} {'STALE - RISK UNKNOWN: ' + snap.stale_reason if snap.stale else 'data fresh again'}")
             if as_json:
                 self._line(watch_snapshot_to_json(snap), "")
+
+        def on_not_responding(self, reason: str, mode: str) -> None:
+            """The watchdog tripped: a stale line and the stale alert, as when the worker reports stale data."""
+            from kraken_monitor.worker.watchdog import stale_alert
+
+            now = utc_now()
+            self._stale = True  # the next fresh snapshot prints the "fresh" line
+            self._line({"type": "stale", "ts": now.isoformat(), "reason": reason},
+                       f"{now:%H:%M:%S} STALE - RISK UNKNOWN: {reason}")
+            self.on_alerts((stale_alert(reason, now),))
 
         @Slot(object)
         def on_alerts(self, alerts) -> None:

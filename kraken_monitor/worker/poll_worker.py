@@ -9,7 +9,7 @@ must never die, and users only ever see typed errors' messages, never a tracebac
 from __future__ import annotations
 
 import logging
-import random
+import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,8 +18,10 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.exchange.errors import AuthFailed, BadResponse, ExchangeError, RateLimited
+from kraken_monitor.worker.backoff import Backoff
 from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller, utc_now
+from kraken_monitor.worker.freshness import Activity
 
 log = logging.getLogger(__name__)
 
@@ -27,32 +29,9 @@ log = logging.getLogger(__name__)
 # settings is seeded with them instead of firing them again (the poll thread imports this at start-up).
 SESSION_STARTED = utc_now()
 
-
-class Backoff:
-    """Exponential backoff with jitter for one channel (prices or account); monotonic clock."""
-
-    def __init__(self, base_s: float, cap_s: float):
-        self.base_s = max(base_s, 0.01)
-        self.cap_s = cap_s
-        self.failures = 0
-        self.retry_at = 0.0
-
-    def waiting(self, now: float) -> bool:
-        return self.failures > 0 and now < self.retry_at
-
-    def failed(self, now: float, retry_after: float | None = None) -> float:
-        self.failures += 1
-        delay = min(self.cap_s, self.base_s * 2 ** (self.failures - 1))
-        # Jitter spreads retries so a restarting exchange is not hit by every client at once.
-        delay *= random.uniform(0.8, 1.2)
-        if retry_after is not None:
-            delay = max(delay, retry_after)
-        self.retry_at = now + delay
-        return delay
-
-    def succeeded(self) -> None:
-        self.failures = 0
-        self.retry_at = 0.0
+# Public price reads are cheap and are what turns the screen fresh again: after an outage the next try
+# is never more than this far away (the account channel keeps the configured, longer cap).
+PRICE_BACKOFF_CAP_S = 5.0
 
 
 class PollWorker(QObject):
@@ -75,12 +54,16 @@ class PollWorker(QObject):
         self.poller: Poller | None = None
         self._price_timer: QTimer | None = None
         self._account_timer: QTimer | None = None
-        self._price_backoff = Backoff(config.price_interval_s, config.backoff_cap_s)
+        self._price_backoff = Backoff(config.price_interval_s, min(config.backoff_cap_s, PRICE_BACKOFF_CAP_S))
         self._account_backoff = Backoff(config.effective_account_interval_s(), config.backoff_cap_s)
         self._auth_failed = False
         self._stopped = False
         self._status = ""
         self._started_mono = 0.0
+        self._account_rate_limited = False  # last account failure was a rate limit: no immediate retry
+        # What the poll thread is doing; the watchdog in the GUI / `watch` thread reads it (thread-safe).
+        self.activity = Activity()
+        self._stop_event = threading.Event()  # set from any thread by request_stop()
 
     # -- construction (worker thread) --------------------------------------------------------
 
@@ -106,7 +89,8 @@ class PollWorker(QObject):
             self._set_status(f"journal unavailable: {exc}")
         try:
             paper_state = journal.load_paper_state(self.config.mode) if journal is not None else None
-            exchange = self._create_exchange(paper_state)
+            with self.activity.doing("the exchange connection to start"):
+                exchange = self._create_exchange(paper_state)
         except AuthFailed as exc:
             self._on_auth_failed(str(exc))
             return
@@ -116,7 +100,7 @@ class PollWorker(QObject):
             if journal is not None:
                 journal.close()
             return
-        self.poller = Poller(self.config, exchange, journal)
+        self.poller = Poller(self.config, exchange, journal, activity=self.activity)
         self._started_mono = time.monotonic()
         self._emit_capabilities(exchange)
         self._emit_history()
@@ -183,8 +167,11 @@ class PollWorker(QObject):
 
     @Slot()
     def poll_now(self) -> None:
-        """One immediate account + price read and snapshot (tests, 'refresh' button)."""
-        if self.poller is None or self._auth_failed:
+        """One immediate account + price read and snapshot (F5, 'refresh'); after an auth failure, reconnect."""
+        if self._auth_failed:
+            self.reconnect()
+            return
+        if self.poller is None:
             return
         self._price_backoff.succeeded()
         self._account_backoff.succeeded()
@@ -193,41 +180,51 @@ class PollWorker(QObject):
         self._publish()
 
     def _price_cycle(self) -> None:
-        self._read(self._price_backoff, lambda now: self.poller.poll_prices(now))
+        ok = self._read(self._price_backoff, lambda now: self.poller.poll_prices(now))
+        if ok and self._account_backoff.failures and not self._account_rate_limited:
+            # Prices are back, so the exchange is: retry the account now, not at the end of its backoff.
+            self._account_backoff.succeeded()
+            self._account_cycle()
 
     def _account_cycle(self) -> None:
         self._read(self._account_backoff, lambda now: self.poller.poll_account(now))
+        if self._account_backoff.failures == 0:
+            self._account_rate_limited = False
 
-    def _read(self, backoff: Backoff, read) -> None:
-        if self.poller is None or self._auth_failed or self._stopped:
-            return
+    def _read(self, backoff: Backoff, read) -> bool:
+        """One read on one channel unless it is backing off; True when it succeeded."""
+        if self.poller is None or self._auth_failed or self._stopped or self._stop_event.is_set():
+            return False
         mono = time.monotonic()
         if backoff.waiting(mono):
-            return
+            return False
         try:
             read(self._now())
         except AuthFailed as exc:
             self._on_auth_failed(str(exc))
-            return
+            return False
         except RateLimited as exc:
+            if backoff is self._account_backoff:
+                self._account_rate_limited = True
             self._failed(backoff, mono, exc, retry_after=exc.retry_after)
-            return
+            return False
         except BadResponse as exc:
             # Malformed payloads are usually transient (truncated body); retry, but say so.
             log.warning("bad response from exchange: %s", exc)
             self._failed(backoff, mono, exc)
-            return
+            return False
         except ExchangeError as exc:
             self._failed(backoff, mono, exc)
-            return
+            return False
         except Exception as exc:  # never let the thread die; count it as a failed cycle
             log.error("unexpected error in poll cycle: %s: %s", type(exc).__name__, exc, exc_info=True)
             self._failed(backoff, mono, exc)
-            return
+            return False
         backoff.succeeded()
         if self._price_backoff.failures == 0 and self._account_backoff.failures == 0:
             self.poller.connection = "ok"
             self._set_status("ok")
+        return True
 
     def _failed(self, backoff: Backoff, mono: float, exc: Exception, retry_after: float | None = None) -> None:
         delay = backoff.failed(mono, retry_after)
@@ -283,6 +280,40 @@ class PollWorker(QObject):
         self._set_status(f"authentication failed: {message}")
         self.auth_failed.emit(message)
         self._publish()
+
+    @Slot()
+    def reconnect(self) -> None:
+        """After an auth failure (the trader fixed the key, or it was a one-off): new exchange, timers on, poll."""
+        if not self._auth_failed or self._stopped:
+            return
+        self._auth_failed = False
+        self._price_backoff.succeeded()
+        self._account_backoff.succeeded()
+        self._set_status("reconnecting")
+        if self.poller is None:
+            self.start()  # the exchange was never created (auth failed at start)
+            return
+        try:
+            self.poller.exchange.close()
+            with self.activity.doing("the exchange connection to start"):
+                self.poller.exchange = self._create_exchange(self._paper_state())
+        except AuthFailed as exc:
+            self._on_auth_failed(str(exc))
+            return
+        except Exception as exc:
+            log.error("reconnect failed: %s: %s", type(exc).__name__, exc)
+            self._failed(self._account_backoff, time.monotonic(), exc)
+        self.poller.connection = "starting"
+        for timer in (self._price_timer, self._account_timer):
+            if timer is not None:
+                timer.start()
+        self._account_cycle()
+        self._price_cycle()
+        self._publish()
+
+    def _paper_state(self) -> Any:
+        export = getattr(self.poller.exchange, "export_state", None) if self.poller else None
+        return export() if export is not None else None
 
     def _set_status(self, status: str) -> None:
         if status != self._status:
@@ -353,6 +384,10 @@ class PollWorker(QObject):
             self.alerts_changed.emit((changed,))
 
     # -- shutdown ----------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Any thread: no new exchange call starts after this; `stop` (queued) then flushes and ends the loop."""
+        self._stop_event.set()
 
     @Slot()
     def stop(self) -> None:

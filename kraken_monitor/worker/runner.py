@@ -11,6 +11,16 @@ from kraken_monitor.worker.poll_worker import PollWorker
 
 log = logging.getLogger(__name__)
 
+# Poll threads that did not finish within stop()'s wait (a request past every deadline). They stay
+# referenced so Qt never destroys a running QThread (that aborts the process: SIGABRT, a core dump
+# holding the API secret); the command line ends the process with os._exit instead (abandoned_running).
+_ABANDONED: list[tuple[QThread, PollWorker]] = []
+
+
+def abandoned_running() -> bool:
+    """True when a poll thread is still stuck at exit (the caller must not let Qt tear it down)."""
+    return any(thread.isRunning() for thread, _worker in _ABANDONED)
+
 
 class _Control(QObject):
     """Lives in the caller's thread; its signals reach the worker queued (it lives in another thread)."""
@@ -52,6 +62,7 @@ class MonitorThread:
         if not self._running:
             return True
         self._running = False
+        self.worker.request_stop()  # thread-safe: no new exchange call starts from now on
         self._control.stop_requested.emit()
         finished = self.thread.wait(timeout_ms)
         if not finished:
@@ -59,6 +70,9 @@ class MonitorThread:
             log.warning("poll thread did not stop within %d ms", timeout_ms)
             self.thread.quit()
             finished = self.thread.wait(timeout_ms)
+        if not finished:
+            log.error("poll thread still busy (%s); abandoning it", self.worker.activity.current()[0])
+            _ABANDONED.append((self.thread, self.worker))
         return finished
 
     def is_running(self) -> bool:
