@@ -160,7 +160,7 @@ def test_window_shows_risk_unknown_while_the_poll_thread_hangs(hang_server, tmp_
         shown = window.snapshot()
         assert shown.stale and shown.account.risk == Risk.UNKNOWN
         assert {pf.risk for pf in shown.positions} == {Risk.UNKNOWN} and len(shown.positions) == 1
-        alerts = [window.alert_dock.model.row(i).alert for i in range(window.alert_dock.model.rowCount())]
+        alerts = [window.alert_dock.model.row(i) for i in range(window.alert_dock.model.rowCount())]
         hang_alerts = [a for a in alerts if "waiting for prices" in alert_message(a)]
         assert [a.key for a in hang_alerts] == ["stale"], "one stale alert per episode"
         hang_server.clear_faults()
