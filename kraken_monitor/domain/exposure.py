@@ -148,6 +148,8 @@ def solve(
     if c_1 == 0:
         if c_0 != 0:
             roots.append(-c_m1 / c_0)
+    elif c_m1 == 0:  # no 1/P term (the usual case): t = 0 (never positive) or t = -c_0 / c_1
+        roots.append(-c_0 / c_1)
     else:
         disc = c_0 * c_0 - _FOUR * c_1 * c_m1
         if disc >= 0:

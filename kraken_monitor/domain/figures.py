@@ -97,7 +97,7 @@ class _Row:
     """One position of a book: its fixed figures, then the last price- and rollover-dependent ones."""
 
     __slots__ = ("p", "pair", "long", "cross", "volume", "cost", "margin", "rate", "entry", "leverage", "order",
-                 "iso", "cur", "fee", "rec")
+                 "iso", "cur", "fee", "rec", "conv")
 
     def __init__(self, p: Position, order: int | None, rate: Decimal):
         self.p = p
@@ -115,6 +115,7 @@ class _Row:
         self.cur = (None,)  # (price, value, upnl, used margin)
         self.fee = (_NEVER, _NEVER)  # (window start, window end, fees, break-even, 24 h cost, next rollover)
         self.rec = (None,)  # (price, fee tuple, iso, record fields without the pair's trigger fields)
+        self.conv = (None, None, {})  # (rec, FX rate, its money fields in the account currency)
 
     def terms(self, price: Decimal) -> tuple:
         value = price * self.volume
@@ -195,7 +196,7 @@ class _Row:
 class _Book:
     """What depends only on one positions tuple: validated rows, pairs, per-pair slopes, FIFO ranks."""
 
-    __slots__ = ("positions", "rows", "cross_rows", "iso_rows", "pairs", "cross_pairs", "slopes", "ccy")
+    __slots__ = ("positions", "rows", "cross_rows", "iso_rows", "pairs", "cross_pairs", "slopes", "ccy", "fx")
 
     def __init__(self, positions: tuple[Position, ...], prices: Mapping[str, Decimal]):
         checked: dict[str, Decimal] = {}
@@ -228,16 +229,26 @@ class _Book:
         self.pairs = list(checked)
         self.cross_pairs = {p.pair for p in _cross(positions)}
         self.slopes = slopes
-        self.ccy = (None, -1, {})  # (rules mapping, its size, pair -> quote currency)
+        self.ccy = (None, -1, {}, frozenset())  # (rules mapping, its size, pair -> quote, quotes)
+        self.fx: dict[tuple[str, str], tuple[tuple, Decimal | None]] = {}  # (ccy, account) -> (prices, rate)
 
-    def currencies(self, rules: Mapping[str, PairRules]) -> dict[str, str]:
-        """pair -> quote currency (common code) under these rules; cached while the mapping is the same."""
+    def stable_rates(self, rates: dict, paths: Mapping, account: str, prices: Mapping[str, Decimal]) -> None:
+        """Keep last cycle's rate objects while their path prices are the same objects (row caches key on them)."""
+        for ccy, path in paths.items():
+            key = tuple(prices.get(symbol) for symbol, _ in path)
+            last = self.fx.get((ccy, account))
+            if last is not None and len(last[0]) == len(key) and all(a is b for a, b in zip(last[0], key, strict=True)):
+                rates[ccy] = last[1]
+            else:
+                self.fx[(ccy, account)] = (key, rates[ccy])
+
+    def currencies(self, rules: Mapping[str, PairRules]) -> tuple[dict[str, str], frozenset[str]]:
+        """(pair -> quote currency (common code), the set of them); cached while the mapping is the same."""
         cached = self.ccy
-        if cached[0] is rules and cached[1] == len(rules):
-            return cached[2]
-        result = {pair: pair_currency(pair, rules) for pair in self.pairs}
-        self.ccy = (rules, len(rules), result)
-        return result
+        if cached[0] is not rules or cached[1] != len(rules):
+            pair_ccy = {pair: pair_currency(pair, rules) for pair in self.pairs}
+            cached = self.ccy = (rules, len(rules), pair_ccy, frozenset(pair_ccy.values()) - {""})
+        return cached[2], cached[3]
 
 
 def _book(positions: tuple[Position, ...], prices: Mapping[str, Decimal]) -> _Book:
@@ -262,6 +273,7 @@ _set = object.__setattr__
 _MONEY = ("valuation", "unrealized_pnl", "used_margin", "fees", "net_pnl", "projected_cost_24h", "cost")
 _TRIGGERS = ("margin_call_price", "liquidation_price", "distance_to_margin_call_pct", "distance_to_liquidation_pct")
 _NO_TRIGGERS = dict.fromkeys(_TRIGGERS)
+_NO_MONEY = dict.fromkeys(_MONEY)
 
 
 @engine_context
@@ -289,39 +301,55 @@ def compute(
     book = _book(positions, prices)
     px = {pair: prices[pair] for pair in book.pairs}
     account_ccy = common_currency(balance.currency)
-    pair_ccy = book.currencies(rules)
-    currencies = set(pair_ccy.values())
-    currencies.discard("")
-    currencies.add(account_ccy)
+    pair_ccy, quoted = book.currencies(rules)
+    currencies = quoted | {account_ccy}
     rates, paths, missing = currency_rates(sorted(currencies), account_ccy, prices, rules)
     rates[""] = ONE
+    single = currencies == {account_ccy}  # the common case: no conversion anywhere
+    if not single:
+        book.stable_rates(rates, paths, account_ccy, prices)
 
     used = ZERO
     foreign: dict[str, list[Decimal]] = {}  # quote currency -> [upnl, used margin] in that currency
-    for r in book.cross_rows:
-        price = px[r.pair]
-        cur = r.cur
-        if cur[0] is not price:
-            cur = r.terms(price)
-        ccy = pair_ccy[r.pair]
-        if ccy == account_ccy or not ccy:
+    if single:
+        for r in book.cross_rows:
+            price = px[r.pair]
+            cur = r.cur
+            if cur[0] is not price:
+                cur = r.terms(price)
             equity += cur[2]
             used += cur[3]
-        else:
-            sums = foreign.get(ccy)
-            if sums is None:
-                sums = foreign[ccy] = [ZERO, ZERO]
-            sums[0] += cur[2]
-            sums[1] += cur[3]
+    else:
+        for r in book.cross_rows:
+            price = px[r.pair]
+            cur = r.cur
+            if cur[0] is not price:
+                cur = r.terms(price)
+            ccy = pair_ccy[r.pair]
+            if ccy == account_ccy or not ccy:
+                equity += cur[2]
+                used += cur[3]
+            else:
+                sums = foreign.get(ccy)
+                if sums is None:
+                    sums = foreign[ccy] = [ZERO, ZERO]
+                sums[0] += cur[2]
+                sums[1] += cur[3]
 
     levels = _levels(book.cross_pairs, rules)
     exchange_ml = exchange_balance.exchange_margin_level if exchange_balance is not None else None
     call_level, stop_level = levels
     cross_missing = {ccy: missing[ccy] for ccy in foreign if ccy in missing}
+    # Per quote currency: the currency fields every record of it carries this cycle.
+    ccy_fields = {
+        ccy: {"quote_currency": ccy or account_ccy, "account_currency": account_ccy, "fx_rate": rates[ccy]}
+        for ccy in currencies | {""}
+    }
     pair_fields: dict[str, dict] = {}
     if cross_missing:
         account = unknown_account(balance, levels, missing_reason(cross_missing, account_ccy), exchange_ml)
-        pair_fields = dict.fromkeys(book.slopes, _NO_TRIGGERS)
+        for pair in book.slopes:
+            pair_fields[pair] = _NO_TRIGGERS | ccy_fields[pair_ccy[pair]]
     elif foreign:
         groups = {account_ccy: (ONE, equity, used)}
         for ccy, (upnl, margin_used) in foreign.items():
@@ -335,15 +363,16 @@ def compute(
         no_powers: dict[str, int] = {}
         for pair, (a, b) in book.slopes.items():
             price = px[pair]
-            ccy = pair_ccy[pair] or account_ccy
+            ccy = pair_ccy[pair]
             k = powers.get(pair, no_powers)
-            call_price, call_distance = solve(groups, ccy, a, b, price, call_level, k)
-            liq_price, liq_distance = solve(groups, ccy, a, b, price, stop_level, k)
+            call_price, call_distance = solve(groups, ccy or account_ccy, a, b, price, call_level, k)
+            liq_price, liq_distance = solve(groups, ccy or account_ccy, a, b, price, stop_level, k)
             pair_fields[pair] = {
                 "margin_call_price": call_price,
                 "liquidation_price": liq_price,
                 "distance_to_margin_call_pct": call_distance,
                 "distance_to_liquidation_pct": liq_distance,
+                **ccy_fields[ccy],
             }
     else:
         account = account_record(balance, equity, used, levels, exchange_ml)
@@ -359,6 +388,7 @@ def compute(
                 "liquidation_price": liq_price,
                 "distance_to_margin_call_pct": None if call_price is None else (price - call_price) * sign,
                 "distance_to_liquidation_pct": None if liq_price is None else (price - liq_price) * sign,
+                **ccy_fields[pair_ccy[pair]],
             }
 
     for r in book.iso_rows:
@@ -367,11 +397,6 @@ def compute(
         if iso is None or iso[0] is not rule:
             r.isolated(rule)
 
-    # Per quote currency: the currency fields every record of it carries this cycle.
-    ccy_fields = {
-        ccy: {"quote_currency": ccy or account_ccy, "account_currency": account_ccy, "fx_rate": rates[ccy]}
-        for ccy in currencies | {""}
-    }
     windowed = type(now.tzinfo) is timezone
     out = []
     append = out.append
@@ -380,21 +405,20 @@ def compute(
         rec = r.rec
         if rec[0] is not price or rec[2] is not r.iso or not (windowed and rec[1][0] <= now < rec[1][1]):
             rec = r.record(price, now, windowed)
-        ccy = pair_ccy[r.pair]
-        fields = rec[3] | pair_fields[r.pair] if r.cross else rec[3] | _NO_PAIR
-        fields.update(ccy_fields[ccy])
-        if ccy and ccy != account_ccy:
-            rate = rates[ccy]
-            if rate is None:
-                fields.update(dict.fromkeys(_MONEY))
-                fields["unknown_reason"] = missing_reason({ccy: missing[ccy]}, account_ccy)
-            else:
-                for name in _MONEY:
-                    fields[name] = fields[name] * rate
+        fields = rec[3] | (pair_fields[r.pair] if r.cross else ccy_fields[pair_ccy[r.pair]])
+        if not single:
+            ccy = pair_ccy[r.pair]
+            if ccy and ccy != account_ccy:
+                rate = rates[ccy]
+                if rate is None:
+                    fields.update(_NO_MONEY)
+                    fields["unknown_reason"] = missing_reason({ccy: missing[ccy]}, account_ccy)
+                else:
+                    conv = r.conv
+                    if conv[0] is not rec or conv[1] is not rate:
+                        conv = r.conv = (rec, rate, {name: fields[name] * rate for name in _MONEY})
+                    fields.update(conv[2])
         pf = _new(PositionFigures)
         _set(pf, "__dict__", fields)
         append(pf)
     return account, tuple(out)
-
-
-_NO_PAIR: dict = {}

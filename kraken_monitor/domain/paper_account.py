@@ -8,10 +8,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from kraken_monitor.domain import costs, margin
-from kraken_monitor.domain.errors import DomainError, InvalidAmount, NotSupported
+from kraken_monitor.domain.errors import DomainError, InvalidAmount, NotSupported, UnknownRate
+from kraken_monitor.domain.exposure import currency_rates, pair_currency
+from kraken_monitor.domain.fx import common_currency
 from kraken_monitor.domain.models import Balance, MarginMode, PairRules, Position, Side
+from kraken_monitor.domain.paper_state import _dump, _load
 
 MONEY = Decimal("0.0001")  # Kraken keeps USD balances to 4 decimals (Assets: ZUSD decimals 4)
+CRYPTO_MONEY = Decimal("0.0000000001")  # and BTC/ETH to 10 (Assets: XXBT decimals 10)
+_FIAT = frozenset({"USD", "EUR", "GBP", "CAD", "JPY", "CHF", "AUD"})
+Prices = Mapping[str, Decimal] | None
+Rules = Mapping[str, PairRules] | None
 ROLLOVER_PERIOD = timedelta(hours=4)
 DEFAULT_FEE_RATE = Decimal("0.0040")  # Kraken Pro taker fee at the lowest volume tier
 DEFAULT_TERMS = "0.0200% per 4 hours"
@@ -44,7 +51,15 @@ class PaperEvent:
 
 @dataclass(frozen=True)
 class PaperAccount:
-    """Cross trade balance (isolated allocations excluded), open positions and pending events."""
+    """Cross trade balance (isolated allocations excluded), open positions and pending events.
+
+    Currencies as on Kraken (shared reference section 1b): a position's cost, margin, fees and
+    allocation are in its pair's quote currency; the balance is in the account currency. Every cash
+    flow between them (fees, realised P&L, rollovers, isolated allocations) is converted at the rate
+    of Kraken's own FX pairs in `prices` at that moment (one collateral currency: Kraken would keep
+    the quote asset and value it at today's rate; the difference is the FX move on those sums).
+    A flow whose rate is unknown raises UnknownRate: nothing is booked at a guessed rate.
+    """
 
     balance: Decimal
     positions: tuple[Position, ...] = ()
@@ -106,16 +121,20 @@ class PaperAccount:
                 raise InvalidAmount(f"{pair} {side.value} allows leverage {', '.join(map(str, allowed))}x, not {leverage}x")
         if leverage < 1:
             raise InvalidAmount("Leverage must be at least 1x")
+        quantum = self._quantum(pair, rules)
+        rate = self._rate(pair, {**(prices or {}), pair: price}, rules)
         cost = volume * price
-        used = _money(cost / leverage)
-        trading_fee = _money(cost * self.fee_rate)
-        opening_fee = _money(cost * costs.parse_terms(terms)) if terms else Decimal(0)
+        used = (cost / leverage).quantize(quantum)
+        trading_fee = (cost * self.fee_rate).quantize(quantum)
+        opening_fee = (cost * costs.parse_terms(terms)).quantize(quantum) if terms else Decimal(0)
         allocated = None
         if margin_mode is MarginMode.ISOLATED:
-            allocated = _positive(allocated_margin, "Allocated margin") if allocated_margin is not None else used
+            # `allocated_margin` is in the account currency, like every amount a trader types.
+            allocated = _positive(allocated_margin, "Allocated margin") if allocated_margin is not None else None
+            allocated = used if allocated is None else _convert(allocated, None if rate is None else 1 / rate, quantum)
             if allocated < used:
-                raise InsufficientMargin(f"Isolated margin must be at least {used} {self.currency} at {leverage}x")
-        new_balance = self.balance - trading_fee - opening_fee - (allocated or 0)
+                raise InsufficientMargin(f"Isolated margin must be at least {used} {_quote(pair, rules)} at {leverage}x")
+        new_balance = self.balance - _convert(trading_fee + opening_fee + (allocated or 0), rate)
         position = Position(
             id=f"PAPER-{self.next_id:05d}",
             pair=pair,
@@ -140,27 +159,35 @@ class PaperAccount:
             level = margin.account_figures(opened.trade_balance(), opened.cross_positions(), {**prices, pair: price}, rules).margin_level
             if level is not None and level < 100:
                 raise InsufficientMargin("Insufficient margin: the margin level would fall below 100%")
-        fees = trading_fee + opening_fee
+        fees = _convert(trading_fee + opening_fee, rate)
         return opened._log("opened", now, f"Opened {side.value} {volume} {pair} at {price}, {leverage}x", position, -fees)
 
-    def close_position(self, position_id: str, volume: Decimal, price: Decimal, now: datetime) -> PaperAccount:
-        """Reduce-only close (full or partial): realised P&L minus the closing trading fee hits the balance."""
+    def close_position(self, position_id: str, volume: Decimal, price: Decimal, now: datetime, *,
+                       prices: Prices = None, rules: Rules = None) -> PaperAccount:
+        """Reduce-only close (full or partial): realised P&L minus the closing trading fee hits the balance.
+
+        `prices` (other pairs) give the FX rate when the pair is not quoted in the account currency.
+        """
         p = self.position(position_id)
         volume, price = _positive(volume, "Volume"), _positive(price, "Price")
         if volume > p.remaining_volume:
             raise ReduceOnlyViolation(
                 f"Reduce only: volume {volume} exceeds the open {p.remaining_volume} of {p.pair}"
             )
-        fee = _money(volume * price * self.fee_rate)
-        account, pnl = self._reduce(p, volume, price)
+        rate = self._rate(p.pair, {**(prices or {}), p.pair: price}, rules)
+        fee = _convert((volume * price * self.fee_rate).quantize(self._quantum(p.pair, rules)), rate)
+        account, pnl = self._reduce(p, volume, price, rate, rules)
         account = replace(account, balance=account.balance - fee)
         what = "Closed" if volume == p.remaining_volume else "Partially closed"
         return account._log("closed", now, f"{what} {volume} {p.pair} at {price}: P&L {pnl}, fee {fee}", p, pnl - fee)
 
-    def settle_position(self, position_id: str, price: Decimal, now: datetime) -> PaperAccount:
-        """Settle with collateral: no trading fee, P&L realised at `price`."""
+    def settle_position(self, position_id: str, price: Decimal, now: datetime, *,
+                        prices: Prices = None, rules: Rules = None) -> PaperAccount:
+        """Settle with collateral: no trading fee, P&L realised at `price` (converted as in close)."""
         p = self.position(position_id)
-        account, pnl = self._reduce(p, p.remaining_volume, _positive(price, "Price"))
+        price = _positive(price, "Price")
+        rate = self._rate(p.pair, {**(prices or {}), p.pair: price}, rules)
+        account, pnl = self._reduce(p, p.remaining_volume, price, rate, rules)
         return account._log("settled", now, f"Settled {p.remaining_volume} {p.pair} at {price}: P&L {pnl}", p, pnl)
 
     def deposit(self, amount: Decimal, now: datetime) -> PaperAccount:
@@ -168,15 +195,19 @@ class PaperAccount:
         account = replace(self, balance=self.balance + amount)
         return account._log("deposit", now, f"Deposited {amount} {self.currency}", None, amount)
 
-    def add_isolated_margin(self, position_id: str, amount: Decimal, now: datetime) -> PaperAccount:
-        """Move collateral from the cross balance into one isolated position (its liquidation price moves away)."""
+    def add_isolated_margin(self, position_id: str, amount: Decimal, now: datetime, *,
+                            prices: Prices = None, rules: Rules = None) -> PaperAccount:
+        """Move collateral (account currency) from the cross balance into one isolated position (its
+        liquidation price moves away); the position holds it in its quote currency."""
         p = self.position(position_id)
         amount = _positive(amount, "Amount")
         if p.margin_mode is not MarginMode.ISOLATED:
             raise NotSupported("Cross positions share the account's collateral: deposit instead of adding margin")
         if amount > self.balance:
             raise InsufficientMargin(f"Insufficient margin: only {self.balance} {self.currency} available")
-        moved = replace(p, allocated_margin=(p.allocated_margin or Decimal(0)) + amount)
+        rate = self._rate(p.pair, prices, rules)
+        added = _convert(amount, None if rate is None else 1 / rate, self._quantum(p.pair, rules))
+        moved = replace(p, allocated_margin=(p.allocated_margin or Decimal(0)) + added)
         account = replace(self, balance=self.balance - amount, positions=_swap(self.positions, p, moved))
         return account._log("isolated_margin_added", now, f"Added {amount} {self.currency} to {p.pair}", p, amount)
 
@@ -186,8 +217,11 @@ class PaperAccount:
         return self
 
     # -- time and risk --------------------------------------------------------------------------
-    def charge_rollovers(self, now: datetime) -> PaperAccount:
-        """Charge every rollover due up to `now` (terms rate x cost each 4 h), advancing `next_rollover`."""
+    def charge_rollovers(self, now: datetime, prices: Prices = None, rules: Rules = None) -> PaperAccount:
+        """Charge every rollover due up to `now` (terms rate x cost each 4 h), advancing `next_rollover`.
+
+        Charged in the quote currency, converted at `prices` into the account currency.
+        """
         account = self
         for p in self.positions:
             due = 0
@@ -197,10 +231,11 @@ class PaperAccount:
                 next_at += ROLLOVER_PERIOD
             if not due:
                 continue
-            charge = _money(p.cost * costs.rollover_rate(p)) * due
+            charge = (p.cost * costs.rollover_rate(p)).quantize(self._quantum(p.pair, rules)) * due
             if not charge:
                 account = replace(account, positions=_swap(account.positions, p, replace(p, next_rollover=next_at)))
                 continue
+            charge = _convert(charge, self._rate(p.pair, prices, rules))
             account = replace(
                 account, balance=account.balance - charge,
                 positions=_swap(account.positions, p, replace(p, next_rollover=next_at)),
@@ -210,7 +245,7 @@ class PaperAccount:
 
     def apply_until(self, now: datetime, prices: Mapping[str, Decimal], rules: Mapping[str, PairRules]) -> PaperAccount:
         """What the venue would have done by `now`: rollovers, isolated and cross liquidations, margin call."""
-        account = self.charge_rollovers(now)
+        account = self.charge_rollovers(now, prices, rules)
         for p in account.positions:
             price = prices.get(p.pair)
             if p.margin_mode is not MarginMode.ISOLATED or price is None:
@@ -219,7 +254,7 @@ class PaperAccount:
             liq = margin.isolated_liquidation_price(p, rate)
             if liq is not None and ((price <= liq) if p.side is Side.LONG else (price >= liq)):
                 # The allocated margin is gone; the cross balance is untouched.
-                lost = p.allocated_margin or Decimal(0)
+                lost = _convert(p.allocated_margin or Decimal(0), self._rate(p.pair, prices, rules))
                 account = replace(account, positions=tuple(q for q in account.positions if q.id != p.id))
                 account = account._log(
                     "isolated_liquidation", now, f"Isolated {p.pair} liquidated at {price}: lost {lost}", p, -lost
@@ -233,14 +268,18 @@ class PaperAccount:
             if not cross or any(p.pair not in prices for p in cross):
                 return account  # cannot judge without a price for every position
             figures = margin.account_figures(account.trade_balance(), cross, prices, rules)
+            if figures.unknown_reason:
+                return account  # an FX rate is missing: cannot judge, so nothing is liquidated
             level, call_level, stop_level = figures.margin_level, figures.margin_call_level, figures.liquidation_level
             if level is not None and level <= stop_level:
                 # Kraken liquidates the OLDEST position first, regardless of pair or profit (FIFO).
                 order = margin.liquidation_order(cross)
                 oldest = next(p for p in cross if order[p.id] == 1)
                 price = prices[oldest.pair]
-                fee = _money(oldest.remaining_volume * price * account.fee_rate)
-                account, pnl = account._reduce(oldest, oldest.remaining_volume, price)
+                rate = account._rate(oldest.pair, prices, rules)
+                fee = _convert((oldest.remaining_volume * price * account.fee_rate).quantize(
+                    account._quantum(oldest.pair, rules)), rate)
+                account, pnl = account._reduce(oldest, oldest.remaining_volume, price, rate, rules)
                 account = replace(account, balance=account.balance - fee)
                 account = account._log(
                     "liquidation", now,
@@ -257,12 +296,32 @@ class PaperAccount:
             return account
 
     # -- internals ------------------------------------------------------------------------------
-    def _reduce(self, p: Position, volume: Decimal, price: Decimal) -> tuple[PaperAccount, Decimal]:
-        """Take `volume` off `p` at `price`; returns the account with P&L (and isolated margin) released."""
+    def _rate(self, pair: str, prices: Prices, rules: Rules) -> Decimal | None:
+        """quote -> account currency at `prices`; None when the pair is quoted in the account currency."""
+        account = common_currency(self.currency)
+        ccy = pair_currency(pair, rules) or account
+        if ccy == account:
+            return None
+        rates, _, missing = currency_rates((ccy,), account, prices or {}, rules or {})
+        if rates[ccy] is None:
+            raise UnknownRate(f"No {missing[ccy]} price: cannot book {pair} amounts in {self.currency}")
+        return rates[ccy]
+
+    @staticmethod
+    def _quantum(pair: str, rules: Rules) -> Decimal:
+        return MONEY if _quote(pair, rules) in _FIAT else CRYPTO_MONEY
+
+    def _reduce(self, p: Position, volume: Decimal, price: Decimal, rate: Decimal | None,
+                rules: Rules) -> tuple[PaperAccount, Decimal]:
+        """Take `volume` off `p` at `price`; returns the account with P&L (and isolated margin) released.
+
+        P&L is worked out in the quote currency and booked (and returned) in the account currency.
+        """
+        quantum = self._quantum(p.pair, rules)
         share = volume / p.remaining_volume
-        closed_cost = p.cost if share == 1 else _money(p.cost * share)
+        closed_cost = p.cost if share == 1 else (p.cost * share).quantize(quantum)
         value = volume * price
-        pnl = _money(value - closed_cost if p.side is Side.LONG else closed_cost - value)
+        pnl = (value - closed_cost if p.side is Side.LONG else closed_cost - value).quantize(quantum)
         released = Decimal(0)
         if share == 1:
             positions = tuple(q for q in self.positions if q.id != p.id)
@@ -271,18 +330,20 @@ class PaperAccount:
             keep = 1 - share
             allocated = None
             if p.allocated_margin is not None:
-                allocated = _money(p.allocated_margin * keep)
+                allocated = (p.allocated_margin * keep).quantize(quantum)
                 released = p.allocated_margin - allocated
             # cost, margin and fees describe the REMAINING volume (see Position's docstring).
             rest = replace(
                 p, volume_closed=p.volume_closed + volume, cost=p.cost - closed_cost,
                 margin=(p.margin * keep).quantize(Decimal("0.00000001")),
-                trading_fee=_money(p.trading_fee * keep),
-                opening_fee=None if p.opening_fee is None else _money(p.opening_fee * keep),
+                trading_fee=(p.trading_fee * keep).quantize(quantum),
+                opening_fee=None if p.opening_fee is None else (p.opening_fee * keep).quantize(quantum),
                 allocated_margin=allocated,
             )
             positions = _swap(self.positions, p, rest)
-        return replace(self, balance=self.balance + pnl + released, positions=positions), pnl
+        booked = _convert(pnl + released, rate)
+        pnl = _convert(pnl, rate)
+        return replace(self, balance=self.balance + booked, positions=positions), pnl
 
     def _log(self, kind: str, at: datetime, message: str, p: Position | None, amount: Decimal) -> PaperAccount:
         event = PaperEvent(kind, at, message, p.id if p else None, p.pair if p else None, amount)
@@ -321,73 +382,21 @@ class PaperAccount:
             raise InvalidAmount(f"The saved paper account cannot be read ({exc})") from None
 
 
-# The demo book, sized relative to the collateral so it looks the same at any price level (paper mode
-# rescales it to live prices): a losing 3x BTC long (oldest, so first in Kraken's FIFO liquidation), a
-# short ETH squeezed against, a fresh 5x SOL long and an isolated 5x XRP long close to its own
-# liquidation price. Together they leave the cross account a little above 100% margin level (watch),
-# so the first launch already has something to watch -- without anything liquidated yet.
-# (pair, side, leverage, notional / collateral, entry / today's price, hours ago, mode)
-_DEMO_BOOK = (
-    ("BTC/USD", Side.LONG, 3, "1.2", "1.08", 70, MarginMode.CROSS),
-    ("ETH/USD", Side.SHORT, 2, "0.48", "0.94", 46, MarginMode.CROSS),
-    ("SOL/USD", Side.LONG, 5, "0.32", "1.05", 21, MarginMode.CROSS),
-    ("XRP/USD", Side.LONG, 5, "0.4", "1.095", 9, MarginMode.ISOLATED),
-)
-DEMO_BOOK_PAIRS = tuple(row[0] for row in _DEMO_BOOK)
-
-
-def demo_portfolio(prices: Mapping[str, Decimal], now: datetime, collateral: Decimal = Decimal("25000")) -> PaperAccount:
-    """A believable account opened over the last days, rollovers charged up to `now`, nothing liquidated."""
-    account = PaperAccount.funded(collateral)
-    for pair, side, leverage, share, entry_factor, hours, mode in _DEMO_BOOK:
-        price = prices.get(pair)
-        if price is None:
-            continue
-        entry = (price * Decimal(entry_factor)).quantize(price)  # keep the pair's price decimals
-        volume = (collateral * Decimal(share) / entry).quantize(Decimal("0.00000001"))
-        terms = "0.0100% per 4 hours" if pair == "BTC/USD" else None
-        opened_at = now - timedelta(hours=hours, minutes=17)
-        account = account.open_position(pair, side, volume, entry, leverage, opened_at, margin_mode=mode, terms=terms)
-    return account.charge_rollovers(now)
-
-
-_DECIMAL_FIELDS = {"volume", "volume_closed", "cost", "margin", "trading_fee", "opening_fee", "allocated_margin",
-                   "exchange_value", "exchange_net", "amount"}
-_TIME_FIELDS = {"opened_at", "next_rollover", "at"}
-
-
-def _dump(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (Side, MarginMode)):
-        return value.value
-    return value
-
-
-def _load(record: type, key: str, value: object) -> object:
-    if value is None or key not in record.__dataclass_fields__:
-        if key not in record.__dataclass_fields__:
-            raise ValueError(f"unknown field {key!r}")
-        return None
-    if key in _DECIMAL_FIELDS:
-        return Decimal(value)
-    if key in _TIME_FIELDS:
-        return datetime.fromisoformat(value)
-    if key == "side":
-        return Side(value)
-    if key == "margin_mode":
-        return MarginMode(value)
-    return value
-
-
 def _swap(positions: tuple[Position, ...], old: Position, new: Position) -> tuple[Position, ...]:
     return tuple(new if q.id == old.id else q for q in positions)
 
 
 def _money(value: Decimal) -> Decimal:
     return value.quantize(MONEY)
+
+
+def _convert(amount: Decimal, rate: Decimal | None, quantum: Decimal = MONEY) -> Decimal:
+    """`amount` at `rate`, rounded to `quantum`; unchanged when no conversion is needed (rate None)."""
+    return amount if rate is None else (amount * rate).quantize(quantum)
+
+
+def _quote(pair: str, rules: Rules) -> str:
+    return pair_currency(pair, rules) or "USD"
 
 
 def _positive(value: object, what: str) -> Decimal:

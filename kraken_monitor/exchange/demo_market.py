@@ -32,6 +32,7 @@ class _PairSpec:
     annual_vol: float  # realised volatility the random walk is calibrated to
     beta: float  # sensitivity to BTC's move (BTC itself: 1)
     spread_bps: float  # typical quoted spread in calm markets
+    jumps: bool = True  # crypto: sudden drops and squeezes; a fiat FX pair: none
 
 
 # Values modelled on Kraken's public AssetPairs (2025/26): BTC/USD offers up to 10x, alts 2-5x
@@ -45,9 +46,25 @@ _SPECS: dict[str, _PairSpec] = {
     "ADA/USD": _PairSpec("ADAUSD", 6, (2, 3), (2, 3), "5", 0.90, 1.35, 2.0),
     "LINK/USD": _PairSpec("LINKUSD", 5, (2, 3), (2, 3), "0.2", 0.90, 1.3, 2.0),
     "BCH/USD": _PairSpec("BCHUSD", 2, (2, 3), (2, 3), "0.01", 0.75, 1.1, 2.0),
+    # Other quote currencies (issue 11): EUR/USD walks on its own (own random stream, no jumps, not
+    # led by BTC); the crosses are quoted from their USD legs, so the market has no arbitrage.
+    "EUR/USD": _PairSpec("ZEURZUSD", 5, (2, 3, 4, 5), (2, 3, 4, 5), "5", 0.07, 0.0, 0.2, jumps=False),
+    "ETH/BTC": _PairSpec("XETHXXBT", 5, (2, 3, 4, 5), (2, 3, 4, 5), "0.002", 0.0, 0.0, 1.0),
+    "ETH/EUR": _PairSpec("XETHZEUR", 2, (2, 3, 4, 5), (2, 3, 4, 5), "0.002", 0.0, 0.0, 0.6),
+    "BTC/EUR": _PairSpec("XXBTZEUR", 1, (2, 3, 4, 5), (2, 3, 4, 5), "0.00005", 0.0, 0.0, 0.3),
 }
+# Cross pair -> (numerator, denominator) USD pairs it is quoted from: ETH/BTC = ETH/USD / BTC/USD.
+_DERIVED: dict[str, tuple[str, str]] = {
+    "ETH/BTC": ("ETH/USD", "BTC/USD"),
+    "ETH/EUR": ("ETH/USD", "EUR/USD"),
+    "BTC/EUR": ("BTC/USD", "EUR/USD"),
+}
+# Starting prices the crypto snapshot does not hold (EUR/USD about where it traded in early 2026).
+_START_PRICES = {"EUR/USD": Decimal("1.17")}
+_OWN_STREAM = 1_000_003  # EUR/USD's random stream: seed + this, so adding it leaves the others' paths
 DEMO_SUPPORTED_PAIRS: tuple[str, ...] = tuple(_SPECS)
-DEFAULT_PAIRS: tuple[str, ...] = ("BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD", "DOGE/USD", "ADA/USD")
+DEFAULT_PAIRS: tuple[str, ...] = ("BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD", "DOGE/USD", "ADA/USD",
+                                  "EUR/USD", "ETH/BTC", "ETH/EUR")
 LEADER = "BTC/USD"
 
 # GARCH(1,1) per second: alpha + beta close to 1 gives calm and stormy stretches lasting minutes.
@@ -108,6 +125,7 @@ class _Walk:
         self.scripted: tuple[float, int] | None = None  # (per-step log move, steps left)
         self.scripted_target = 0.0
         self.last_shock = 0.0  # the random (unscripted) part of the last move
+        self.rng: random.Random | None = None  # its own stream (EUR/USD), else the market's
 
     @property
     def vol_ratio(self) -> float:
@@ -139,11 +157,16 @@ class DemoMarket:
         self.simulated_seconds = 0
         snapshot = snapshot_prices()
         self._walks: dict[str, _Walk] = {}
-        for pair in self.pairs:
+        walked = [pair for pair in self.pairs if _spec(pair) and pair not in _DERIVED]
+        legs = [leg for pair in self.pairs if pair in _DERIVED for leg in _DERIVED[pair]]
+        for pair in dict.fromkeys((*walked, *legs)):
             spec = _spec(pair)
-            start = (start_prices or {}).get(pair) or snapshot[pair.split("/")[0]]
-            self._walks[pair] = _Walk(spec, float(start))
-        self._rules = demo_pair_rules(self.pairs)
+            start = (start_prices or {}).get(pair) or _START_PRICES.get(pair) or snapshot[pair.split("/")[0]]
+            walk = self._walks[pair] = _Walk(spec, float(start))
+            if not spec.jumps:
+                walk.rng = random.Random(seed + _OWN_STREAM)
+        self._derived = {pair: _DERIVED[pair] for pair in self.pairs if pair in _DERIVED}
+        self._rules = demo_pair_rules(tuple(dict.fromkeys((*self._walks, *self._derived))))
 
     # -- public API ---------------------------------------------------------------------------
     def pair_rules(self) -> dict[str, PairRules]:
@@ -166,10 +189,19 @@ class DemoMarket:
     def quotes(self, now: datetime | None = None) -> dict[str, Ticker]:
         """Current quotes without advancing the simulation."""
         as_of = now or datetime.now(timezone.utc)
-        return {pair: self._ticker(pair, walk, as_of) for pair, walk in self._walks.items()}
+        quotes = {pair: self._ticker(pair, walk.price, walk, as_of) for pair, walk in self._walks.items()}
+        for pair, (num, _den) in self._derived.items():
+            quotes[pair] = self._ticker(pair, self._cross(pair), self._walks[num], as_of)
+        return quotes
 
     def last_prices(self) -> dict[str, Decimal]:
-        return {pair: self._decimal(pair, walk.price) for pair, walk in self._walks.items()}
+        prices = {pair: self._decimal(pair, walk.price) for pair, walk in self._walks.items()}
+        prices.update({pair: self._decimal(pair, self._cross(pair)) for pair in self._derived})
+        return prices
+
+    def _cross(self, pair: str) -> float:
+        num, den = self._derived[pair]
+        return self._walks[num].price / self._walks[den].price
 
     def schedule_move(self, pair: str, target_price: Decimal, seconds: int) -> None:
         """Script `pair` to reach exactly `target_price` after `seconds` simulated seconds.
@@ -177,6 +209,8 @@ class DemoMarket:
         The scripted pair ignores the random walk meanwhile and its path does not spill over to other
         pairs, so a test can crash one market and know exactly what everything else does.
         """
+        if pair in self._derived:
+            raise ValueError(f"{pair} is quoted from {' and '.join(self._derived[pair])}: script those instead")
         if pair not in self._walks:
             raise ValueError(f"Demo market has no pair {pair!r}")
         target = float(target_price)
@@ -211,12 +245,12 @@ class DemoMarket:
             if walk is leader:
                 continue
             follow = walk.spec.beta * (_LEAD_SHARE * lead_now + (1 - _LEAD_SHARE) * lead_prev)
-            own = self._shock(walk, rng, market_jumps=leader is None)
+            own = self._shock(walk, walk.rng or rng, market_jumps=leader is None)
             self._apply(walk, follow + own)
 
     def _shock(self, walk: _Walk, rng: random.Random, market_jumps: bool) -> float:
         """One second's log return of the walk's own (idiosyncratic) component, jumps included."""
-        if walk.jump_steps == 0:
+        if walk.jump_steps == 0 and walk.spec.jumps:
             rate = _MARKET_JUMP_PER_S if market_jumps else _OWN_JUMP_PER_S
             if rng.random() < rate:
                 # Sharp drops are more common and larger than squeezes, as in crypto sell-offs.
@@ -254,11 +288,11 @@ class DemoMarket:
         decimals = self._rules[pair].price_decimals
         return Decimal(f"{value:.{decimals}f}")
 
-    def _ticker(self, pair: str, walk: _Walk, as_of: datetime) -> Ticker:
-        last = self._decimal(pair, walk.price)
+    def _ticker(self, pair: str, price: float, walk: _Walk, as_of: datetime) -> Ticker:
+        last = self._decimal(pair, price)
         tick = Decimal(1).scaleb(-self._rules[pair].price_decimals)
-        # Spreads widen when volatility rises, as market makers pull back.
-        half = last * Decimal(str(round(walk.spec.spread_bps * min(walk.vol_ratio, 10.0) / 20000, 8)))
+        # Spreads widen when volatility rises, as market makers pull back (a cross: its first leg's).
+        half = last * Decimal(str(round(_spec(pair).spread_bps * min(walk.vol_ratio, 10.0) / 20000, 8)))
         bid = min((last - half).quantize(tick, rounding=ROUND_FLOOR), last)
         ask = max((last + half).quantize(tick, rounding=ROUND_CEILING), last)
         if ask <= bid:

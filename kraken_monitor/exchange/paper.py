@@ -7,9 +7,12 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 
+from kraken_monitor.domain.demo_book import DEMO_BOOK_PAIRS, DEMO_FX_PAIRS, demo_portfolio
 from kraken_monitor.domain.errors import DomainError
+from kraken_monitor.domain.exposure import pair_currency
+from kraken_monitor.domain.fx import common_currency, fx_pairs_needed
 from kraken_monitor.domain.models import AccountState, PairRules, Side, Ticker
-from kraken_monitor.domain.paper_account import DEMO_BOOK_PAIRS, PaperAccount, PaperEvent, demo_portfolio
+from kraken_monitor.domain.paper_account import PaperAccount, PaperEvent
 from kraken_monitor.exchange.base import Capabilities, Exchange, OrderResult
 from kraken_monitor.exchange.demo_market import DemoMarket
 from kraken_monitor.exchange.errors import BadResponse, ExchangeError, ExchangeUnavailable, Rejected
@@ -147,14 +150,18 @@ class PaperExchange(Exchange):
                 raise Rejected(f"Paper fills only marketable limits: {limit_price} would rest on the book (market {fill})")
         elif order_type != "market":
             raise Rejected(f"Unknown order type {order_type!r}")
-        self._commit(_domain(lambda: account.close_position(position_id, volume, fill, self.now())))
+        prices, rules = self._valuation(account), self.load_pair_rules()
+        self._commit(_domain(lambda: account.close_position(position_id, volume, fill, self.now(),
+                                                            prices=prices, rules=rules)))
         return OrderResult(order_id=self._order_id(), description=f"close {volume} {p.pair} @ {fill}")
 
     def settle_position(self, position_id: str) -> OrderResult:
         account = self._settle_time()
         p = _domain(lambda: account.position(position_id))
         price = self._ticker(p.pair).last
-        self._commit(_domain(lambda: account.settle_position(position_id, price, self.now())))
+        prices, rules = self._valuation(account), self.load_pair_rules()
+        self._commit(_domain(lambda: account.settle_position(position_id, price, self.now(),
+                                                             prices=prices, rules=rules)))
         return OrderResult(order_id=self._order_id(), description=f"settle {p.remaining_volume} {p.pair} @ {price}")
 
     def add_collateral(self, amount: Decimal) -> OrderResult:
@@ -164,7 +171,9 @@ class PaperExchange(Exchange):
 
     def add_isolated_margin(self, position_id: str, amount: Decimal) -> OrderResult:
         account = self._settle_time()
-        self._commit(_domain(lambda: account.add_isolated_margin(position_id, amount, self.now())))
+        prices, rules = self._valuation(account), self.load_pair_rules()
+        self._commit(_domain(lambda: account.add_isolated_margin(position_id, amount, self.now(),
+                                                                 prices=prices, rules=rules)))
         return OrderResult(order_id=self._order_id(), description=f"add {amount} {account.currency} to {position_id}")
 
     def advance(self, seconds: float) -> None:
@@ -209,12 +218,23 @@ class PaperExchange(Exchange):
     def _settle_time(self) -> PaperAccount:
         """Build the account if needed, then let the venue do what it would have done by now."""
         account = self._account
-        pairs = sorted({p.pair for p in account.positions}) if account is not None else list(DEMO_BOOK_PAIRS)
-        prices = {pair: t.last for pair, t in self._prices(pairs).items()}
         if account is None:
+            pairs = sorted({*DEMO_BOOK_PAIRS, *DEMO_FX_PAIRS})
+            prices = {pair: t.last for pair, t in self._prices(pairs).items()}
             account = _domain(lambda: demo_portfolio(prices, self.now(), self._collateral))
-        self._commit(account.apply_until(self.now(), prices, self.load_pair_rules()))
+        prices = self._valuation(account)
+        # A rate that went missing is a failed read (risk unknown), never a guess.
+        self._commit(_domain(lambda: account.apply_until(self.now(), prices, self.load_pair_rules()),
+                             ExchangeUnavailable))
         return self._account
+
+    def _valuation(self, account: PaperAccount) -> dict[str, Decimal]:
+        """Last prices of the account's pairs and of the FX pairs converting them into its currency."""
+        rules = self.load_pair_rules()
+        pairs = {p.pair for p in account.positions}
+        currencies = {pair_currency(pair, rules) for pair in pairs} - {""}
+        pairs.update(fx_pairs_needed(currencies, common_currency(account.currency), rules))
+        return {pair: t.last for pair, t in self._prices(sorted(pairs)).items()}
 
     def _prices(self, pairs: list[str]) -> dict[str, Ticker]:
         fresh = self._tickers_at is not None and self.now() - self._tickers_at <= _PRICE_REUSE

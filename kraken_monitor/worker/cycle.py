@@ -17,6 +17,8 @@ from typing import Any
 from kraken_monitor.domain import margin
 from kraken_monitor.domain.alerts import AlertEngine
 from kraken_monitor.domain.errors import DomainError, InvalidAmount
+from kraken_monitor.domain.exposure import pair_currency
+from kraken_monitor.domain.fx import fx_pairs_needed
 from kraken_monitor.domain.models import (
     AccountFigures,
     AccountState,
@@ -99,7 +101,11 @@ class Poller:
     def watched_pairs(self) -> list[str]:
         pairs = set(self.config.watch_pairs)
         if self.account is not None:
-            pairs.update(p.pair for p in self.account.positions)
+            held = {p.pair for p in self.account.positions}
+            pairs.update(held)
+            # The FX pairs converting the held quote currencies into the account's (issue 11).
+            quotes = {pair_currency(pair, self.pair_rules) for pair in held} - {""}
+            pairs.update(fx_pairs_needed(quotes, self.account.balance.currency, self.pair_rules))
         return sorted(pairs)
 
     def poll_prices(self, now: datetime) -> dict[str, Ticker]:

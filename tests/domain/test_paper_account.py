@@ -9,14 +9,14 @@ import pytest
 from kraken_monitor.domain import margin
 from kraken_monitor.domain import paper_account as pa
 from kraken_monitor.domain.alerts import AlertThresholds, classify_account, classify_position
-from kraken_monitor.domain.errors import NotSupported
+from kraken_monitor.domain.demo_book import demo_portfolio
+from kraken_monitor.domain.errors import NotSupported, UnknownRate
 from kraken_monitor.domain.models import AccountState, MarginMode, PairRules, Risk, Side
 from kraken_monitor.domain.paper_account import (
     InsufficientMargin,
     PaperAccount,
     ReduceOnlyViolation,
     UnknownPosition,
-    demo_portfolio,
 )
 
 T0 = datetime(2026, 2, 1, 8, 0, tzinfo=timezone.utc)
@@ -209,3 +209,49 @@ def test_demo_portfolio_starts_at_risk_but_not_liquidated():
     # The account is watched but not yet called; the isolated XRP long is clearly in danger.
     assert account.margin_call_level < account.margin_level <= account.margin_call_level + t.watch_above_call_pp
     assert position_risks["XRP/USD"] >= Risk.WARNING
+
+
+# -- other quote currencies (issue 11 item 7) ---------------------------------------------------
+
+
+def test_btc_quoted_position_books_its_cash_flows_in_the_account_currency():
+    # USD account, 10,000 USD. Open 10 ETH on ETH/BTC at 0.05 BTC, 2x, fee 0.4 %, no margin fees:
+    # cost 0.5 BTC, margin 0.25 BTC, trading fee 0.002 BTC -- in BTC on the position, as Kraken reports it.
+    # The fee leaves the USD balance at BTC/USD 60,000: 0.002 * 60,000 = 120 USD.
+    a = PaperAccount.funded(D("10000"), fee_rate=D("0.004"))
+    a = a.open_position("ETH/BTC", Side.LONG, D("10"), D("0.05"), 2, T0, terms="",
+                        prices={"BTC/USD": D("60000")})
+    p = a.positions[0]
+    assert (p.cost, p.margin, p.trading_fee) == (D("0.5"), D("0.25"), D("0.002"))
+    assert a.balance == D("9880")
+    # Close all at 0.06 BTC with BTC/USD at 50,000: P&L 10 * 0.06 - 0.5 = 0.1 BTC = 5,000 USD;
+    # closing fee 0.004 * 0.6 = 0.0024 BTC = 120 USD. Balance 9,880 + 5,000 - 120 = 14,760.
+    a = a.close_position(p.id, D("10"), D("0.06"), T0 + timedelta(hours=1), prices={"BTC/USD": D("50000")})
+    assert a.balance == D("14760") and a.positions == ()
+    closed = [e for e in a.events if e.kind == "closed"][0]
+    assert closed.amount == D("4880")  # P&L - fee, in USD
+
+
+def test_a_cash_flow_without_its_fx_rate_is_refused_not_guessed():
+    a = PaperAccount.funded(D("10000"))
+    with pytest.raises(UnknownRate, match="EUR/USD"):
+        a.open_position("ETH/EUR", Side.LONG, D("1"), D("2500"), 2, T0, prices={"ETH/EUR": D("2500")})
+
+
+def test_demo_book_holds_eur_and_btc_quoted_positions_in_the_watch_band():
+    from kraken_monitor.exchange.demo_market import DemoMarket
+
+    market = DemoMarket(seed=7)
+    prices, rules = market.last_prices(), market.pair_rules()
+    now = datetime(2026, 2, 5, 12, tzinfo=timezone.utc)
+    a = demo_portfolio(prices, now).apply_until(now, prices, rules)
+    assert {p.pair.split("/")[1] for p in a.positions} == {"USD", "BTC", "EUR"}
+    assert not [e for e in a.events if "liquidation" in e.kind]
+    account, figures = margin.compute(AccountState(a.trade_balance(), a.positions, now), prices, rules, now)
+    assert not account.unknown and account.fx_sensitivity is not None
+    assert set(account.fx_sensitivity.currencies) == {"BTC", "EUR"}
+    t = AlertThresholds()
+    assert account.margin_call_level + t.warning_above_call_pp < account.margin_level  # above warning: watch
+    assert account.margin_level <= account.margin_call_level + t.watch_above_call_pp
+    by_quote = {pf.position.pair: pf.quote_currency for pf in figures}
+    assert by_quote["ETH/BTC"] == "BTC" and by_quote["ETH/EUR"] == "EUR"

@@ -7,8 +7,10 @@ from decimal import Decimal
 import pytest
 
 from kraken_monitor.domain import margin
+from kraken_monitor.domain.demo_book import DEMO_BOOK_PAIRS, DEMO_FX_PAIRS
+from kraken_monitor.domain.fx import fx_rate
 from kraken_monitor.domain.models import Side
-from kraken_monitor.domain.paper_account import MONEY, PaperAccount
+from kraken_monitor.domain.paper_account import CRYPTO_MONEY, MONEY, PaperAccount
 from kraken_monitor.exchange.demo_market import DemoMarket
 from kraken_monitor.exchange.errors import BadResponse, ExchangeUnavailable, Rejected
 from kraken_monitor.exchange.paper import DemoPriceSource, PaperExchange
@@ -51,10 +53,11 @@ def by_pair(state):
 
 def test_first_read_builds_the_demo_portfolio_and_reports_its_events(ex):
     state = ex.fetch_account()
-    assert set(by_pair(state)) == {"BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD"}
+    # Quoted in USD, BTC (ETH/BTC) and EUR (ETH/EUR): the multi-currency path from the first launch.
+    assert set(by_pair(state)) == {"BTC/USD", "ETH/USD", "ETH/BTC", "SOL/USD", "ETH/EUR", "XRP/USD"}
     assert Decimal("20000") < state.balance.trade_balance < Decimal("25000")
     kinds = [e.kind for e in ex.drain_events()]
-    assert kinds.count("opened") == 4 and "rollover" in kinds and "liquidation" not in kinds
+    assert kinds.count("opened") == 6 and "rollover" in kinds and "liquidation" not in kinds
     assert ex.drain_events() == ()
     assert ex.capabilities().can_add_isolated_margin and ex.capabilities().can_settle
 
@@ -62,28 +65,36 @@ def test_first_read_builds_the_demo_portfolio_and_reports_its_events(ex):
 def test_rollover_every_4_hours_charged_on_account_read(ex, clock):
     state = ex.fetch_account()
     ex.drain_events()
-    expected = sum(
-        (p.cost * Decimal(p.rollover_terms.split("%")[0]) / 100).quantize(MONEY)
-        for p in state.positions if p.rollover_terms
-    )
     ex.advance(4 * 3600)
     after = ex.fetch_account()
+    # Charged in the quote currency (USD and EUR to 4 decimals, BTC to 10), booked in USD at the
+    # FX rate of the read that charged it (BTC/USD for ETH/BTC, EUR/USD for ETH/EUR).
+    prices = ex.price_source.market.last_prices()
+    expected = Decimal(0)
+    for p in state.positions:
+        if not p.rollover_terms:
+            continue
+        quote = p.pair.split("/")[1]
+        charge = (p.cost * Decimal(p.rollover_terms.split("%")[0]) / 100).quantize(
+            CRYPTO_MONEY if quote == "BTC" else MONEY)
+        expected += charge if quote == "USD" else (charge * fx_rate(quote, "USD", prices, {})).quantize(MONEY)
     assert after.balance.trade_balance == state.balance.trade_balance - expected
-    assert [e.kind for e in ex.drain_events()] == ["rollover"] * 3  # isolated XRP pays no rollover
+    assert [e.kind for e in ex.drain_events()] == ["rollover"] * 5  # isolated XRP pays no rollover
 
 
 def test_btc_crash_liquidates_the_oldest_position_first_and_stops_when_safe(ex, market, clock):
     before = ex.fetch_account()
     ex.drain_events()
-    market.schedule_move("BTC/USD", Decimal("48000"), 60)
+    # BTC/USD halves (87,960 -> 44,000): the cross level falls through Kraken's 40 % (about 36 %).
+    market.schedule_move("BTC/USD", Decimal("44000"), 60)
     clock.tick(seconds=60)
-    tickers = ex.fetch_tickers(["BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD"])
-    assert tickers["BTC/USD"].last == Decimal("48000.0")
+    tickers = ex.fetch_tickers(sorted({*DEMO_BOOK_PAIRS, *DEMO_FX_PAIRS}))
+    assert tickers["BTC/USD"].last == Decimal("44000.0")
     after = ex.fetch_account()
     liquidated = [e.pair for e in ex.drain_events() if e.kind == "liquidation"]
     oldest = min((p for p in before.positions if p.margin_mode.value == "cross"), key=lambda p: p.opened_at)
     assert liquidated == [oldest.pair] == ["BTC/USD"]
-    assert set(by_pair(after)) == {"ETH/USD", "SOL/USD", "XRP/USD"}
+    assert set(by_pair(after)) == {"ETH/USD", "ETH/BTC", "SOL/USD", "ETH/EUR", "XRP/USD"}
     prices = {pair: t.last for pair, t in tickers.items()}
     figures = margin.account_figures(after.balance, after.positions, prices, ex.load_pair_rules())
     assert figures.margin_level > figures.liquidation_level
