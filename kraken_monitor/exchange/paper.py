@@ -219,8 +219,11 @@ class PaperExchange(Exchange):
         """Build the account if needed, then let the venue do what it would have done by now."""
         account = self._account
         if account is None:
-            pairs = sorted({*DEMO_BOOK_PAIRS, *DEMO_FX_PAIRS})
-            prices = {pair: t.last for pair, t in self._prices(pairs).items()}
+            # The book from the pairs the venue lists (live Kraken in paper mode may not list all):
+            # a position without its price or FX rate is left out, never valued at a guess.
+            rules = self.load_pair_rules()
+            pairs = sorted(pair for pair in {*DEMO_BOOK_PAIRS, *DEMO_FX_PAIRS} if pair in rules)
+            prices = {pair: t.last for pair, t in self.fetch_tickers(pairs).items()}
             account = _domain(lambda: demo_portfolio(prices, self.now(), self._collateral))
         prices = self._valuation(account)
         # A rate that went missing is a failed read (risk unknown), never a guess.
