@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {
-    "recompute_1000_ms", "tick_to_screen_p50_ms", "tick_to_screen_p99_ms", "table_update_1000_ms",
+    "recompute_1000_ms", "recompute_1000_mixed_ms", "tick_to_screen_p50_ms", "tick_to_screen_p99_ms", "table_update_1000_ms",
     "chart_update_1m_ms", "sqlite_cycle_write_ms", "alert_to_popup_ms", "peak_rss_mb", "signal_emits_ok",
     "price_to_signal_p50_ms", "price_to_signal_p99_ms", "worker_cycle_write_ms",
     "kraken_fetch_tickers_ms", "kraken_fetch_account_ms",
