@@ -55,12 +55,36 @@ HEADERS = {
     Column.RISK: "Risk",
 }
 
+# Money is in the account currency (named in the header); prices are in each row's quote currency.
+MONEY_COLUMNS = (Column.COST, Column.USED_MARGIN, Column.PNL, Column.FEES, Column.NET_PNL)
+PRICE_COLUMNS = (Column.ENTRY, Column.PRICE, Column.BREAK_EVEN, Column.MARGIN_CALL_PRICE, Column.LIQUIDATION_PRICE)
+PASSED = "passed"
+
+
+def header_text(column: Column, currency: str | None, quote: str | None = None) -> str:
+    """The header with its unit: 'Cost (USD)' for account money; prices in `quote` when every row shares
+    one quote currency, else '(quote)': each row's price is in its own pair's quote currency."""
+    if column in MONEY_COLUMNS and currency:
+        return f"{HEADERS[column]} ({currency})"
+    if column in PRICE_COLUMNS:
+        return f"{HEADERS[column]} ({quote or 'quote'})"
+    return HEADERS[column]
+
+
+def _trigger_text(price, distance, rules: PairRules | None) -> str:
+    """A margin-call / liquidation price; one the market has already crossed reads 'passed'."""
+    if price is not None and distance is not None and distance < 0:
+        return f"{PASSED} ({fmt.fmt_price(price, rules)})"
+    return fmt.fmt_price(price, rules)
+
+
 HEADER_TIPS = {
     Column.PNL: "Unrealised P&L as Kraken reports it: excludes trading, opening and rollover fees",
     Column.PNL_PCT: "Unrealised P&L in % of the margin used at opening",
     Column.FEES: "Trading fee + margin opening fee + rollovers charged so far",
     Column.NET_PNL: "P&L after fees and rollovers (closing fee not included)",
-    Column.MARGIN_CALL_PRICE: "Price of this pair at which the margin call level is reached (other pairs constant)",
+    Column.MARGIN_CALL_PRICE: "Price of this pair at which the margin call level is reached (other pairs constant); "
+    "'passed' when the market is already beyond it",
     Column.LIQUIDATION_PRICE: "Price of this pair at which Kraken liquidates (other pairs constant)",
     Column.DISTANCE_TO_LIQUIDATION: "Room left before the liquidation price, % of the current price",
 }
@@ -91,8 +115,8 @@ SORT_VALUE = (
 FIELDS = tuple(f.split() for f in (
     "position.pair position.margin_mode liquidation_order", "position.side", "remaining_volume", "entry_price",
     "price", "leverage", "position.cost", "used_margin", "unrealized_pnl position.exchange_net", "pnl_pct", "fees",
-    "net_pnl", "break_even_price", "margin_call_price", "liquidation_price",
-    "distance_to_liquidation_pct distance_to_margin_call_pct", "next_rollover projected_cost_24h", "risk",
+    "net_pnl", "break_even_price", "margin_call_price distance_to_margin_call_pct",
+    "liquidation_price distance_to_liquidation_pct", "distance_to_liquidation_pct distance_to_margin_call_pct", "next_rollover projected_cost_24h", "risk",
 ))  # fmt: skip
 INPUTS = tuple(attrgetter(*f) for f in FIELDS)
 
@@ -128,11 +152,12 @@ def cell_text(pf: PositionFigures, column: Column, rules: PairRules | None, now:
     if column is Column.BREAK_EVEN:
         return fmt.fmt_price(pf.break_even_price, rules)
     if column is Column.MARGIN_CALL_PRICE:
-        return fmt.fmt_price(pf.margin_call_price, rules)
+        return _trigger_text(pf.margin_call_price, pf.distance_to_margin_call_pct, rules)
     if column is Column.LIQUIDATION_PRICE:
-        return fmt.fmt_price(pf.liquidation_price, rules)
+        return _trigger_text(pf.liquidation_price, pf.distance_to_liquidation_pct, rules)
     if column is Column.DISTANCE_TO_LIQUIDATION:
-        return fmt.fmt_pct(pf.distance_to_liquidation_pct)
+        distance = pf.distance_to_liquidation_pct
+        return PASSED if distance is not None and distance < 0 else fmt.fmt_pct(distance)
     if column is Column.NEXT_ROLLOVER:
         return fmt.fmt_until(pf.next_rollover, now) if now else fmt.fmt_time(pf.next_rollover)
     return risk.label  # Column.RISK

@@ -12,12 +12,12 @@ from kraken_monitor.ui import theme
 from kraken_monitor.ui.positions_columns import (
     FIELDS,
     HEADER_TIPS,
-    HEADERS,
     INPUTS,
     SORT_VALUE,
     Column,
     cell_text,
     cell_tooltip,
+    header_text,
 )
 
 _NUMERIC = frozenset(Column) - {Column.PAIR, Column.SIDE, Column.RISK}
@@ -57,6 +57,7 @@ class PositionsModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: tuple[PositionFigures, ...] = ()  # in display (sorted) order
         self._snapshot: Snapshot | None = None
+        self._units: tuple[str | None, str | None] = (None, None)  # (account currency, common quote) in headers
         self._brushes: dict[tuple[int, int], Any] = {}  # (role, risk) -> brush, rebuilt per snapshot
         self._row_index: dict[str, int] | None = None  # position id -> row, built on demand
         self._sort_column = -1  # -1: the exchange's (FIFO) order
@@ -66,6 +67,12 @@ class PositionsModel(QAbstractTableModel):
     def set_snapshot(self, snapshot: Snapshot) -> None:
         """Price tick (same ids): one ranged dataChanged, no reordering; row change: remove/insert or reset."""
         self._brushes = {}  # the theme may have changed; brushes are cheap to rebuild once per tick
+        currency = snapshot.account.currency if snapshot.account is not None else self._units[0]
+        quotes = {pf.position.pair.rpartition("/")[2] for pf in snapshot.positions}
+        units = (currency, quotes.pop() if len(quotes) == 1 else None)
+        if units != self._units:
+            self._units = units
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(Column) - 1)
         new_rows = tuple(snapshot.positions)
         if self._sort_column >= 0 and self._rows:
             by_id = {pf.position.id: pf for pf in new_rows}
@@ -227,7 +234,7 @@ class PositionsModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[Column(section)]
+            return header_text(Column(section), *self._units)
         if role == Qt.ItemDataRole.ToolTipRole:
             return HEADER_TIPS.get(Column(section))
         return None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from kraken_monitor.domain.models import PositionFigures
 from kraken_monitor.ui.changed_cells import ChangedCellRepainter
 from kraken_monitor.ui.positions_model import ID_ROLE, RISK_ROLE, Column, PositionsModel
+from kraken_monitor.ui.selection_delegate import SelectionOutlineDelegate
 
 # What a trader scans first sits first: how close each position is to liquidation, then P&L, then
 # bookkeeping. Only the visual order changes (the model keeps the issue's column order), and a saved
@@ -37,6 +38,8 @@ class PositionsView(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setAlternatingRowColors(False)  # row colour means risk; alternating shades would blur it
+        # The selection is an outline, never a fill: the selected row keeps showing its risk colour.
+        self.setItemDelegate(SelectionOutlineDelegate(self))
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.horizontalHeader()
@@ -53,6 +56,13 @@ class PositionsView(QTableView):
         model.rowsInserted.connect(self._after_rows_changed)
         model.rowsRemoved.connect(self._after_rows_changed)
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        # Numbers must never elide ("-11,31…" hides the sign and size of a loss): once a second a
+        # column too narrow for what it shows widens; it never shrinks (no jitter), and the table
+        # scrolls sideways when the columns outgrow the window.
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setInterval(1000)
+        self._fit_timer.timeout.connect(self.widen_to_fit)
+        self._fit_timer.start()
 
     # --- queries -------------------------------------------------------------------------------
     def selected_position_id(self) -> str | None:
@@ -83,6 +93,21 @@ class PositionsView(QTableView):
         """Size columns to their contents once (not on every tick: that would jitter)."""
         self.resizeColumnsToContents()
         self.setColumnWidth(Column.PAIR, max(self.columnWidth(Column.PAIR), 150))
+
+    def widen_to_fit(self) -> list[int]:
+        """Widen every visible column narrower than its contents (header included); the columns widened."""
+        if not self.isVisible() or self._model.rowCount() == 0:
+            return []
+        header = self.horizontalHeader()
+        widened = []
+        for column in range(header.count()):
+            if header.isSectionHidden(column):
+                continue
+            needed = max(self.sizeHintForColumn(column), header.sectionSizeHint(column))
+            if needed > self.columnWidth(column):
+                self.setColumnWidth(column, needed)
+                widened.append(column)
+        return widened
 
     # --- repainting ----------------------------------------------------------------------------
     def dataChanged(self, top_left, bottom_right, roles=()) -> None:  # noqa: N802 - Qt override

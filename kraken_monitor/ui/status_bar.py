@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QStatusBar, QStyle, QStyleOption
 
 from kraken_monitor.domain.models import Snapshot
 from kraken_monitor.text import numbers as fmt
@@ -14,6 +15,43 @@ from kraken_monitor.text import numbers as fmt
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that elides to the space it is given (full text in the tooltip), never widening its window.
+
+    A plain QLabel's minimum width is its whole text: a long stale reason pushed the main window past
+    the screen (hiding the RISK badge) and that width was saved with the layout.
+    """
+
+    MIN_WIDTH = 120
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(self.MIN_WIDTH, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(min(super().sizeHint().width(), 10_000), super().sizeHint().height())
+
+    def shown_text(self) -> str:
+        """The text as painted at the current width (ends in '…' when it does not fit)."""
+        margins = self.contentsMargins()
+        width = max(self.width() - margins.left() - margins.right(), 0)
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, width)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        option = QStyleOption()
+        option.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_Widget, option, painter, self)
+        painter.drawText(self.contentsRect(), int(self.alignment()), self.shown_text())
 
 
 class MonitorStatusBar(QStatusBar):
@@ -25,7 +63,7 @@ class MonitorStatusBar(QStatusBar):
         self._clock = clock
         self._snapshot: Snapshot | None = None
         self._last_good: datetime | None = None
-        self.banner = QLabel()
+        self.banner = ElidedLabel()
         self.banner.setObjectName("staleBanner")
         self.banner.setStyleSheet(
             "QLabel#staleBanner { background: #c62828; color: white; font-weight: bold; padding: 2px 10px; }"
@@ -43,7 +81,7 @@ class MonitorStatusBar(QStatusBar):
         self.reconnect_button.setObjectName("reconnectButton")
         self.reconnect_button.setToolTip("Try the exchange again with the current API key (F5)")
         self.reconnect_button.hide()
-        self.addWidget(self.banner)
+        self.addWidget(self.banner, 1)
         self.addWidget(self.reconnect_button)
         self.addPermanentWidget(self.api_url)
         self.addPermanentWidget(self.connection)
@@ -80,7 +118,7 @@ class MonitorStatusBar(QStatusBar):
         if snap is None:
             return None
         times = [t for t in (snap.prices_as_of, snap.account_as_of) if t is not None]
-        return min(times) if times else (self._last_good or snap.as_of)
+        return min(times) if times else self._last_good  # None: nothing was ever read
 
     def is_stale(self) -> bool:
         return self._snapshot is not None and self._snapshot.stale
@@ -95,8 +133,10 @@ class MonitorStatusBar(QStatusBar):
             self.banner.hide()
             return
         when = self.data_time()
-        age = fmt.fmt_duration(self._clock() - when) if when else "unknown"
         reason = self._snapshot.stale_reason if self._snapshot else ""
-        text = f"RISK UNKNOWN: data {age} old"
+        if when is None:
+            text = "RISK UNKNOWN: never read"
+        else:
+            text = f"RISK UNKNOWN: data {fmt.fmt_duration(self._clock() - when)} old"
         self.banner.setText(text + (f" ({reason})" if reason else ""))
         self.banner.show()
