@@ -23,6 +23,9 @@ class SelectionOutlineDelegate(QStyledItemDelegate):
             return
         plain = QStyleOptionViewItem(option)
         plain.state = state & ~QStyle.StateFlag.State_Selected & ~QStyle.StateFlag.State_HasFocus
+        # The view has already filled the selected row with the highlight (PE_PanelItemViewRow); paint
+        # the plain base first, or it would show through a hatched "unknown" brush.
+        painter.fillRect(option.rect, option.palette.base())
         super().paint(painter, plain, index)
         header = self.view.horizontalHeader()
         visual = header.visualIndex(index.column())

@@ -122,3 +122,19 @@ def test_the_selected_row_keeps_its_risk_colour_under_an_outline(make_window, qt
     assert inside.name() == warning_bg.name() != highlight.name()  # the fill is the risk colour ...
     edge = image.pixelColor(rect.center().x(), rect.top() + 1)
     assert edge.name() == highlight.name()  # ... and the selection is the outline around it
+
+
+def test_a_selected_stale_row_shows_its_hatch_not_the_highlight(make_window, qtbot):
+    from PySide6.QtGui import QPalette
+
+    window = _shown(make_window, qtbot)
+    window.show_snapshot(S.snapshot(stale=True))
+    view = window.positions_view
+    view.select_position("TXB-2")
+    qtbot.wait(20)
+    rect = view.visualRect(window.positions_model.index(window.positions_model.row_of("TXB-2"), Column.SIDE))
+    image = view.viewport().grab().toImage()
+    highlight = view.palette().color(QPalette.ColorRole.Highlight).name()
+    inner = {image.pixelColor(x, y).name() for x in range(rect.left() + 4, rect.left() + 20)
+             for y in range(rect.top() + 4, rect.bottom() - 4)}  # fmt: skip
+    assert highlight not in inner and len(inner) >= 2  # hatch: pattern and base, no highlight fill
