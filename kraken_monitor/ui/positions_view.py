@@ -39,7 +39,9 @@ class PositionsView(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setAlternatingRowColors(False)  # row colour means risk; alternating shades would blur it
         # The selection is an outline, never a fill: the selected row keeps showing its risk colour.
-        self.setItemDelegate(SelectionOutlineDelegate(self))
+        # Only the selected row gets the (Python) delegate: every other cell keeps Qt's own painting.
+        self._outline = SelectionOutlineDelegate(self)
+        self._outlined_row = -1
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.horizontalHeader()
@@ -56,6 +58,7 @@ class PositionsView(QTableView):
         model.rowsInserted.connect(self._after_rows_changed)
         model.rowsRemoved.connect(self._after_rows_changed)
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        model.layoutChanged.connect(self._outline_selected_row)
         # Numbers must never elide ("-11,31…" hides the sign and size of a loss): once a second a
         # column too narrow for what it shows widens; it never shrinks (no jitter), and the table
         # scrolls sideways when the columns outgrow the window.
@@ -127,10 +130,23 @@ class PositionsView(QTableView):
         if not self.selectionModel().selectedRows() and self._model.rowCount() > 0:
             # Something is always selected so the chart never sits empty while positions exist.
             self.select_position(self._model.data(self._model.index(0, 0), ID_ROLE))
+        self._outline_selected_row()  # the selected row may have moved without a selection change
         self._emit_selection()
 
     def _on_selection_changed(self, *_args) -> None:
+        self._outline_selected_row()
         self._emit_selection()
+
+    def _outline_selected_row(self, *_args) -> None:
+        rows = self.selectionModel().selectedRows()
+        row = rows[0].row() if rows else -1
+        if row == self._outlined_row:
+            return
+        if self._outlined_row >= 0:
+            self.setItemDelegateForRow(self._outlined_row, None)
+        if row >= 0:
+            self.setItemDelegateForRow(row, self._outline)
+        self._outlined_row = row
 
     def _emit_selection(self) -> None:
         pid = self.selected_position_id()

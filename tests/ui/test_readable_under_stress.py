@@ -138,3 +138,15 @@ def test_a_selected_stale_row_shows_its_hatch_not_the_highlight(make_window, qtb
     inner = {image.pixelColor(x, y).name() for x in range(rect.left() + 4, rect.left() + 20)
              for y in range(rect.top() + 4, rect.bottom() - 4)}  # fmt: skip
     assert highlight not in inner and len(inner) >= 2  # hatch: pattern and base, no highlight fill
+
+
+def test_the_outline_follows_the_selected_row_when_rows_move(make_window, qtbot):
+    window = _shown(make_window, qtbot)
+    window.show_snapshot(S.snapshot())
+    view, model = window.positions_view, window.positions_model
+    view.select_position("TXC-3")
+    assert view.itemDelegateForRow(model.row_of("TXC-3")) is view._outline
+    model.sort(Column.PAIR, Qt.SortOrder.DescendingOrder)  # XRP first now
+    row = model.row_of("TXC-3")
+    assert row == 0 and view.itemDelegateForRow(row) is view._outline
+    assert all(view.itemDelegateForRow(r) is not view._outline for r in range(model.rowCount()) if r != row)
