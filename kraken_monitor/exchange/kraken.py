@@ -7,11 +7,12 @@ import binascii
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from kraken_monitor.domain.events import CloseInfo
 from kraken_monitor.domain.models import AccountState, PairRules, Position, Side, Ticker
 from kraken_monitor.exchange import kraken_parse as kp
 from kraken_monitor.exchange.base import Capabilities, Exchange, OrderResult
@@ -248,6 +249,16 @@ class KrakenExchange(Exchange):
         positions = kp.parse_positions(self._result(op, "OpenPositions"), self._symbol_for_id)
         return AccountState(balance=balance, positions=positions, as_of=datetime.now(timezone.utc))
 
+    def position_closes(self, positions: Sequence[Position], since: datetime) -> dict[str, CloseInfo]:
+        """How positions that vanished ended, from ClosedOrders: "liquidated" when Kraken's closing order
+        (same pair, opposite side, closed since `since`) says so in `misc`, else "closed"; the price is
+        that order's average fill. Positions without a matching order are left out (caller: "closed")."""
+        self._ensure_markets()
+        start = str(int(since.timestamp()) - 60)  # a minute of slack for clock skew against Kraken
+        # ClosedOrders is a history call: 2 points of the private counter.
+        response = self._call(lambda: self._private.private_post_closedorders({"start": start}), private=True, cost=2)
+        return closes_from_closed_orders(self._result(response, "ClosedOrders"), positions, self._symbol_for_id)
+
     def _position(self, position_id: str) -> Position:
         self._ensure_markets()
         response = self._call(
@@ -320,3 +331,30 @@ class KrakenExchange(Exchange):
             session = getattr(ex, "session", None)
             if session is not None:
                 session.close()
+
+
+def closes_from_closed_orders(result: Any, positions: Sequence[Position], symbol_for_id: Callable[[str], str | None]) -> dict[str, CloseInfo]:
+    """Match each vanished position to Kraken's closing order; `misc` containing "liquidated" marks Kraken's own."""
+    closed = result.get("closed") if isinstance(result, dict) else None
+    if not isinstance(closed, dict):
+        raise BadResponse("Kraken ClosedOrders response has no 'closed' orders.")
+    found: dict[str, CloseInfo] = {}
+    for p in positions:
+        closing = "sell" if p.side is Side.LONG else "buy"
+        orders = [o for o in closed.values() if isinstance(o, dict) and isinstance(o.get("descr"), dict)
+                  and symbol_for_id(str(o["descr"].get("pair", ""))) == p.pair and o["descr"].get("type") == closing]
+        if not orders:
+            continue
+        liquidated = [o for o in orders if "liquidated" in str(o.get("misc", "")).split(",")]
+        order = max(liquidated or orders, key=lambda o: _decimal_or_none(o.get("closetm")) or Decimal(0))
+        price = _decimal_or_none(order.get("price"))
+        found[p.id] = CloseInfo("liquidated" if liquidated else "closed", price if price else None, None, "exchange")
+    return found
+
+
+def _decimal_or_none(value: object) -> Decimal | None:
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return result if result.is_finite() else None

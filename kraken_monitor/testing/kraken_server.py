@@ -18,7 +18,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from kraken_monitor.testing import transport_faults as tf
-from kraken_monitor.testing.kraken_sim import KrakenApiError, KrakenSim
+from kraken_monitor.testing.kraken_sim import (
+    KrakenApiError,
+    KrakenSim,
+    closed_orders_payload,
+    liquidate_position,
+)
 
 FAULT_KINDS = ("timeout", "reset", "http500", "rate_limit", "unavailable", "busy", "malformed", "missing_fields",
                "empty_with_error", "invalid_nonce", "invalid_key", "kraken_error", *tf.TRANSPORT_KINDS)
@@ -235,6 +240,10 @@ class KrakenTestServer:
     def load_docs_positions(self, live_calcs: bool = False) -> None:
         self.sim.load_docs_positions(live_calcs)
 
+    def liquidate(self, txid: str, price: Decimal | None = None) -> str:
+        """Kraken liquidates `txid` itself (ClosedOrders then shows misc "liquidated")."""
+        return liquidate_position(self.sim, txid, price)
+
     def add_key(self, key: str, secret: str) -> None:
         with self._lock:
             self._secrets[key] = secret
@@ -352,6 +361,7 @@ class KrakenTestServer:
             "BalanceEx": lambda: sim.balance_ex_payload(),
             "Balance": lambda: {k: v["balance"] for k, v in sim.balance_ex_payload().items()},
         }
+        private["ClosedOrders"] = lambda: closed_orders_payload(sim, params)
         table = private if path.startswith("/0/private/") else public
         if method not in table:
             raise KrakenApiError("EGeneral:Unknown method")

@@ -17,6 +17,7 @@ from typing import Any
 from kraken_monitor.domain import margin
 from kraken_monitor.domain.alerts import AlertEngine
 from kraken_monitor.domain.errors import DomainError, InvalidAmount
+from kraken_monitor.domain.events import CloseInfo, position_events
 from kraken_monitor.domain.exposure import pair_currency
 from kraken_monitor.domain.fx import fx_pairs_needed
 from kraken_monitor.domain.models import (
@@ -89,6 +90,8 @@ class Poller:
         self._cycles = 0
         self._last_retention: datetime | None = None
         self._retention_pending = False
+        self._events: list[Alert] = []  # position events seen by account reads, out with the next snapshot
+        self._paper_events: list[Any] = []  # the paper account's own events, for the action log
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -127,11 +130,31 @@ class Poller:
         self.ensure_rules()
         with self.activity.doing("the account (balance and positions)"):
             state = self.exchange.fetch_account()
+        self._events.extend(self._position_events(self.account, state, now))
         self.account = state
         self.freshness.account_read(mark)
         self.account_at = now
         self.last_error = ""
         return state
+
+    def _position_events(self, before: AccountState | None, after: AccountState, now: datetime) -> tuple[Alert, ...]:
+        """Opened / partly closed / closed / settled / liquidated between two reads, with the venue's word
+        on how a position ended: the paper account reports its own; live asks ClosedOrders."""
+        drain = getattr(self.exchange, "drain_events", None)
+        paper = tuple(drain()) if drain is not None else ()
+        self._paper_events.extend(paper)
+        closes = _paper_closes(paper)
+        gone = [p for p in (before.positions if before else ()) if p.id not in {q.id for q in after.positions}]
+        explain = getattr(self.exchange, "position_closes", None)
+        if gone and explain is not None and not paper:
+            try:
+                closes.update(explain(gone, before.as_of if before else now))
+            except (ExchangeError, DomainError) as exc:  # unknown how it ended: reported as "closed"
+                log.warning("closed orders unavailable: %s", exc)
+        prices = {pair: t.last for pair, t in self.tickers.items()}
+        places = {pair: r.price_decimals for pair, r in self.pair_rules.items()}
+        return position_events(before.positions if before else None, after.positions, now, prices, closes,
+                               after.balance.currency, places)
 
     # -- snapshot ----------------------------------------------------------------------------
 
@@ -187,6 +210,9 @@ class Poller:
             connection=self.connection,
         )
         snapshot = self._apply_alerts(snapshot, now)
+        if self._events:  # facts, whatever the staleness: they go out once, with this snapshot
+            snapshot = replace(snapshot, alerts=snapshot.alerts + tuple(self._events))
+            self._events.clear()
         if stale:
             snapshot = _unknown_risk(snapshot)
         return snapshot
@@ -264,7 +290,8 @@ class Poller:
     def _journal_paper_events(self) -> None:
         """Paper fills the simulator made on its own (liquidations, rollovers) go to the action log."""
         drain = getattr(self.exchange, "drain_events", None)
-        events = drain() if drain is not None else ()
+        events = [*self._paper_events, *(drain() if drain is not None else ())]
+        self._paper_events.clear()
         for event in events:
             kind = getattr(event, "kind", "event")
             self._record(f"paper:{kind}", _as_dict(event), ok=True, result=str(getattr(event, "message", "")))
@@ -329,6 +356,21 @@ def _unknown_risk(snapshot: Snapshot) -> Snapshot:
     account = replace(snapshot.account, risk=Risk.UNKNOWN) if snapshot.account is not None else None
     positions = tuple(replace(pf, risk=Risk.UNKNOWN) for pf in snapshot.positions)
     return replace(snapshot, account=account, positions=positions)
+
+
+_PAPER_KINDS = {"liquidation": "liquidated", "isolated_liquidation": "liquidated", "closed": "closed",
+                "settled": "settled"}
+
+
+def _paper_closes(events) -> dict[str, CloseInfo]:
+    """The paper account's own word on how positions ended (P&L after fees, in the account currency)."""
+    closes: dict[str, CloseInfo] = {}
+    for event in events:
+        kind = _PAPER_KINDS.get(getattr(event, "kind", ""))
+        position_id = getattr(event, "position_id", None)
+        if kind is not None and position_id:
+            closes[position_id] = CloseInfo(kind, None, getattr(event, "amount", None), "paper")
+    return closes
 
 
 def _as_dict(event: object) -> dict:

@@ -45,6 +45,16 @@ def test_demo_crash_pops_up_once_per_level_in_rising_order(qtbot, tmp_path, monk
         qtbot.waitUntil(lambda: ("account", Risk.LIQUIDATION) in shown, timeout=30_000)
         # The paper account then liquidates the oldest cross position (BTC) at Kraken's 40% level.
         qtbot.waitUntil(lambda: "BTC/USD" not in _pairs(window), timeout=30_000)
+        # The liquidation is announced: its own popup, and the log row.
+        qtbot.waitUntil(lambda: any(k.startswith("event:") for k, _ in shown), timeout=10_000)
+        event_popup = next(p for k, p in messages.popups().items() if k.startswith("event:"))
+        assert "LIQUIDATED" in event_popup.headline.text() and not event_popup.add_margin_button.isEnabled()
+        log = window.alert_dock.model
+        assert any(log.row(r).reason == "position_liquidated" for r in range(log.rowCount()))
+        # The account popup no longer acts on the position that is gone: it retargets (or closed).
+        account_popup = messages.popups().get("account")
+        if account_popup is not None:
+            qtbot.waitUntil(lambda: account_popup.target[1] != "BTC/USD", timeout=5_000)
         popups = [w for w in QApplication.topLevelWidgets() if isinstance(w, AlertPopup) and w.isVisible()]
     finally:
         assert monitor.stop()
