@@ -223,8 +223,8 @@ class AlertWorker(QObject):
 
 
 def alert_to_popup(repeats: int = 10) -> dict:
+    from kraken_monitor.config import MonitorConfig
     from kraken_monitor.ui import actions
-    from kraken_monitor.worker.config import MonitorConfig
 
     msg_mod.AlertPopup = StampedPopup
     window = _window()

@@ -16,10 +16,10 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 from PySide6.QtCore import QObject, Slot  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from kraken_monitor.config import MonitorConfig  # noqa: E402
 from kraken_monitor.exchange.kraken import KrakenExchange  # noqa: E402
 from kraken_monitor.exchange.kraken_parse import CallCounter  # noqa: E402
 from kraken_monitor.testing.kraken_server import KrakenTestServer  # noqa: E402
-from kraken_monitor.worker.config import MonitorConfig  # noqa: E402
 from kraken_monitor.worker.poll_worker import PollWorker  # noqa: E402
 from kraken_monitor.worker.runner import MonitorThread  # noqa: E402
 

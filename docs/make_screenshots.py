@@ -21,12 +21,12 @@ os.environ["XDG_CONFIG_HOME"] = os.path.join(HOME, "config")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from kraken_monitor.config import MonitorConfig  # noqa: E402
 from kraken_monitor.domain.models import Risk  # noqa: E402
 from kraken_monitor.ui import actions  # noqa: E402
 from kraken_monitor.ui.app import _application, _apply_look  # noqa: E402
 from kraken_monitor.ui.main_window import MainWindow  # noqa: E402
 from kraken_monitor.ui.messages import AlertPopup, Messages  # noqa: E402
-from kraken_monitor.worker.config import MonitorConfig  # noqa: E402
 from kraken_monitor.worker.runner import MonitorThread  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kraken_monitor import __version__
-from kraken_monitor.worker.config import MODES, MonitorConfig
+from kraken_monitor.config import MODES, MonitorConfig
 
 SECRET_ENV = ("KRAKEN_API_KEY", "KRAKEN_API_SECRET")
 MAX_DURATION_S = 3650 * 86400.0  # ten years: anything longer is a typo, not a plan
@@ -120,7 +120,7 @@ def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) ->
         interval = KRAKEN_PUBLIC_MIN_INTERVAL_S
     if interval:
         # Live private reads cost rate-limit points: never poll the account faster than the default.
-        account = interval if config.mode != "live" else max(interval, config.account_interval_s)
+        account = interval if config.mode.simulated else max(interval, config.account_interval_s)
         config = replace(
             config,
             price_interval_s=interval,
@@ -157,7 +157,7 @@ def configure_logging() -> None:
     """Rotating log file in the data dir; a read-only or missing dir only loses the log, never the app."""
     from logging.handlers import RotatingFileHandler
 
-    from kraken_monitor.worker.paths import log_path
+    from kraken_monitor.paths import log_path
 
     root = logging.getLogger()
     if any(getattr(h, "_kraken_monitor", False) for h in root.handlers):

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from kraken_monitor.domain.venue import AccountKind
+
 
 class Side(str, enum.Enum):
     """Direction of a margin position; Kraken's `type` buy is long, sell is short."""
@@ -260,7 +262,7 @@ class Snapshot:
     if no account read has ever succeeded (never shown as "no positions").
     """
 
-    mode: str  # "demo" | "paper" | "live"
+    mode: AccountKind  # demo | paper | live; a string is parsed on construction
     as_of: datetime
     stale: bool
     account: AccountFigures | None
@@ -272,6 +274,10 @@ class Snapshot:
     prices_as_of: datetime | None = None
     account_as_of: datetime | None = None
     connection: str = "ok"  # "ok" | "retrying" | "auth failed" | "starting"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.mode, AccountKind):
+            object.__setattr__(self, "mode", AccountKind.parse(self.mode))
 
     def account_state(self) -> AccountState | None:
         """The engine input this snapshot was computed from (for what-if previews), or None if unknown."""

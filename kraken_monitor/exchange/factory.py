@@ -1,4 +1,4 @@
-"""Pick the exchange for a mode: demo (simulated market), paper (live public prices) or live Kraken."""
+"""Pick the exchange for a venue and account kind: demo (simulated market), paper (live public prices) or live Kraken."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from kraken_monitor.config import MonitorConfig
+from kraken_monitor.domain.venue import AccountKind, Venue
 from kraken_monitor.exchange.base import Exchange
 from kraken_monitor.exchange.errors import AuthFailed, BadResponse
-
-if TYPE_CHECKING:  # exchange sits below worker: read the config's attributes, never import it at runtime
-    from kraken_monitor.worker.config import MonitorConfig
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ NO_CREDENTIALS = (
 def create_exchange(
     config: MonitorConfig, paper_state: Mapping | None = None, clock: Callable[[], datetime] | None = None
 ) -> Exchange:
-    """The Exchange for `config.mode`.
+    """The Exchange for `config.venue` (spot margin) and `config.mode` (the account kind).
 
     demo: PaperExchange over a seeded DemoMarket; paper: PaperExchange over live public Kraken prices.
     Both restore `paper_state` when it was saved in the same mode; otherwise they start from the demo
@@ -34,15 +33,15 @@ def create_exchange(
     live: KrakenExchange with the stored credentials; none -> AuthFailed with what to do.
     `clock` (UTC datetimes) drives the paper account and, in demo, the market too (tests).
     """
+    if config.venue is not Venue.SPOT_MARGIN:
+        raise ValueError(f"No exchange for venue {config.venue.value!r}")
     mode = config.mode
-    if mode == "live":
+    if mode is AccountKind.LIVE:
         return _live(config)
-    if mode not in ("demo", "paper"):
-        raise ValueError(f"Unknown mode {mode!r}: expected demo, paper or live")
     from kraken_monitor.exchange.paper import DemoPriceSource, KrakenPublicPriceSource, PaperExchange, utc_now
 
     source: Any
-    if mode == "demo":
+    if mode is AccountKind.DEMO:
         from kraken_monitor.exchange.demo_market import DEFAULT_PAIRS, DemoMarket
 
         market_kwargs: dict[str, Any] = {"seed": config.demo_seed, "speed": config.demo_speed}
@@ -50,12 +49,12 @@ def create_exchange(
             market_kwargs["clock"] = lambda: clock().timestamp()
         pairs = tuple(dict.fromkeys((*DEFAULT_PAIRS, *_demo_watch_pairs(config))))
         market = DemoMarket(pairs, **market_kwargs)
-        _script_scenario(market, getattr(config, "demo_scenario", ""))
+        _script_scenario(market, config.demo_scenario)
         source = DemoPriceSource(market, now=clock or utc_now)
     else:
         source = KrakenPublicPriceSource(config.api_url)
     exchange = PaperExchange(source, account=None, mode=mode, clock=clock)
-    if paper_state and paper_state.get("mode", mode) == mode:
+    if paper_state and paper_state.get("mode", mode.value) == mode.value:
         try:
             exchange.import_state(paper_state)
         except BadResponse as exc:
@@ -82,7 +81,7 @@ def _demo_watch_pairs(config: MonitorConfig) -> tuple[str, ...]:
     """Watch pairs the demo can simulate (others are left out instead of failing start-up)."""
     from kraken_monitor.exchange.demo_market import DEMO_SUPPORTED_PAIRS
 
-    return tuple(p for p in getattr(config, "watch_pairs", ()) if p in DEMO_SUPPORTED_PAIRS)
+    return tuple(p for p in config.watch_pairs if p in DEMO_SUPPORTED_PAIRS)
 
 
 def _live(config: MonitorConfig) -> Exchange:

@@ -13,6 +13,7 @@ from kraken_monitor.domain.exposure import pair_currency
 from kraken_monitor.domain.fx import common_currency, fx_pairs_needed
 from kraken_monitor.domain.models import AccountState, PairRules, Side, Ticker
 from kraken_monitor.domain.paper_account import PaperAccount, PaperEvent
+from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.base import Capabilities, Exchange, OrderResult
 from kraken_monitor.exchange.demo_market import DemoMarket
 from kraken_monitor.exchange.errors import BadResponse, ExchangeError, ExchangeUnavailable, Rejected
@@ -93,18 +94,19 @@ class PaperExchange(Exchange):
         self,
         price_source: PriceSource,
         account: PaperAccount | None = None,
-        mode: str = "demo",
+        mode: AccountKind | str = AccountKind.DEMO,
         clock: Callable[[], datetime] | None = None,
         starting_collateral: Decimal | None = None,
     ):
-        if mode not in ("demo", "paper"):
-            raise ValueError(f"PaperExchange mode must be 'demo' or 'paper', not {mode!r}")
+        mode = AccountKind.parse(mode)
+        if not mode.simulated:
+            raise ValueError(f"PaperExchange mode must be 'demo' or 'paper', not {mode.value!r}")
         self.mode = mode
         self.price_source = price_source
         self._account = account
         self._clock = clock or utc_now
         self._offset = timedelta(0)
-        self._collateral = starting_collateral or (DEMO_COLLATERAL if mode == "demo" else PAPER_COLLATERAL)
+        self._collateral = starting_collateral or (DEMO_COLLATERAL if mode is AccountKind.DEMO else PAPER_COLLATERAL)
         self._rules: dict[str, PairRules] | None = None
         self._tickers: dict[str, Ticker] = {}
         self._tickers_at: datetime | None = None
@@ -131,7 +133,7 @@ class PaperExchange(Exchange):
     def capabilities(self) -> Capabilities:
         return Capabilities(
             can_trade=True, can_settle=True, can_add_collateral=True, can_add_isolated_margin=True,
-            note=f"{self.mode.capitalize()} account: simulated fills at bid/ask, no real orders are sent.",
+            note=f"{self.mode.value.capitalize()} account: simulated fills at bid/ask, no real orders are sent.",
         )
 
     def close_position(
@@ -192,7 +194,7 @@ class PaperExchange(Exchange):
     def export_state(self) -> dict:
         """JSON-able state for SQLite; `account` is None until the first read built it."""
         account = None if self._account is None else self._account.drain_events()[0].export_state()
-        return {"version": STATE_VERSION, "mode": self.mode, "account": account}
+        return {"version": STATE_VERSION, "mode": self.mode.value, "account": account}
 
     def import_state(self, state: Mapping) -> None:
         if not isinstance(state, Mapping) or state.get("version") != STATE_VERSION:

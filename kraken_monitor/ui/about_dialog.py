@@ -27,7 +27,7 @@ def current_data_dir() -> Path | None:
     """The data directory, or None when it cannot be determined (the dialog must still open)."""
     # Imported here: the About box is opened rarely and must not slow start-up or fail to import.
     try:
-        from kraken_monitor.worker.paths import data_dir
+        from kraken_monitor.paths import data_dir
 
         return data_dir(create=False)
     except (ImportError, OSError):

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolTip
 from kraken_monitor.domain import whatif
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.models import AccountFigures, PositionFigures, Risk, Snapshot
+from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui import theme
 
@@ -147,7 +148,7 @@ class _Figure(QWidget):
 class AccountBar(QFrame):
     """Top bar of the main window; GUI thread only. `clock` is injectable so tests can fix 'now'."""
 
-    def __init__(self, mode: str = "demo", clock: Callable[[], datetime] = _utcnow, parent=None) -> None:
+    def __init__(self, mode: AccountKind | str = AccountKind.DEMO, clock: Callable[[], datetime] = _utcnow, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("accountBar")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -191,13 +192,15 @@ class AccountBar(QFrame):
         self._timer.start()
         self._show_account(None, stale=True)
 
-    def set_mode(self, mode: str) -> None:
-        bg, fg = theme.mode_colors(mode)
-        if mode.upper() == self.mode_badge.text():
+    def set_mode(self, mode: AccountKind | str) -> None:
+        mode = AccountKind.parse(mode)
+        badge = mode.value.upper()
+        if badge == self.mode_badge.text():
             return  # every snapshot calls this; re-applying a style sheet re-polishes the label (~0.1 ms)
-        self.mode_badge.setText(mode.upper())
+        bg, fg = theme.mode_colors(mode)
+        self.mode_badge.setText(badge)
         self.mode_badge.setToolTip(
-            "LIVE: real money on Kraken" if mode == "live" else f"{mode.upper()}: no real money at risk"
+            f"{badge}: no real money at risk" if mode.simulated else "LIVE: real money on Kraken"
         )
         self.mode_badge.setStyleSheet(
             f"QLabel#modeBadge {{ background: {bg}; color: {fg}; font-weight: bold; border-radius: 4px;"

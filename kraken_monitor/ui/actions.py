@@ -10,7 +10,9 @@ from decimal import Decimal
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Alert, MarginMode, Snapshot
+from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.base import Capabilities, OrderResult
 from kraken_monitor.ui.add_margin_dialog import AddMarginDialog
 from kraken_monitor.ui.close_dialog import CloseDialog, CloseRequest
@@ -18,16 +20,15 @@ from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.resources import apply_theme
 from kraken_monitor.ui.settings_dialog import SettingsDialog
 from kraken_monitor.ui.settings_store import load_config
-from kraken_monitor.worker.config import MODES, MonitorConfig
 
 log = logging.getLogger(__name__)
 
 LIVE_NOTE = "Kraken spot margin is cross margin: deposit on Kraken to add collateral."
 
 
-def capabilities_for_mode(mode: str) -> Capabilities:
-    """What each mode supports when the worker has not reported the venue's own Capabilities."""
-    if mode == "live":
+def capabilities_for_mode(mode: AccountKind | str) -> Capabilities:
+    """What each account kind supports when the worker has not reported the venue's own Capabilities."""
+    if not AccountKind.parse(mode).simulated:
         return Capabilities(
             can_trade=True,
             can_settle=True,
@@ -170,11 +171,9 @@ class ActionsController(QObject):
     # -- opening dialogs ------------------------------------------------------------------------
     def current_capabilities(self) -> Capabilities:
         """What the venue in use reported (`capabilities_ready`), else what its mode usually supports."""
-        return self.capabilities or capabilities_for_mode(
-            self.snapshot.mode if self.snapshot else self.config.mode
-        )
+        return self.capabilities or capabilities_for_mode(self._mode())
 
-    def _mode(self) -> str:
+    def _mode(self) -> AccountKind:
         return self.snapshot.mode if self.snapshot else self.config.mode
 
     def _pick_position(self, position_id: str | None) -> str | None:
@@ -294,7 +293,7 @@ def install(
     if config is None:
         config = load_config(settings)
         mode = getattr(window, "mode", None)
-        if mode in MODES:
+        if isinstance(mode, AccountKind):
             config = replace(config, mode=mode)
     messages = Messages._instance or Messages(window, sound_enabled=config.sound_enabled)
     messages.set_sound_enabled(config.sound_enabled)

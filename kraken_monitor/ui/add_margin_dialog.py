@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from kraken_monitor.domain import margin, whatif
 from kraken_monitor.domain.errors import DomainError, InvalidAmount
 from kraken_monitor.domain.models import MarginMode, PositionFigures, Snapshot
+from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.base import Capabilities
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui.dialog_footer import DialogFooter
@@ -61,12 +62,12 @@ class AddMarginDialog(QDialog):
         self,
         snapshot: Snapshot,
         position_id: str | None,
-        mode: str,
+        mode: AccountKind | str,
         capabilities: Capabilities,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
-        self.mode = mode
+        self.mode = AccountKind.parse(mode)
         self.capabilities = capabilities
         self._take(snapshot, position_id)
         self.position_id = self.figures.position.id if self.figures else None
@@ -179,7 +180,7 @@ class AddMarginDialog(QDialog):
                 "collateral: its margin level falls and its positions' liquidation prices move closer. "
                 "The amount is at risk if this position is liquidated."
             )
-        note = " (simulated money)" if self.mode in ("demo", "paper") else ""
+        note = " (simulated money)" if self.mode.simulated else ""
         return f"Credit the cross-margin account with collateral{note}; every cross position benefits."
 
     # -- validation and preview -----------------------------------------------------------------
@@ -375,7 +376,7 @@ class AddMarginDialog(QDialog):
         parent: QWidget | None,
         snapshot: Snapshot,
         position_id: str | None,
-        mode: str,
+        mode: AccountKind | str,
         capabilities: Capabilities,
         follow=None,
     ) -> Decimal | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from kraken_monitor.worker.config import MonitorConfig
+from kraken_monitor.config import MonitorConfig
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from kraken_monitor.domain import whatif
 from kraken_monitor.domain.errors import DomainError, InvalidAmount
 from kraken_monitor.domain.models import MarginMode, PairRules, PositionFigures, Snapshot
+from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.base import Capabilities
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui.dialog_footer import DialogFooter
@@ -54,14 +55,14 @@ class CloseDialog(QDialog):
         self,
         snapshot: Snapshot,
         position_id: str,
-        mode: str,
+        mode: AccountKind | str,
         capabilities: Capabilities,
         live_trading_enabled: bool = False,
         parent: QWidget | None = None,
         settle: bool = False,
     ):
         super().__init__(parent)
-        self.mode = mode
+        self.mode = AccountKind.parse(mode)
         self.capabilities = capabilities
         self.live_trading_enabled = live_trading_enabled
         self.position_id = position_id
@@ -218,7 +219,7 @@ class CloseDialog(QDialog):
         """(request, "") when OK may be pressed, else (None, reason a trader can read)."""
         if self.figures is None:
             return None, f"Position {self.position_id} is no longer open."
-        if self.mode == "live" and not self.live_trading_enabled:
+        if not self.mode.simulated and not self.live_trading_enabled:
             return (
                 None,
                 'Live trading is off: enable "Live trading" in Settings to close positions from here.',
@@ -357,7 +358,7 @@ class CloseDialog(QDialog):
         parent: QWidget | None,
         snapshot: Snapshot,
         position_id: str,
-        mode: str,
+        mode: AccountKind | str,
         capabilities: Capabilities,
         live_trading_enabled: bool = False,
         settle: bool = False,

@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from kraken_monitor.domain.models import PositionFigures, Snapshot
+from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.ui import layout_state
 from kraken_monitor.ui.account_bar import AccountBar
 from kraken_monitor.ui.alert_log import AlertLogDock
@@ -60,11 +61,11 @@ class MainWindow(QMainWindow):
     closing = Signal()
 
     def __init__(
-        self, mode: str = "demo", settings: QSettings | None = None, clock=None, parent=None, *, defer_chart: bool = False
+        self, mode: AccountKind | str = AccountKind.DEMO, settings: QSettings | None = None, clock=None, parent=None, *, defer_chart: bool = False
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
-        self.mode = mode
+        self.mode = AccountKind.parse(mode)
         self.monitor: Any = None
         self.worker: Any = None
         self.watchdog: WindowWatchdog | None = None

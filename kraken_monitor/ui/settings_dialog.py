@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kraken_monitor.config import KRAKEN_TIERS, MODES, THEMES, MonitorConfig
 from kraken_monitor.domain.alerts import AlertThresholds
 from kraken_monitor.domain.errors import InvalidAmount
 from kraken_monitor.exchange.urls import DEFAULT_API_URL
@@ -34,7 +35,6 @@ from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.settings_fields import check_api_url, check_currency, check_watch_pairs
 from kraken_monitor.ui.settings_store import save_config
 from kraken_monitor.ui.validators import parse_amount, to_input_text
-from kraken_monitor.worker.config import KRAKEN_TIERS, MODES, THEMES, MonitorConfig
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class SettingsDialog(QDialog):
         general = QFormLayout(general_page)
         self.mode_combo = QComboBox()
         self.mode_combo.addItems(list(MODES))
-        self.mode_combo.setCurrentText(config.mode)
+        self.mode_combo.setCurrentText(config.mode.value)
         general.addRow("Mode:", self.mode_combo)
         self.price_interval = self._seconds(config.price_interval_s, 0.2, 3600)
         self.account_interval = self._seconds(config.account_interval_s, 1.0, 3600)

@@ -6,13 +6,14 @@ import dataclasses
 import logging
 import os
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings
 
+from kraken_monitor.config import THEMES, MonitorConfig, parse_decimal_setting
 from kraken_monitor.domain.alerts import AlertThresholds
-from kraken_monitor.worker.config import MODES, THEMES, MonitorConfig, parse_decimal_setting
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ def _from_text(text: Any, default: Any, name: str) -> Any:
             if text.lower() in ("false", "0", "no", "off"):
                 return False
             raise ValueError(text)
+        if isinstance(default, Enum):  # mode, venue: the stored value must name a member
+            return type(default)(text.lower())
         if isinstance(default, Decimal):
             return parse_decimal_setting(text, default)
         if isinstance(default, int):
@@ -103,8 +106,6 @@ def load_config(settings: QSettings | None = None, base: MonitorConfig | None = 
     values: dict[str, Any] = {}
     for f in _persisted_fields(MonitorConfig):
         values[f.name] = _from_text(settings.value(f.name), getattr(base, f.name), f.name)
-    if values.get("mode") not in MODES:
-        values["mode"] = base.mode
     if values.get("theme") not in THEMES:
         values["theme"] = base.theme
     thresholds: dict[str, Any] = {}

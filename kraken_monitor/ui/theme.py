@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 
 from kraken_monitor.domain.models import Risk
+from kraken_monitor.domain.venue import AccountKind
 
 # (background, foreground) per risk. OK has no background so the table reads calm; UNKNOWN is a
 # hatched grey so stale rows can never be mistaken for "ok".
@@ -28,9 +29,9 @@ _DARK = {
 
 # Mode badges: LIVE must be unmistakable (real money), DEMO/PAPER calm.
 MODE_COLORS = {
-    "live": ("#c62828", "#ffffff"),
-    "paper": ("#1565c0", "#ffffff"),
-    "demo": ("#2e7d32", "#ffffff"),
+    AccountKind.LIVE: ("#c62828", "#ffffff"),
+    AccountKind.PAPER: ("#1565c0", "#ffffff"),
+    AccountKind.DEMO: ("#2e7d32", "#ffffff"),
 }
 
 GAUGE_OK = "#43a047"
@@ -87,5 +88,5 @@ def risk_color(risk: Risk) -> QColor:
     return QColor(_SOLID.get(Risk(risk), "#757575"))
 
 
-def mode_colors(mode: str) -> tuple[str, str]:
-    return MODE_COLORS.get(mode.lower(), ("#616161", "#ffffff"))
+def mode_colors(mode: AccountKind) -> tuple[str, str]:
+    return MODE_COLORS[AccountKind.parse(mode)]

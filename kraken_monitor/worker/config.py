@@ -1,82 +1,21 @@
-"""Monitor configuration declared once, typed, with the defaults a careful trader would choose."""
+"""Moved to `kraken_monitor.config` (below the exchange that reads it); kept importable while callers move."""
 
-from __future__ import annotations
+from kraken_monitor.config import (
+    ACCOUNT_POLL_COST,
+    KRAKEN_TIERS,
+    MODES,
+    PRIVATE_COUNTER_DECAY,
+    THEMES,
+    MonitorConfig,
+    parse_decimal_setting,
+)
 
-from dataclasses import dataclass, field
-from decimal import Decimal
-from pathlib import Path
-
-from kraken_monitor.domain.alerts import AlertThresholds
-
-MODES = ("demo", "paper", "live")
-THEMES = ("system", "light", "dark")
-
-# Kraken's private API counter decay per second by verification tier (shared reference section 3).
-# One account poll (TradeBalance + OpenPositions) costs 2 points, so a tier sustains one poll every
-# 2 / decay seconds; polling faster only empties the counter and ends in `EAPI:Rate limit exceeded`.
-# "local" is a Kraken-protocol server of your own (tests, simulations): no floor.
-PRIVATE_COUNTER_DECAY = {"starter": 0.33, "intermediate": 0.5, "pro": 1.0}
-KRAKEN_TIERS = (*PRIVATE_COUNTER_DECAY, "local")
-ACCOUNT_POLL_COST = 2
-
-
-@dataclass(frozen=True)
-class MonitorConfig:
-    """Everything the poll worker needs; secrets are NOT here (they come from the keyring at use)."""
-
-    mode: str = "demo"
-    db_path: Path | None = None  # None = <data dir>/kraken-monitor-<mode>.sqlite3 (see journal_path)
-    api_url: str | None = None  # override Kraken's base URL (tests, proxies)
-    price_interval_s: float = 1.0
-    account_interval_s: float = 3.0  # TradeBalance + OpenPositions = 2 private-counter points
-    kraken_tier: str = "starter"  # live: account polls are never scheduled faster than this tier sustains
-    stale_after_intervals: float = 3.0  # data older than this many intervals -> stale, risk unknown
-    demo_speed: float = 1.0  # demo market seconds per wall second
-    demo_seed: int = 7
-    demo_scenario: str = ""  # "crash": BTC/USD falls through the margin call to liquidation (see factory)
-    full_resolution_days: float = 7.0  # journal retention: full resolution window, older downsampled
-    thresholds: AlertThresholds = field(default_factory=AlertThresholds)
-    live_trading_enabled: bool = False
-    sound_enabled: bool = True
-    collateral_currency: str = "USD"
-    watch_pairs: tuple[str, ...] = ()  # pairs priced even when no position is held in them
-    paper_save_every_cycles: int = 10  # paper account state is also saved after every action
-    history_hours: float = 24.0  # chart history loaded from the journal at start
-    backoff_cap_s: float = 60.0  # longest wait between retries of a failing exchange
-    theme: str = "system"  # "system", "light" or "dark"
-    # Fields set by command-line flags for this run only: Settings never saves them (a one-off
-    # `--api-url` or `--mode live` must not become every later launch's default).
-    session_only: frozenset[str] = frozenset()
-
-    def price_stale_after_s(self) -> float:
-        return self.price_interval_s * self.stale_after_intervals
-
-    def effective_account_interval_s(self) -> float:
-        """The account poll interval actually used: in live mode never faster than the tier's decay allows."""
-        if self.mode != "live" or self.kraken_tier == "local":
-            return self.account_interval_s
-        decay = PRIVATE_COUNTER_DECAY.get(self.kraken_tier, PRIVATE_COUNTER_DECAY["starter"])
-        sustainable = ACCOUNT_POLL_COST / decay
-        return max(self.account_interval_s, round(sustainable + 0.05, 2))
-
-    def account_stale_after_s(self) -> float:
-        return self.effective_account_interval_s() * self.stale_after_intervals
-
-    def journal_path(self) -> Path:
-        """`db_path`, else one journal per mode, so demo prices never mix into live chart history."""
-        if self.db_path is not None:
-            return Path(self.db_path)
-        from kraken_monitor.worker.paths import default_db_path
-
-        return default_db_path(self.mode)
-
-
-def parse_decimal_setting(text: str, default: Decimal) -> Decimal:
-    """Settings files hold strings; a bad value falls back to the default instead of crashing start-up."""
-    from decimal import InvalidOperation
-
-    try:
-        value = Decimal(text)
-    except (InvalidOperation, TypeError, ValueError):
-        return default
-    return value if value.is_finite() else default
+__all__ = [
+    "ACCOUNT_POLL_COST",
+    "KRAKEN_TIERS",
+    "MODES",
+    "PRIVATE_COUNTER_DECAY",
+    "THEMES",
+    "MonitorConfig",
+    "parse_decimal_setting",
+]

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain import margin
 from kraken_monitor.domain.alerts import AlertEngine
 from kraken_monitor.domain.errors import DomainError, InvalidAmount
@@ -32,7 +33,6 @@ from kraken_monitor.domain.models import (
 )
 from kraken_monitor.exchange.base import Exchange, OrderResult
 from kraken_monitor.exchange.errors import ExchangeError
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.freshness import Activity, Freshness, Monotonic
 
 log = logging.getLogger(__name__)

@@ -9,13 +9,13 @@ import sys
 import time
 from typing import Any, TextIO
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.models import Risk, Snapshot
 from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
 from kraken_monitor.exchange.text import printable
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.text.alerts import alert_message
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller, utc_now
 from kraken_monitor.worker.serialize import (
     alert_to_json,
@@ -53,9 +53,9 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
             journal = Journal.open(config.journal_path())
         except Exception as exc:
             log.error("journal unavailable: %s: %s", type(exc).__name__, exc)
-            if config.mode != "live":  # the paper account lives in the journal
+            if config.mode.simulated:  # the paper account lives in the journal
                 return _fail(err, f"cannot open the journal: {exc}")
-        paper_state = journal.load_paper_state(config.mode) if journal is not None else None
+        paper_state = journal.load_paper_state(config.mode.value) if journal is not None else None
         exchange = create_exchange(config, paper_state=paper_state)
         # The one-off command must not overwrite a running app's paper account: read it, never save it.
         poller = Poller(config, exchange, journal, save_paper=False)

@@ -16,10 +16,10 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.exchange.errors import AuthFailed, BadResponse, ExchangeError, RateLimited
 from kraken_monitor.worker.backoff import Backoff
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller, utc_now
 from kraken_monitor.worker.freshness import Activity
 
@@ -88,7 +88,7 @@ class PollWorker(QObject):
             log.error("journal unavailable: %s: %s", type(exc).__name__, exc)
             self._set_status(f"journal unavailable: {exc}")
         try:
-            paper_state = journal.load_paper_state(self.config.mode) if journal is not None else None
+            paper_state = journal.load_paper_state(self.config.mode.value) if journal is not None else None
             with self.activity.doing("the exchange connection to start"):
                 exchange = self._create_exchange(paper_state)
         except AuthFailed as exc:
@@ -147,7 +147,7 @@ class PollWorker(QObject):
         try:
             since = utc_now() - timedelta(hours=self.config.history_hours)
             history: dict[str, Any] = {pair: journal.price_history(pair, since) for pair in journal.known_pairs()}
-            history["margin"] = journal.margin_history(since, mode=self.config.mode)
+            history["margin"] = journal.margin_history(since, mode=self.config.mode.value)
         except Exception as exc:
             log.error("history load failed: %s: %s", type(exc).__name__, exc)
             return

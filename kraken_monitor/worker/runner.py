@@ -6,7 +6,7 @@ import logging
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from kraken_monitor.worker.config import MonitorConfig
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.worker.poll_worker import PollWorker
 
 log = logging.getLogger(__name__)

@@ -86,7 +86,7 @@ def position_to_json(pf: PositionFigures) -> dict[str, Any]:
 def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
     """The documented `kraken-monitor snapshot --json` object; `stale_reason` only when stale."""
     result: dict[str, Any] = {
-        "mode": snapshot.mode,
+        "mode": snapshot.mode.value,
         "as_of": _ts(snapshot.as_of),
         "stale": snapshot.stale,
         "account": account_to_json(snapshot.account),

@@ -10,11 +10,11 @@ import keyring
 import pytest
 from keyring.backends.null import Keyring as NullKeyring
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.exchange.errors import AuthFailed
 from kraken_monitor.exchange.factory import create_exchange
 from kraken_monitor.exchange.paper import PaperExchange
 from kraken_monitor.testing.kraken_server import KrakenTestServer
-from kraken_monitor.worker.config import MonitorConfig
 
 T0 = datetime(2026, 2, 5, 12, tzinfo=timezone.utc)
 

@@ -14,10 +14,10 @@ from decimal import Decimal
 import pytest
 from reliability_support import API_KEY, API_SECRET, POSITION_ID, PollLoop, assert_not_decreased
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
 from kraken_monitor.storage.journal import Journal
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller
 
 KINDS = ["timeout", "reset", "http500", "rate_limit", "unavailable", "busy", "malformed", "missing_fields",

@@ -14,13 +14,13 @@ import pytest
 from PySide6.QtCore import QObject, Slot
 from reliability_support import API_KEY, API_SECRET, POSITION_ID, seed
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.exchange.credentials import load_credentials
 from kraken_monitor.exchange.kraken import KrakenExchange
 from kraken_monitor.exchange.kraken_parse import CallCounter
 from kraken_monitor.storage.journal import Journal
 from kraken_monitor.testing.kraken_server import KrakenTestServer
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.poll_worker import PollWorker
 from kraken_monitor.worker.runner import MonitorThread
 

@@ -14,9 +14,9 @@ from types import SimpleNamespace
 
 from reliability_support import POSITION_ID, PollLoop
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.exchange.errors import ExchangeError, RateLimited
 from kraken_monitor.testing import kraken_server
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller
 
 RUN_S = 600

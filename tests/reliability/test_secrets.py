@@ -14,9 +14,9 @@ from pathlib import Path
 
 from reliability_support import API_KEY, API_SECRET, POSITION_ID, SECRET_BYTES
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.exchange.errors import ExchangeError
 from kraken_monitor.storage.journal import Journal
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller, utc_now
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ import threading
 
 from reliability_support import FakeClock
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.exchange.factory import create_exchange
 from kraken_monitor.storage.journal import Journal
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller
 
 CYCLES = 10_000

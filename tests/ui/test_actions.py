@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.exchange.base import OrderResult
 from kraken_monitor.testing.builders import T0 as NOW
@@ -16,7 +17,6 @@ from kraken_monitor.ui.close_dialog import CloseDialog, CloseRequest
 from kraken_monitor.ui.main_window import MainWindow
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.settings_dialog import SettingsDialog
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.poll_worker import PollWorker
 
 

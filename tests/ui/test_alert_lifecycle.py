@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.exchange.factory import CRASH_FACTOR, CRASH_PAIR
 from kraken_monitor.storage.journal import Journal
 from kraken_monitor.ui import actions
 from kraken_monitor.ui.main_window import MainWindow
 from kraken_monitor.ui.messages import Messages
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.poll_worker import PollWorker
 from kraken_monitor.worker.runner import MonitorThread
 

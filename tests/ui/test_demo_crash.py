@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.ui import actions
 from kraken_monitor.ui.main_window import MainWindow
 from kraken_monitor.ui.messages import AlertPopup, Messages
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.runner import MonitorThread
 
 LEVELS = [Risk.WATCH, Risk.WARNING, Risk.CRITICAL, Risk.LIQUIDATION]

@@ -11,13 +11,13 @@ from decimal import Decimal
 
 from PySide6.QtWidgets import QDialog
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain import whatif
 from kraken_monitor.testing.builders import paper_exchange, position_id, snapshot_of
 from kraken_monitor.ui.actions import ActionsController, capabilities_for_mode
 from kraken_monitor.ui.add_margin_dialog import AddMarginDialog, _level
 from kraken_monitor.ui.close_dialog import CloseDialog
 from kraken_monitor.ui.messages import Messages
-from kraken_monitor.worker.config import MonitorConfig
 
 PAPER = capabilities_for_mode("paper")
 

@@ -7,12 +7,12 @@ import keyring
 import pytest
 from keyring.backends import null
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.alerts import AlertThresholds
 from kraken_monitor.exchange import credentials
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.settings_dialog import SettingsDialog
 from kraken_monitor.ui.settings_store import load_config, open_settings, save_config
-from kraken_monitor.worker.config import MonitorConfig
 
 KEY = "KEY-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL"
 SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="

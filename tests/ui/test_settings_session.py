@@ -3,10 +3,10 @@
 import pytest
 
 from kraken_monitor.cli import build_config, build_parser
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.ui.settings_dialog import SettingsDialog
 from kraken_monitor.ui.settings_fields import check_api_url, check_currency, check_watch_pairs
 from kraken_monitor.ui.settings_store import load_config, open_settings, save_config
-from kraken_monitor.worker.config import MonitorConfig
 
 
 @pytest.fixture

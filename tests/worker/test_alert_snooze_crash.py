@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.alerts import ACCOUNT_KEY
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.exchange.factory import CRASH_FACTOR, CRASH_PAIR
 from kraken_monitor.storage.journal import Journal
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.poll_worker import PollWorker
 from kraken_monitor.worker.runner import MonitorThread
 

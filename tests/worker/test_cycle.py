@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.errors import InvalidAmount
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.exchange.errors import Rejected
 from kraken_monitor.exchange.factory import create_exchange
 from kraken_monitor.storage.journal import Journal
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller
 
 T0 = datetime(2026, 2, 2, 9, 0, tzinfo=timezone.utc)

@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.alerts import ACCOUNT_KEY
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.exchange.credentials import load_credentials
@@ -22,7 +23,6 @@ from kraken_monitor.exchange.kraken import KrakenExchange
 from kraken_monitor.exchange.kraken_parse import CallCounter
 from kraken_monitor.storage.journal import Journal
 from kraken_monitor.testing.kraken_server import KrakenTestServer
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.poll_worker import PollWorker
 from kraken_monitor.worker.runner import MonitorThread
 
