@@ -14,6 +14,7 @@ from typing import Any
 
 from kraken_monitor.domain.events import CloseInfo
 from kraken_monitor.domain.models import AccountState, PairRules, Position, Side, Ticker
+from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange import kraken_parse as kp
 from kraken_monitor.exchange.base import Capabilities, Exchange, OrderResult
 from kraken_monitor.exchange.credentials import Credentials
@@ -106,7 +107,7 @@ class KrakenExchange(Exchange):
     `public_interval_s` apart, private calls kept under Kraken's call counter (Starter: 15, decay 0.33/s).
     """
 
-    mode = "live"
+    mode = AccountKind.LIVE
 
     def __init__(self, api_url: str | None = None, credentials: Credentials | None = None, timeout_s: float = 10,
                  *, public_interval_s: float = 1.0, private_counter: kp.CallCounter | None = None,

@@ -8,6 +8,7 @@ import pytest
 
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.venue import MODES, AccountKind, Venue
+from kraken_monitor.paths import DB_FILENAME
 
 
 def test_the_edge_strings_are_exactly_todays_mode_values():
@@ -28,7 +29,7 @@ def test_only_live_is_real_money():
 
 def test_a_kind_reads_as_its_edge_string_in_text_and_json():
     assert f"{AccountKind.LIVE}" == str(AccountKind.LIVE) == "live"
-    assert f"kraken-monitor-{AccountKind.PAPER}.sqlite3" == "kraken-monitor-paper.sqlite3"
+    assert DB_FILENAME.format(mode=AccountKind.PAPER) == "kraken-monitor-paper.sqlite3"  # one journal per kind
     assert json.dumps({"mode": AccountKind.DEMO}) == '{"mode": "demo"}'
     assert f"{Venue.SPOT_MARGIN}" == "spot_margin"
 
