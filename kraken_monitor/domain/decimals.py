@@ -38,23 +38,45 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def to_decimal(value: object, what: str) -> Decimal:
-    """Parse a str/int/Decimal into a finite Decimal; floats are refused (money is never float)."""
-    if isinstance(value, (bool, float)):
-        raise InvalidAmount(f"{what} must be given as an exact decimal number, not {type(value).__name__}.")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, str):
-        text = value.strip().replace(",", "")
+def to_decimal(
+    value: object,
+    what: str,
+    *,
+    text_only: bool = False,
+    floats: bool = False,
+    thousands: bool = False,
+    positive: bool = False,
+) -> Decimal:
+    """The one parser of exact numbers: a finite Decimal, or InvalidAmount naming `what`. Callers state their rule.
+
+    Always accepted: a numeric str (surrounding spaces ignored), an int, a Decimal. Refused: bool, None,
+    NaN/inf, and a float unless allowed (money is never float). The options:
+      text_only  -- only a str (Kraken sends money as strings: an int there means the payload changed shape);
+      floats     -- a float is read through its shortest repr, never its binary expansion (0.1 -> 0.1);
+      thousands  -- "1,000" is 1000 (numbers a person typed or copied);
+      positive   -- the number must be > 0 (amounts to close, deposit or add as margin).
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if thousands:
+            text = text.replace(",", "")
         try:
             result = Decimal(text)
         except (InvalidOperation, ValueError):
-            raise InvalidAmount(f"{what} is not a number: {value!r}.") from None
+            raise InvalidAmount(f"{what} is not a number: {value[:40]!r}.") from None
+    elif text_only:
+        raise InvalidAmount(f"{what} arrived as {type(value).__name__}, expected a numeric string.")
+    elif isinstance(value, bool) or (isinstance(value, float) and not floats):
+        raise InvalidAmount(f"{what} must be given as an exact decimal number, not {type(value).__name__}.")
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    elif isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
     else:
         raise InvalidAmount(f"{what} is not a number: {value!r}.")
-    return require_finite(result, what)
+    return require_positive(result, what) if positive else require_finite(result, what)
 
 
 def require_finite(value: Decimal, what: str) -> Decimal:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from kraken_monitor.domain.decimals import to_decimal
+from kraken_monitor.domain.errors import InvalidAmount
 from kraken_monitor.domain.figures import DEFAULT_LIQUIDATION_LEVEL, DEFAULT_MARGIN_CALL_LEVEL
 from kraken_monitor.domain.models import Balance, MarginMode, PairRules, Position, Side, Ticker
 from kraken_monitor.exchange.base import OrderResult
@@ -37,27 +39,16 @@ def kraken_asset(code: str) -> str:
     return _KRAKEN.get(code, code)
 
 
-def to_decimal(value: Any, name: str, *, json_number_ok: bool = False) -> Decimal:
+def kraken_number(value: Any, name: str, *, json_number_ok: bool = False) -> Decimal:
     """Parse one Kraken number. Money arrives as strings; only a few rule fields (margin_call) are JSON numbers.
 
-    A JSON float is accepted only where `json_number_ok` (via its shortest repr, never via binary arithmetic);
-    anything non-finite or non-numeric is a BadResponse.
+    A JSON number is accepted only where `json_number_ok` (a float via its shortest repr, never via binary
+    arithmetic); anything non-finite or non-numeric is a BadResponse.
     """
-    if isinstance(value, bool) or value is None:
-        raise BadResponse(f"Kraken sent no usable number for '{name}'")
-    if isinstance(value, int) and json_number_ok:
-        value = str(value)
-    elif isinstance(value, float) and json_number_ok:
-        value = repr(value)
-    if not isinstance(value, str):
-        raise BadResponse(f"Kraken sent '{name}' as {type(value).__name__}, expected a numeric string")
     try:
-        result = Decimal(value.strip())
-    except InvalidOperation:
-        raise BadResponse(f"Kraken sent a non-numeric '{name}': {value[:40]!r}") from None
-    if not result.is_finite():
-        raise BadResponse(f"Kraken sent a non-finite '{name}'")
-    return result
+        return to_decimal(value, f"Kraken's '{name}'", text_only=not json_number_ok, floats=json_number_ok)
+    except InvalidAmount as exc:
+        raise BadResponse(f"Kraken sent no usable number: {exc}") from None
 
 
 def _field(row: Mapping[str, Any], key: str, what: str) -> Any:
@@ -113,7 +104,7 @@ def parse_pair_rules(market: Mapping[str, Any]) -> PairRules | None:
         leverage_sell=leverage_sell,
         price_decimals=decimals["pair_decimals"],
         volume_decimals=decimals["lot_decimals"],
-        min_order=Decimal(0) if ordermin is None else to_decimal(ordermin, "ordermin"),
+        min_order=Decimal(0) if ordermin is None else kraken_number(ordermin, "ordermin"),
         exchange_id=str(_field(market, "id", what)),
         levels_unknown=levels_unknown,
     )
@@ -128,8 +119,8 @@ def _margin_levels(info: Mapping[str, Any]) -> tuple[Decimal, Decimal, str]:
     raw_call, raw_stop = info.get("margin_call"), info.get("margin_stop")
     if raw_call is None or raw_stop is None:
         return DEFAULT_MARGIN_CALL_LEVEL, DEFAULT_LIQUIDATION_LEVEL, LEVELS_UNKNOWN
-    call = to_decimal(raw_call, "margin_call", json_number_ok=True)
-    stop = to_decimal(raw_stop, "margin_stop", json_number_ok=True)
+    call = kraken_number(raw_call, "margin_call", json_number_ok=True)
+    stop = kraken_number(raw_stop, "margin_stop", json_number_ok=True)
     if not 0 < stop < call:
         return DEFAULT_MARGIN_CALL_LEVEL, DEFAULT_LIQUIDATION_LEVEL, f"levels invalid ({call}/{stop}), using 80/40"
     return call, stop, ""
@@ -143,7 +134,7 @@ def parse_ticker(symbol: str, row: Mapping[str, Any], as_of: datetime) -> Ticker
         value = _field(row, key, what)
         if not isinstance(value, list) or not value:
             raise BadResponse(f"Kraken {what} has a malformed '{key}'")
-        return to_decimal(value[0], f"{symbol} {key}")
+        return kraken_number(value[0], f"{symbol} {key}")
 
     return Ticker(pair=symbol, bid=first("b"), ask=first("a"), last=first("c"), as_of=as_of)
 
@@ -168,11 +159,11 @@ def parse_trade_balance(result: Any, asset: str = "ZUSD") -> Balance:
     ml, n = result.get("ml"), result.get("n")
     return Balance(
         currency=common_code(asset),
-        trade_balance=to_decimal(_field(result, "tb", what), "tb"),
-        exchange_equity=to_decimal(_field(result, "e", what), "e"),
-        exchange_used_margin=to_decimal(_field(result, "m", what), "m"),
-        exchange_margin_level=None if ml is None else to_decimal(ml, "ml"),
-        exchange_unrealized_pnl=None if n is None else to_decimal(n, "n"),
+        trade_balance=kraken_number(_field(result, "tb", what), "tb"),
+        exchange_equity=kraken_number(_field(result, "e", what), "e"),
+        exchange_used_margin=kraken_number(_field(result, "m", what), "m"),
+        exchange_margin_level=None if ml is None else kraken_number(ml, "ml"),
+        exchange_unrealized_pnl=None if n is None else kraken_number(n, "n"),
     )
 
 
@@ -186,8 +177,8 @@ def parse_position(txid: str, row: Mapping[str, Any], symbol_for_id: Callable[[s
     kind = _field(row, "type", what)
     if kind not in ("buy", "sell"):
         raise BadResponse(f"Kraken {what} has an unknown type {str(kind)[:20]!r}")
-    volume = to_decimal(_field(row, "vol", what), "vol")
-    volume_closed = to_decimal(_field(row, "vol_closed", what), "vol_closed")
+    volume = kraken_number(_field(row, "vol", what), "vol")
+    volume_closed = kraken_number(_field(row, "vol_closed", what), "vol_closed")
     if volume <= 0 or not 0 <= volume_closed <= volume:
         raise BadResponse(f"Kraken {what} has inconsistent vol/vol_closed")
     pair_id = str(_field(row, "pair", what))
@@ -199,15 +190,15 @@ def parse_position(txid: str, row: Mapping[str, Any], symbol_for_id: Callable[[s
         side=Side.LONG if kind == "buy" else Side.SHORT,
         volume=volume,
         volume_closed=volume_closed,
-        cost=to_decimal(_field(row, "cost", what), "cost"),
-        margin=to_decimal(_field(row, "margin", what), "margin"),
+        cost=kraken_number(_field(row, "cost", what), "cost"),
+        margin=kraken_number(_field(row, "margin", what), "margin"),
         opened_at=_utc_from_unix(_field(row, "time", what), "time"),
-        trading_fee=to_decimal(row.get("fee", "0"), "fee"),
+        trading_fee=kraken_number(row.get("fee", "0"), "fee"),
         rollover_terms=str(row.get("terms") or ""),
         next_rollover=None if rollover in (None, "", "0") else _utc_from_unix(rollover, "rollovertm"),
         margin_mode=MarginMode.CROSS,
-        exchange_value=None if value is None else to_decimal(value, "value"),
-        exchange_net=None if net is None else to_decimal(net, "net"),
+        exchange_value=None if value is None else kraken_number(value, "value"),
+        exchange_net=None if net is None else kraken_number(net, "net"),
     )
 
 

@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain import margin
 from kraken_monitor.domain.alerts import AlertEngine
+from kraken_monitor.domain.decimals import to_decimal
 from kraken_monitor.domain.errors import DomainError, InvalidAmount
 from kraken_monitor.domain.events import CloseInfo, position_events
 from kraken_monitor.domain.exposure import pair_currency
@@ -42,19 +42,6 @@ RETENTION_EVERY = timedelta(hours=1)
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def to_decimal(value: object, what: str) -> Decimal:
-    """Amounts arrive from the UI as `object`; floats are refused so binary noise never becomes money."""
-    if isinstance(value, (bool, float)):
-        raise InvalidAmount(f"{what} must be an exact decimal number")
-    try:
-        result = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        raise InvalidAmount(f"{what} is not a number: {value!r}") from None
-    if not result.is_finite() or result <= 0:
-        raise InvalidAmount(f"{what} must be greater than zero")
-    return result
 
 
 class Poller:
@@ -327,8 +314,8 @@ class Poller:
     def close(
         self, position_id: str, volume: object, order_type: str = "market", limit_price: object = None
     ) -> OrderResult:
-        vol = to_decimal(volume, "Volume")
-        limit = None if limit_price is None else to_decimal(limit_price, "Limit price")
+        vol = to_decimal(volume, "Volume", positive=True)
+        limit = None if limit_price is None else to_decimal(limit_price, "Limit price", positive=True)
         if order_type not in ("market", "limit"):
             raise InvalidAmount(f"unknown order type {order_type!r}")
         if order_type == "limit" and limit is None:
@@ -342,11 +329,11 @@ class Poller:
                          lambda: self.exchange.settle_position(position_id))
 
     def add_collateral(self, amount: object) -> OrderResult:
-        value = to_decimal(amount, "Amount")
+        value = to_decimal(amount, "Amount", positive=True)
         return self._act("add_collateral", {"amount": str(value)}, lambda: self.exchange.add_collateral(value))
 
     def add_isolated_margin(self, position_id: str, amount: object) -> OrderResult:
-        value = to_decimal(amount, "Amount")
+        value = to_decimal(amount, "Amount", positive=True)
         return self._act("add_isolated_margin", {"position_id": position_id, "amount": str(value)},
                          lambda: self.exchange.add_isolated_margin(position_id, value))
 

@@ -293,7 +293,7 @@ def test_to_decimal_refuses_what_is_not_an_exact_finite_number(text):
 def test_to_decimal_parses_exchange_strings():
     from kraken_monitor.domain.decimals import to_decimal
 
-    assert to_decimal(" 1,234.50 ", "Deposit") == D("1234.50")
+    assert to_decimal(" 1,234.50 ", "Deposit", thousands=True) == D("1234.50")
     assert to_decimal("+154186.9728", "net") == D("154186.9728")
     assert to_decimal(7, "Leverage") == 7
 

@@ -20,11 +20,11 @@ from kraken_monitor.exchange.kraken import map_error, scrub
 from kraken_monitor.exchange.kraken_parse import (
     CallCounter,
     MinIntervalPacer,
+    kraken_number,
     parse_order_result,
     parse_positions,
     parse_tickers,
     parse_trade_balance,
-    to_decimal,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -49,13 +49,13 @@ def test_docs_trade_balance_fixture_is_kept_exactly():
 @pytest.mark.parametrize("bad", ["abc", "NaN", "Infinity", "", 1.5, None, True, ["1"]])
 def test_non_numeric_money_is_bad_response(bad):
     with pytest.raises(BadResponse):
-        to_decimal(bad, "tb")
+        kraken_number(bad, "tb")
 
 
 def test_json_numbers_only_where_allowed():
-    assert to_decimal(80, "margin_call", json_number_ok=True) == Decimal(80)
-    assert to_decimal(0.1, "x", json_number_ok=True) == Decimal("0.1")  # shortest repr, not binary expansion
-    assert to_decimal("+154186.9728", "net") == Decimal("154186.9728")
+    assert kraken_number(80, "margin_call", json_number_ok=True) == Decimal(80)
+    assert kraken_number(0.1, "x", json_number_ok=True) == Decimal("0.1")  # shortest repr, not binary expansion
+    assert kraken_number("+154186.9728", "net") == Decimal("154186.9728")
 
 
 @pytest.mark.parametrize("missing", ["tb", "e", "m"])
