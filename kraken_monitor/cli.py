@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging()
     config = build_config(args)
-    if config.mode == "live":
+    if not config.mode.simulated:
         # Before any key is loaded: a crash must not write the API secret into a core file.
         from kraken_monitor.exchange.process_guard import disable_core_dumps
 
@@ -245,7 +245,7 @@ def _dispatch(args: argparse.Namespace, config: MonitorConfig) -> int:
     if refused:
         sys.stderr.write(f"kraken-monitor: saved setting refused: {refused}\n")
         return 2
-    if config.mode == "live":
+    if not config.mode.simulated:
         from kraken_monitor.exchange.process_guard import disable_core_dumps
 
         disable_core_dumps()
