@@ -225,7 +225,7 @@ def test_run_gui_screenshot_mode_paints_and_exits(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KRAKEN_MONITOR_HOME=str(tmp_path / "home"),
                XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
     result = subprocess.run(
-        [sys.executable, "-m", "kraken_monitor", "--mode", "demo", "--screenshot", str(out), "--exit-after", "2"],
+        [sys.executable, "-m", "kraken_monitor", "--mode", "demo", "--screenshot", str(out), "--exit-after", "8"],
         env=env, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
