@@ -40,6 +40,8 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     parser.add_argument("--db", type=Path, default=default, metavar="PATH", help="journal file (SQLite)")
     parser.add_argument("--api-url", type=_api_url, default=default, metavar="URL",
                         help="Kraken-protocol base URL: https://, or http:// to this machine only")
+    parser.add_argument("--currency", type=_currency, default=default, metavar="CUR",
+                        help="account currency: TradeBalance and every account figure in it (USD, EUR, BTC ...)")
     parser.add_argument(
         "--demo-scenario", choices=("crash",), default=default,
         help="demo only: 'crash' halves BTC/USD over 3 simulated minutes (see every alert level)",
@@ -66,6 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--json", action="store_true", help="JSON lines")
     watch.add_argument("--speed", type=_bounded(MAX_SPEED), metavar="X", help="demo market speed (demo mode)")
     return parser
+
+
+def _currency(text: str) -> str:
+    """A currency code as Kraken lists assets (letters/digits, 2-10); common code kept (XBT -> BTC)."""
+    from kraken_monitor.domain.fx import common_currency
+
+    code = text.strip()
+    if not (2 <= len(code) <= 10 and code.isascii() and code.isalnum()):
+        raise argparse.ArgumentTypeError(f"not a currency code: {text!r} (e.g. USD, EUR, BTC)")
+    return common_currency(code)
 
 
 def _positive(text: str) -> float:
@@ -108,6 +120,7 @@ def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) ->
             ("db_path", getattr(args, "db", None)),
             ("api_url", getattr(args, "api_url", None)),
             ("demo_scenario", getattr(args, "demo_scenario", None)),
+            ("collateral_currency", getattr(args, "currency", None)),
         )
         if value
     }

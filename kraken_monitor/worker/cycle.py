@@ -14,13 +14,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from kraken_monitor.config import MonitorConfig
-from kraken_monitor.domain import margin
+from kraken_monitor.domain import fx, margin
 from kraken_monitor.domain.alerts import AlertEngine
 from kraken_monitor.domain.decimals import to_decimal
 from kraken_monitor.domain.errors import DomainError, InvalidAmount
 from kraken_monitor.domain.events import CloseInfo, position_events
-from kraken_monitor.domain.exposure import pair_currency
-from kraken_monitor.domain.fx import fx_pairs_needed
+from kraken_monitor.domain.fx_markets import fx_markets, quote_currency
 from kraken_monitor.domain.models import (
     AccountFigures,
     AccountState,
@@ -32,8 +31,9 @@ from kraken_monitor.domain.models import (
     Ticker,
 )
 from kraken_monitor.exchange.base import Exchange, OrderResult
-from kraken_monitor.exchange.errors import ExchangeError
+from kraken_monitor.exchange.errors import ExchangeError, Rejected
 from kraken_monitor.worker.freshness import Activity, Freshness, Monotonic
+from kraken_monitor.worker.safety_net import SafetyNet
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,8 @@ class Poller:
         self.engine = engine if engine is not None else AlertEngine(config.thresholds)
         self.save_paper = save_paper
         self.pair_rules: dict[str, PairRules] = {}
+        self.listed_pairs: dict[str, tuple[str, str]] = {}  # non-margin pairs too (FX conversion)
+        self.safety = SafetyNet()  # Kraken's own figures and rules as a floor (issue 11, items 5 and 6)
         self.tickers: dict[str, Ticker] = {}
         self.prices_at: datetime | None = None
         self.account: AccountState | None = None
@@ -82,26 +84,47 @@ class Poller:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def ensure_rules(self) -> dict[str, PairRules]:
-        if not self.pair_rules:
-            with self.activity.doing("the pair rules (AssetPairs)"):
-                self.pair_rules = dict(self.exchange.load_pair_rules())
+    def ensure_rules(self, now: datetime | None = None) -> dict[str, PairRules]:
+        """AssetPairs at start, then again every 30 minutes and after an order rejection."""
+        if not self.pair_rules or self.safety.rules_due():
+            self._load_rules(now or utc_now())
         return self.pair_rules
+
+    def _load_rules(self, now: datetime) -> None:
+        """A failed re-read keeps the last rules (retried soon); only the first read's failure is raised."""
+        try:
+            with self.activity.doing("the pair rules (AssetPairs)"):
+                rules = dict(self.exchange.load_pair_rules())
+                listed = dict(self.exchange.listed_pairs())
+        except ExchangeError as exc:
+            if not self.pair_rules:
+                raise
+            log.warning("AssetPairs re-read failed, keeping the last rules: %s", exc)
+            self.safety.rules_failed()
+            return
+        held = [p.pair for p in self.account.positions] if self.account is not None else []
+        self.safety.rules_loaded(self.pair_rules, rules, held, now)
+        self.pair_rules, self.listed_pairs = rules, listed
 
     def watched_pairs(self) -> list[str]:
         pairs = set(self.config.watch_pairs)
         if self.account is not None:
-            held = {p.pair for p in self.account.positions}
-            pairs.update(held)
-            # The FX pairs converting the held quote currencies into the account's (issue 11).
-            quotes = {pair_currency(pair, self.pair_rules) for pair in held} - {""}
-            pairs.update(fx_pairs_needed(quotes, self.account.balance.currency, self.pair_rules))
+            pairs.update(p.pair for p in self.account.positions)
+            pairs.update(self.fx_pairs())
         return sorted(pairs)
+
+    def fx_pairs(self) -> tuple[str, ...]:
+        """The FX pairs that convert every held position's quote currency into the account currency."""
+        if self.account is None or not self.account.positions:
+            return ()
+        markets = fx_markets(self.pair_rules, self.listed_pairs)
+        quotes = {quote_currency(p.pair, markets) for p in self.account.positions}
+        return fx.fx_pairs_needed(quotes, self.account.balance.currency, markets)
 
     def poll_prices(self, now: datetime) -> dict[str, Ticker]:
         """One Ticker request for every pair held or watched; raises typed ExchangeErrors."""
         mark = self.freshness.monotonic()
-        self.ensure_rules()
+        self.ensure_rules(now)
         pairs = self.watched_pairs()
         with self.activity.doing("prices for " + (", ".join(pairs) or "no pairs")):
             tickers = dict(self.exchange.fetch_tickers(pairs)) if pairs else {}
@@ -114,7 +137,7 @@ class Poller:
     def poll_account(self, now: datetime) -> AccountState:
         """Balance + positions; on failure the previous state is kept (never replaced by 'flat')."""
         mark = self.freshness.monotonic()  # the data is as old as the request (its time: when it was asked)
-        self.ensure_rules()
+        self.ensure_rules(now)
         with self.activity.doing("the account (balance and positions)"):
             state = self.exchange.fetch_account()
         self._events.extend(self._position_events(self.account, state, now))
@@ -177,6 +200,7 @@ class Poller:
         now = now or utc_now()
         reasons = self._stale_reasons(now)
         figures = self._compute(now, reasons)
+        reasons.extend(self._unknown_reasons(figures))
         if force_stale:
             reasons.insert(0, force_stale)
         elif reasons and self.last_error:
@@ -196,7 +220,7 @@ class Poller:
             account_as_of=self.account_at,
             connection=self.connection,
         )
-        snapshot = self._apply_alerts(snapshot, now)
+        snapshot = self._judge(snapshot, now)
         if self._events:  # facts, whatever the staleness: they go out once, with this snapshot
             snapshot = replace(snapshot, alerts=snapshot.alerts + tuple(self._events))
             self._events.clear()
@@ -228,6 +252,24 @@ class Poller:
         if alert is not None and self.journal is not None and alert.id > 0:
             self.journal.save_alert_state(alert)
         return alert
+
+    def _unknown_reasons(self, figures) -> list[str]:
+        """Fail closed: Kraken contradicting itself, or figures that cannot be known (a missing FX rate)."""
+        reasons = []
+        contradiction = self.safety.contradiction(self.account)
+        if contradiction:
+            reasons.append(contradiction)
+        account = figures[0] if figures is not None else None
+        unknown = getattr(account, "unknown_reason", "") if account is not None else ""
+        if unknown and unknown not in reasons:
+            reasons.append(unknown)
+        return reasons
+
+    def _judge(self, snapshot: Snapshot, now: datetime) -> Snapshot:
+        """The alert engine on the lower of ours and Kraken's margin level, plus the safety-net alerts."""
+        balance = self.account.balance if self.account is not None else None
+        older = self.prices_at is not None and self.account_at is not None and self.prices_at < self.account_at
+        return self.safety.judge(snapshot, now, self._apply_alerts, balance, older)
 
     # -- persistence -------------------------------------------------------------------------
 
@@ -305,6 +347,8 @@ class Poller:
         try:
             result = call()
         except (ExchangeError, DomainError) as exc:
+            if isinstance(exc, Rejected):
+                self.safety.order_rejected()  # Kraken's margin rules may have changed: re-read them
             self._record(kind, request, ok=False, result=f"{type(exc).__name__}: {exc}")
             raise
         self._record(kind, request, ok=True, result=f"{result.order_id} {result.description}".strip())
@@ -363,3 +407,4 @@ def _paper_closes(events) -> dict[str, CloseInfo]:
 def _as_dict(event: object) -> dict:
     fields = getattr(event, "__dataclass_fields__", None) or {}
     return {name: None if getattr(event, name) is None else str(getattr(event, name)) for name in fields}
+

@@ -6,10 +6,11 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from kraken_monitor.domain.fx import common_currency
 from kraken_monitor.domain.models import AccountFigures, Alert, PositionFigures, Risk, Snapshot
 from kraken_monitor.text.alerts import alert_message
 
-MONEY_PLACES = Decimal("1e-8")  # quote-currency amounts and prices: finer than any Kraken pair quotes
+MONEY_PLACES = Decimal("1e-8")  # amounts and prices: finer than any Kraken pair quotes (and BTC's satoshi)
 PCT_PLACES = Decimal("1e-4")  # percentages (margin levels, distances)
 
 
@@ -55,7 +56,26 @@ def account_to_json(account: AccountFigures | None) -> dict[str, Any] | None:
         "margin_call_level": _pct(account.margin_call_level),
         "liquidation_level": _pct(account.liquidation_level),
         "risk": _risk(account.risk),
+        "fx_sensitivity": fx_sensitivity_to_json(getattr(account, "fx_sensitivity", None)),
     }
+
+
+def fx_sensitivity_to_json(sensitivity: Any) -> dict[str, Any] | None:
+    """How far the account currency can move against the positions' currencies; None when none is foreign."""
+    if sensitivity is None:
+        return None
+    return {
+        "currencies": list(sensitivity.currencies),
+        "margin_call_move_pct": _pct(sensitivity.margin_call_move_pct),
+        "liquidation_move_pct": _pct(sensitivity.liquidation_move_pct),
+        "levels": [{"move_pct": _pct(move), "margin_level": _pct(level)} for move, level in sensitivity.levels],
+    }
+
+
+def quote_currency(pf: PositionFigures) -> str:
+    """The common code (BTC, not XBT) of the currency the position's prices are in."""
+    code = getattr(pf, "quote_currency", "") or pf.position.pair.partition("/")[2]
+    return common_currency(code) if code else ""
 
 
 def position_to_json(pf: PositionFigures) -> dict[str, Any]:
@@ -69,7 +89,8 @@ def position_to_json(pf: PositionFigures) -> dict[str, Any]:
         "entry_price": _num(pf.entry_price),
         "price": _num(pf.price),
         "leverage": _num(pf.leverage),
-        "cost": _num(p.cost),
+        # Prices above are in quote_currency; money below in the account currency (issue 11, item 2).
+        "cost": _num(pf.cost if getattr(pf, "cost", None) is not None else p.cost),
         "used_margin": _num(pf.used_margin),
         "unrealized_pnl": _num(pf.unrealized_pnl),
         "fees": _num(pf.fees),
@@ -80,6 +101,7 @@ def position_to_json(pf: PositionFigures) -> dict[str, Any]:
         "distance_to_liquidation_pct": _pct(pf.distance_to_liquidation_pct),
         "next_rollover": _ts(pf.next_rollover),
         "risk": _risk(pf.risk),
+        "quote_currency": quote_currency(pf),
     }
 
 

@@ -19,10 +19,10 @@ from kraken_monitor.worker.serialize import alert_to_json, snapshot_to_json
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
 
 ACCOUNT_KEYS = {"currency", "trade_balance", "equity", "used_margin", "free_margin", "margin_level",
-                "margin_level_exchange", "margin_call_level", "liquidation_level", "risk"}
+                "margin_level_exchange", "margin_call_level", "liquidation_level", "risk", "fx_sensitivity"}
 POSITION_KEYS = {"id", "pair", "side", "margin_mode", "volume", "entry_price", "price", "leverage", "cost",
                  "used_margin", "unrealized_pnl", "fees", "net_pnl", "break_even_price", "margin_call_price",
-                 "liquidation_price", "distance_to_liquidation_pct", "next_rollover", "risk"}
+                 "liquidation_price", "distance_to_liquidation_pct", "next_rollover", "risk", "quote_currency"}
 
 
 def _figures(risk=Risk.WARNING, liq=Decimal("11000.5")):
