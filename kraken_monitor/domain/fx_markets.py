@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kraken_monitor.domain.figures import DEFAULT_LIQUIDATION_LEVEL, DEFAULT_MARGIN_CALL_LEVEL
-from kraken_monitor.domain.fx import common_currency
 from kraken_monitor.domain.models import PairRules
 
 
@@ -21,8 +20,3 @@ def fx_markets(rules: Mapping[str, PairRules], listed: Mapping[str, tuple[str, s
     markets.update(rules)
     return markets
 
-
-def quote_currency(pair: str, rules: Mapping[str, PairRules]) -> str:
-    """A pair's quote currency (common code): from its rules when known, else from the symbol."""
-    rule = rules.get(pair)
-    return common_currency(rule.quote if rule is not None and rule.quote else pair.partition("/")[2])

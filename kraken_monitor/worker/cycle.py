@@ -19,7 +19,8 @@ from kraken_monitor.domain.alerts import AlertEngine
 from kraken_monitor.domain.decimals import to_decimal
 from kraken_monitor.domain.errors import DomainError, InvalidAmount
 from kraken_monitor.domain.events import CloseInfo, position_events
-from kraken_monitor.domain.fx_markets import fx_markets, quote_currency
+from kraken_monitor.domain.exposure import pair_currency
+from kraken_monitor.domain.fx_markets import fx_markets
 from kraken_monitor.domain.models import (
     AccountFigures,
     AccountState,
@@ -118,7 +119,7 @@ class Poller:
         if self.account is None or not self.account.positions:
             return ()
         markets = fx_markets(self.pair_rules, self.listed_pairs)
-        quotes = {quote_currency(p.pair, markets) for p in self.account.positions}
+        quotes = {pair_currency(p.pair, markets) for p in self.account.positions} - {""}
         return fx.fx_pairs_needed(quotes, self.account.balance.currency, markets)
 
     def poll_prices(self, now: datetime) -> dict[str, Ticker]:
@@ -260,7 +261,7 @@ class Poller:
         if contradiction:
             reasons.append(contradiction)
         account = figures[0] if figures is not None else None
-        unknown = getattr(account, "unknown_reason", "") if account is not None else ""
+        unknown = account.unknown_reason if account is not None else ""
         if unknown and unknown not in reasons:
             reasons.append(unknown)
         return reasons

@@ -1,7 +1,7 @@
 """Kraken's own figures and rules as a safety net around the alert engine (issue 11, items 5 and 6).
 
 - Risk is judged on the lower of our margin level and Kraken's fresh `ml`; a gap beyond the tolerance
-  fires one "figures disagree" alert per episode (re-armed when they agree again).
+  for 3 account reads fires one "figures disagree" alert per episode (re-armed after 3 reads agreeing).
 - AssetPairs is due again every 30 minutes (monotonic clock) and after any order rejection; a changed
   level of a held pair fires a "rules changed" alert; a held pair without valid levels fires "levels
   unknown, using 80/40" once (re-armed when its levels are known again).
@@ -17,10 +17,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from kraken_monitor.domain import crosscheck, rule_changes
+from kraken_monitor.domain.exposure import pair_currency
 from kraken_monitor.domain.models import AccountState, Alert, Balance, PairRules, Risk, Snapshot
 
 RULES_REFRESH_S = 30 * 60.0
-RULES_RETRY_S = 60.0  # a failed refresh keeps the last rules and tries again this much later
+RULES_RETRY_S = 60.0
+DISAGREE_READS = 3  # consecutive account reads a gap (or agreement) must last before it counts  # a failed refresh keeps the last rules and tries again this much later
 
 
 class SafetyNet:
@@ -32,6 +34,8 @@ class SafetyNet:
         self._rules_next: float | None = None  # monotonic time the next AssetPairs read is due
         self._pending: list[Alert] = []  # rules alerts waiting for the next snapshot
         self._disagree_fired = False
+        self._last_read: datetime | None = None  # account_as_of of the last account read counted
+        self._streak, self._streak_gap = 0, False  # consecutive reads with the same verdict (gap or not)
         self._unknown_fired: set[str] = set()
 
     # -- margin rules ------------------------------------------------------------------------
@@ -87,14 +91,25 @@ class SafetyNet:
 
     def _disagreement(self, snapshot: Snapshot, balance: Balance | None, ours, kraken, now: datetime,
                       stale_prices: bool) -> list[Alert]:
-        if not crosscheck.disagree(ours, kraken):
+        # Kraken's ml is as of its own read, ours as of the latest prices: in a fast market they differ for
+        # a moment. Only a gap (or an agreement) lasting DISAGREE_READS account reads counts, so a crash
+        # does not fire "figures disagree" on every tick; the lower level is judged on at once regardless.
+        if snapshot.account_as_of != self._last_read:
+            self._last_read = snapshot.account_as_of
+            gap = crosscheck.disagree(ours, kraken)
+            self._streak = self._streak + 1 if gap == self._streak_gap else 1
+            self._streak_gap = gap
+        if self._streak < DISAGREE_READS:
+            return []
+        if not self._streak_gap:
             self._disagree_fired = False
             return []
-        if self._disagree_fired:
+        if self._disagree_fired or not crosscheck.disagree(ours, kraken):
             return []
         self._disagree_fired = True
         account = snapshot.account
-        foreign = any(_quote(pf.position.pair, snapshot.pair_rules) != account.currency for pf in snapshot.positions)
+        foreign = any(pair_currency(pf.position.pair, snapshot.pair_rules) not in ("", account.currency)
+                      for pf in snapshot.positions)
         if balance is None:
             cause = crosscheck.CAUSE_STALE_PRICE
         else:
@@ -114,11 +129,6 @@ class SafetyNet:
                 alerts.append(_alert(f"{rule_changes.LEVELS_UNKNOWN}:{pair}", Risk.WATCH, f"{pair}: {note}.", now,
                                      pair=pair))
         return alerts
-
-
-def _quote(pair: str, rules: Mapping[str, PairRules]) -> str:
-    rule = rules.get(pair)
-    return rule.quote if rule is not None and rule.quote else pair.partition("/")[2]
 
 
 def _alert(key: str, level: Risk, message: str, now: datetime, pair: str | None = None,

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from kraken_monitor.domain.exposure import pair_currency
 from kraken_monitor.domain.fx import common_currency
 from kraken_monitor.domain.models import AccountFigures, Alert, PositionFigures, Risk, Snapshot
 from kraken_monitor.text.alerts import alert_message
@@ -56,7 +57,7 @@ def account_to_json(account: AccountFigures | None) -> dict[str, Any] | None:
         "margin_call_level": _pct(account.margin_call_level),
         "liquidation_level": _pct(account.liquidation_level),
         "risk": _risk(account.risk),
-        "fx_sensitivity": fx_sensitivity_to_json(getattr(account, "fx_sensitivity", None)),
+        "fx_sensitivity": fx_sensitivity_to_json(account.fx_sensitivity),
     }
 
 
@@ -74,8 +75,7 @@ def fx_sensitivity_to_json(sensitivity: Any) -> dict[str, Any] | None:
 
 def quote_currency(pf: PositionFigures) -> str:
     """The common code (BTC, not XBT) of the currency the position's prices are in."""
-    code = getattr(pf, "quote_currency", "") or pf.position.pair.partition("/")[2]
-    return common_currency(code) if code else ""
+    return common_currency(pf.quote_currency) if pf.quote_currency else pair_currency(pf.position.pair, None)
 
 
 def position_to_json(pf: PositionFigures) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def position_to_json(pf: PositionFigures) -> dict[str, Any]:
         "price": _num(pf.price),
         "leverage": _num(pf.leverage),
         # Prices above are in quote_currency; money below in the account currency (issue 11, item 2).
-        "cost": _num(pf.cost if getattr(pf, "cost", None) is not None else p.cost),
+        "cost": _num(pf.cost if pf.account_currency else p.cost),
         "used_margin": _num(pf.used_margin),
         "unrealized_pnl": _num(pf.unrealized_pnl),
         "fees": _num(pf.fees),

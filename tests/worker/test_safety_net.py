@@ -86,6 +86,10 @@ def test_kraken_ml_below_ours_judges_risk_and_says_figures_disagree(server, make
     btc_long(server)
     server.sim.knobs.reported_ml = D(50)
     poller, clock = make_poller()
+    first = cycle(poller, clock)
+    # Judged on the lower level at once; the alert waits until the gap lasts 3 account reads.
+    assert first.account.risk is Risk.CRITICAL and "figures_disagree" not in keys(first)
+    assert "figures_disagree" not in keys(cycle(poller, clock))
     snap = cycle(poller, clock)
     assert not snap.stale
     assert snap.account.margin_level == D(225)  # ours, shown as ours
@@ -97,14 +101,23 @@ def test_kraken_ml_below_ours_judges_risk_and_says_figures_disagree(server, make
     # Kraken's m (4,000) equals ours and prices are as fresh as the account: a price, not a position.
     assert "Likely cause: stale price" in disagree.message
     assert disagree.level is Risk.CRITICAL and disagree.margin_level == D("50.00")
-    account_alert = [a for a in snap.alerts if a.key == "account"]
+    account_alert = [a for a in first.alerts if a.key == "account"]
     assert account_alert and account_alert[0].level is Risk.CRITICAL
-    # One alert per episode: the next cycle with the same gap is quiet; agreement re-arms it.
+    # One alert per episode: later cycles with the same gap are quiet; 3 reads agreeing re-arm it.
     assert "figures_disagree" not in keys(cycle(poller, clock))
     server.sim.knobs.reported_ml = None
-    assert "figures_disagree" not in keys(cycle(poller, clock))
+    assert not any("figures_disagree" in keys(cycle(poller, clock)) for _ in range(3))
     server.sim.knobs.reported_ml = D(50)
-    assert "figures_disagree" in keys(cycle(poller, clock))
+    assert [("figures_disagree" in keys(cycle(poller, clock))) for _ in range(3)] == [False, False, True]
+
+
+def test_a_gap_that_flips_every_read_never_alerts(server, make_poller):
+    btc_long(server)
+    poller, clock = make_poller()
+    # A fast market: Kraken's ml lags ours every other read (e.g. 50 % vs 225 %), never for 3 reads running.
+    for i in range(8):
+        server.sim.knobs.reported_ml = D(50) if i % 2 else None
+        assert "figures_disagree" not in keys(cycle(poller, clock))
 
 
 def test_small_gap_is_not_a_disagreement_and_kraken_above_ours_keeps_ours(server, make_poller):
