@@ -10,7 +10,6 @@ cause; m > 0 with no positions listed, or e far from tb + n, make the risk unkno
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from kraken_monitor.domain.models import Balance, Position
@@ -58,19 +57,6 @@ def disagree(ours: Decimal | None, kraken: Decimal | None) -> bool:
     return gap > GAP_PP and gap > GAP_RELATIVE * max(abs(ours), abs(kraken))
 
 
-@dataclass(frozen=True)
-class Disagreement:
-    """Our margin level against Kraken's, with the most likely reason they differ."""
-
-    ours: Decimal
-    kraken: Decimal
-    cause: str
-
-    def message(self) -> str:
-        return (f"Figures disagree: ours {_level(self.ours)}, Kraken {_level(self.kraken)}. "
-                f"Likely cause: {self.cause}. Judged on {_level(min(self.ours, self.kraken))}.")
-
-
 def likely_cause(balance: Balance, our_used_margin: Decimal | None, foreign_currencies: bool,
                  prices_older_than_account: bool) -> str:
     """Best guess, in this order: Kraken holds margin we do not see; an FX rate; a price moved since."""
@@ -82,10 +68,6 @@ def likely_cause(balance: Balance, our_used_margin: Decimal | None, foreign_curr
     if foreign_currencies:
         return CAUSE_MISSING_FX
     return CAUSE_STALE_PRICE
-
-
-def _level(value: Decimal) -> str:
-    return f"{value:,.2f} %"
 
 
 def _amount(value: Decimal) -> str:

@@ -27,10 +27,6 @@ class RuleChange:
     new_call: Decimal
     new_stop: Decimal
 
-    def message(self) -> str:
-        return (f"{self.pair} margin rules changed: call {_pct(self.old_call)} -> {_pct(self.new_call)}, "
-                f"liquidation {_pct(self.old_stop)} -> {_pct(self.new_stop)}. Applied now.")
-
 
 def rule_changes(old: Mapping[str, PairRules], new: Mapping[str, PairRules], held: Iterable[str]) -> list[RuleChange]:
     """Held pairs whose levels (or whether they are known) differ between `old` and `new`, sorted by pair."""
@@ -57,7 +53,3 @@ def unknown_levels(rules: Mapping[str, PairRules], held: Iterable[str]) -> dict[
             result[pair] = rule.levels_unknown
     return result
 
-
-def _pct(value: Decimal) -> str:
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{text} %"

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from kraken_monitor.domain.models import Alert, Risk
+from kraken_monitor.text.safety import safety_message
 
 ACCOUNT_KEY = "account"  # the domain's key for the cross account (domain.alerts.ACCOUNT_KEY)
 EVENT_WORDS = {
@@ -68,6 +69,9 @@ def alert_message(alert: Alert) -> str:
         if alert.fact("figures_unknown"):
             return f"risk unknown ({reason})"
         return f"data stale: risk unknown ({reason})"
+    safety = safety_message(alert)
+    if safety is not None:
+        return safety
     if alert.reason == "isolated_distance":
         text = "Isolated " + _position_phrase(alert, "")
         if alert.margin_level is not None:

@@ -48,8 +48,10 @@ class SafetyNet:
         """Note a successful AssetPairs read: schedule the next, queue alerts for changed held pairs."""
         self._rules_next = self.clock() + self.refresh_s
         for change in rule_changes.rule_changes(old, new, held):
+            facts = (("old_call", change.old_call), ("old_stop", change.old_stop), ("new_call", change.new_call),
+                     ("new_stop", change.new_stop))
             self._pending.append(_alert(f"{rule_changes.RULES_CHANGED}:{change.pair}", Risk.WARNING,
-                                        change.message(), now, pair=change.pair))
+                                        rule_changes.RULES_CHANGED, now, pair=change.pair, facts=facts))
 
     def rules_failed(self) -> None:
         self._rules_next = self.clock() + min(RULES_RETRY_S, self.refresh_s)
@@ -114,9 +116,10 @@ class SafetyNet:
             cause = crosscheck.CAUSE_STALE_PRICE
         else:
             cause = crosscheck.likely_cause(balance, account.used_margin, foreign, stale_prices)
-        disagreement = crosscheck.Disagreement(ours, kraken, cause)
         level = Risk.WARNING if kraken >= ours else Risk.CRITICAL
-        return [_alert(crosscheck.FIGURES_DISAGREE, level, disagreement.message(), now, margin_level=min(ours, kraken))]
+        facts = (("ours", ours), ("kraken", kraken), ("cause", cause))
+        return [_alert(crosscheck.FIGURES_DISAGREE, level, crosscheck.FIGURES_DISAGREE, now,
+                       margin_level=min(ours, kraken), facts=facts)]
 
     def _levels_unknown(self, snapshot: Snapshot, now: datetime) -> list[Alert]:
         held = {pf.position.pair for pf in snapshot.positions}
@@ -126,12 +129,12 @@ class SafetyNet:
         for pair, note in unknown.items():
             if pair not in self._unknown_fired:
                 self._unknown_fired.add(pair)
-                alerts.append(_alert(f"{rule_changes.LEVELS_UNKNOWN}:{pair}", Risk.WATCH, f"{pair}: {note}.", now,
-                                     pair=pair))
+                alerts.append(_alert(f"{rule_changes.LEVELS_UNKNOWN}:{pair}", Risk.WATCH, rule_changes.LEVELS_UNKNOWN,
+                                     now, pair=pair, facts=(("note", note),)))
         return alerts
 
 
-def _alert(key: str, level: Risk, message: str, now: datetime, pair: str | None = None,
+def _alert(key: str, level: Risk, reason: str, now: datetime, pair: str | None = None, facts: tuple = (),
            margin_level=None) -> Alert:
     return Alert(key=key, level=level, position_id=None, pair=pair, margin_level=margin_level,
-                 distance_to_liquidation_pct=None, message=message, fired_at=now)
+                 distance_to_liquidation_pct=None, reason=reason, fired_at=now, facts=facts)

@@ -56,7 +56,7 @@ def test_rule_changes_of_held_pairs_only():
     old = {"ETH/BTC": _rules(80, 40), "BTC/USD": PairRules("BTC/USD", "BTC", "USD", D(80), D(40))}
     new = {"ETH/BTC": _rules(100, 50), "BTC/USD": PairRules("BTC/USD", "BTC", "USD", D(90), D(40))}
     (change,) = rule_changes.rule_changes(old, new, held=["ETH/BTC"])
-    assert change.message() == "ETH/BTC margin rules changed: call 80 % -> 100 %, liquidation 40 % -> 50 %. Applied now."
+    assert change == rule_changes.RuleChange("ETH/BTC", D(80), D(40), D(100), D(50))
     assert rule_changes.rule_changes(old, old, held=["ETH/BTC", "BTC/USD"]) == []
     assert rule_changes.unknown_levels({"ETH/BTC": _rules(80, 40, "levels unknown, using 80/40")},
                                        ["ETH/BTC", "SOL/USD"]) == {

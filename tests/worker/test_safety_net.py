@@ -12,6 +12,7 @@ from kraken_monitor.exchange.errors import Rejected
 from kraken_monitor.exchange.kraken import KrakenExchange
 from kraken_monitor.exchange.kraken_parse import CallCounter
 from kraken_monitor.testing.kraken_server import KrakenTestServer
+from kraken_monitor.text.alerts import alert_message
 from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller
 
@@ -97,9 +98,9 @@ def test_kraken_ml_below_ours_judges_risk_and_says_figures_disagree(server, make
     # Judged on min(225, 50) = 50 %: at or below the 80 % margin call, above the 45 % liquidation alert.
     assert snap.account.risk is Risk.CRITICAL
     (disagree,) = [a for a in snap.alerts if a.key == "figures_disagree"]
-    assert "ours 225.00 %" in disagree.message and "Kraken 50.00 %" in disagree.message
+    assert "ours 225.00 %" in alert_message(disagree) and "Kraken 50.00 %" in alert_message(disagree)
     # Kraken's m (4,000) equals ours and prices are as fresh as the account: a price, not a position.
-    assert "Likely cause: stale price" in disagree.message
+    assert "Likely cause: stale price" in alert_message(disagree)
     assert disagree.level is Risk.CRITICAL and disagree.margin_level == D("50.00")
     account_alert = [a for a in first.alerts if a.key == "account"]
     assert account_alert and account_alert[0].level is Risk.CRITICAL
@@ -137,7 +138,7 @@ def test_margin_used_without_positions_is_unknown_not_flat(server, make_poller):
     snap = cycle(poller, clock)
     assert snap.stale and snap.account.risk is Risk.UNKNOWN and snap.positions == ()
     assert "Kraken reports used margin 4,000.00 USD but lists no open positions" in snap.stale_reason
-    assert any(a.stale and "lists no open positions" in a.message for a in snap.alerts)
+    assert any(a.stale and "lists no open positions" in alert_message(a) for a in snap.alerts)
 
 
 def test_equity_far_from_tb_plus_n_is_unknown(server, make_poller):
@@ -162,7 +163,7 @@ def test_rules_change_mid_run_is_picked_up_within_30_minutes_and_alerts(server, 
     snap = cycle(poller, clock)
     assert len(server.requests_to("AssetPairs")) == reads + 1
     (changed,) = [a for a in snap.alerts if a.key == "rules_changed:BTC/USD"]
-    assert changed.message == ("BTC/USD margin rules changed: call 80 % -> 210 %, liquidation 40 % -> 100 %. "
+    assert alert_message(changed) == ("BTC/USD margin rules changed: call 80 % -> 210 %, liquidation 40 % -> 100 %. "
                                "Applied now.")
     # Applied at once: 225 % against call 210 is below the warning level 210 + 20 = 230 % (above the call).
     assert (snap.account.margin_call_level, snap.account.liquidation_level) == (D(210), D(100))
@@ -188,7 +189,7 @@ def test_pair_without_levels_says_levels_unknown_once(server, make_poller):
     poller, clock = make_poller()
     snap = cycle(poller, clock)
     (note,) = [a for a in snap.alerts if a.key == "levels_unknown:BTC/USD"]
-    assert note.message == "BTC/USD: levels unknown, using 80/40."
+    assert alert_message(note) == "BTC/USD: levels unknown, using 80/40."
     assert (snap.account.margin_call_level, snap.account.liquidation_level) == (D(80), D(40))
     assert "levels_unknown:BTC/USD" not in keys(cycle(poller, clock))
 
