@@ -13,7 +13,7 @@ from kraken_monitor.exchange.kraken import KrakenExchange
 from kraken_monitor.exchange.kraken_parse import CallCounter
 from kraken_monitor.testing.kraken_server import KrakenTestServer
 from kraken_monitor.text.alerts import alert_message
-from kraken_monitor.worker.config import MonitorConfig
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller
 
 D = Decimal
