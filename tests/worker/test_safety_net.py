@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.exchange.credentials import Credentials
 from kraken_monitor.exchange.errors import Rejected
@@ -13,7 +14,6 @@ from kraken_monitor.exchange.kraken import KrakenExchange
 from kraken_monitor.exchange.kraken_parse import CallCounter
 from kraken_monitor.testing.kraken_server import KrakenTestServer
 from kraken_monitor.text.alerts import alert_message
-from kraken_monitor.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller
 
 D = Decimal
