@@ -196,6 +196,8 @@ def configure_logging() -> None:
     handler.addFilter(_RedactSecrets())
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # A full disk or a vanished log file loses log lines, never prints a traceback to the trader's terminal.
+    logging.raiseExceptions = False
     # ccxt and urllib3 log request details at DEBUG (headers included): keep them out of the file.
     for noisy in ("ccxt", "urllib3", "requests"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

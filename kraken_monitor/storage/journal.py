@@ -123,9 +123,13 @@ class Journal:
             conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable on app crash, fast
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=2000")
+            # A damaged file is found now, not at the first write of a crash: "not recording" from the start.
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if str(check).lower() != "ok":
+                raise JournalError(f"the journal {path} is damaged (quick_check: {check})")
             db = sqlite_utils.Database(conn)
             migrate(db)
-        except SchemaTooNew as exc:
+        except (SchemaTooNew, JournalError) as exc:
             conn.close()
             raise JournalError(str(exc)) from None
         except sqlite3.Error as exc:

@@ -79,6 +79,16 @@ class _AfterFirstPaint(QObject):
 
 def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: float | None = None) -> int:
     """Run the desktop monitor; with `exit_after` seconds, grab the window to `screenshot` and quit."""
+    from kraken_monitor.storage.instance_lock import InstanceLock, JournalInUse
+
+    try:
+        lock = InstanceLock(config.journal_path()).acquire()  # held until the process ends
+    except JournalInUse as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    except OSError as exc:  # the journal's own error will show in the window
+        log.error("instance lock unavailable: %s", exc)
+        lock = None
     app = _application()
     _apply_look(app, config.theme)
     from kraken_monitor.ui.main_window import MainWindow
@@ -148,4 +158,6 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
     monitor = state.get("monitor")
     if monitor is not None and monitor.is_running():
         monitor.stop()
+    if lock is not None:
+        lock.release()
     return int(code)

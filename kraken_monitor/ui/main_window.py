@@ -253,6 +253,8 @@ class MainWindow(QMainWindow):
         worker.auth_failed.connect(self.status.set_connection)
         worker.auth_failed.connect(self._on_worker_auth_failed)
         worker.auth_failed.connect(self.status.show_reconnect)
+        if hasattr(worker, "journal_status"):
+            worker.journal_status.connect(self.status.set_journal)
         if hasattr(monitor, "config") and hasattr(worker, "activity"):
             self.watchdog = WindowWatchdog(self, monitor)  # outside the poll thread: notices when it goes quiet
         # Queued into the worker's thread (the worker lives there; these run as its slots).

@@ -81,8 +81,13 @@ class MonitorStatusBar(QStatusBar):
         self.reconnect_button.setObjectName("reconnectButton")
         self.reconnect_button.setToolTip("Try the exchange again with the current API key (F5)")
         self.reconnect_button.hide()
+        self.journal = QLabel()
+        self.journal.setObjectName("journalLabel")
+        self.journal.setStyleSheet("QLabel#journalLabel { color: #c62828; font-weight: bold; }")
+        self.journal.hide()
         self.addWidget(self.banner, 1)
         self.addWidget(self.reconnect_button)
+        self.addPermanentWidget(self.journal)
         self.addPermanentWidget(self.api_url)
         self.addPermanentWidget(self.connection)
         self.addPermanentWidget(self.last_poll)
@@ -99,6 +104,15 @@ class MonitorStatusBar(QStatusBar):
     def set_connection(self, text: str) -> None:
         """Slot for the worker's `status_changed(str)`."""
         self.connection.setText(text)
+
+    def set_journal(self, text: str) -> None:
+        """Slot for the worker's `journal_status`: "not recording: <reason>" stays until writes work again."""
+        self.journal.setText(text)
+        self.journal.setToolTip(text)
+        self.journal.setVisible(bool(text))
+
+    def journal_text(self) -> str:
+        return "" if self.journal.isHidden() else self.journal.text()
 
     def show_reconnect(self, *_message: object) -> None:
         """Slot for the worker's `auth_failed`: offer Reconnect until fresh data arrives again."""

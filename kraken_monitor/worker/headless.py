@@ -46,8 +46,11 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
     from kraken_monitor.exchange.factory import create_exchange
     from kraken_monitor.storage.journal import Journal
 
+    from kraken_monitor.storage.instance_lock import holder
+
     journal = None
     poller: Poller | None = None
+    warning = ""  # one line on stderr when the figures are good but they are not journaled
     try:
         try:
             journal = Journal.open(config.journal_path())
@@ -55,7 +58,15 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
             log.error("journal unavailable: %s: %s", type(exc).__name__, exc)
             if config.mode.simulated:  # the paper account lives in the journal
                 return _fail(err, f"cannot open the journal: {exc}")
+            warning = f"not recording: {exc}"
         paper_state = journal.load_paper_state(config.mode.value) if journal is not None else None
+        other = holder(config.journal_path()) if journal is not None else None
+        if other is not None:
+            # A running app owns this journal: read its paper account, write nothing (it would interleave).
+            journal.close()
+            journal = None
+            who = f"pid {other}" if other > 0 else "pid unknown"
+            warning = f"another kraken-monitor ({who}) is using {config.journal_path()}: this snapshot is not journaled"
         exchange = create_exchange(config, paper_state=paper_state)
         # The one-off command must not overwrite a running app's paper account: read it, never save it.
         poller = Poller(config, exchange, journal, save_paper=False)
@@ -65,7 +76,11 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
         snapshot = poller.build_snapshot(now)
         if snapshot.account is None or snapshot.stale:
             return _fail(err, f"incomplete data from the {config.mode} exchange: {snapshot.stale_reason}")
-        poller.persist(snapshot)
+        try:
+            poller.persist(snapshot)
+        except Exception as exc:  # the figures are right; only the record of them failed
+            log.error("journal write failed: %s: %s", type(exc).__name__, exc)
+            warning = f"not recording: {exc}"
     except AuthFailed as exc:
         return _fail(err, f"authentication failed: {exc}")
     except (ExchangeError, DomainError) as exc:
@@ -81,6 +96,9 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
                 journal.close()
         except Exception as exc:
             log.error("closing after snapshot failed: %s: %s", type(exc).__name__, exc)
+    if warning:
+        err.write("kraken-monitor: " + " ".join(warning.split()) + "\n")
+        err.flush()
     if as_json:
         out.write(json.dumps(snapshot_to_json(snapshot)) + "\n")  # json.dumps escapes control characters
     else:
@@ -134,6 +152,17 @@ def run_watch(
 
     from kraken_monitor.worker.runner import MonitorThread
 
+    from kraken_monitor.storage.instance_lock import InstanceLock, JournalInUse
+
+    try:
+        lock = InstanceLock(config.journal_path()).acquire()
+    except JournalInUse as exc:
+        sys.stderr.write(f"{exc}\n")  # exactly the contract's line: scripts match it
+        sys.stderr.flush()
+        return EXIT_FAILED
+    except OSError as exc:  # cannot even create the lock file: the journal will say so too
+        log.error("instance lock unavailable: %s", exc)
+        lock = None
     app = QCoreApplication.instance() or QCoreApplication(["kraken-monitor"])
     printer = _make_printer(as_json, out)
     monitor = MonitorThread(config)
@@ -142,6 +171,7 @@ def run_watch(
     worker.alerts_fired.connect(printer.on_alerts)
     worker.auth_failed.connect(printer.on_auth_failed)
     worker.status_changed.connect(printer.on_status)
+    worker.journal_status.connect(printer.on_journal)
     printer.quit_requested.connect(app.quit)
 
     def _on_signal(signum, _frame):
@@ -166,6 +196,8 @@ def run_watch(
         monitor.stop()  # flushes paper state and closes the journal in the worker thread
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if lock is not None:
+            lock.release()
     out.flush()
     return EXIT_FAILED if printer.auth_error else EXIT_OK
 
@@ -244,6 +276,12 @@ def _make_printer(as_json: bool, out: TextIO):
             self.auth_error = message
             sys.stderr.write(f"kraken-monitor: authentication failed: {message}\n")
             self.quit_requested.emit()
+
+        @Slot(str)
+        def on_journal(self, text: str) -> None:
+            now = utc_now()
+            self._line({"type": "journal", "ts": now.isoformat(), "recording": not text, "reason": text},
+                       f"{now:%H:%M:%S} JOURNAL: {text or 'recording again'}")
 
         @Slot(str)
         def on_status(self, status: str) -> None:

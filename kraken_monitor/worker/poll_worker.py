@@ -47,6 +47,7 @@ class PollWorker(QObject):
     status_changed = Signal(str)
     capabilities_ready = Signal(object)  # exchange.base.Capabilities of the venue in use
     recent_alerts_ready = Signal(object)  # tuple[Alert, ...] from the journal, newest first
+    journal_status = Signal(str)  # "" = recording; else "not recording: <reason>" (persistent until it recovers)
 
     def __init__(self, config: MonitorConfig):
         super().__init__(None)
@@ -64,6 +65,7 @@ class PollWorker(QObject):
         # What the poll thread is doing; the watchdog in the GUI / `watch` thread reads it (thread-safe).
         self.activity = Activity()
         self._stop_event = threading.Event()  # set from any thread by request_stop()
+        self._journal_problem: str | None = None  # None = not reported yet
 
     # -- construction (worker thread) --------------------------------------------------------
 
@@ -86,7 +88,7 @@ class PollWorker(QObject):
             journal = self._open_journal()
         except Exception as exc:  # monitoring matters more than history: carry on without a journal
             log.error("journal unavailable: %s: %s", type(exc).__name__, exc)
-            self._set_status(f"journal unavailable: {exc}")
+            self._set_journal_problem(_message(exc))
         try:
             paper_state = journal.load_paper_state(self.config.mode.value) if journal is not None else None
             with self.activity.doing("the exchange connection to start"):
@@ -254,8 +256,11 @@ class PollWorker(QObject):
             fired = self.poller.persist(snapshot)
         except Exception as exc:
             log.error("journal write failed: %s: %s", type(exc).__name__, exc)
-            self._set_status(f"journal write failed: {exc}")
+            self._set_journal_problem(_message(exc))
             fired = self.poller.engine.recorded(snapshot.alerts)
+        else:
+            if self.poller.journal is not None:
+                self._set_journal_problem("")
         if fired:
             # Alerts go out with their journal ids so the UI can acknowledge / snooze them by id.
             self.alerts_fired.emit(fired)
@@ -314,6 +319,13 @@ class PollWorker(QObject):
     def _paper_state(self) -> Any:
         export = getattr(self.poller.exchange, "export_state", None) if self.poller else None
         return export() if export is not None else None
+
+    def _set_journal_problem(self, reason: str) -> None:
+        """Journal health, emitted on change: "" recording, else "not recording: <reason>"."""
+        text = f"not recording: {reason}" if reason else ""
+        if text != self._journal_problem:
+            self._journal_problem = text
+            self.journal_status.emit(text)
 
     def _set_status(self, status: str) -> None:
         if status != self._status:
