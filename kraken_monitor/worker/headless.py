@@ -44,9 +44,8 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
     A failed read never prints a position list: an empty list would read as "flat, nothing at risk".
     """
     from kraken_monitor.exchange.factory import create_exchange
-    from kraken_monitor.storage.journal import Journal
-
     from kraken_monitor.storage.instance_lock import holder
+    from kraken_monitor.storage.journal import Journal
 
     journal = None
     poller: Poller | None = None
@@ -150,9 +149,8 @@ def run_watch(
     """Run the poll worker in its thread; print alerts (and snapshot/stale lines) until done."""
     from PySide6.QtCore import QCoreApplication, QTimer
 
-    from kraken_monitor.worker.runner import MonitorThread
-
     from kraken_monitor.storage.instance_lock import InstanceLock, JournalInUse
+    from kraken_monitor.worker.runner import MonitorThread
 
     try:
         lock = InstanceLock(config.journal_path()).acquire()
