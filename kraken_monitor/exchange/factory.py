@@ -9,11 +9,15 @@ from decimal import Decimal
 from typing import Any
 
 from kraken_monitor.config import MonitorConfig
+from kraken_monitor.domain.fx import common_currency
 from kraken_monitor.domain.venue import AccountKind, Venue
 from kraken_monitor.exchange.base import Exchange
+from kraken_monitor.exchange.currency_view import InCurrency
 from kraken_monitor.exchange.errors import AuthFailed, BadResponse
 
 log = logging.getLogger(__name__)
+
+PAPER_CURRENCY = "USD"  # the demo and paper accounts keep their collateral in USD
 
 NO_CREDENTIALS = (
     "No Kraken API key found. Add a key in Settings, or set the KRAKEN_API_KEY and KRAKEN_API_SECRET "
@@ -60,6 +64,9 @@ def create_exchange(
         except BadResponse as exc:
             # A damaged save must not keep the app from starting; the journal keeps the old row.
             log.warning("ignoring unreadable paper state, starting a fresh %s account: %s", mode, exc)
+    currency = common_currency(config.collateral_currency or PAPER_CURRENCY)
+    if currency != PAPER_CURRENCY:  # `--currency`: the USD paper account seen in CUR, as TradeBalance would
+        return InCurrency(exchange, currency)
     return exchange
 
 
