@@ -170,8 +170,10 @@ class Poller:
     # -- snapshot ----------------------------------------------------------------------------
 
     def needed_pairs(self) -> set[str]:
-        """Pairs whose price the figures depend on: every pair held (plus conversion pairs, when needed)."""
-        return {p.pair for p in self.account.positions} if self.account is not None else set()
+        """Pairs whose price the figures depend on: every pair held plus the FX pairs that convert them."""
+        if self.account is None:
+            return set()
+        return {p.pair for p in self.account.positions} | set(self.fx_pairs())
 
     def _stale_reasons(self, now: datetime) -> list[str]:
         # Monotonic ages (freshness.py); `now` is the wall-clock time shown with the snapshot.

@@ -74,6 +74,23 @@ def test_held_pair_missing_from_the_ticker_answer_goes_unknown_after_the_window(
     _count(True)
 
 
+def test_needed_fx_pair_missing_from_the_ticker_answer_goes_unknown_after_the_window(server, loop):
+    # An ETH/EUR long in a USD account is converted at EUR/USD: the figures depend on that price too.
+    server.set_prices({"ETH/EUR": Decimal("2700"), "EUR/USD": Decimal("1.10000")})
+    server.add_position("ETH/EUR", "buy", Decimal("1"), Decimal("2700"), leverage=2)
+    for _ in range(3):
+        assert not loop.cycle().stale
+    server.hide_from_ticker("EUR/USD")  # every held pair still answers; only the conversion rate is gone
+    seen = [loop.cycle() for _ in range(5)]
+    # Ages after the last EUR/USD price: 1, 2, 3 s (inside the 3 s window), then 4, 5 s (stale).
+    assert [s.stale for s in seen] == [False, False, False, True, True]
+    assert "no fresh price for EUR/USD" in seen[-1].stale_reason
+    assert seen[-1].account.risk == Risk.UNKNOWN
+    server.hide_from_ticker()
+    assert not loop.cycle().stale
+    _count(True)
+
+
 def test_unheld_watched_pair_missing_does_not_make_the_account_unknown(server, loop):
     loop.cycle()
     server.hide_from_ticker("ETH/USD")  # watched, not held: the figures do not depend on it
