@@ -16,6 +16,7 @@ from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.models import AccountFigures, PositionFigures, Risk, Snapshot
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.text import numbers as fmt
+from kraken_monitor.text.fx import fx_sensitivity_text
 from kraken_monitor.ui import theme
 
 RISK_UNKNOWN = "RISK UNKNOWN"
@@ -173,7 +174,7 @@ class AccountBar(QFrame):
         self.level_caption = QLabel("Margin level")
         gauge_box.addWidget(self.level_caption)
         self.gauge = MarginGauge()
-        self.gauge.extra_tip = self.carry_text
+        self.gauge.extra_tip = self.gauge_extra_text
         gauge_box.addWidget(self.gauge)
         layout.addLayout(gauge_box, 1)
         self.exchange_level = _Figure("Kraken ml", "Margin level as Kraken reports it (live only)")
@@ -212,6 +213,14 @@ class AccountBar(QFrame):
         self.set_mode(snapshot.mode)
         self._show_account(snapshot.account, stale=snapshot.stale, positions=snapshot.positions)
         self.refresh_age()
+
+    def gauge_extra_text(self) -> str:
+        """The gauge tooltip's extra lines: rollover carry, then collateral FX sensitivity."""
+        snap = self._snapshot
+        fx_lines = ""
+        if snap is not None and not snap.stale and snap.account is not None:
+            fx_lines = fx_sensitivity_text(snap.account.fx_sensitivity)
+        return "\n".join(part for part in (self.carry_text(), fx_lines) if part)
 
     def carry_text(self) -> str:
         """How long rollover fees alone (flat prices) take to reach the margin call: Kraken does not say."""

@@ -104,3 +104,32 @@ def test_a_fractional_margin_call_reads_the_same_on_the_gauge_and_its_tooltip(qt
     assert "margin call at 82.5 %, liquidation at 40 %" in bar.gauge.toolTip()  # was "82 %"
     assert bar.gauge.mark_text(bar.gauge.call_level) == "82.5%"  # was f"{82.5:.0f}%" == "82%"
     assert "Margin level 107.3 %" in bar.gauge.toolTip()
+
+
+def test_gauge_tooltip_shows_the_collateral_fx_sensitivity(qtbot):
+    # The demo book holds ETH/BTC and ETH/EUR in a USD account: its level moves with BTC/USD and EUR/USD.
+    from kraken_monitor.config import MonitorConfig
+    from kraken_monitor.domain import fx
+    from kraken_monitor.domain.fx_markets import fx_markets
+    from kraken_monitor.exchange.factory import create_exchange
+    from kraken_monitor.text import numbers as fmt
+
+    exchange = create_exchange(MonitorConfig(mode="demo"), clock=lambda: S.T0)
+    rules, state = exchange.load_pair_rules(), exchange.fetch_account()
+    markets = fx_markets(rules, exchange.listed_pairs())
+    quotes = {fx.common_currency(p.pair.split("/")[1]) for p in state.positions}
+    pairs = sorted({p.pair for p in state.positions} | set(fx.fx_pairs_needed(quotes, "USD", markets)))
+    tickers = exchange.fetch_tickers(pairs)
+    snap = S.engine_snapshot(state, {p: t.last for p, t in tickers.items()}, rules, S.T0, tickers=tickers)
+    sens = snap.account.fx_sensitivity
+    assert sens is not None and set(sens.currencies) >= {"BTC", "EUR"}
+    bar = AccountBar("demo", clock=lambda: S.T0)
+    qtbot.addWidget(bar)
+    bar.set_snapshot(snap)
+    tip = bar.gauge_extra_text()
+    assert f"USD against {', '.join(sens.currencies)}:" in tip
+    assert f"margin call if USD moves {fmt.fmt_pct(sens.margin_call_move_pct, signed=True)}" in tip
+    assert all(fmt.fmt_level(level) in tip for _, level in sens.levels)
+    # A USD-only book has nothing to say about FX.
+    bar.set_snapshot(S.snapshot())
+    assert "against" not in bar.gauge_extra_text()
