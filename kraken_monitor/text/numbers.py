@@ -41,7 +41,13 @@ def fmt_decimal(value: Decimal | None, places: int, *, signed: bool = False) -> 
 
 def fmt_plain(value: Decimal, places: int) -> str:
     """Fixed places without grouping, for an input field that reads the text back: 1234.5, 2 -> '1234.50'."""
-    return format(value, f".{max(0, int(places))}f")
+    places = max(0, int(places))
+    try:
+        # Explicit half-even: format() would round with the thread's context, which ccxt sets to half-up.
+        value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:
+        pass
+    return format(value, f".{places}f")
 
 
 def with_unit(text: str, unit: str) -> str:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from kraken_monitor.domain import whatif
 from kraken_monitor.exchange.base import Capabilities
 from kraken_monitor.testing.builders import paper_exchange, position_id, snapshot_of
+from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui.actions import capabilities_for_mode
 from kraken_monitor.ui.add_margin_dialog import AddMarginDialog, AddMarginKind
 
@@ -57,7 +58,9 @@ def test_cross_preview_equals_the_engine_deposit(qtbot, snapshot):
         snapshot.account_state(), snapshot.prices(), snapshot.pair_rules, Decimal("1000")
     )
     assert dialog.preview_result == expected
-    assert f"{expected.margin_level:,.1f} %" in dialog.level_label.text()
+    # The label's own half-even rounding (text.numbers); an f-string would use the thread's context, which ccxt
+    # (run in-process by earlier tests) leaves at half-up.
+    assert fmt.fmt_level(expected.margin_level) in dialog.level_label.text()
     assert f"{snapshot.account.margin_level:,.1f} %" in dialog.level_label.text()
     assert "BTC/USD" in dialog.liquidation_label.text()
 
@@ -88,8 +91,8 @@ def test_isolated_position_allocates_with_engine_preview_and_a_limit(qtbot, snap
         snapshot.account_state(), snapshot.prices(), snapshot.pair_rules, pid, Decimal("250")
     )
     assert dialog.preview_result == expected
-    assert f"{expected.liquidation_price:,.2f}" in dialog.liquidation_label.text()
-    assert f"{expected.margin_level:,.1f} %" in dialog.level_label.text()
+    assert fmt.fmt_decimal(expected.liquidation_price, 2) in dialog.liquidation_label.text()
+    assert fmt.fmt_level(expected.margin_level) in dialog.level_label.text()
     dialog.target_spin.setValue(150)
     dialog.fill_button.click()
     assert dialog.preview_result.margin_level >= 150
