@@ -34,7 +34,7 @@ def _fds() -> int:
 
 def test_ten_thousand_cycles(tmp_path):
     gc.collect()
-    threads0, fds0 = threading.active_count(), _fds()
+    threads0, fds0 = set(threading.enumerate()), _fds()  # earlier tests' daemon threads may end meanwhile
     clock = FakeClock()
     config = MonitorConfig(mode="demo", price_interval_s=1.0, account_interval_s=1.0,
                            full_resolution_days=WINDOW_S / 86400)
