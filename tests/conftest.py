@@ -1,5 +1,6 @@
 """Test-session isolation: offscreen Qt, and no test ever touches the user's real settings, data or keyring."""
 
+import gc
 import os
 import tempfile
 
@@ -13,6 +14,14 @@ os.environ["XDG_DATA_HOME"] = os.path.join(_SANDBOX, "data")
 os.environ["KRAKEN_MONITOR_HOME"] = os.path.join(_SANDBOX, "home")
 os.environ.pop("KRAKEN_API_KEY", None)
 os.environ.pop("KRAKEN_API_SECRET", None)
+
+# As in the app (kraken_monitor/worker/main_thread_gc.py): cycles are collected only in the main thread,
+# between tests. Left automatic, a window an earlier test dropped was destroyed inside whatever thread
+# allocated next (a test server's, a poll thread's), and Qt's "Timers cannot be started from another
+# thread" warnings failed an unrelated test.
+gc.disable()
+_FULL_COLLECTION_EVERY = 25
+_tests_since_full = [0]
 
 
 @pytest.fixture
@@ -28,6 +37,17 @@ def memory_keyring():
     yield
     MemoryKeyring.clear()
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_in_the_main_thread():
+    yield
+    _tests_since_full[0] += 1
+    if _tests_since_full[0] >= _FULL_COLLECTION_EVERY:
+        _tests_since_full[0] = 0
+        gc.collect()
+    else:
+        gc.collect(0)  # with automatic collection off, everything this test made is still in generation 0
 
 
 @pytest.fixture(autouse=True)

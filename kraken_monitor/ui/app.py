@@ -90,6 +90,9 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
         log.error("instance lock unavailable: %s", exc)
         lock = None
     app = _application()
+    from kraken_monitor.worker.main_thread_gc import MainThreadGarbageCollector
+
+    collector = MainThreadGarbageCollector(app)  # before any thread starts: cycles die in this thread
     _apply_look(app, config.theme)
     from kraken_monitor.ui.main_window import MainWindow
 
@@ -158,6 +161,7 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
     monitor = state.get("monitor")
     if monitor is not None and monitor.is_running():
         monitor.stop()
+    collector.stop()
     if lock is not None:
         lock.release()
     return int(code)

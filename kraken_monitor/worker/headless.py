@@ -150,6 +150,7 @@ def run_watch(
     from PySide6.QtCore import QCoreApplication, QTimer
 
     from kraken_monitor.storage.instance_lock import InstanceLock, JournalInUse
+    from kraken_monitor.worker.main_thread_gc import MainThreadGarbageCollector
     from kraken_monitor.worker.runner import MonitorThread
 
     try:
@@ -162,6 +163,7 @@ def run_watch(
         log.error("instance lock unavailable: %s", exc)
         lock = None
     app = QCoreApplication.instance() or QCoreApplication(["kraken-monitor"])
+    collector = MainThreadGarbageCollector()  # Qt objects die in this thread, never in the poll thread
     printer = _make_printer(as_json, out)
     monitor = MonitorThread(config)
     worker = monitor.worker
@@ -192,6 +194,7 @@ def run_watch(
         ticker.stop()
         watchdog_timer.stop()
         monitor.stop()  # flushes paper state and closes the journal in the worker thread
+        collector.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if lock is not None:
