@@ -33,7 +33,7 @@ class MainThreadGarbageCollector(QObject):
         """Collect the oldest generation whose count passed its threshold; returns it (None: nothing due)."""
         counts = gc.get_count()
         due = None
-        for generation, (count, threshold) in enumerate(zip(counts, self.thresholds)):
+        for generation, (count, threshold) in enumerate(zip(counts, self.thresholds, strict=True)):
             if threshold and count > threshold:
                 due = generation
         if due is not None:
