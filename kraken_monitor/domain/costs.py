@@ -1,5 +1,9 @@
 """Margin costs of a position: rollover terms, opening fee, rollovers charged so far, net P&L, break-even.
 
+"Net P&L" has one meaning everywhere (table, close dialog, journal, JSON): unrealised P&L minus the
+trading fee, the margin opening fee and the rollovers charged so far, minus the estimated closing fee
+at the taker rate -- what the trader would keep if the position closed at market now.
+
 Source for every formula here: Kraken support article 206161568 ("Margin fees") and the shared reference
 section 1 "Fees": a margin opening fee when the position opens, then a rollover fee every 4 hours, both
 charged on the full value extended as margin (the position's opening `cost`; collateral is NOT
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -24,6 +29,10 @@ from kraken_monitor.domain.errors import InvalidAmount, InvalidTerms
 from kraken_monitor.domain.models import Position, Side
 
 ROLLOVER_PERIOD = timedelta(hours=4)
+# Kraken Pro's base-tier spot fees (kraken.com/features/fee-schedule, under 10,000 USD of 30-day
+# volume): a close at market is estimated at the taker rate; a limit that rests pays the maker rate.
+TAKER_FEE_RATE = Decimal("0.0040")
+MAKER_FEE_RATE = Decimal("0.0025")
 _LONG = Side.LONG  # enum member access is slow on Python 3.11; used per position per cycle
 
 # Kraken's `terms`, e.g. "0.0100% per 4 hours" (OpenPositions, docs.kraken.com get-open-positions).
@@ -123,8 +132,8 @@ def _check_close_fee(close_fee_rate: Decimal) -> Decimal:
 
 
 @engine_context
-def net_pnl(p: Position, price: Decimal, now: datetime, close_fee_rate: Decimal = ZERO) -> Decimal:
-    """Unrealised P&L minus fees so far (and the closing fee at `close_fee_rate`, if given).
+def net_pnl(p: Position, price: Decimal, now: datetime, close_fee_rate: Decimal = TAKER_FEE_RATE) -> Decimal:
+    """Unrealised P&L minus fees so far and the closing fee at `close_fee_rate` (the taker rate unless given).
 
     Reference section 1: Kraken's `net`/`n` exclude every fee, so the monitor shows both.
     """
@@ -135,7 +144,7 @@ def net_pnl(p: Position, price: Decimal, now: datetime, close_fee_rate: Decimal 
 
 
 @engine_context
-def break_even_price(p: Position, now: datetime, close_fee_rate: Decimal = ZERO) -> Decimal:
+def break_even_price(p: Position, now: datetime, close_fee_rate: Decimal = TAKER_FEE_RATE) -> Decimal:
     """Price at which net P&L (fees so far + closing fee) is zero.
 
     long:  V*(P - E) - F - c*V*P = 0  ->  P = (cost + F) / (V * (1 - c))
@@ -187,4 +196,57 @@ def cycle_costs(
         upcoming = opened + ROLLOVER_PERIOD * (charged + 1)
     else:
         upcoming = None
-    return fees, _break_even(p, fees, ZERO), day_marks * per_mark, upcoming
+    return fees, _break_even(p, fees, TAKER_FEE_RATE), day_marks * per_mark, upcoming
+
+
+@dataclass(frozen=True)
+class PnlBreakdown:
+    """Net P&L of a position (or of the `share` of it being closed) and every fee in it, in `currency`.
+
+    net = unrealized - trading_fee - opening_fee - rollovers - closing_fee.
+    """
+
+    currency: str
+    unrealized: Decimal
+    trading_fee: Decimal  # the trade fee paid when the position opened (Kraken's `fee`)
+    opening_fee: Decimal  # the margin opening fee
+    rollovers: Decimal  # rollover_count marks charged so far
+    rollover_count: int
+    closing_fee: Decimal  # estimated, at closing_fee_rate of the value closed
+    closing_fee_rate: Decimal
+    net: Decimal
+
+
+@engine_context
+def pnl_breakdown(
+    p: Position,
+    price: Decimal,
+    now: datetime,
+    fx_rate: Decimal = ONE,
+    currency: str = "",
+    close_fee_rate: Decimal = TAKER_FEE_RATE,
+    share: Decimal = ONE,
+) -> PnlBreakdown:
+    """`net_pnl` term by term, converted at `fx_rate` (quote -> `currency`); `share` (0, 1] of the position.
+
+    A partial close of `share` takes that share of the fees charged so far with it (they were charged
+    on the whole position's cost) and pays the closing fee on the volume it closes.
+    """
+    _check_close_fee(close_fee_rate)
+    if not ZERO < share <= ONE:
+        raise InvalidAmount(f"Share of the position must be in (0, 1] (got {share}).")
+    value = price * p.remaining_volume * share
+    cost = p.cost * share
+    upnl = value - cost if p.side is _LONG else cost - value
+    rate = rollover_rate(p)
+    count = rollovers_charged(p.opened_at, now)
+    terms = (
+        upnl,
+        p.trading_fee * share,
+        opening_fee(p) * share,
+        count * rate * p.cost * share,
+        close_fee_rate * value,
+    )
+    upnl, trading, opening, rollovers, closing = (term * fx_rate for term in terms)
+    net = upnl - trading - opening - rollovers - closing
+    return PnlBreakdown(currency, upnl, trading, opening, rollovers, count, closing, close_fee_rate, net)

@@ -78,6 +78,7 @@ _MAX_BOOKS = 4  # per thread: the current account and the last few what-if state
 # A window no aware `now` falls in: forces a recount when the rollover count cannot be windowed.
 _NEVER = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _PERIOD = costs.ROLLOVER_PERIOD
+_TAKER = costs.TAKER_FEE_RATE  # Net P&L is after the estimated closing fee (costs module docstring)
 _NO_TIME = timedelta(0)
 
 
@@ -160,6 +161,7 @@ class _Row:
             cur = self.terms(price)
         _, value, upnl, used = cur
         fees = fee[2]
+        closing = value * _TAKER
         fields = {
             "position": self.p,
             "price": price,
@@ -171,7 +173,8 @@ class _Row:
             "pnl_pct": upnl / self.margin * HUNDRED,
             "used_margin": used,
             "fees": fees,
-            "net_pnl": upnl - fees,
+            "closing_fee": closing,
+            "net_pnl": upnl - fees - closing,
             "break_even_price": fee[3],
             "margin_level": None,  # the cross account holds the level (AccountFigures)
             "next_rollover": fee[5],
@@ -270,7 +273,9 @@ def _book(positions: tuple[Position, ...], prices: Mapping[str, Decimal]) -> _Bo
 _new = object.__new__
 _set = object.__setattr__
 # Money fields of a position record, converted from the quote into the account currency.
-_MONEY = ("valuation", "unrealized_pnl", "used_margin", "fees", "net_pnl", "projected_cost_24h", "cost")
+_MONEY = (
+    "valuation", "unrealized_pnl", "used_margin", "fees", "closing_fee", "net_pnl", "projected_cost_24h", "cost"
+)
 _TRIGGERS = ("margin_call_price", "liquidation_price", "distance_to_margin_call_pct", "distance_to_liquidation_pct")
 _NO_TRIGGERS = dict.fromkeys(_TRIGGERS)
 _NO_MONEY = dict.fromkeys(_MONEY)

@@ -137,7 +137,7 @@ class PositionFigures:
     pnl_pct: Decimal  # unrealised P&L in % of used margin at opening (a ratio: the same in any currency)
     used_margin: Decimal | None  # shorts revalued at the current price (and FX)
     fees: Decimal | None  # trading fee + opening fee + rollovers charged so far
-    net_pnl: Decimal | None  # unrealized_pnl - fees
+    net_pnl: Decimal | None  # unrealized_pnl - fees - closing_fee (domain/costs.py: one meaning everywhere)
     break_even_price: Decimal  # quote currency
     margin_call_price: Decimal | None  # None when no price can reach it
     liquidation_price: Decimal | None
@@ -156,6 +156,7 @@ class PositionFigures:
     account_currency: str = ""
     fx_rate: Decimal | None = None  # units of account currency per unit of quote currency, this cycle
     cost: Decimal | None = None  # opening cost of the remaining volume, account currency at fx_rate
+    closing_fee: Decimal | None = None  # estimated fee of closing it all at market now (costs.TAKER_FEE_RATE)
     # Non-empty = the money of this position cannot be known (e.g. "no price for EUR/USD"): every money
     # field above and the trigger prices/distances are then None, never a number computed without it.
     unknown_reason: str = ""

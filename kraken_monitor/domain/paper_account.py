@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from kraken_monitor.domain import costs, margin
+from kraken_monitor.domain.costs import TAKER_FEE_RATE
 from kraken_monitor.domain.errors import DomainError, InvalidAmount, NotSupported, UnknownRate
 from kraken_monitor.domain.exposure import currency_rates, pair_currency
 from kraken_monitor.domain.fx import common_currency
@@ -20,7 +21,7 @@ _FIAT = frozenset({"USD", "EUR", "GBP", "CAD", "JPY", "CHF", "AUD"})
 Prices = Mapping[str, Decimal] | None
 Rules = Mapping[str, PairRules] | None
 ROLLOVER_PERIOD = timedelta(hours=4)
-DEFAULT_FEE_RATE = Decimal("0.0040")  # Kraken Pro taker fee at the lowest volume tier
+DEFAULT_FEE_RATE = TAKER_FEE_RATE  # Kraken Pro's taker fee at the lowest volume tier
 DEFAULT_TERMS = "0.0200% per 4 hours"
 STATE_VERSION = 1
 

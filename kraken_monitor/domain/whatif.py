@@ -47,6 +47,9 @@ class WhatIfClose:
     net_realized: Decimal  # realized_pnl - fees, credited to the trade balance
     account: AccountFigures
     position_after: PositionFigures | None  # None when the whole position is closed
+    # Net P&L of the part closed, in the table's meaning: its share of the fees charged so far too
+    # (closing everything at market: exactly the table's Net P&L).
+    pnl: costs.PnlBreakdown | None = None
 
 
 def _find(state: AccountState, position_id: str) -> Position:
@@ -192,8 +195,9 @@ def partial_close(
     price = margin._price(prices.get(p.pair), p.pair)
     rate = _rate(state, p, prices, rules)
     share = volume / remaining
-    realized = margin.unrealized_pnl(p, price) * share * rate
-    fees = fee_rate * volume * price * rate
+    when = now or state.as_of
+    pnl = costs.pnl_breakdown(p, price, when, rate, common_currency(state.balance.currency), fee_rate, share)
+    realized, fees = pnl.unrealized, pnl.closing_fee
     net = realized - fees
     credit = net
     if p.margin_mode is MarginMode.ISOLATED:
@@ -202,9 +206,9 @@ def partial_close(
     after = (_scaled(p, keep, volume),) if keep > 0 else ()
     balance = replace(state.balance, trade_balance=state.balance.trade_balance + credit)
     new_state = AccountState(balance, _without(state, p.id, *after), state.as_of)
-    account, figures = margin.compute(new_state, prices, rules, now or state.as_of)
+    account, figures = margin.compute(new_state, prices, rules, when)
     position_after = next((pf for pf in figures if pf.position.id == p.id), None)
-    return WhatIfClose(realized, fees, net, account, position_after)
+    return WhatIfClose(realized, fees, net, account, position_after, pnl)
 
 
 @engine_context

@@ -19,21 +19,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kraken_monitor.domain import whatif
-from kraken_monitor.domain.errors import DomainError, InvalidAmount
+from kraken_monitor.domain import costs, whatif
+from kraken_monitor.domain.decimals import ZERO
+from kraken_monitor.domain.errors import DomainError, InvalidAmount, UnknownRate
 from kraken_monitor.domain.models import MarginMode, PairRules, PositionFigures, Snapshot
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.base import Capabilities
 from kraken_monitor.text import numbers as fmt
+from kraken_monitor.text.pnl import NET_PNL_MEANING, breakdown_lines, fees_summary
 from kraken_monitor.ui.dialog_footer import DialogFooter
 from kraken_monitor.ui.limit_check import is_resting, limit_fill_warning
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.preview_status import PreviewStatus
 from kraken_monitor.ui.validators import parse_amount, to_input_text
 
-# Kraken's base-tier spot fees (kraken.com/features/fee-schedule); the preview says which it assumed.
-TAKER_FEE_RATE = Decimal("0.0040")
-MAKER_FEE_RATE = Decimal("0.0025")
+BALANCE_CHANGE_TIP = (
+    "What the close credits to the trade balance: this part's P&L less its closing fee. The trading fee, "
+    "opening fee and rollovers were taken from the balance when they were charged."
+)
 REDUCE_ONLY_TEXT = "Reduce-only: the order can only shrink this position, never open or flip one."
 
 
@@ -159,10 +162,15 @@ class CloseDialog(QDialog):
         form.addRow(self.limit_warning)
 
         self.pnl_label = QLabel()
+        self.pnl_label.setToolTip(NET_PNL_MEANING)
         self.fees_label = QLabel()
+        self.fees_label.setWordWrap(True)
+        self.balance_label = QLabel()
+        self.balance_label.setToolTip(BALANCE_CHANGE_TIP)
         self.level_label = QLabel()
-        form.addRow("Realised P&&L after fees:", self.pnl_label)
-        form.addRow("Of which fees:", self.fees_label)
+        form.addRow("Net P&&L, all fees:", self.pnl_label)
+        form.addRow("Fees in it:", self.fees_label)
+        form.addRow("Trade balance change:", self.balance_label)
         form.addRow("Account margin level:", self.level_label)
         layout.addLayout(form)
 
@@ -284,7 +292,9 @@ class CloseDialog(QDialog):
     def _show_preview(self, request: CloseRequest | None) -> None:
         self.preview_result = None
         volume = request.volume if request else self._parsed_volume()
-        self.fees_label.setText("")
+        for label in (self.fees_label, self.balance_label):
+            label.setText("")
+        self.pnl_label.setToolTip(NET_PNL_MEANING)
         if self.state is None or self.figures is None or volume is None:
             self.pnl_label.setText("enter a valid volume" if self.figures else "")
             self.level_label.setText("")
@@ -295,18 +305,22 @@ class CloseDialog(QDialog):
             if request is not None and request.settle:
                 after = whatif.settle(self.state, self.prices, self.rules, self.position_id)
                 self.preview_result = after
-                pnl = self.figures.unrealized_pnl
-                self.pnl_label.setText(f"{fmt.fmt_money(pnl, currency)} (settled at the current price)")
-                self.fees_label.setText("no trading fee when settling")
+                pf = self.figures
+                if pf.fx_rate is None:
+                    raise UnknownRate(pf.unknown_reason or f"no exchange rate for {pf.position.pair}")
+                pnl = costs.pnl_breakdown(pf.position, pf.price, self.snapshot.as_of, pf.fx_rate, currency, ZERO)
+                self._show_pnl(pnl, "settled at the current price")
+                self.fees_label.setText(f"{fees_summary(pnl)} (no trading fee when settling)")
+                self.balance_label.setText(fmt.fmt_money(pf.unrealized_pnl, currency, signed=True))
                 self.level_label.setText(f"{before} -> {_level(after.margin_level)}")
                 return
             prices = dict(self.prices)
             note = "at the current price"
-            fee_rate = TAKER_FEE_RATE
+            fee_rate = costs.TAKER_FEE_RATE
             resting = self._resting(request)
             if resting:
                 prices[self.figures.position.pair] = request.limit_price  # preview the fill at the limit
-                note, fee_rate = "only if the price reaches the limit", MAKER_FEE_RATE
+                note, fee_rate = "only if the price reaches the limit", costs.MAKER_FEE_RATE
             elif resting is False:
                 note = "the limit fills at once at the market price"
             result = whatif.partial_close(self.state, prices, self.rules, self.position_id, volume, fee_rate)
@@ -315,11 +329,15 @@ class CloseDialog(QDialog):
             self.level_label.setText("")
             return
         self.preview_result = result
-        self.pnl_label.setText(f"{fmt.fmt_money(result.net_realized, currency)} ({note})")
-        self.fees_label.setText(
-            f"{fmt.fmt_money(result.fees, currency)} (closing fee at {fmt.fmt_pct(fee_rate * 100)})"
-        )
+        self._show_pnl(result.pnl, note)
+        self.fees_label.setText(fees_summary(result.pnl))
+        self.balance_label.setText(fmt.fmt_money(result.net_realized, currency, signed=True))
         self.level_label.setText(f"{before} -> {_level(result.account.margin_level)}")
+
+    def _show_pnl(self, pnl: costs.PnlBreakdown, note: str) -> None:
+        """Net P&L in the table's meaning (text/pnl.py), its terms in the tooltip."""
+        self.pnl_label.setText(f"{fmt.fmt_money(pnl.net, pnl.currency, signed=True)} ({note})")
+        self.pnl_label.setToolTip("\n".join([NET_PNL_MEANING + ":", *breakdown_lines(pnl)]))
 
     def confirmation_text(self, request: CloseRequest) -> str:
         pos = self.figures.position  # type: ignore[union-attr]

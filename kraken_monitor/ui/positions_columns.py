@@ -6,8 +6,11 @@ import enum
 from datetime import datetime
 from operator import attrgetter
 
+from kraken_monitor.domain.costs import pnl_breakdown
+from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.models import PairRules, PositionFigures, Risk
 from kraken_monitor.text import numbers as fmt
+from kraken_monitor.text.pnl import NET_PNL_MEANING, net_pnl_tooltip
 
 FIRST_LIQUIDATED_TIP = "Kraken liquidates this position first (oldest, FIFO)"
 FIRST_BADGE = "1st"
@@ -82,7 +85,7 @@ HEADER_TIPS = {
     Column.PNL: "Unrealised P&L as Kraken reports it: excludes trading, opening and rollover fees",
     Column.PNL_PCT: "Unrealised P&L in % of the margin used at opening",
     Column.FEES: "Trading fee + margin opening fee + rollovers charged so far",
-    Column.NET_PNL: "P&L after fees and rollovers (closing fee not included)",
+    Column.NET_PNL: NET_PNL_MEANING,
     Column.MARGIN_CALL_PRICE: "Price of this pair at which the margin call level is reached (other pairs constant); "
     "'passed' when the market is already beyond it",
     Column.LIQUIDATION_PRICE: "Price of this pair at which Kraken liquidates (other pairs constant)",
@@ -163,8 +166,12 @@ def cell_text(pf: PositionFigures, column: Column, rules: PairRules | None, now:
     return risk.label  # Column.RISK
 
 
-def cell_tooltip(pf: PositionFigures, column: Column, stale_reason: str | None) -> str | None:
-    """`stale_reason` is None while the data is fresh."""
+def cell_tooltip(
+    pf: PositionFigures, column: Column, stale_reason: str | None, now: datetime | None = None
+) -> str | None:
+    """`stale_reason` is None while the data is fresh; `now` is the snapshot's time."""
+    if column is Column.NET_PNL:
+        return _net_pnl_tip(pf, now)
     if column is Column.PAIR and pf.liquidation_order == 1:
         return FIRST_LIQUIDATED_TIP
     if column is Column.RISK and stale_reason is not None:
@@ -181,3 +188,12 @@ def cell_tooltip(pf: PositionFigures, column: Column, stale_reason: str | None) 
     if column in (Column.PRICE, Column.ENTRY, Column.BREAK_EVEN):
         return HEADERS[column]
     return None
+
+
+def _net_pnl_tip(pf: PositionFigures, now: datetime | None) -> str:
+    if now is None or pf.unknown or pf.fx_rate is None:
+        return NET_PNL_MEANING
+    try:
+        return net_pnl_tooltip(pnl_breakdown(pf.position, pf.price, now, pf.fx_rate, pf.account_currency))
+    except DomainError:  # a row the engine could not price: the cell shows a dash already
+        return NET_PNL_MEANING

@@ -275,7 +275,8 @@ class PositionsModel(QAbstractTableModel):
         if role in (_BACKGROUND, _FOREGROUND):
             return self._brush(role, self.row_risk(pf))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return cell_tooltip(pf, _COLUMNS[col], self._stale_reason())
+            snapshot = self._snapshot
+            return cell_tooltip(pf, _COLUMNS[col], self._stale_reason(), snapshot.as_of if snapshot else None)
         if role == _ALIGNMENT:
             return _ALIGN[col]
         if role == ID_ROLE:

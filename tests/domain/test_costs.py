@@ -76,8 +76,30 @@ def test_accrued_fees_after_4h00m01s():
     now = OPENED + timedelta(hours=4, seconds=1)
     # trading fee 52 + opening fee 2 + one rollover 2
     assert costs.accrued_fees(pos(), now) == D(56)
-    assert costs.net_pnl(pos(), D(20100), now) == D(100) - D(56)
+    # Net P&L is after the estimated closing fee at the taker rate: 0.40 % of 20,100 = 80.40.
+    assert costs.net_pnl(pos(), D(20100), now) == D(100) - D(56) - D("80.4")
     assert costs.net_pnl(pos(), D(20100), now, close_fee_rate=D("0.001")) == D(100) - D(56) - D("20.1")
+    assert costs.net_pnl(pos(), D(20100), now, close_fee_rate=D(0)) == D(100) - D(56)
+
+
+def test_pnl_breakdown_is_net_pnl_term_by_term():
+    now = OPENED + timedelta(hours=9)  # two rollover marks (+4 h, +8 h) of 0.01 % of 20,000 = 2 each
+    whole = costs.pnl_breakdown(pos(), D(21000), now, currency="USD")
+    assert (whole.unrealized, whole.trading_fee, whole.opening_fee) == (D(1000), D(52), D(2))
+    assert (whole.rollovers, whole.rollover_count) == (D(4), 2)
+    assert whole.closing_fee == D("84.0")  # 0.40 % of 21,000
+    assert whole.net == D(1000) - 52 - 2 - 4 - D(84) == costs.net_pnl(pos(), D(21000), now)
+    # Closing half takes half of every fee charged so far and pays the closing fee on half the value;
+    # at 0.9 EUR per USD every term is 0.9 times as large.
+    half = costs.pnl_breakdown(pos(), D(21000), now, D("0.9"), "EUR", costs.MAKER_FEE_RATE, D("0.5"))
+    assert half.currency == "EUR" and half.closing_fee_rate == D("0.0025")
+    assert (half.unrealized, half.trading_fee, half.opening_fee, half.rollovers) == (D(450), D("23.4"), D("0.9"), D("1.8"))
+    assert half.closing_fee == D("0.0025") * 10500 * D("0.9") == D("23.625")
+    assert half.net == D(450) - D("23.4") - D("0.9") - D("1.8") - D("23.625")
+    short = costs.pnl_breakdown(pos(side=Side.SHORT), D(21000), now)
+    assert short.unrealized == D(-1000) and short.net == costs.net_pnl(pos(side=Side.SHORT), D(21000), now)
+    with pytest.raises(InvalidAmount, match="Share"):
+        costs.pnl_breakdown(pos(), D(21000), now, share=D(0))
 
 
 def test_projected_cost_counts_marks_in_the_window():
@@ -94,8 +116,12 @@ def test_break_even_long_and_short_zero_net_pnl():
         for c in (D(0), D("0.0026")):
             be = costs.break_even_price(p, now, c)
             assert abs(costs.net_pnl(p, be, now, c)) < D("1e-20")
-    assert costs.break_even_price(pos(), now) == D(20058)
-    assert costs.break_even_price(pos(side=Side.SHORT), now) == D(19942)
+    assert costs.break_even_price(pos(), now, D(0)) == D(20058)
+    assert costs.break_even_price(pos(side=Side.SHORT), now, D(0)) == D(19942)
+    # By default the closing fee at the taker rate is in too: P = (20,000 + 58) / (1 - 0.004) for the
+    # long, (20,000 - 58) / (1 + 0.004) for the short (the docstring's formulas).
+    assert costs.break_even_price(pos(), now) == D(20058) / D("0.996")
+    assert costs.break_even_price(pos(side=Side.SHORT), now) == D(19942) / D("1.004")
 
 
 def test_short_that_cannot_break_even_reports_zero():

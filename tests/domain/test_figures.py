@@ -55,17 +55,18 @@ def reference(state, prices, rules, now):
                 call_price, liq_price = margin._isolated_trigger(p, call_level), margin._isolated_liquidation(p, rate)
                 side = p.side
             sign = HUNDRED / price if side is Side.LONG else -HUNDRED / price
+            closing = value * costs.TAKER_FEE_RATE  # Net P&L is after the estimated closing fee
             out.append(PositionFigures(
                 position=p, price=price, entry_price=cost / volume, remaining_volume=volume,
                 leverage=margin._leverage(cost, mg), valuation=value, unrealized_pnl=upnl,
-                pnl_pct=upnl / mg * HUNDRED, used_margin=used, fees=fees, net_pnl=upnl - fees,
+                pnl_pct=upnl / mg * HUNDRED, used_margin=used, fees=fees, net_pnl=upnl - fees - closing,
                 break_even_price=break_even, margin_call_price=call_price, liquidation_price=liq_price,
                 distance_to_margin_call_pct=None if call_price is None else (price - call_price) * sign,
                 distance_to_liquidation_pct=None if liq_price is None else (price - liq_price) * sign,
                 margin_level=level, next_rollover=upcoming, projected_cost_24h=day_cost,
                 liquidation_order=order.get(p.id),
                 # One currency (USD pairs, USD account): no conversion, rate exactly 1, cost as reported.
-                quote_currency="USD", account_currency="USD", fx_rate=D(1), cost=cost,
+                quote_currency="USD", account_currency="USD", fx_rate=D(1), cost=cost, closing_fee=closing,
             ))
         return account, tuple(out)
 

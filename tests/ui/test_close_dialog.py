@@ -6,10 +6,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from kraken_monitor.domain import whatif
+from kraken_monitor.domain import costs, whatif
 from kraken_monitor.testing.builders import paper_exchange, position_id, snapshot_of
+from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui.actions import capabilities_for_mode
-from kraken_monitor.ui.close_dialog import REDUCE_ONLY_TEXT, TAKER_FEE_RATE, CloseDialog, CloseRequest
+from kraken_monitor.ui.close_dialog import REDUCE_ONLY_TEXT, CloseDialog, CloseRequest
 from kraken_monitor.ui.messages import Messages
 
 PAPER = capabilities_for_mode("paper")
@@ -105,12 +106,30 @@ def test_preview_equals_the_engine_partial_close(qtbot, snapshot):
         snapshot.pair_rules,
         dialog.position_id,
         Decimal("0.5"),
-        TAKER_FEE_RATE,
+        costs.TAKER_FEE_RATE,
     )
     assert dialog.preview_result == expected
-    assert f"{expected.net_realized:,.2f}" in dialog.pnl_label.text()
-    assert f"{expected.fees:,.2f}" in dialog.pnl_label.text()
+    cur = snapshot.account.currency
+    assert dialog.pnl_label.text().startswith(fmt.fmt_money(expected.pnl.net, cur, signed=True))
+    assert fmt.fmt_money(expected.pnl.closing_fee, cur) in dialog.fees_label.text()
+    assert "0.40 % taker" in dialog.fees_label.text()
+    assert dialog.balance_label.text() == fmt.fmt_money(expected.net_realized, cur, signed=True)
     assert f"{expected.account.margin_level:,.1f} %" in dialog.level_label.text()
+
+
+def test_closing_it_all_at_market_shows_the_tables_net_pnl(qtbot, snapshot):
+    dialog = make(qtbot, snapshot)  # 100 % at market by default
+    (pf,) = [f for f in snapshot.positions if f.position.id == dialog.position_id]
+    result = dialog.preview_result
+    # One meaning of Net P&L: the table's figure (after the fees so far and the closing fee at the taker
+    # rate) is what this close would leave; the balance gets it plus the fees it already paid.
+    assert abs(result.pnl.net - pf.net_pnl) < Decimal("1e-12")
+    assert abs(result.net_realized - result.pnl.net - pf.fees) < Decimal("1e-12")
+    cur = snapshot.account.currency
+    assert dialog.pnl_label.text().startswith(fmt.fmt_money(pf.net_pnl, cur, signed=True))
+    tip = dialog.pnl_label.toolTip()
+    for term in (result.pnl.trading_fee, result.pnl.opening_fee, result.pnl.rollovers, result.pnl.closing_fee):
+        assert fmt.fmt_money(-term, cur, signed=True) in tip
 
 
 def test_settle_for_cross_positions_only_with_engine_preview(qtbot, snapshot):

@@ -300,3 +300,22 @@ def test_after_a_scroll_qt_repaints_the_range_once_then_only_changed_cells_again
     qtbot.waitUntil(lambda: bool(regions), timeout=1000)
     assert not any(regions[-1].contains(cell(1, c)) for c in unchanged)
     assert regions[-1].contains(cell(0, Column.PRICE)) or not view.viewport().rect().contains(cell(0, Column.PRICE))
+
+
+def test_net_pnl_cell_tooltip_breaks_the_net_into_its_fees():
+    from kraken_monitor.domain.costs import TAKER_FEE_RATE
+
+    model = PositionsModel()
+    snap = S.snapshot()
+    model.set_snapshot(snap)
+    pf = model.position_at(0)
+    cur = pf.account_currency
+    # Net P&L = P&L - fees so far - closing all of it at market at the 0.40 % taker rate.
+    assert pf.net_pnl == pf.unrealized_pnl - pf.fees - pf.valuation * TAKER_FEE_RATE
+    tip = model.data(model.index(0, Column.NET_PNL), Qt.ItemDataRole.ToolTipRole)
+    lines = tip.splitlines()
+    assert lines[0] == f"Net P&L {fmt.fmt_money(pf.net_pnl, cur, signed=True)} ="
+    assert lines[1] == f"  Unrealised P&L {fmt.fmt_money(pf.unrealized_pnl, cur, signed=True)}"
+    assert lines[-1] == (f"  Closing fee, est. at 0.40 % taker "
+                         f"{fmt.fmt_money(-pf.valuation * TAKER_FEE_RATE, cur, signed=True)}")
+    assert len(lines) == 6  # total, P&L, trading fee, opening fee, rollovers, closing fee
