@@ -168,6 +168,8 @@ class KrakenTestServer:
     Scenario calls (set_prices, add_position, ...) are thread-safe and may run while clients poll.
     """
 
+    handler_class: type[BaseHTTPRequestHandler] = _Handler  # the futures server speaks its own protocol
+
     def __init__(self, api_key: str = "TEST-KEY-kraken-monitor", api_secret: str | None = None,
                  timeout_sleep_s: float = 2.0, enforce_rate_limit: bool = False,
                  counter_limit: float = 15, counter_decay_per_s: float = 0.33) -> None:
@@ -194,7 +196,7 @@ class KrakenTestServer:
 
     # ----- lifecycle -----
     def start(self) -> KrakenTestServer:
-        self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _HTTPServer(("127.0.0.1", 0), self.handler_class)
         self._httpd.owner = self
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},

@@ -1,0 +1,202 @@
+"""State of a simulated Kraken Futures flex account: instruments, marks, positions, leverage preferences, payloads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+# Kraken Futures' own error texts for leveragepreferences (docs set-leverage-settings; ccxt#19896 sample).
+WOULD_LIQUIDATE = (41, "Would cause liquidation")
+INSUFFICIENT_MARGIN = (92, "INSUFFICIENT_MARGIN")
+NO_CONTRACT = (87, "Contract does not exist")
+NOT_FLEX = (88, "Contract is not a multi-collateral futures contract")
+
+
+class FuturesApiError(Exception):
+    """A Kraken Futures error answer: `error` is the string form, `code` the numbered `errors[]` form."""
+
+    def __init__(self, error: str, code: int | None = None) -> None:
+        super().__init__(error)
+        self.error, self.code = error, code
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One row of an instrument's marginLevels: from this notional (USD) on, these rates apply."""
+
+    from_notional: Decimal
+    initial_rate: Decimal
+    maintenance_rate: Decimal
+
+
+# PF_XBTUSD / PF_ETHUSD schedules shaped like Kraken's (2 % / 1 % at the bottom, i.e. 50x).
+DEFAULT_TIERS = (Tier(Decimal(0), Decimal("0.02"), Decimal("0.01")),
+                 Tier(Decimal(500000), Decimal("0.04"), Decimal("0.02")),
+                 Tier(Decimal(2000000), Decimal("0.1"), Decimal("0.05")))
+
+
+@dataclass
+class SimPosition:
+    symbol: str  # upper case, PF_XBTUSD
+    side: str  # long | short
+    size: Decimal
+    price: Decimal  # average entry
+    unrealized_funding: Decimal = Decimal(0)
+    fill_time: str = "2026-11-30T09:15:00.000Z"
+
+    def pnl(self, mark: Decimal) -> Decimal:
+        sign = 1 if self.side == "long" else -1
+        return sign * self.size * (mark - self.price)
+
+
+@dataclass
+class FuturesSim:
+    """Thread-safe: every scenario call and every payload takes the lock."""
+
+    marks: dict[str, Decimal] = field(default_factory=lambda: {"PF_XBTUSD": Decimal(60000), "PF_ETHUSD": Decimal(3000)})
+    tiers: dict[str, tuple[Tier, ...]] = field(default_factory=lambda: {"PF_XBTUSD": DEFAULT_TIERS,
+                                                                        "PF_ETHUSD": DEFAULT_TIERS})
+    collateral: dict[str, Decimal] = field(default_factory=lambda: {"USD": Decimal(10000)})
+    positions: list[SimPosition] = field(default_factory=list)
+    leverage: dict[str, Decimal] = field(default_factory=dict)  # symbol -> maxLeverage (isolated)
+    open_orders: list[dict[str, object]] = field(default_factory=list)
+    flex_override: dict[str, object] | None = None  # a scripted accounts.flex, verbatim
+    # Data quirks Kraken is known for: lower-case symbols in openpositions, numbers as JSON numbers, no pnl.
+    lower_case_symbols: bool = True
+    numbers_as_strings: bool = True
+    include_unrealized_pnl: bool = False
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    # ----- scenario -----
+    def set_mark(self, symbol: str, mark: Decimal) -> None:
+        with self._lock:
+            self.marks[symbol.upper()] = Decimal(mark)
+
+    def add_position(self, symbol: str, side: str, size: Decimal, price: Decimal, *,
+                     leverage: Decimal | None = None, unrealized_funding: Decimal = Decimal(0)) -> None:
+        with self._lock:
+            self.positions.append(SimPosition(symbol.upper(), side, Decimal(size), Decimal(price),
+                                              Decimal(unrealized_funding)))
+            if leverage is not None:
+                self.leverage[symbol.upper()] = Decimal(leverage)
+
+    # ----- rules (the simulator's own arithmetic, kept apart from the domain it tests) -----
+    def tier(self, symbol: str, notional: Decimal) -> Tier:
+        rows = self.tiers[symbol]
+        return [t for t in rows if notional >= t.from_notional][-1]
+
+    def _mark(self, symbol: str) -> Decimal:
+        return self.marks[symbol]
+
+    def allocated(self, p: SimPosition, leverage: Decimal | None = None) -> Decimal:
+        lev = leverage if leverage is not None else self.leverage[p.symbol]
+        return p.size * p.price / lev
+
+    def flex(self) -> dict[str, Decimal]:
+        with self._lock:
+            collateral = sum(self.collateral.values(), Decimal(0))
+            pnl = sum((p.pnl(self._mark(p.symbol)) for p in self.positions), Decimal(0))
+            funding = sum((p.unrealized_funding for p in self.positions), Decimal(0))
+            initial = maintenance = Decimal(0)
+            for p in self.positions:
+                notional = p.size * self._mark(p.symbol)
+                tier = self.tier(p.symbol, notional)
+                initial += self.allocated(p) if p.symbol in self.leverage else notional * tier.initial_rate
+                maintenance += notional * tier.maintenance_rate
+            equity = collateral + pnl + funding
+            return {"balanceValue": collateral, "collateralValue": collateral, "pnl": pnl, "totalUnrealized": pnl,
+                    "totalUnrealizedAsMargin": pnl, "unrealizedFunding": funding, "marginEquity": equity,
+                    "portfolioValue": collateral + pnl + funding, "initialMargin": initial,
+                    "initialMarginWithOrders": initial, "maintenanceMargin": maintenance,
+                    "availableMargin": equity - initial}
+
+    def set_leverage(self, symbol: str, max_leverage: Decimal | None) -> None:
+        """PUT leveragepreferences: a number makes the symbol isolated at it, none makes it cross; may refuse."""
+        with self._lock:
+            if symbol not in self.tiers:
+                raise FuturesApiError(NO_CONTRACT[1], NO_CONTRACT[0])
+            if not symbol.startswith("PF_"):
+                raise FuturesApiError(NOT_FLEX[1], NOT_FLEX[0])
+            held = [p for p in self.positions if p.symbol == symbol]
+            if max_leverage is None:
+                self.leverage.pop(symbol, None)
+                return
+            if max_leverage <= 0:
+                raise FuturesApiError("invalidArgument: maxLeverage")
+            available = self.flex()["availableMargin"]
+            for p in held:
+                mark = self._mark(p.symbol)
+                if max_leverage > 1 / self.tier(symbol, p.size * mark).initial_rate:
+                    raise FuturesApiError("invalidArgument: maxLeverage")
+                new_alloc = self.allocated(p, max_leverage)
+                old_alloc = self.allocated(p) if symbol in self.leverage else Decimal(0)
+                maintenance = p.size * mark * self.tier(symbol, p.size * mark).maintenance_rate
+                if new_alloc + p.pnl(mark) <= maintenance:
+                    raise FuturesApiError(WOULD_LIQUIDATE[1], WOULD_LIQUIDATE[0])
+                if new_alloc - old_alloc > available:
+                    raise FuturesApiError(INSUFFICIENT_MARGIN[1], INSUFFICIENT_MARGIN[0])
+            self.leverage[symbol] = max_leverage
+
+    # ----- payloads -----
+    def _n(self, value: Decimal) -> object:
+        if self.numbers_as_strings:
+            return format(value, "f")
+        return int(value) if value == value.to_integral_value() else float(value)
+
+    def instruments_payload(self) -> list[dict[str, object]]:
+        with self._lock:
+            rows: list[dict[str, object]] = [
+                {"symbol": symbol, "type": "flexible_futures", "underlying": "rr_" + symbol[3:].lower(),
+                 "tickSize": 0.5 if symbol == "PF_XBTUSD" else 0.1, "contractSize": 1, "tradeable": True,
+                 "contractValueTradePrecision": 4, "openingDate": "2022-01-01T00:00:00.000Z",
+                 "marginLevels": [{"numNonContractUnits": float(t.from_notional), "initialMargin": float(t.initial_rate),
+                                   "maintenanceMargin": float(t.maintenance_rate)} for t in tiers],
+                 "tags": [], "category": "Layer 1"}
+                for symbol, tiers in self.tiers.items()]
+            rows.append({"symbol": "in_xbtusd", "type": "spot index", "tradeable": False})
+            return rows
+
+    def tickers_payload(self) -> list[dict[str, object]]:
+        with self._lock:
+            rows: list[dict[str, object]] = [
+                {"tag": "perpetual", "pair": symbol[3:6].replace("XBT", "XBT") + ":USD", "symbol": symbol,
+                 "markPrice": self._n(mark), "indexPrice": self._n(mark), "last": self._n(mark),
+                 "bid": self._n(mark - 1), "ask": self._n(mark + 1), "open24h": self._n(mark),
+                 "vol24h": "1234", "lastTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                 "suspended": False, "fundingRate": "0.0001"}
+                for symbol, mark in self.marks.items()]
+            rows.append({"symbol": "in_xbtusd", "last": self._n(self.marks.get("PF_XBTUSD", Decimal(1)))})
+            return rows
+
+    def open_positions_payload(self) -> list[dict[str, object]]:
+        with self._lock:
+            rows = []
+            for p in self.positions:
+                row: dict[str, object] = {
+                    "side": p.side, "symbol": p.symbol.lower() if self.lower_case_symbols else p.symbol,
+                    "price": self._n(p.price), "fillTime": p.fill_time, "size": self._n(p.size),
+                    "unrealizedFunding": self._n(p.unrealized_funding), "pnlCurrency": "USD"}
+                if self.include_unrealized_pnl:
+                    row["unrealizedPnl"] = self._n(p.pnl(self._mark(p.symbol)))
+                if p.symbol in self.leverage:
+                    row["maxFixedLeverage"] = self._n(self.leverage[p.symbol])
+                rows.append(row)
+            return rows
+
+    def accounts_payload(self) -> dict[str, object]:
+        with self._lock:
+            if self.flex_override is not None:
+                flex: dict[str, object] = dict(self.flex_override)
+            else:
+                flex = {k: self._n(v) for k, v in self.flex().items()}
+                flex["currencies"] = {c: {"quantity": self._n(q), "value": self._n(q), "collateral": self._n(q),
+                                          "available": self._n(q)} for c, q in self.collateral.items()}
+            flex.setdefault("type", "multiCollateralMarginAccount")
+            return {"cash": {"type": "cashAccount", "balances": {"xbt": 0}}, "flex": flex}
+
+    def leverage_payload(self, symbol: str | None) -> list[dict[str, object]]:
+        with self._lock:
+            return [{"symbol": s, "maxLeverage": float(v)} for s, v in self.leverage.items()
+                    if symbol is None or s == symbol.upper()]
