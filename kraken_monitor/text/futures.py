@@ -1,0 +1,36 @@
+"""Sentences about Kraken Futures: leverage-change refusals and previews, in the words Kraken uses."""
+
+from __future__ import annotations
+
+from kraken_monitor.domain.futures_liquidation import LeveragePreview, Refusal
+from kraken_monitor.text.numbers import fmt_leverage, fmt_money
+
+_REFUSALS = {
+    Refusal.NOT_POSITIVE: "Leverage must be a positive number.",
+    Refusal.ABOVE_MAXIMUM: "Kraken allows at most {maximum} for this position's size.",
+    Refusal.WOULD_CAUSE_LIQUIDATION: ("Kraken refuses this leverage: it would cause liquidation (error 41). "
+                                      "The position's margin plus its P&L would not cover its maintenance margin."),
+    Refusal.INSUFFICIENT_MARGIN: ("Insufficient margin for the requested leverage: it needs {change} more margin, "
+                                  "the account has {available} available."),
+}
+
+
+def refusal_message(preview: LeveragePreview, currency: str = "USD") -> str | None:
+    """Why the change cannot be made, or None when Kraken should accept it."""
+    if preview.refusal is None:
+        return None
+    return _REFUSALS[preview.refusal].format(maximum=fmt_leverage(preview.maximum_leverage),
+                                             change=fmt_money(preview.margin_change, currency),
+                                             available=fmt_money(preview.available_margin, currency))
+
+
+def preview_message(preview: LeveragePreview, currency: str = "USD") -> str:
+    """One line: what the change moves, where liquidation goes, what stays available."""
+    refusal = refusal_message(preview, currency)
+    if refusal is not None:
+        return refusal
+    verb = "adds" if preview.margin_change >= 0 else "releases"
+    return (f"{fmt_leverage(preview.leverage)} {verb} {fmt_money(abs(preview.margin_change), currency)} margin "
+            f"(allocated {fmt_money(preview.allocated_margin, currency)}); estimated liquidation at mark "
+            f"{fmt_money(preview.liquidation_price, currency)}; available margin "
+            f"{fmt_money(preview.available_margin, currency)}.")
