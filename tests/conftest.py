@@ -14,6 +14,8 @@ os.environ["XDG_DATA_HOME"] = os.path.join(_SANDBOX, "data")
 os.environ["KRAKEN_MONITOR_HOME"] = os.path.join(_SANDBOX, "home")
 os.environ.pop("KRAKEN_API_KEY", None)
 os.environ.pop("KRAKEN_API_SECRET", None)
+os.environ.pop("KRAKEN_FUTURES_API_KEY", None)
+os.environ.pop("KRAKEN_FUTURES_API_SECRET", None)
 
 # As in the app (kraken_monitor/worker/main_thread_gc.py): cycles are collected only in the main thread,
 # between tests. Left automatic, a window an earlier test dropped was destroyed inside whatever thread

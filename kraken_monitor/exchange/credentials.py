@@ -1,4 +1,4 @@
-"""Kraken API credentials: OS keyring first, then KRAKEN_API_KEY/KRAKEN_API_SECRET; never a file."""
+"""Kraken API credentials per venue: OS keyring first, then KRAKEN_[FUTURES_]API_KEY/_SECRET; never a file."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ _KEY_USER = "api_key"
 _SECRET_USER = "api_secret"
 ENV_KEY = "KRAKEN_API_KEY"
 ENV_SECRET = "KRAKEN_API_SECRET"
+# Kraken Futures keys are separate keys (created on futures.kraken.com): their own keyring entries and variables.
+SPOT, FUTURES = "spot", "futures"
+_USERS = {SPOT: (_KEY_USER, _SECRET_USER), FUTURES: ("futures_api_key", "futures_api_secret")}
+_ENV = {SPOT: (ENV_KEY, ENV_SECRET), FUTURES: ("KRAKEN_FUTURES_API_KEY", "KRAKEN_FUTURES_API_SECRET")}
 # A Secret Service that never answers (a stuck D-Bus, a locked collection waiting for a prompt nobody sees)
 # must not stop monitoring: every keyring call gets this long, in a daemon thread, then counts as failed.
 KEYRING_TIMEOUT_S = 5.0
@@ -113,14 +117,16 @@ def _backend():  # noqa: ANN202 - keyring backend object
     return backend
 
 
-def _from_env() -> Credentials | None:
-    key, secret = os.environ.get(ENV_KEY, "").strip(), os.environ.get(ENV_SECRET, "").strip()
+def _from_env(venue: str = SPOT) -> Credentials | None:
+    env_key, env_secret = _ENV[venue]
+    key, secret = os.environ.get(env_key, "").strip(), os.environ.get(env_secret, "").strip()
     return Credentials(key, secret) if key and secret else None
 
 
-def _read_keyring() -> tuple[str | None, str | None]:
+def _read_keyring(venue: str = SPOT) -> tuple[str | None, str | None]:
     backend = _backend()
-    return backend.get_password(SERVICE, _KEY_USER), backend.get_password(SERVICE, _SECRET_USER)
+    key_user, secret_user = _USERS[venue]
+    return backend.get_password(SERVICE, key_user), backend.get_password(SERVICE, secret_user)
 
 
 def _explicitly_disabled() -> bool:
@@ -129,26 +135,27 @@ def _explicitly_disabled() -> bool:
 
 
 def load_credentials(notice: Callable[[str], None] = _stderr_notice,
-                     timeout_s: float = KEYRING_TIMEOUT_S) -> Credentials | None:
+                     timeout_s: float = KEYRING_TIMEOUT_S, *, venue: str = SPOT) -> Credentials | None:
     """Keyring (service 'kraken-monitor') first, then the environment; None if neither has both parts.
 
     Any keyring failure (no backend, a D-Bus error, a timeout) falls back to KRAKEN_API_KEY/KRAKEN_API_SECRET
     when both are set, and says so in one line through `notice` (stderr and the log by default).
     """
     try:
-        key, secret = _with_deadline(_read_keyring, timeout_s, "reading the API key")
+        key, secret = _with_deadline(lambda: _read_keyring(venue), timeout_s, "reading the API key")
     except Exception as exc:  # noqa: BLE001 - secretstorage/jeepney/dbus raise their own classes, not KeyringError
-        env = _from_env()
+        env = _from_env(venue)
         if env is not None and not _explicitly_disabled():
             reason = " ".join(str(exc).split())[:200] if isinstance(exc, KeyringUnavailable) else type(exc).__name__
-            notice(f"OS keyring unavailable ({reason}); using KRAKEN_API_KEY/KRAKEN_API_SECRET from the environment.")
+            names = "/".join(_ENV[venue])
+            notice(f"OS keyring unavailable ({reason}); using {names} from the environment.")
         return _remember(env)
     if key and secret:
         return _remember(Credentials(key, secret))
-    return _remember(_from_env())
+    return _remember(_from_env(venue))
 
 
-def save_credentials(credentials: Credentials) -> None:
+def save_credentials(credentials: Credentials, *, venue: str = SPOT) -> None:
     """Store both parts in the OS keyring; raises KeyringUnavailable (never falls back to a file)."""
     from keyring.errors import NoKeyringError
 
@@ -156,8 +163,9 @@ def save_credentials(credentials: Credentials) -> None:
 
     def store() -> None:
         backend = _backend()
-        backend.set_password(SERVICE, _KEY_USER, credentials.key)
-        backend.set_password(SERVICE, _SECRET_USER, credentials.secret)
+        key_user, secret_user = _USERS[venue]
+        backend.set_password(SERVICE, key_user, credentials.key)
+        backend.set_password(SERVICE, secret_user, credentials.secret)
 
     try:
         _with_deadline(store, KEYRING_TIMEOUT_S, "storing the API key")
@@ -169,14 +177,14 @@ def save_credentials(credentials: Credentials) -> None:
         raise KeyringUnavailable(f"The OS keyring refused to store the credentials ({type(err).__name__}).") from None
 
 
-def delete_credentials() -> None:
+def delete_credentials(*, venue: str = SPOT) -> None:
     """Remove both parts from the keyring (missing entries are fine); raises KeyringUnavailable."""
     from keyring.errors import NoKeyringError, PasswordDeleteError
 
     def delete(user: str) -> None:
         _backend().delete_password(SERVICE, user)
 
-    for user in (_KEY_USER, _SECRET_USER):
+    for user in _USERS[venue]:
         try:
             _with_deadline(lambda u=user: delete(u), KEYRING_TIMEOUT_S, "deleting the API key")
         except PasswordDeleteError:

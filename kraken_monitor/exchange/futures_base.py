@@ -1,0 +1,42 @@
+"""The interface of a futures venue (live Kraken Futures, paper, demo): domain objects out, typed errors only."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from decimal import Decimal
+
+from kraken_monitor.domain.futures import FlexAccount, FuturesPosition
+from kraken_monitor.domain.futures_liquidation import FuturesContract
+from kraken_monitor.exchange.base import OrderResult
+
+
+class FuturesExchange(ABC):
+    """Thread contract: one instance is used by one thread. Every method raises only ExchangeError subclasses."""
+
+    mode: str = ""
+
+    @abstractmethod
+    def load_contracts(self) -> dict[str, FuturesContract]:
+        """Every flex perpetual with its margin schedule, keyed by unified symbol (BTC/USD:USD)."""
+
+    @abstractmethod
+    def fetch_marks(self) -> dict[str, Decimal]:
+        """Mark prices (liquidation is judged on them), keyed by unified symbol, in one request."""
+
+    @abstractmethod
+    def fetch_account(self) -> tuple[FlexAccount, list[FuturesPosition]]:
+        """The flex account and every open position; raises, never returns "no positions" on a failed read."""
+
+    @abstractmethod
+    def leverage_preferences(self) -> dict[str, Decimal]:
+        """Symbols set to isolated, with their max leverage (Kraken's maxLeverage, not truncated)."""
+
+    @abstractmethod
+    def set_leverage(self, pair: str, leverage: Decimal | None) -> OrderResult:
+        """Isolated at `leverage` (lower = more margin allocated), or back to cross with None; may be Rejected."""
+
+    def advance(self, seconds: float) -> None:  # noqa: B027 - optional hook
+        """Simulated venues move their market; live ignores it."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release network resources."""
