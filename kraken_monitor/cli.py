@@ -149,18 +149,20 @@ def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) ->
 class _RedactSecrets(logging.Filter):
     """Belt and braces: the code never logs secrets, and this scrubs them if a library message does.
 
-    It knows the environment's key/secret and every pair the keyring handed to this process.
+    It knows the environment's key/secret, every pair the keyring handed to this process and every
+    notification URL (and its token-like parts) this process used.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         from kraken_monitor.exchange.credentials import secrets_in_use
+        from kraken_monitor.notify.secrets import secrets_in_use as notify_secrets
 
         env = (os.environ.get(k, "") for k in SECRET_ENV)
-        secrets = {v for v in env if len(v) >= 8} | secrets_in_use()
+        secrets = {v for v in env if len(v) >= 8} | secrets_in_use() | notify_secrets()
         if secrets:
             text = record.getMessage()
             if any(secret in text for secret in secrets):
-                for secret in secrets:
+                for secret in sorted(secrets, key=len, reverse=True):  # a whole URL before its parts
                     text = text.replace(secret, "<redacted>")
                 record.msg, record.args = text, None
         return True
@@ -199,7 +201,8 @@ def configure_logging() -> None:
     # A full disk or a vanished log file loses log lines, never prints a traceback to the trader's terminal.
     logging.raiseExceptions = False
     # ccxt and urllib3 log request details at DEBUG (headers included): keep them out of the file.
-    for noisy in ("ccxt", "urllib3", "requests"):
+    # apprise logs the URLs it posts to (tokens in them) at DEBUG/INFO, too.
+    for noisy in ("ccxt", "urllib3", "requests", "apprise"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -1,0 +1,1 @@
+"""Notification channels off the desk: apprise delivery, routing, escalation (no Qt here)."""
