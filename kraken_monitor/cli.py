@@ -67,7 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--duration", type=_bounded(MAX_DURATION_S), metavar="S", help="stop after this many seconds")
     watch.add_argument("--json", action="store_true", help="JSON lines")
     watch.add_argument("--speed", type=_bounded(MAX_SPEED), metavar="X", help="demo market speed (demo mode)")
+    watch.add_argument(
+        "--notify", action="append", default=[], type=_notify_url, metavar="URL",
+        help="also send critical/liquidation alerts, stale data and liquidations to this apprise URL "
+             "(ntfy://, tgram://, mailto://, json://, ...); repeatable; for this run only",
+    )  # fmt: skip
     return parser
+
+
+def _notify_url(text: str) -> str:
+    """An apprise URL it can parse; the error never repeats the URL (it holds a token)."""
+    from kraken_monitor.notify.delivery import check_url
+    from kraken_monitor.notify.secrets import remember
+
+    remember(text.strip())
+    reason = check_url(text)
+    if reason:
+        raise argparse.ArgumentTypeError(reason)
+    return text.strip()
 
 
 def _currency(text: str) -> str:
@@ -253,7 +270,7 @@ def _dispatch(args: argparse.Namespace, config: MonitorConfig) -> int:
     if args.command == "watch":
         from kraken_monitor.worker.headless import run_watch
 
-        return run_watch(config, duration_s=args.duration, as_json=args.json)
+        return run_watch(config, duration_s=args.duration, as_json=args.json, notify_urls=tuple(args.notify))
     from kraken_monitor.ui.app import run_gui
     from kraken_monitor.ui.settings_store import load_config
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED = 2
+NOTIFY_DRAIN_S = 15.0  # at exit, how long queued notifications may still take
 
 
 def _fail(err: TextIO, message: str) -> int:
@@ -144,9 +145,14 @@ def format_table(snapshot: Snapshot) -> str:
 
 
 def run_watch(
-    config: MonitorConfig, duration_s: float | None, as_json: bool, out: TextIO = sys.stdout
+    config: MonitorConfig, duration_s: float | None, as_json: bool, out: TextIO = sys.stdout,
+    notify_urls: tuple[str, ...] = (),
 ) -> int:
-    """Run the poll worker in its thread; print alerts (and snapshot/stale lines) until done."""
+    """Run the poll worker in its thread; print alerts (and snapshot/stale lines) until done.
+
+    Each `notify_urls` entry also receives the alerts its default routing takes, at once (nobody is at
+    a desk to acknowledge first); delivery results print as "notify" lines.
+    """
     from PySide6.QtCore import QCoreApplication, QTimer
 
     from kraken_monitor.storage.instance_lock import InstanceLock, JournalInUse
@@ -173,6 +179,7 @@ def run_watch(
     worker.status_changed.connect(printer.on_status)
     worker.journal_status.connect(printer.on_journal)
     printer.quit_requested.connect(app.quit)
+    notifications = _start_notifications(notify_urls, printer)
 
     def _on_signal(signum, _frame):
         QTimer.singleShot(0, app.quit)
@@ -194,6 +201,10 @@ def run_watch(
         ticker.stop()
         watchdog_timer.stop()
         monitor.stop()  # flushes paper state and closes the journal in the worker thread
+        if notifications is not None:
+            notifications.notifier.wait_idle(NOTIFY_DRAIN_S)  # what fired last still goes out
+            notifications.stop()
+            app.processEvents()  # the last delivery lines
         collector.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -201,6 +212,22 @@ def run_watch(
             lock.release()
     out.flush()
     return EXIT_FAILED if printer.auth_error else EXIT_OK
+
+
+def _start_notifications(urls: tuple[str, ...], printer: Any):
+    """The command line's channels (default routing, URLs in memory only), or None without any."""
+    if not urls:
+        return None
+    from urllib.parse import urlsplit
+
+    from kraken_monitor.notify.channels import Channel
+    from kraken_monitor.notify.service import AlertNotifications, Destination
+
+    destinations = [Destination(Channel(f"cli-{i}", f"--notify #{i} ({urlsplit(url).scheme})"), url)
+                    for i, url in enumerate(urls, 1)]
+    notifications = AlertNotifications(destinations, at_desk=False, on_status=printer.delivered.emit)
+    printer.notifications = notifications
+    return notifications
 
 
 def _start_watchdog(config: MonitorConfig, monitor: Any, printer: Any):
@@ -230,12 +257,15 @@ def _make_printer(as_json: bool, out: TextIO):
 
     class WatchPrinter(QObject):
         quit_requested = Signal()
+        delivered = Signal(object)  # DeliveryStatus, emitted in the delivery thread: printed in this one
 
         def __init__(self):
             super().__init__()
             self.auth_error = ""
             self._stale: bool | None = None
             self.watchdog: Any = None
+            self.notifications: Any = None
+            self.delivered.connect(self.on_delivered)
 
         def _line(self, obj: dict[str, Any], text: str) -> None:
             out.write((json.dumps(obj) if as_json else printable(text)) + "\n")
@@ -264,7 +294,17 @@ def _make_printer(as_json: bool, out: TextIO):
             self.on_alerts((stale_alert(reason, now),))
 
         @Slot(object)
+        def on_delivered(self, status) -> None:
+            if not status.final:
+                return  # retries are in the log; the line says how it ended
+            self._line({"type": "notify", "ts": status.at.isoformat(), "channel": status.label,
+                        "ok": status.ok, "attempts": status.attempts, "reason": status.reason or None},
+                       f"{status.at.astimezone():%H:%M:%S} NOTIFY: {status.text().split(' ', 1)[1]}")
+
+        @Slot(object)
         def on_alerts(self, alerts) -> None:
+            if self.notifications is not None:
+                self.notifications.fired(alerts)
             for alert in alerts:
                 if alert.is_event:
                     self._line(event_to_json(alert), f"{alert.fired_at:%H:%M:%S} EVENT: {alert_message(alert)}")
