@@ -1,0 +1,97 @@
+"""Paper and demo Kraken Futures: the flex account simulated with Kraken's rules and refusals (domain.futures_paper)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from kraken_monitor.domain.futures import FlexAccount, FuturesPosition
+from kraken_monitor.domain.futures_liquidation import FuturesContract, MarginTier, Refusal
+from kraken_monitor.domain.futures_paper import PaperFuturesBook, demo_futures_book
+from kraken_monitor.domain.venue import AccountKind
+from kraken_monitor.exchange.base import OrderResult
+from kraken_monitor.exchange.demo_market import DemoMarket
+from kraken_monitor.exchange.errors import BadResponse, Rejected
+from kraken_monitor.exchange.futures_base import FuturesExchange
+
+# Shaped like Kraken's PF_XBTUSD / PF_ETHUSD schedules (2 % / 1 % at the bottom: 50x).
+_TIERS = (MarginTier(Decimal(0), Decimal("0.02"), Decimal("0.01")),
+          MarginTier(Decimal(500000), Decimal("0.04"), Decimal("0.02")),
+          MarginTier(Decimal(2000000), Decimal("0.1"), Decimal("0.05")))
+DEMO_CONTRACTS = {"BTC/USD:USD": FuturesContract("BTC/USD:USD", "PF_XBTUSD", _TIERS, Decimal("0.5")),
+                  "ETH/USD:USD": FuturesContract("ETH/USD:USD", "PF_ETHUSD", _TIERS, Decimal("0.1"))}
+# The same words Kraken Futures answers with, so paper and live refusals read alike.
+_KRAKEN_WORDS = {Refusal.WOULD_CAUSE_LIQUIDATION: "Would cause liquidation (error 41)",
+                 Refusal.INSUFFICIENT_MARGIN: "INSUFFICIENT_MARGIN (error 92)",
+                 Refusal.ABOVE_MAXIMUM: "invalidArgument: maxLeverage", Refusal.NOT_POSITIVE: "invalidArgument: maxLeverage"}
+
+
+class DemoFuturesMarks:
+    """Futures marks from the offline demo market (the perpetual's mark follows the spot pair's price)."""
+
+    def __init__(self, market: DemoMarket | None = None) -> None:
+        self.market = market or DemoMarket(("BTC/USD", "ETH/USD"))
+
+    def __call__(self) -> dict[str, Decimal]:
+        self.market.tickers()
+        prices = self.market.last_prices()
+        return {symbol: prices[symbol.split(":")[0]] for symbol in DEMO_CONTRACTS}
+
+
+class PaperFuturesExchange(FuturesExchange):
+    """Simulated flex account. Demo: offline marks and the demo book; paper: live marks (a public-only
+    KrakenFuturesExchange's), an empty book. Nothing ever reaches Kraken."""
+
+    def __init__(self, mode: AccountKind, marks: Callable[[], dict[str, Decimal]],
+                 contracts: Callable[[], dict[str, FuturesContract]] = lambda: dict(DEMO_CONTRACTS),
+                 book: PaperFuturesBook | None = None) -> None:
+        self.mode = mode
+        self._marks_source, self._contracts_source = marks, contracts
+        self._contracts: dict[str, FuturesContract] = {}
+        self._marks: dict[str, Decimal] = {}
+        self._book = book
+
+    @classmethod
+    def demo(cls, market: DemoMarket | None = None) -> PaperFuturesExchange:
+        return cls(AccountKind.DEMO, DemoFuturesMarks(market))
+
+    def load_contracts(self) -> dict[str, FuturesContract]:
+        self._contracts = self._contracts_source()
+        return dict(self._contracts)
+
+    def fetch_marks(self) -> dict[str, Decimal]:
+        self._marks = dict(self._marks_source())
+        return dict(self._marks)
+
+    def _ready(self) -> None:
+        if not self._contracts:
+            self.load_contracts()
+        if not self._marks:
+            self.fetch_marks()
+        if self._book is None:
+            self._book = (demo_futures_book(self._marks) if self.mode is AccountKind.DEMO
+                          else PaperFuturesBook(Decimal(10000)))
+
+    def fetch_account(self) -> tuple[FlexAccount, list[FuturesPosition]]:
+        self._ready()
+        assert self._book is not None
+        try:
+            return self._book.flex(self._marks, self._contracts), self._book.as_positions()
+        except KeyError as missing:
+            raise BadResponse(f"No mark price for {missing} in the {self.mode} futures market.") from None
+
+    def leverage_preferences(self) -> dict[str, Decimal]:
+        self._ready()
+        assert self._book is not None
+        return {pair: p.leverage for pair, p in self._book.positions.items() if p.leverage is not None}
+
+    def set_leverage(self, pair: str, leverage: Decimal | None) -> OrderResult:
+        self._ready()
+        assert self._book is not None
+        if pair not in self._book.positions:
+            raise Rejected(f"No {self.mode} futures position in {pair}.")
+        preview = self._book.set_leverage(pair, leverage, self._marks, self._contracts)
+        if preview is not None and preview.refusal is not None:
+            raise Rejected(f"Kraken Futures refused: {_KRAKEN_WORDS[preview.refusal]}")
+        shown = "cross margin" if leverage is None else f"isolated at {format(leverage.normalize(), 'f')}x"
+        return OrderResult(pair, f"{pair} set to {shown} ({self.mode})")
