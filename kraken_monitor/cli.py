@@ -16,7 +16,7 @@ from pathlib import Path
 from kraken_monitor import __version__
 from kraken_monitor.config import MODES, MonitorConfig
 
-SECRET_ENV = ("KRAKEN_API_KEY", "KRAKEN_API_SECRET")
+SECRET_ENV = ("KRAKEN_API_KEY", "KRAKEN_API_SECRET", "KRAKEN_FUTURES_API_KEY", "KRAKEN_FUTURES_API_SECRET")
 MAX_DURATION_S = 3650 * 86400.0  # ten years: anything longer is a typo, not a plan
 MAX_INTERVAL_S = 3600.0  # a liquidation monitor polling less than hourly is not monitoring
 MAX_SPEED = 10_000.0
@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     snap = sub.add_parser("snapshot", help="poll once and print the account and positions")
     _common(snap, suppress=True)
     snap.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    snap.add_argument("--venue", choices=("spot", "futures"), default="spot",
+                      help="spot margin (default) or Kraken Futures (flex); futures live uses KRAKEN_FUTURES_API_KEY")
     watch = sub.add_parser("watch", help="poll continuously and print alerts as they fire")
     _common(watch, suppress=True)
     watch.add_argument("--interval", type=_bounded(MAX_INTERVAL_S), metavar="S", help="price poll interval, seconds")
@@ -263,6 +265,10 @@ def _exit_if_poll_thread_stuck(code: int) -> None:
 
 
 def _dispatch(args: argparse.Namespace, config: MonitorConfig) -> int:
+    if args.command == "snapshot" and args.venue == "futures":
+        from kraken_monitor.worker.futures_snapshot import run_futures_snapshot
+
+        return run_futures_snapshot(config, as_json=args.json)
     if args.command == "snapshot":
         from kraken_monitor.worker.headless import run_snapshot
 

@@ -77,8 +77,8 @@ def test_snapshot_demo_json_prints_the_documented_shape(tmp_path):
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     data = json.loads(lines[0])
-    assert data["mode"] == "demo" and data["stale"] is False
-    assert set(data) == {"mode", "as_of", "stale", "account", "positions"}
+    assert data["venue"] == "spot" and data["mode"] == "demo" and data["stale"] is False
+    assert set(data) == {"venue", "mode", "as_of", "stale", "account", "positions"}
     assert set(data["account"]) == ACCOUNT_KEYS
     assert data["positions"], "the demo portfolio holds positions"
     for pos in data["positions"]:

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from kraken_monitor.domain.exposure import pair_currency
+from kraken_monitor.domain.futures import FuturesAccountFigures, FuturesBook, FuturesPositionFigures
 from kraken_monitor.domain.fx import common_currency
 from kraken_monitor.domain.models import AccountFigures, Alert, PositionFigures, Risk, Snapshot
 from kraken_monitor.text.alerts import alert_message
@@ -108,6 +109,7 @@ def position_to_json(pf: PositionFigures) -> dict[str, Any]:
 def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
     """The documented `kraken-monitor snapshot --json` object; `stale_reason` only when stale."""
     result: dict[str, Any] = {
+        "venue": "spot",
         "mode": snapshot.mode.value,
         "as_of": _ts(snapshot.as_of),
         "stale": snapshot.stale,
@@ -116,6 +118,57 @@ def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
     }
     if snapshot.stale:
         result["stale_reason"] = snapshot.stale_reason
+    return result
+
+
+def futures_account_to_json(account: FuturesAccountFigures | None) -> dict[str, Any] | None:
+    if account is None:
+        return None
+    flex = account.flex
+    return {
+        "currency": flex.currency,
+        "margin_equity": _num(flex.margin_equity),
+        "initial_margin": _num(flex.initial_margin),
+        "maintenance_margin": _num(flex.maintenance_margin),
+        "available_margin": _num(flex.available_margin),
+        "portfolio_value": _num(flex.portfolio_value),
+        "margin_level": _pct(account.margin_level),
+        "risk": _risk(account.risk),
+    }
+
+
+def futures_position_to_json(pf: FuturesPositionFigures) -> dict[str, Any]:
+    p = pf.position
+    return {
+        "id": p.id,
+        "pair": p.pair,
+        "side": p.side.value,
+        "margin_mode": p.margin_mode.value,
+        "volume": _num(p.volume, None),
+        "entry_price": _num(p.entry_price),
+        "mark_price": _num(pf.mark_price),
+        "leverage": _num(p.leverage),  # isolated: Kraken's maxFixedLeverage; cross: null (Kraken sets none)
+        "unrealized_pnl": _num(pf.unrealized_pnl),
+        "unrealized_funding": _num(p.unrealized_funding),
+        "liquidation_price": _num(pf.liquidation_price),
+        "liquidation_price_source": pf.liquidation_price_source,
+        "distance_to_liquidation_pct": _pct(pf.distance_to_liquidation_pct),
+        "risk": _risk(pf.risk),
+    }
+
+
+def futures_snapshot_to_json(book: FuturesBook) -> dict[str, Any]:
+    """The documented `snapshot --venue futures --json` object (issue 15); `stale_reason` only when stale."""
+    result: dict[str, Any] = {
+        "venue": "futures",
+        "mode": book.mode,
+        "as_of": _ts(book.as_of),
+        "stale": book.stale,
+        "account": futures_account_to_json(book.account),
+        "positions": [futures_position_to_json(pf) for pf in book.positions],
+    }
+    if book.stale:
+        result["stale_reason"] = book.stale_reason
     return result
 
 

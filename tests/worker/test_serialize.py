@@ -48,7 +48,7 @@ def _account(level=Decimal("95.5")):
 def test_snapshot_json_has_exactly_the_documented_shape():
     snap = Snapshot(mode="demo", as_of=NOW, stale=False, account=_account(), positions=(_figures(),))
     data = json.loads(json.dumps(snapshot_to_json(snap)))
-    assert set(data) == {"mode", "as_of", "stale", "account", "positions"}
+    assert set(data) == {"venue", "mode", "as_of", "stale", "account", "positions"}
     assert set(data["account"]) == ACCOUNT_KEYS
     assert set(data["positions"][0]) == POSITION_KEYS
     pos = data["positions"][0]

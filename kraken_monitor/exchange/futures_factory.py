@@ -1,0 +1,19 @@
+"""Which futures venue a run talks to: live Kraken Futures, paper (live marks, simulated money) or demo (offline)."""
+
+from __future__ import annotations
+
+from kraken_monitor.domain.venue import AccountKind
+from kraken_monitor.exchange.credentials import FUTURES, load_credentials
+from kraken_monitor.exchange.futures_base import FuturesExchange
+from kraken_monitor.exchange.kraken_futures import KrakenFuturesExchange
+from kraken_monitor.exchange.paper_futures import PaperFuturesExchange
+
+
+def create_futures_exchange(mode: AccountKind, api_url: str | None = None) -> FuturesExchange:
+    """Live reads the futures key (keyring, then KRAKEN_FUTURES_API_KEY/SECRET); paper and demo need none."""
+    if mode is AccountKind.LIVE:
+        return KrakenFuturesExchange(api_url, load_credentials(venue=FUTURES))
+    if mode is AccountKind.PAPER:
+        public = KrakenFuturesExchange(api_url)  # no credentials: it can only read public marks and contracts
+        return PaperFuturesExchange(AccountKind.PAPER, public.fetch_marks, public.load_contracts)
+    return PaperFuturesExchange.demo()
