@@ -1,4 +1,4 @@
-"""Command line: `kraken-monitor` (GUI), `kraken-monitor snapshot`, `kraken-monitor watch`.
+"""Command line: `kraken-monitor` (GUI), `kraken-monitor snapshot`, `watch` and `history`.
 
 Kept import-light on purpose: no PySide6 or ccxt at import, so `--version` and start-up are fast;
 each command imports what it needs when it runs.
@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also send critical/liquidation alerts, stale data and liquidations to this apprise URL "
              "(ntfy://, tgram://, mailto://, json://, ...); repeatable; for this run only",
     )  # fmt: skip
+    hist = sub.add_parser("history", help="print closed, settled and liquidated positions from the journal")
+    _common(hist, suppress=True)
+    hist.add_argument("--since", type=_since, metavar="DATE",
+                      help="only positions closed at or after DATE (2026-02-01 or 2026-02-01T14:00; local time)")
+    shape = hist.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="one JSON list instead of a table")
+    shape.add_argument("--csv", action="store_true", help="CSV with the fee split")
     return parser
 
 
@@ -87,6 +94,17 @@ def _notify_url(text: str) -> str:
     if reason:
         raise argparse.ArgumentTypeError(reason)
     return text.strip()
+
+
+def _since(text: str):  # noqa: ANN202 - an argparse type
+    """An ISO date or date-time; without a zone it is the machine's local time (what a trader means)."""
+    from datetime import datetime
+
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (e.g. 2026-02-01 or 2026-02-01T14:00)") from None
+    return value if value.tzinfo is not None else value.astimezone()
 
 
 def _currency(text: str) -> str:
@@ -277,6 +295,11 @@ def _dispatch(args: argparse.Namespace, config: MonitorConfig) -> int:
         from kraken_monitor.worker.headless import run_watch
 
         return run_watch(config, duration_s=args.duration, as_json=args.json, notify_urls=tuple(args.notify))
+    if args.command == "history":
+        from kraken_monitor.worker.history_command import run_history
+
+        shape = "json" if args.json else "csv" if args.csv else "table"
+        return run_history(config, since=args.since, fmt=shape)
     from kraken_monitor.ui.app import run_gui
     from kraken_monitor.ui.settings_store import load_config
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from kraken_monitor.domain.history import close_facts
 from kraken_monitor.domain.models import EVENT_REASON_PREFIX, Alert, Position, Risk
 
 OPENED, CLOSED, PARTIALLY_CLOSED, SETTLED, LIQUIDATED = "opened", "closed", "partially_closed", "settled", "liquidated"
@@ -23,6 +24,7 @@ class CloseInfo:
     price: Decimal | None = None
     pnl: Decimal | None = None
     source: str = "exchange"  # "exchange" (Kraken said so) | "paper" (the paper account did it)
+    fee: Decimal | None = None  # the closing trade's fee in the quote currency (None: not reported)
 
 
 def event_key(position_id: str) -> str:
@@ -39,6 +41,7 @@ def position_event(
     currency: str = "",
     source: str = "",
     price_places: int | None = None,
+    extra: tuple[tuple[str, object], ...] = (),
 ) -> Alert:
     """One event record; `None` where the figure is not known (never a guess)."""
     if kind not in KINDS:
@@ -53,7 +56,7 @@ def position_event(
         reason=EVENT_REASON_PREFIX + kind,
         fired_at=now,
         facts=(("side", p.side.value), ("volume", volume), ("price", price), ("pnl", pnl),
-               ("currency", currency), ("source", source), ("price_places", price_places)),
+               ("currency", currency), ("source", source), ("price_places", price_places), *extra),
     )
 
 
@@ -65,10 +68,14 @@ def position_events(
     closes: Mapping[str, CloseInfo] | None = None,
     currency: str = "",
     price_places: Mapping[str, int] | None = None,
+    fx_rates: Mapping[str, Decimal | None] | None = None,
 ) -> tuple[Alert, ...]:
     """Events between two reads of the same account. `before` None (first read) gives none: what is
     open at start-up was not opened now. A position that disappears without a `closes` entry is
-    "closed" (its price is the last one seen, its P&L unknown)."""
+    "closed" (its price is the last one seen, its P&L unknown). A position that ended carries
+    `history.close_facts` (entry, fee split, realised P&L); `fx_rates` maps a pair to its quote ->
+    account currency rate (missing: the money is unknown)."""
+    rates = fx_rates or {}
     if before is None:
         return ()
     closes = closes or {}
@@ -93,6 +100,7 @@ def position_events(
             continue
         info = closes.get(p.id) or CloseInfo(CLOSED, source="")
         price = info.price if info.price is not None else prices.get(p.pair)
+        extra = close_facts(p, now, info.kind, price, rates.get(p.pair), info.fee, info.pnl)
         events.append(position_event(info.kind, p, now, p.remaining_volume, price, info.pnl, currency,
-                                     info.source, places.get(p.pair)))
+                                     info.source, places.get(p.pair), extra))
     return tuple(events)

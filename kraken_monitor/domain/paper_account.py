@@ -48,6 +48,8 @@ class PaperEvent:
     position_id: str | None = None
     pair: str | None = None
     amount: Decimal = Decimal(0)
+    price: Decimal | None = None  # closes, settles, liquidations: the fill price (quote currency)
+    fee: Decimal | None = None  # the closing trade's fee in the quote currency (0 for a settle)
 
 
 @dataclass(frozen=True)
@@ -176,11 +178,13 @@ class PaperAccount:
                 f"Reduce only: volume {volume} exceeds the open {p.remaining_volume} of {p.pair}"
             )
         rate = self._rate(p.pair, {**(prices or {}), p.pair: price}, rules)
-        fee = _convert((volume * price * self.fee_rate).quantize(self._quantum(p.pair, rules)), rate)
+        fee_quote = (volume * price * self.fee_rate).quantize(self._quantum(p.pair, rules))
+        fee = _convert(fee_quote, rate)
         account, pnl = self._reduce(p, volume, price, rate, rules)
         account = replace(account, balance=account.balance - fee)
         what = "Closed" if volume == p.remaining_volume else "Partially closed"
-        return account._log("closed", now, f"{what} {volume} {p.pair} at {price}: P&L {pnl}, fee {fee}", p, pnl - fee)
+        return account._log("closed", now, f"{what} {volume} {p.pair} at {price}: P&L {pnl}, fee {fee}", p, pnl - fee,
+                            price=price, fee=fee_quote)
 
     def settle_position(self, position_id: str, price: Decimal, now: datetime, *,
                         prices: Prices = None, rules: Rules = None) -> PaperAccount:
@@ -189,7 +193,8 @@ class PaperAccount:
         price = _positive(price, "Price")
         rate = self._rate(p.pair, {**(prices or {}), p.pair: price}, rules)
         account, pnl = self._reduce(p, p.remaining_volume, price, rate, rules)
-        return account._log("settled", now, f"Settled {p.remaining_volume} {p.pair} at {price}: P&L {pnl}", p, pnl)
+        return account._log("settled", now, f"Settled {p.remaining_volume} {p.pair} at {price}: P&L {pnl}", p, pnl,
+                            price=price, fee=Decimal(0))
 
     def deposit(self, amount: Decimal, now: datetime) -> PaperAccount:
         amount = _positive(amount, "Deposit")
@@ -258,7 +263,8 @@ class PaperAccount:
                 lost = _convert(p.allocated_margin or Decimal(0), self._rate(p.pair, prices, rules))
                 account = replace(account, positions=tuple(q for q in account.positions if q.id != p.id))
                 account = account._log(
-                    "isolated_liquidation", now, f"Isolated {p.pair} liquidated at {price}: lost {lost}", p, -lost
+                    "isolated_liquidation", now, f"Isolated {p.pair} liquidated at {price}: lost {lost}", p, -lost,
+                    price=price, fee=Decimal(0),  # the allocation is lost; no closing trade fee is charged
                 )
         return account._liquidate_cross(now, prices, rules)
 
@@ -278,14 +284,15 @@ class PaperAccount:
                 oldest = next(p for p in cross if order[p.id] == 1)
                 price = prices[oldest.pair]
                 rate = account._rate(oldest.pair, prices, rules)
-                fee = _convert((oldest.remaining_volume * price * account.fee_rate).quantize(
-                    account._quantum(oldest.pair, rules)), rate)
+                fee_quote = (oldest.remaining_volume * price * account.fee_rate).quantize(
+                    account._quantum(oldest.pair, rules))
+                fee = _convert(fee_quote, rate)
                 account, pnl = account._reduce(oldest, oldest.remaining_volume, price, rate, rules)
                 account = replace(account, balance=account.balance - fee)
                 account = account._log(
                     "liquidation", now,
                     f"Margin level {level:.2f}% <= {stop_level}%: liquidated {oldest.pair} at {price}",
-                    oldest, pnl - fee,
+                    oldest, pnl - fee, price=price, fee=fee_quote,
                 )
                 continue
             in_call = level is not None and level <= call_level
@@ -346,8 +353,9 @@ class PaperAccount:
         pnl = _convert(pnl, rate)
         return replace(self, balance=self.balance + booked, positions=positions), pnl
 
-    def _log(self, kind: str, at: datetime, message: str, p: Position | None, amount: Decimal) -> PaperAccount:
-        event = PaperEvent(kind, at, message, p.id if p else None, p.pair if p else None, amount)
+    def _log(self, kind: str, at: datetime, message: str, p: Position | None, amount: Decimal, *,
+             price: Decimal | None = None, fee: Decimal | None = None) -> PaperAccount:
+        event = PaperEvent(kind, at, message, p.id if p else None, p.pair if p else None, amount, price, fee)
         return replace(self, events=(*self.events, event))
 
     # -- persistence ----------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from decimal import Decimal
 from kraken_monitor.domain.models import MarginMode, Side
 
 _DECIMAL_FIELDS = {"volume", "volume_closed", "cost", "margin", "trading_fee", "opening_fee", "allocated_margin",
-                   "exchange_value", "exchange_net", "amount"}
+                   "exchange_value", "exchange_net", "amount",
+                   "price", "fee"}
 _TIME_FIELDS = {"opened_at", "next_rollover", "at"}
 
 

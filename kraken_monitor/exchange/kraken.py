@@ -349,7 +349,8 @@ def closes_from_closed_orders(result: Any, positions: Sequence[Position], symbol
         liquidated = [o for o in orders if "liquidated" in str(o.get("misc", "")).split(",")]
         order = max(liquidated or orders, key=lambda o: _decimal_or_none(o.get("closetm")) or Decimal(0))
         price = _decimal_or_none(order.get("price"))
-        found[p.id] = CloseInfo("liquidated" if liquidated else "closed", price if price else None, None, "exchange")
+        found[p.id] = CloseInfo("liquidated" if liquidated else "closed", price if price else None, None, "exchange",
+                                _decimal_or_none(order.get("fee")))  # the closing order's fee, quote currency
     return found
 
 

@@ -223,7 +223,7 @@ class Journal:
             "SELECT id, key, level, position_id, pair, margin_level, distance_pct, message, fired_at, stale,"
             " acknowledged_at, snoozed_until, reason, facts FROM alerts ORDER BY id DESC LIMIT ?", (int(limit),)
         ).fetchall()
-        return [_alert_from_row(r) for r in rows]
+        return [alert_from_row(r) for r in rows]
 
     def save_alert_state(self, alert: Alert) -> bool:
         """Persist what the engine decided about one alert (acknowledged / snoozed); False if no such row."""
@@ -349,7 +349,7 @@ def _facts(text: str | None) -> tuple:
     return tuple((k, Decimal(v["d"]) if isinstance(v, dict) else v) for k, v in json.loads(text))
 
 
-def _alert_from_row(r: tuple) -> Alert:
+def alert_from_row(r: tuple) -> Alert:
     facts = _facts(r[13])
     if not r[12] and r[7]:
         facts += (("legacy_message", r[7]),)  # written before alerts carried reason codes: keep its text

@@ -12,9 +12,11 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QToolBar, QVBoxLay
 
 from kraken_monitor.domain.models import PositionFigures, Snapshot
 from kraken_monitor.domain.venue import AccountKind
+from kraken_monitor.text import history as history_text
 from kraken_monitor.ui import layout_state
 from kraken_monitor.ui.account_bar import AccountBar
 from kraken_monitor.ui.alert_log import AlertLogDock
+from kraken_monitor.ui.history_dock import HistoryDock
 from kraken_monitor.ui.positions_model import PositionsModel
 from kraken_monitor.ui.positions_view import PositionsView
 from kraken_monitor.ui.status_bar import MonitorStatusBar
@@ -96,8 +98,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.alert_dock = AlertLogDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alert_dock)
+        self.history_dock = HistoryDock(self)
+        self.tabifyDockWidget(self.alert_dock, self.history_dock)
+        self.alert_dock.raise_()  # alerts first: history is looked up, alerts must be seen
         self.status = MonitorStatusBar(**extra)
         self.status.reconnect_button.clicked.connect(self.refresh_now)
+        self.history_dock.exported.connect(lambda message: self.status.showMessage(message, 10_000))
         self.setStatusBar(self.status)
         self._make_actions()
         self.set_title(mode)
@@ -182,6 +188,10 @@ class MainWindow(QMainWindow):
         self.action_fit_columns = self._action("Fit columns", "Ctrl+0", "Size table columns to their contents")
         self.action_show_alerts = self.alert_dock.toggleViewAction()
         self.action_show_alerts.setShortcut(QKeySequence("Ctrl+L"))
+        self.action_show_history = self.history_dock.toggleViewAction()
+        self.action_show_history.setShortcut(QKeySequence("Ctrl+H"))
+        self.action_export_history = self._action(history_text.EXPORT_ACTION, "Ctrl+E", history_text.EXPORT_TIP)
+        self.action_export_history.triggered.connect(self.history_dock.export_with_dialog)
         self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.action_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
 
@@ -191,7 +201,7 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        file_menu.addActions([self.action_refresh, self.action_settings])
+        file_menu.addActions([self.action_refresh, self.action_export_history, self.action_settings])
         file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
         pos_menu = menu.addMenu("&Position")
@@ -199,7 +209,7 @@ class MainWindow(QMainWindow):
             [self.action_add_margin, self.action_add_collateral, self.action_close_position, self.action_settle]
         )
         view_menu = menu.addMenu("&View")
-        view_menu.addActions([self.action_show_alerts, self.action_fit_columns])
+        view_menu.addActions([self.action_show_alerts, self.action_show_history, self.action_fit_columns])
         self.help_menu = menu.addMenu("&Help")
         self.action_about = self._action("About Kraken Monitor", None, "Version, licence and data folder")
         self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -247,6 +257,10 @@ class MainWindow(QMainWindow):
         worker.recent_alerts_ready.connect(self.alert_dock.load_recent)
         worker.snapshot_ready.connect(self.show_snapshot)
         worker.alerts_fired.connect(self.alert_dock.add_alerts)
+        worker.alerts_fired.connect(self.history_dock.on_alerts)  # a position ended: re-read the history
+        config = getattr(monitor, "config", None)
+        if config is not None:
+            self.history_dock.set_journal(config.journal_path())
         worker.alerts_changed.connect(self.alert_dock.model.update_alerts)
         worker.history_ready.connect(self._chart_history)
         worker.status_changed.connect(self.status.set_connection)
@@ -330,6 +344,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_layout()
+        self.history_dock.close_journal()
         self.closing.emit()
         if self.monitor is not None:
             self.hide()  # the wait below can last until a request's deadline: do not look frozen meanwhile

@@ -164,8 +164,12 @@ class Poller:
                 log.warning("closed orders unavailable: %s", exc)
         prices = {pair: t.last for pair, t in self.tickers.items()}
         places = {pair: r.price_decimals for pair, r in self.pair_rules.items()}
+        markets = fx_markets(self.pair_rules, self.listed_pairs)
+        currency = after.balance.currency
+        rates = {p.pair: fx.fx_rate(pair_currency(p.pair, markets) or currency, currency, prices, markets)
+                 for p in gone}
         return position_events(before.positions if before else None, after.positions, now, prices, closes,
-                               after.balance.currency, places)
+                               currency, places, rates)
 
     # -- snapshot ----------------------------------------------------------------------------
 
@@ -403,7 +407,8 @@ def _paper_closes(events) -> dict[str, CloseInfo]:
         kind = _PAPER_KINDS.get(getattr(event, "kind", ""))
         position_id = getattr(event, "position_id", None)
         if kind is not None and position_id:
-            closes[position_id] = CloseInfo(kind, None, getattr(event, "amount", None), "paper")
+            closes[position_id] = CloseInfo(kind, getattr(event, "price", None), getattr(event, "amount", None),
+                                            "paper", getattr(event, "fee", None))
     return closes
 
 

@@ -1,14 +1,17 @@
-"""JSON shapes of snapshots and alerts for the headless commands (decimal strings, never floats)."""
+"""JSON shapes of snapshots, alerts and closed positions (and the history CSV): decimal strings, never floats."""
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, TextIO
 
 from kraken_monitor.domain.exposure import pair_currency
 from kraken_monitor.domain.futures import FuturesAccountFigures, FuturesBook, FuturesPositionFigures
 from kraken_monitor.domain.fx import common_currency
+from kraken_monitor.domain.history import ClosedPosition
 from kraken_monitor.domain.models import AccountFigures, Alert, PositionFigures, Risk, Snapshot
 from kraken_monitor.text.alerts import alert_message
 
@@ -219,3 +222,41 @@ def watch_snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
         "risk": _risk(account.risk) if account is not None else "unknown",
         "positions": len(snapshot.positions),
     }
+
+
+HISTORY_KEYS = ("id", "pair", "side", "volume", "opened_at", "closed_at", "entry_price", "exit_price",
+                "realized_pnl", "fees", "reason")
+# CSV: the JSON columns, then the fee split and the currency of the money columns.
+HISTORY_CSV_COLUMNS = (*HISTORY_KEYS, "fee_trading", "fee_opening", "fee_rollovers", "currency")
+
+
+def closed_position_to_json(row: ClosedPosition) -> dict[str, Any]:
+    """One `history --json` object (issue 18: exactly these keys). Prices in the pair's quote currency;
+    `realized_pnl` (after every fee) and `fees` (their total) in the account currency; null where unknown."""
+    return {
+        "id": row.id,
+        "pair": row.pair,
+        "side": row.side,
+        "volume": _num(row.volume, None),
+        "opened_at": _ts(row.opened_at),
+        "closed_at": _ts(row.closed_at),
+        "entry_price": _num(row.entry_price),
+        "exit_price": _num(row.exit_price),
+        "realized_pnl": _num(row.realized_pnl),
+        "fees": _num(row.fees.total),
+        "reason": row.reason,
+    }
+
+
+def closed_position_to_csv(row: ClosedPosition) -> list[str]:
+    """One CSV row in `HISTORY_CSV_COLUMNS` order; an unknown figure is an empty cell."""
+    data = closed_position_to_json(row)
+    extra = {"fee_trading": _num(row.fees.trading), "fee_opening": _num(row.fees.opening),
+             "fee_rollovers": _num(row.fees.rollovers), "currency": row.currency}
+    return ["" if value is None else str(value) for value in (*(data[k] for k in HISTORY_KEYS), *extra.values())]
+
+
+def write_history_csv(rows: Iterable[ClosedPosition], out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HISTORY_CSV_COLUMNS)
+    writer.writerows(closed_position_to_csv(row) for row in rows)
