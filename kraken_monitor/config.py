@@ -44,6 +44,9 @@ class MonitorConfig:
     thresholds: AlertThresholds = field(default_factory=AlertThresholds)
     live_trading_enabled: bool = False
     sound_enabled: bool = True
+    alarm_volume: int = 80  # percent
+    alarm_repeat_liquidation: bool = True  # a LIQUIDATION alarm loops until the alert is acknowledged
+    escalate_after_s: float = 60.0  # a critical/liquidation popup unacknowledged this long goes to the channels
     collateral_currency: str = "USD"
     watch_pairs: tuple[str, ...] = ()  # pairs priced even when no position is held in them
     paper_save_every_cycles: int = 10  # paper account state is also saved after every action

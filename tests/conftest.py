@@ -9,6 +9,8 @@ import pytest
 # Set before anything imports Qt, keyring or platformdirs.
 _SANDBOX = tempfile.mkdtemp(prefix="kraken-monitor-tests-")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The alarm's mixer (pygame-ce / SDL) plays into SDL's null sink: a real decode and play, no device needed.
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_SANDBOX, "config")  # QSettings on Linux
 os.environ["XDG_DATA_HOME"] = os.path.join(_SANDBOX, "data")
 os.environ["KRAKEN_MONITOR_HOME"] = os.path.join(_SANDBOX, "home")

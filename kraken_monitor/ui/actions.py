@@ -264,6 +264,7 @@ class ActionsController(QObject):
                 apply_theme(QApplication.instance(), config.theme)
             self.config = config
             self.messages.set_sound_enabled(config.sound_enabled)
+            self.messages.set_alarm(config.alarm_volume, config.alarm_repeat_liquidation)
             self.config_changed.emit(config)
         return config
 
@@ -297,6 +298,7 @@ def install(
             config = replace(config, mode=mode)
     messages = Messages._instance or Messages(window, sound_enabled=config.sound_enabled)
     messages.set_sound_enabled(config.sound_enabled)
+    messages.set_alarm(config.alarm_volume, config.alarm_repeat_liquidation)
     controller = ActionsController(config, messages, window, settings)
     controller.connect_window(window)
     return controller

@@ -17,8 +17,10 @@ from PySide6.QtWidgets import (
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.models import Alert, Risk, Snapshot
 from kraken_monitor.exchange.errors import ExchangeError
+from kraken_monitor.notify.desktop import DesktopNotifications
 from kraken_monitor.text.alerts import alert_details, alert_headline, snooze_question
 from kraken_monitor.ui.alert_popup import SNOOZE_CHOICES_MIN, AlertPopup  # AlertPopup re-exported
+from kraken_monitor.ui.sound import Alarm
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,11 @@ class Messages(QObject):
     def __init__(self, parent: QObject | None = None, *, sound_enabled: bool = True):
         super().__init__(parent)
         self.sound_enabled = sound_enabled
+        self.repeat_liquidation = True  # the LIQUIDATION alarm loops until its popup is acknowledged
         self._popups: dict[str, AlertPopup] = {}
         self._tray: QSystemTrayIcon | None = None
-        self._sound_effect = None
+        self.alarm = Alarm(parent=self)
+        self.desktop = DesktopNotifications()  # freedesktop notifications when there is no tray
         self._snapshot: Snapshot | None = None  # the newest, for a popup opened between snapshots
         self._tray_menu: QMenu | None = None
         Messages._instance = self
@@ -114,12 +118,18 @@ class Messages(QObject):
         popup.raise_()
         popup.activateWindow()
         self.notify(alert_headline(alert), "\n".join(alert_details(alert)[:3]))
-        self.play_sound()
+        self.play_sound(repeat=self.repeat_liquidation and alert.level >= Risk.LIQUIDATION)
         return popup
 
     def _forget_popup(self, popup: AlertPopup) -> None:
         if self._popups.get(popup.alert.key) is popup:
             del self._popups[popup.alert.key]
+        self._stop_alarm_when_answered()
+
+    def _stop_alarm_when_answered(self) -> None:
+        """The looping alarm stops once no LIQUIDATION popup is left open (acknowledged anywhere)."""
+        if not any(p.alert.level >= Risk.LIQUIDATION for p in self._popups.values()):
+            self.alarm.stop()
 
     def popups(self) -> dict[str, AlertPopup]:
         """Open popups by alert key (a copy)."""
@@ -138,6 +148,7 @@ class Messages(QObject):
                 alert.acknowledged_at is not None or alert.snoozed_until is not None
             ):
                 popup.close_quietly()
+        self._stop_alarm_when_answered()
         self._update_tray_tooltip()
 
     def follow_snapshot(self, snapshot: Snapshot) -> None:
@@ -167,9 +178,10 @@ class Messages(QObject):
 
     # -- tray and sound --------------------------------------------------------------------------
     def notify(self, title: str, text: str) -> bool:
-        """Desktop notification through the system tray when there is one; False when not shown."""
+        """Desktop notification through the system tray, else freedesktop's Notifications over D-Bus
+        (many Linux desktops have no tray); False when neither could show it."""
         if not QSystemTrayIcon.isSystemTrayAvailable():
-            return False
+            return self.desktop.send(title, text) is not None
         if self._tray is None:
             app = QApplication.instance()
             icon = app.windowIcon() if isinstance(app, QApplication) else None
@@ -186,33 +198,20 @@ class Messages(QObject):
         self._update_tray_tooltip()
         return True
 
-    def play_sound(self) -> bool:
-        """The packaged alert WAV through QSoundEffect when QtMultimedia exists (PySide6-Essentials 6.11
-        ships without it), else the system beep; False when muted."""
+    def play_sound(self, repeat: bool = False) -> bool:
+        """The packaged alert WAV (looped when `repeat`, until acknowledged), else the system beep; False when muted."""
         if not self.sound_enabled:
             return False
-        if self._sound_effect is None:
-            self._sound_effect = _load_sound_effect(self) or False
-        if self._sound_effect:
-            self._sound_effect.play()
-        else:
-            QApplication.beep()
+        self.alarm.play(repeat=repeat)
         return True
 
     def set_sound_enabled(self, enabled: bool) -> None:
         self.sound_enabled = enabled
+        if not enabled:
+            self.alarm.stop()
 
-
-def _load_sound_effect(parent: QObject):
-    """A QSoundEffect for the packaged alert.wav, or None without QtMultimedia or the resource."""
-    try:
-        from PySide6.QtCore import QUrl
-        from PySide6.QtMultimedia import QSoundEffect  # absent from PySide6-Essentials
-
-        from kraken_monitor.ui.resources import alert_sound_path
-
-        effect = QSoundEffect(parent)
-        effect.setSource(QUrl.fromLocalFile(str(alert_sound_path())))
-        return effect
-    except Exception:  # ImportError, MissingResource: fall back to the beep
-        return None
+    def set_alarm(self, volume: int, repeat_liquidation: bool) -> None:
+        self.alarm.set_volume(volume)
+        self.repeat_liquidation = repeat_liquidation
+        if not repeat_liquidation and self.alarm.is_repeating():
+            self.alarm.stop()

@@ -1,0 +1,88 @@
+"""The alarm: the packaged alert.wav through pygame-ce's mixer (SDL), with volume and repeat; the system beep without audio."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VOLUME = 80  # percent
+
+
+class Alarm(QObject):
+    """Plays alert.wav once, or looped until `stop()` (liquidation: until acknowledged).
+
+    PySide6-Essentials has no QtMultimedia, so the mixer is pygame-ce's SDL one, opened on the first
+    play. When no audio device can be opened (a headless box, no sound server) every play is the
+    system beep and the reason is logged once; `fallback_reason` says it.
+    """
+
+    def __init__(self, volume: int = DEFAULT_VOLUME, parent: QObject | None = None):
+        super().__init__(parent)
+        self.volume = _clamp(volume)
+        self.fallback_reason = ""
+        self._sound = None
+        self._channel = None
+        self._tried = False
+        self._repeating = False
+
+    def _load(self):
+        """The loaded WAV, or None (and `fallback_reason`) when there is no mixer or no file."""
+        if self._tried:
+            return self._sound
+        self._tried = True
+        try:
+            os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame prints a banner otherwise
+            import pygame.mixer
+
+            from kraken_monitor.ui.resources import alert_sound_path
+
+            if not pygame.mixer.get_init():
+                pygame.mixer.init()
+            self._sound = pygame.mixer.Sound(str(alert_sound_path()))
+            self._sound.set_volume(self.volume / 100)
+        except Exception as exc:  # ImportError, pygame.error (no device), MissingResource
+            self.fallback_reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
+            log.warning("alarm sound unavailable, using the system beep (%s)", self.fallback_reason)
+            self._sound = None
+        return self._sound
+
+    def play(self, repeat: bool = False) -> str:
+        """'wav', 'wav-repeat' or 'beep': what was done."""
+        sound = self._load()
+        if sound is None:
+            QApplication.beep()
+            return "beep"
+        if repeat and self.is_repeating():
+            return "wav-repeat"  # already looping: a second loop would only be louder
+        self._channel = sound.play(loops=-1 if repeat else 0)
+        self._repeating = repeat
+        return "wav-repeat" if repeat else "wav"
+
+    def is_playing(self) -> bool:
+        return self._channel is not None and bool(self._channel.get_busy())
+
+    def is_repeating(self) -> bool:
+        return self._repeating and self.is_playing()
+
+    def stop(self) -> None:
+        if self._sound is not None:
+            self._sound.stop()
+        self._repeating = False
+
+    def set_volume(self, volume: int) -> None:
+        self.volume = _clamp(volume)
+        if self._sound is not None:
+            self._sound.set_volume(self.volume / 100)
+
+    def loaded_seconds(self) -> float:
+        """Length of the loaded WAV (0 without one): the file really was decoded."""
+        return float(self._sound.get_length()) if self._sound is not None else 0.0
+
+
+def _clamp(volume: int) -> int:
+    return max(0, min(100, int(volume)))
