@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--duration", type=_bounded(MAX_DURATION_S), metavar="S", help="stop after this many seconds")
     watch.add_argument("--json", action="store_true", help="JSON lines")
     watch.add_argument("--speed", type=_bounded(MAX_SPEED), metavar="X", help="demo market speed (demo mode)")
+    watch.add_argument("--venue", choices=("spot", "futures", "all"), default="spot",
+                       help="spot margin (default), Kraken Futures, or both; every JSON line names its venue")
     watch.add_argument(
         "--notify", action="append", default=[], type=_notify_url, metavar="URL",
         help="also send critical/liquidation alerts, stale data and liquidations to this apprise URL "
@@ -291,10 +293,15 @@ def _dispatch(args: argparse.Namespace, config: MonitorConfig) -> int:
         from kraken_monitor.worker.headless import run_snapshot
 
         return run_snapshot(config, as_json=args.json)
+    if args.command == "watch" and args.venue == "futures":
+        from kraken_monitor.worker.futures_watch import run_futures_watch
+
+        return run_futures_watch(config, args.duration, args.json, sys.stdout, config.price_interval_s)
     if args.command == "watch":
         from kraken_monitor.worker.headless import run_watch
 
-        return run_watch(config, duration_s=args.duration, as_json=args.json, notify_urls=tuple(args.notify))
+        return run_watch(config, duration_s=args.duration, as_json=args.json, notify_urls=tuple(args.notify),
+                         with_futures=args.venue == "all")
     if args.command == "history":
         from kraken_monitor.worker.history_command import run_history
 

@@ -106,7 +106,7 @@ def test_watch_demo_prints_json_lines_and_exits_zero(tmp_path):
     assert "snapshot" in types
     for line in lines:
         if line["type"] == "alert":
-            assert set(line) == {"type", "ts", "level", "position", "pair", "margin_level",
+            assert set(line) == {"type", "venue", "ts", "level", "position", "pair", "margin_level",
                                  "distance_to_liquidation_pct", "message"}
     assert "Traceback" not in result.stderr
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from kraken_monitor.domain.futures_liquidation import LeveragePreview, Refusal
-from kraken_monitor.text.numbers import fmt_leverage, fmt_money
+from kraken_monitor.text.numbers import fmt_level, fmt_leverage, fmt_money, fmt_pct
 
 _REFUSALS = {
     Refusal.NOT_POSITIVE: "Leverage must be a positive number.",
@@ -34,3 +36,18 @@ def preview_message(preview: LeveragePreview, currency: str = "USD") -> str:
             f"(allocated {fmt_money(preview.allocated_margin, currency)}); estimated liquidation at mark "
             f"{fmt_money(preview.liquidation_price, currency)}; available margin "
             f"{fmt_money(preview.available_margin, currency)}.")
+
+
+def account_alert_message(margin_level: Decimal | None) -> str:
+    return (f"Futures margin level {fmt_level(margin_level)}: Kraken liquidates at 100 % "
+            "(margin equity down to the maintenance margin).")
+
+
+def position_alert_message(pair: str, distance_pct: Decimal | None, liquidation: Decimal | None,
+                           source: str) -> str:
+    label = "" if source == "exchange" else " (estimate)"
+    return (f"{pair} mark is {fmt_pct(distance_pct)} from liquidation at {fmt_money(liquidation, 'USD')}{label}.")
+
+
+def futures_stale_message(reason: str) -> str:
+    return f"futures data stale: risk unknown ({reason})"

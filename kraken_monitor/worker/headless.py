@@ -23,6 +23,7 @@ from kraken_monitor.worker.serialize import (
     freshness_to_json,
     snapshot_to_json,
     watch_snapshot_to_json,
+    with_venue,
 )
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ def format_table(snapshot: Snapshot) -> str:
 
 def run_watch(
     config: MonitorConfig, duration_s: float | None, as_json: bool, out: TextIO = sys.stdout,
-    notify_urls: tuple[str, ...] = (),
+    notify_urls: tuple[str, ...] = (), with_futures: bool = False,
 ) -> int:
     """Run the poll worker in its thread; print alerts (and snapshot/stale lines) until done.
 
@@ -194,11 +195,14 @@ def run_watch(
         # QTimer takes int milliseconds (at most ~24.8 days): the end is checked on the monotonic clock instead.
         end = time.monotonic() + duration_s
         ticker.timeout.connect(lambda: app.quit() if time.monotonic() >= end else None)
+    futures = _start_futures(config, as_json, out, app) if with_futures else None
     monitor.start()
     try:
         app.exec()
     finally:
         ticker.stop()
+        if futures is not None:
+            futures.stop()
         watchdog_timer.stop()
         monitor.stop()  # flushes paper state and closes the journal in the worker thread
         if notifications is not None:
@@ -211,7 +215,34 @@ def run_watch(
         if lock is not None:
             lock.release()
     out.flush()
-    return EXIT_FAILED if printer.auth_error else EXIT_OK
+    failed = printer.auth_error or (futures is not None and futures.printer.auth_error)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _start_futures(config: MonitorConfig, as_json: bool, out: TextIO, app: Any):
+    """`watch --venue all`: the futures poller beside the spot worker, its lines printed from this thread."""
+    from PySide6.QtCore import QTimer
+
+    from kraken_monitor.worker.futures_watch import FuturesLinePrinter, FuturesPoller
+
+    class _Futures:
+        def __init__(self) -> None:
+            self.poller = FuturesPoller(config, config.price_interval_s).start()
+            self.printer = FuturesLinePrinter(as_json, out)
+            self.timer = QTimer()
+            self.timer.timeout.connect(self.pump)
+            self.timer.start(200)
+
+        def pump(self) -> None:
+            if not self.printer.pump(self.poller.results):
+                app.quit()
+
+        def stop(self) -> None:
+            self.timer.stop()
+            self.poller.stop()
+            self.printer.pump(self.poller.results)
+
+    return _Futures()
 
 
 def _start_notifications(urls: tuple[str, ...], printer: Any):
@@ -268,7 +299,7 @@ def _make_printer(as_json: bool, out: TextIO):
             self.delivered.connect(self.on_delivered)
 
         def _line(self, obj: dict[str, Any], text: str) -> None:
-            out.write((json.dumps(obj) if as_json else printable(text)) + "\n")
+            out.write((json.dumps(with_venue(obj, "spot")) if as_json else printable(text)) + "\n")
             out.flush()
 
         @Slot(object)

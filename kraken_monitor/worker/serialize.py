@@ -260,3 +260,33 @@ def write_history_csv(rows: Iterable[ClosedPosition], out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HISTORY_CSV_COLUMNS)
     writer.writerows(closed_position_to_csv(row) for row in rows)
+
+
+def with_venue(line: dict[str, Any], venue: str) -> dict[str, Any]:
+    """A `watch --json` line tagged with the venue it is about (issue 15): "type" first, then "venue"."""
+    return {"type": line["type"], "venue": venue, **{k: v for k, v in line.items() if k != "type"}}
+
+
+def futures_freshness_to_json(book: FuturesBook) -> dict[str, Any]:
+    return {"type": "stale" if book.stale else "fresh", "venue": "futures", "ts": _ts(book.as_of),
+            "reason": book.stale_reason}
+
+
+def futures_watch_to_json(book: FuturesBook) -> dict[str, Any]:
+    """One `watch --json` futures heartbeat: margin level (Kraken liquidates at 100 %) and risk."""
+    account = book.account
+    return {"type": "snapshot", "venue": "futures", "ts": _ts(book.as_of), "stale": book.stale,
+            "margin_level": _pct(account.margin_level) if account is not None else None,
+            "risk": _risk(account.risk) if account is not None and not book.stale else "unknown",
+            "positions": len(book.positions)}
+
+
+def futures_alert_to_json(book: FuturesBook, pf: FuturesPositionFigures | None, level: Risk,
+                          message: str) -> dict[str, Any]:
+    """A futures alert line: the spot alert's keys plus venue; position/pair null for an account alert."""
+    return {"type": "alert", "venue": "futures", "ts": _ts(book.as_of), "level": _risk(level),
+            "position": pf.position.id if pf is not None else None,
+            "pair": pf.position.pair if pf is not None else None,
+            "margin_level": _pct(book.account.margin_level) if book.account is not None else None,
+            "distance_to_liquidation_pct": _pct(pf.distance_to_liquidation_pct) if pf is not None else None,
+            "message": message}

@@ -77,7 +77,7 @@ def test_watch_json_prints_the_paper_liquidation_as_an_event_line(tmp_path):
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     events = [line for line in lines if line["type"] == "event"]
     assert events, "no event line"
-    assert all(set(e) == EVENT_KEYS for e in events)
+    assert all(set(e) == EVENT_KEYS | {"venue"} and e["venue"] == "spot" for e in events)  # watch lines name it
     liquidated = [e for e in events if e["kind"] == "liquidated"]
     # The crash takes the demo book to Kraken's 40 % level: the paper account liquidates the oldest
     # position (BTC/USD) itself, with its realised P&L after the closing fee.

@@ -1,0 +1,153 @@
+"""`watch --venue futures|all`: the futures account polled in its own thread, printed as venue-tagged lines."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from kraken_monitor.config import MonitorConfig
+from kraken_monitor.domain.alert_levels import DANGER_LEVELS
+from kraken_monitor.domain.futures import FuturesBook
+from kraken_monitor.domain.models import Risk
+from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
+from kraken_monitor.exchange.futures_base import FuturesExchange
+from kraken_monitor.exchange.text import printable
+from kraken_monitor.text.futures import account_alert_message, futures_stale_message, position_alert_message
+from kraken_monitor.worker.cycle import utc_now
+from kraken_monitor.worker.futures_snapshot import read_futures_book
+from kraken_monitor.worker.serialize import (
+    futures_alert_to_json,
+    futures_freshness_to_json,
+    futures_watch_to_json,
+)
+
+log = logging.getLogger(__name__)
+
+
+class FuturesPoller:
+    """Reads the futures book every `interval_s` in a daemon thread that creates and alone uses the exchange.
+
+    Results (a FuturesBook, stale with the reason when a read failed) queue up for the printing thread.
+    """
+
+    def __init__(self, config: MonitorConfig, interval_s: float,
+                 factory: Callable[[], FuturesExchange] | None = None) -> None:
+        self._config, self._interval = config, interval_s
+        self._factory = factory
+        self.results: queue.Queue[FuturesBook | AuthFailed] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="futures-poll", daemon=True)
+
+    def start(self) -> FuturesPoller:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout_s)
+
+    def _make(self) -> FuturesExchange:
+        if self._factory is not None:
+            return self._factory()
+        from kraken_monitor.exchange.futures_factory import create_futures_exchange
+
+        return create_futures_exchange(self._config.mode, self._config.api_url)
+
+    def _run(self) -> None:
+        exchange = None
+        try:
+            exchange = self._make()
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    self.results.put(read_futures_book(exchange, self._config.thresholds, utc_now()))
+                except AuthFailed as exc:
+                    self.results.put(exc)
+                    return
+                except ExchangeError as exc:
+                    self.results.put(FuturesBook(str(exchange.mode), utc_now(), None, (), True, str(exc)))
+                exchange.advance(self._interval)
+                self._stop.wait(max(0.0, self._interval - (time.monotonic() - started)))
+        except AuthFailed as exc:
+            self.results.put(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug must still read as "risk unknown", not as silence
+            log.error("futures poll failed: %s: %s", type(exc).__name__, exc, exc_info=True)
+            self.results.put(FuturesBook(str(self._config.mode), utc_now(), None, (), True,
+                                         f"futures poll failed ({type(exc).__name__})"))
+        finally:
+            if exchange is not None:
+                exchange.close()
+
+
+class FuturesLinePrinter:
+    """Turns books into lines: stale/fresh transitions, a snapshot heartbeat (JSON), alerts when a level rises."""
+
+    def __init__(self, as_json: bool, out: TextIO) -> None:
+        self._json, self._out = as_json, out
+        self._stale: bool | None = None
+        self._levels: dict[str, Risk] = {}
+        self.auth_error = ""
+
+    def _line(self, obj: dict[str, Any], text: str) -> None:
+        self._out.write((json.dumps(obj) if self._json else printable(text)) + "\n")
+        self._out.flush()
+
+    def pump(self, results: queue.Queue) -> bool:
+        """Print everything queued; False once the poller stopped on an authentication failure."""
+        while True:
+            try:
+                item = results.get_nowait()
+            except queue.Empty:
+                return not self.auth_error
+            if isinstance(item, AuthFailed):
+                self.auth_error = str(item)
+                self._out.flush()
+                import sys
+
+                sys.stderr.write(f"kraken-monitor: futures authentication failed: {item}\n")
+                return False
+            self.on_book(item)
+
+    def on_book(self, book: FuturesBook) -> None:
+        if book.stale != bool(self._stale) or (book.stale and self._stale is None):
+            self._stale = book.stale
+            text = futures_stale_message(book.stale_reason) if book.stale else "futures data fresh again"
+            self._line(futures_freshness_to_json(book), f"{book.as_of:%H:%M:%S} FUTURES {text}")
+        if self._json:
+            self._line(futures_watch_to_json(book), "")
+        if book.stale or book.account is None:
+            return
+        checks = [("account", None, book.account.risk, account_alert_message(book.account.margin_level))]
+        checks += [(pf.position.id, pf, pf.risk, position_alert_message(
+            pf.position.pair, pf.distance_to_liquidation_pct, pf.liquidation_price, pf.liquidation_price_source))
+            for pf in book.positions]
+        for key, pf, level, message in checks:
+            before = self._levels.get(key, Risk.OK)
+            self._levels[key] = level
+            if level in DANGER_LEVELS and level > before:
+                self._line(futures_alert_to_json(book, pf, level, message),
+                           f"{book.as_of:%H:%M:%S} FUTURES {level.label.upper()}: {message}")
+
+
+def run_futures_watch(config: MonitorConfig, duration_s: float | None, as_json: bool, out: TextIO,
+                      interval_s: float) -> int:
+    """`watch --venue futures`: no Qt; Ctrl-C or the duration ends it; exit 2 after an auth failure."""
+    poller = FuturesPoller(config, interval_s).start()
+    printer = FuturesLinePrinter(as_json, out)
+    end = time.monotonic() + duration_s if duration_s is not None else None
+    try:
+        while end is None or time.monotonic() < end:
+            if not printer.pump(poller.results):
+                break
+            time.sleep(0.1)
+        printer.pump(poller.results)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        poller.stop()
+    return 2 if printer.auth_error else 0
