@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 
+from kraken_monitor.domain.candles import Candle
 from kraken_monitor.domain.models import AccountState, PairRules, Ticker
 
 
@@ -76,6 +77,12 @@ class Exchange(ABC):
     @abstractmethod
     def add_isolated_margin(self, position_id: str, amount: Decimal) -> OrderResult:
         """Move collateral into one isolated position, moving its liquidation price away."""
+
+    def fetch_ohlcv(self, pair: str, timeframe: str, since: float | None = None) -> list[Candle]:
+        """Candles of `pair` (timeframe 1m .. 1w, see domain.candles.TIMEFRAMES) from `since` (unix s)."""
+        from kraken_monitor.exchange.errors import ExchangeUnavailable
+
+        raise ExchangeUnavailable(f"{type(self).__name__} serves no candles")
 
     def advance(self, seconds: float) -> None:  # noqa: B027 - optional hook
         """Simulated venues move their clock (demo acceleration); live/paper ignore it."""

@@ -55,6 +55,9 @@ class InCurrency(Exchange):
         return amount if own == self.currency else amount / self._rate(own)
 
     # -- the rest is the inner exchange's ------------------------------------------------------
+    def fetch_ohlcv(self, pair: str, timeframe: str, since: float | None = None) -> list:
+        return self.inner.fetch_ohlcv(pair, timeframe, since)  # prices: the pair's quote currency, unchanged
+
     def load_pair_rules(self) -> dict[str, PairRules]:
         return self.inner.load_pair_rules()
 

@@ -194,6 +194,13 @@ class DemoMarket:
             quotes[pair] = self._ticker(pair, self._cross(pair), self._walks[num], as_of)
         return quotes
 
+    def volatility(self) -> dict[str, float]:
+        """Annual volatility per quoted pair (a cross: its legs' combined, roughly), for the seeded past."""
+        vols = {pair: walk.spec.annual_vol for pair, walk in self._walks.items()}
+        for pair, (num, den) in self._derived.items():
+            vols[pair] = math.hypot(vols[num], vols[den]) * 0.6  # legs are correlated through BTC
+        return vols
+
     def last_prices(self) -> dict[str, Decimal]:
         prices = {pair: self._decimal(pair, walk.price) for pair, walk in self._walks.items()}
         prices.update({pair: self._decimal(pair, self._cross(pair)) for pair in self._derived})

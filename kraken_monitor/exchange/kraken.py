@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from kraken_monitor.domain.candles import Candle, timeframe_seconds
 from kraken_monitor.domain.events import CloseInfo
 from kraken_monitor.domain.models import AccountState, PairRules, Position, Side, Ticker
 from kraken_monitor.domain.venue import AccountKind
@@ -27,6 +28,7 @@ from kraken_monitor.exchange.errors import (
     RateLimited,
     Rejected,
 )
+from kraken_monitor.exchange.ohlc import candles_from_ccxt, since_ms
 from kraken_monitor.exchange.text import printable
 from kraken_monitor.exchange.transport import DEFAULT_MAX_BYTES, BoundedSession
 
@@ -238,6 +240,15 @@ class KrakenExchange(Exchange):
         response = self._call(lambda: self._public.public_get_ticker({"pair": ",".join(ids)}), private=False)
         now = datetime.now(timezone.utc)
         return kp.parse_tickers(self._result(response, "Ticker"), self._symbol_for_id, now)
+
+    def fetch_ohlcv(self, pair: str, timeframe: str, since: float | None = None) -> list[Candle]:
+        """Kraken's public OHLC through ccxt `fetch_ohlcv` (at most its newest 720 candles)."""
+        timeframe_seconds(timeframe)  # ValueError for a timeframe the chart does not offer
+        self._ensure_markets()
+        if pair not in self._public.markets:
+            raise BadResponse(f"Kraken lists no pair {pair}.")
+        rows = self._call(lambda: self._public.fetch_ohlcv(pair, timeframe, since_ms(since)), private=False)
+        return candles_from_ccxt(rows)
 
     def fetch_account(self) -> AccountState:
         """TradeBalance + per-txid OpenPositions (2 counter points). Any failure raises; never an empty state."""

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 
+from kraken_monitor.domain.candles import Candle
 from kraken_monitor.domain.demo_book import DEMO_BOOK_PAIRS, DEMO_FX_PAIRS, demo_portfolio
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.exposure import pair_currency
@@ -17,6 +18,7 @@ from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.base import Capabilities, Exchange, OrderResult
 from kraken_monitor.exchange.demo_market import DemoMarket
 from kraken_monitor.exchange.errors import BadResponse, ExchangeError, ExchangeUnavailable, Rejected
+from kraken_monitor.exchange.ohlc import DemoCandles
 
 STATE_VERSION = 1
 DEMO_COLLATERAL = Decimal("25000")
@@ -44,6 +46,7 @@ class DemoPriceSource:
     def __init__(self, market: DemoMarket, now: Callable[[], datetime] = utc_now):
         self.market = market
         self._now = now
+        self.candles = DemoCandles(market.volatility())
 
     def pair_rules(self) -> dict[str, PairRules]:
         return self.market.pair_rules()
@@ -51,7 +54,13 @@ class DemoPriceSource:
     def tickers(self, pairs: list[str]) -> dict[str, Ticker]:
         # Pairs the demo does not simulate are simply absent (the worker shows them as stale).
         quotes = self.market.tickers(self._now())
+        self.candles.record(quotes.values())  # every quote the demo hands out is its trade record
         return {pair: quotes[pair] for pair in pairs if pair in quotes}
+
+    def ohlc(self, pair: str, timeframe: str, since: float | None = None) -> list[Candle]:
+        price = self.market.last_prices().get(pair)
+        rows = self.candles.candles(pair, timeframe, self._now().timestamp(), None if price is None else float(price))
+        return [c for c in rows if since is None or c.ts >= since]
 
     def advance(self, seconds: float) -> None:
         self.market.advance(seconds)
@@ -76,6 +85,9 @@ class KrakenPublicPriceSource:
 
     def tickers(self, pairs: list[str]) -> dict[str, Ticker]:
         return self._kraken().fetch_tickers(pairs)
+
+    def ohlc(self, pair: str, timeframe: str, since: float | None = None) -> list[Candle]:
+        return self._kraken().fetch_ohlcv(pair, timeframe, since)
 
     def close(self) -> None:
         if self._exchange is not None:
@@ -124,6 +136,10 @@ class PaperExchange(Exchange):
         self._tickers.update(tickers)
         self._tickers_at = self.now()
         return tickers
+
+    def fetch_ohlcv(self, pair: str, timeframe: str, since: float | None = None) -> list[Candle]:
+        """The price source's candles: the demo market's own, or Kraken's public OHLC (paper)."""
+        return _guard(lambda: self.price_source.ohlc(pair, timeframe, since))
 
     def fetch_account(self) -> AccountState:
         """Apply rollovers and liquidations due by now at current prices, then report the account."""

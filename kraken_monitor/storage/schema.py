@@ -68,10 +68,23 @@ def _v3_alert_reasons(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE alerts ADD COLUMN facts TEXT")
 
 
+def _v4_candles(db: sqlite_utils.Database) -> None:
+    """Kraken's (or the demo's) candles per pair and timeframe, so a restart draws the chart at once.
+
+    Floats: candles only ever feed a chart buffer. WITHOUT ROWID on the natural key: a re-fetched
+    candle replaces the kept one in place, and a range read is one index walk.
+    """
+    db.execute(
+        "CREATE TABLE candles (pair TEXT NOT NULL, timeframe TEXT NOT NULL, ts REAL NOT NULL, open REAL NOT NULL,"
+        " high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL, volume REAL NOT NULL DEFAULT 0,"
+        " PRIMARY KEY (pair, timeframe, ts)) WITHOUT ROWID"
+    )
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 # Append only: migration N (1-based) brings a journal from user_version N-1 to N.
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_drop_time_indexes, _v3_alert_reasons)
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_drop_time_indexes, _v3_alert_reasons, _v4_candles)
 
 
 class SchemaTooNew(RuntimeError):

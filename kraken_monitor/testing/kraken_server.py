@@ -227,6 +227,10 @@ class KrakenTestServer:
     def script_prices(self, pair: str, prices: Iterable[Decimal]) -> None:
         self.sim.script_prices(pair, prices)
 
+    def add_trades(self, pair: str, trades: Iterable[tuple]) -> None:
+        """(ts, price[, volume]) trades; OHLC is then aggregated from them (see KrakenSim.add_trades)."""
+        self.sim.add_trades(pair, trades)
+
     def step(self) -> None:
         self.sim.step()
 

@@ -82,6 +82,7 @@ class KrakenSim:
         self.orders: list[dict[str, str]] = []
         self.closed_orders: dict[str, dict] = {}  # ClosedOrders rows (see `liquidate`)
         self.fee_rate = Decimal("0.0026")
+        self.trades: dict[str, list[tuple[float, Decimal, Decimal]]] = {}  # symbol -> (ts, price, volume), for OHLC
         self._ids = itertools.count(1)
 
     # ----- scenario API -----
@@ -267,11 +268,21 @@ class KrakenSim:
                 }
             return result
 
+    def add_trades(self, pair: str, trades: Iterable[tuple[float, Decimal] | tuple[float, Decimal, Decimal]]) -> None:
+        """Trades the server learns: its OHLC is then built from them, as Kraken builds candles."""
+        with self._lock:
+            rows = self.trades.setdefault(self.spec(pair).symbol, [])
+            rows.extend((float(t[0]), Decimal(t[1]), Decimal(t[2]) if len(t) > 2 else Decimal(1)) for t in trades)
+            rows.sort(key=lambda r: r[0])
+
     def ohlc_payload(self, pair: str, interval: int, since: int | None) -> dict:
         with self._lock:
             spec = self.spec(pair)
             last = self.prices[spec.symbol]
+            trades = list(self.trades.get(spec.symbol, ()))
         step = interval * 60
+        if trades:
+            return _ohlc_from_trades(spec, trades, step, since)
         end = int(time.time()) // step * step
         start = max(since or 0, end - 99 * step) // step * step
         px = lambda v: _fmt(v, spec.pair_decimals)  # noqa: E731
@@ -390,3 +401,25 @@ def closed_orders_payload(sim: KrakenSim, params: Mapping[str, str]) -> dict:
     for row in rows.values():
         row["opentm"], row["closetm"] = f"{row['opentm']:.4f}", f"{row['closetm']:.4f}"
     return {"closed": rows, "count": len(rows)}
+
+
+def _ohlc_from_trades(spec: PairSpec, trades: list[tuple[float, Decimal, Decimal]], step: int, since: int | None) -> dict:
+    """Kraken's OHLC shape: {id: [[time, open, high, low, close, vwap, volume, count], ...], "last": t}:
+    candles starting after `since`, the newest 720; `last` is the newest *closed* candle's time."""
+    buckets: dict[int, list[tuple[Decimal, Decimal]]] = {}
+    for ts, price, volume in trades:
+        buckets.setdefault(int(ts) // step * step, []).append((price, volume))
+    px = lambda v: _fmt(v, spec.pair_decimals)  # noqa: E731
+    rows = []
+    for start in sorted(buckets):
+        if since is not None and start <= since:
+            continue
+        fills = buckets[start]
+        prices = [p for p, _ in fills]
+        volume = sum((v for _, v in fills), Decimal(0))
+        vwap = sum((p * v for p, v in fills), Decimal(0)) / volume if volume else prices[-1]
+        rows.append([start, px(prices[0]), px(max(prices)), px(min(prices)), px(prices[-1]), px(vwap),
+                     f"{volume:.8f}", len(fills)])
+    rows = rows[-720:]
+    last = rows[-2][0] if len(rows) > 1 else (rows[-1][0] if rows else int(since or 0))
+    return {spec.id: rows, "last": last}
