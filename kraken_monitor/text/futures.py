@@ -51,3 +51,14 @@ def position_alert_message(pair: str, distance_pct: Decimal | None, liquidation:
 
 def futures_stale_message(reason: str) -> str:
     return f"futures data stale: risk unknown ({reason})"
+
+
+CHANGE_LEVERAGE_INTRO = (
+    "Kraken Futures has no \"add margin\" for one position: an isolated position's margin is set by its "
+    "leverage. Lower leverage moves margin from the account's available margin into the position (its "
+    "liquidation price moves away); higher leverage releases margin (it moves closer). Kraken refuses a change "
+    "that would cause liquidation or needs more margin than is available.")
+
+
+def change_leverage_title(pair: str) -> str:
+    return f"Change leverage: {pair} (isolated)"

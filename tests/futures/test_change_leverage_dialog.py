@@ -1,0 +1,89 @@
+"""Change-leverage dialog: Kraken's refusals disable OK with the reason; an accepted change previews its figures."""
+
+import os
+from decimal import Decimal
+
+import pytest
+
+from kraken_monitor.domain.alert_levels import AlertThresholds
+from kraken_monitor.domain.futures import FlexAccount, FuturesPosition, book_figures
+from kraken_monitor.domain.models import MarginMode, Side
+from kraken_monitor.exchange.paper_futures import DEMO_CONTRACTS
+from kraken_monitor.text.numbers import fmt_money
+from kraken_monitor.ui.change_leverage_dialog import ChangeLeverageDialog
+
+D = Decimal
+ETH = "ETH/USD:USD"
+FLEX = FlexAccount(D(10200), D(1840), D(370), D(1000), D(10200), D(10000))
+
+
+def _dialog(qtbot, margin_mode=MarginMode.ISOLATED):
+    # Short 2 ETH from 3100 at 5x (allocated 1240), mark 3500; the account has 1000 available.
+    p = FuturesPosition(ETH, ETH, Side.SHORT, D(2), D(3100), margin_mode,
+                        leverage=D(5) if margin_mode is MarginMode.ISOLATED else None)
+    _, (figures,) = book_figures(FLEX, [p], {ETH: D(3500)}, DEMO_CONTRACTS, AlertThresholds())
+    dialog = ChangeLeverageDialog(figures, DEMO_CONTRACTS[ETH], FLEX)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_a_raise_that_would_liquidate_keeps_ok_disabled_with_krakens_reason(qtbot):
+    dialog = _dialog(qtbot)
+    dialog.leverage_edit.setText("10")  # 620 - 800 <= 70: Kraken's error 41
+    assert not dialog.ok_button.isEnabled()
+    assert "would cause liquidation (error 41)" in dialog.footer.reason_label.text()
+    assert dialog.leverage() is None
+    dialog.leverage_edit.setText("2")  # needs 3100 - 1240 = 1860 > 1000 available
+    assert not dialog.ok_button.isEnabled() and "Insufficient margin" in dialog.footer.reason_label.text()
+
+
+def test_a_lower_leverage_previews_margin_in_liquidation_and_available(qtbot):
+    dialog = _dialog(qtbot)
+    assert not dialog.ok_button.isEnabled()  # prefilled with today's 5x: nothing to change
+    dialog.leverage_edit.setText("4")
+    assert dialog.ok_button.isEnabled() and dialog.leverage() == D(4)
+    # 4x: allocated 6200 / 4 = 1550 (+310), available 1000 - 310 = 690, liquidation 7750 / 2.02 = 3836.63
+    assert fmt_money(D(1550), "USD") in dialog.allocated_label.text()
+    assert dialog.change_label.text() == fmt_money(D(310), "USD", signed=True)
+    assert fmt_money(D(690), "USD") in dialog.available_label.text()
+    assert fmt_money(D("3836.63"), "USD") in dialog.liquidation_label.text()
+
+
+@pytest.mark.parametrize("text", ["", "abc", "-3", "1,5,0"])
+def test_bad_input_is_refused_without_a_traceback(qtbot, text):
+    dialog = _dialog(qtbot)
+    dialog.leverage_edit.setText(text)
+    assert not dialog.ok_button.isEnabled() and dialog.footer.reason_label.text()
+
+
+def test_a_cross_position_has_no_leverage_to_change(qtbot):
+    dialog = _dialog(qtbot, MarginMode.CROSS)
+    dialog.leverage_edit.setText("3")
+    assert not dialog.ok_button.isEnabled() and "cross margin" in dialog.footer.reason_label.text()
+
+
+def test_screenshots(qtbot, tmp_path):
+    """Saved for a person to look at (KM_SCREENSHOT_DIR); the assertion is only that the grab has pixels."""
+    from PySide6.QtWidgets import QApplication
+
+    from kraken_monitor.ui.resources import apply_theme
+
+    out = os.environ.get("KM_SCREENSHOT_DIR", str(tmp_path))
+    from PySide6.QtGui import QPalette
+
+    app = QApplication.instance()
+    sheet, palette = app.styleSheet(), QPalette(app.palette())  # other tests run on the untouched look
+    try:
+        for theme in ("light", "dark"):
+            apply_theme(app, theme)
+            dialog = _dialog(qtbot)
+            dialog.leverage_edit.setText("10")
+            dialog.show()
+            image = dialog.grab()
+            assert image.width() > 300
+            image.save(os.path.join(out, f"change-leverage-{theme}-refused.png"))
+            dialog.leverage_edit.setText("4")
+            dialog.grab().save(os.path.join(out, f"change-leverage-{theme}-ok.png"))
+    finally:
+        app.setStyleSheet(sheet)
+        app.setPalette(palette)
