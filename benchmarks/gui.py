@@ -111,7 +111,6 @@ def tick_to_screen(samples: int = 120, n_positions: int = 200, n_pairs: int = 20
     worker = TickWorker(n_positions, n_pairs)
     thread = QThread()
     worker.moveToThread(thread)
-    window.worker = worker  # only the snapshot path is exercised here
     worker.snapshot_ready.connect(window.show_snapshot)
     starts: list[float] = []
     worker.stamped.connect(starts.append)

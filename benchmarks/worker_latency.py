@@ -17,8 +17,7 @@ from PySide6.QtCore import QObject, Slot  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from kraken_monitor.config import MonitorConfig  # noqa: E402
-from kraken_monitor.exchange.kraken import KrakenExchange  # noqa: E402
-from kraken_monitor.exchange.kraken_parse import CallCounter  # noqa: E402
+from kraken_monitor.testing.exchanges import unpaced_kraken  # noqa: E402
 from kraken_monitor.testing.kraken_server import KrakenTestServer  # noqa: E402
 from kraken_monitor.worker.poll_worker import PollWorker  # noqa: E402
 from kraken_monitor.worker.runner import MonitorThread  # noqa: E402
@@ -31,16 +30,10 @@ PAIRS = {"BTC/USD": Decimal("60000"), "ETH/USD": Decimal("3000"), "SOL/USD": Dec
 class StampedWorker(PollWorker):
     """The real worker; stamps the moment fresh prices are in hand, before compute/persist/emit."""
 
-    def __init__(self, config: MonitorConfig, api_url: str, credentials):
-        super().__init__(config)
-        self._api_url, self._credentials = api_url, credentials
+    def __init__(self, config: MonitorConfig, **factories):
+        super().__init__(config, **factories)
         self.price_stamps: list[float] = []
         self.write_s: list[float] = []
-
-    def _create_exchange(self, paper_state):
-        # No client-side pacing: the benchmark polls every 0.1 s against a local server.
-        return KrakenExchange(self._api_url, self._credentials, public_interval_s=0.0,
-                              private_counter=CallCounter(limit=1e9))
 
     def _price_cycle(self) -> None:
         super()._price_cycle()
@@ -77,7 +70,8 @@ def price_to_signal(seconds: float = 6.0, positions: int = 200) -> dict:
         config = MonitorConfig(mode="live", api_url=server.url, db_path=Path(tmp) / "bench.sqlite3",
                                price_interval_s=0.1, account_interval_s=0.5, kraken_tier="local")
         credentials = Credentials(server.api_key, server.api_secret)
-        monitor = MonitorThread(config, worker_class=lambda cfg: StampedWorker(cfg, server.url, credentials))
+        # No client-side pacing: the benchmark polls every 0.1 s against a local server.
+        monitor = MonitorThread(config, StampedWorker, exchange_factory=unpaced_kraken(credentials=credentials))
         receiver = Receiver()
         monitor.worker.snapshot_ready.connect(receiver.on_snapshot)
         monitor.start()

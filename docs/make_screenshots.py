@@ -27,7 +27,7 @@ from kraken_monitor.ui import actions  # noqa: E402
 from kraken_monitor.ui.app import _application, _apply_look  # noqa: E402
 from kraken_monitor.ui.main_window import MainWindow  # noqa: E402
 from kraken_monitor.ui.messages import AlertPopup, Messages  # noqa: E402
-from kraken_monitor.worker.runner import MonitorThread  # noqa: E402
+from kraken_monitor.ui.session import MonitorSession  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
 
@@ -54,10 +54,8 @@ def main() -> int:
     window.resize(1400, 860)
     controller = actions.install(window, config)
     window.show()
-    monitor = MonitorThread(config)
-    window.attach_monitor(monitor)
-    controller.connect_worker(monitor.worker)
-    monitor.start()
+    session = MonitorSession(window, config, controller)
+    session.start()
 
     def critical_popup() -> AlertPopup | None:
         for widget in app.topLevelWidgets():
@@ -75,7 +73,7 @@ def main() -> int:
         popup.grab().save(str(DOCS / "screenshot-popup.png"))
         window.grab().save(str(DOCS / "screenshot-main.png"))
     finally:
-        monitor.stop()
+        session.stop()
         messages.close_all_popups()
         window.close()
     print(f"wrote {DOCS / 'screenshot-main.png'} and {DOCS / 'screenshot-popup.png'}")

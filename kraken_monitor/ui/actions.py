@@ -1,4 +1,4 @@
-"""Connects the main window's actions and the alert popups' buttons to the dialogs and the worker's slots."""
+"""Connects the main window's actions and the alert popups' buttons to the dialogs; emits request records."""
 
 from __future__ import annotations
 
@@ -20,6 +20,16 @@ from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.resources import apply_theme
 from kraken_monitor.ui.settings_dialog import SettingsDialog
 from kraken_monitor.ui.settings_store import load_config
+from kraken_monitor.worker.requests import (
+    Acknowledge,
+    AddCollateral,
+    AddIsolatedMargin,
+    ClosePosition,
+    OrderRequest,
+    Request,
+    Settle,
+    Snooze,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +52,14 @@ def capabilities_for_mode(mode: AccountKind | str) -> Capabilities:
 
 
 class ActionsController(QObject):
-    """GUI-thread controller. Requests reach the worker only through the queued signals below."""
+    """GUI-thread controller. Every confirmed action leaves as ONE request record on `requested`; the
+    session (ui/session.py) queues it to the worker and brings `action_finished/failed` back here.
 
-    close_requested = Signal(str, object, str, object)  # position id, volume, order type, limit price
-    settle_requested = Signal(str)
-    add_collateral_requested = Signal(object)  # Decimal
-    add_isolated_margin_requested = Signal(str, object)  # position id, Decimal
-    acknowledge_requested = Signal(int)  # journal alert id
-    snooze_requested = Signal(int, float, bool)  # journal alert id, seconds, LIQUIDATION confirmed
+    Popups come from `alerts_fired` (not from the snapshot's copy of the same alerts): those carry the
+    journal id that acknowledge/snooze need, and one source means one popup and beep per alert.
+    """
+
+    requested = Signal(object)  # one worker/requests.py record per confirmed action
     config_changed = Signal(object)  # MonitorConfig saved by the settings dialog
 
     def __init__(
@@ -68,65 +78,12 @@ class ActionsController(QObject):
         self.capabilities = capabilities
         self.snapshot: Snapshot | None = None
         self.window: QWidget | None = None
-        self._worker: QObject | None = None
         self.messages.add_margin_requested.connect(self._on_popup_add_margin)
         self.messages.close_requested.connect(self._on_popup_close)
         self.messages.snooze_requested.connect(self._on_popup_snooze)
         self.messages.acknowledged.connect(self._on_popup_acknowledged)
 
     # -- wiring ---------------------------------------------------------------------------------
-    def connect_worker(self, worker: QObject) -> None:
-        """Signal -> slot across threads is queued, so the worker runs each request in its own thread.
-
-        Popups come from `alerts_fired` (not from the snapshot's copy of the same alerts): those carry
-        the journal id that acknowledge/snooze need, and one source means one popup and beep per alert.
-        A new worker (settings changed, monitor restarted) replaces the old one's connections.
-        """
-        if worker is self._worker:
-            return
-        self.disconnect_worker()
-        self._worker = worker
-        self.close_requested.connect(worker.request_close)
-        self.settle_requested.connect(worker.request_settle)
-        self.add_collateral_requested.connect(worker.request_add_collateral)
-        self.add_isolated_margin_requested.connect(worker.request_add_isolated_margin)
-        self.acknowledge_requested.connect(worker.acknowledge_alert)
-        self.snooze_requested.connect(worker.snooze_alert)
-        worker.action_finished.connect(self.on_action_finished)
-        worker.action_failed.connect(self.on_action_failed)
-        worker.alerts_fired.connect(self.on_alerts_fired)
-        worker.alerts_changed.connect(self.messages.update_alerts)
-        worker.capabilities_ready.connect(self.on_capabilities_ready)
-
-    def disconnect_worker(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is None:
-            return
-        for signal in (
-            self.close_requested,
-            self.settle_requested,
-            self.add_collateral_requested,
-            self.add_isolated_margin_requested,
-            self.acknowledge_requested,
-            self.snooze_requested,
-        ):
-            try:
-                signal.disconnect()
-            except (RuntimeError, TypeError):  # nothing was connected
-                pass
-        for signal, slot in (
-            (worker.action_finished, self.on_action_finished),
-            (worker.action_failed, self.on_action_failed),
-            (worker.alerts_fired, self.on_alerts_fired),
-            (worker.alerts_changed, self.messages.update_alerts),
-            (worker.capabilities_ready, self.on_capabilities_ready),
-        ):
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):  # already gone with the old worker object
-                pass
-        self.capabilities = None
-
     def connect_window(self, window: QWidget) -> None:
         """Connect the window's actions to the dialogs and follow its snapshots."""
         self.window = window
@@ -139,20 +96,14 @@ class ActionsController(QObject):
         window.snapshot_shown.connect(self.on_snapshot_ready)
         window.closing.connect(self.messages.close_all_popups)
 
-    def _sync_worker(self) -> None:
-        # The window gets its worker after install (attach_monitor); connect on first use.
-        worker = getattr(self.window, "worker", None)
-        if worker is not None:
-            self.connect_worker(worker)
-
     # -- worker results -------------------------------------------------------------------------
     def on_snapshot_ready(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._sync_worker()
         self.messages.follow_snapshot(snapshot)  # open popups show the market now
 
     def on_capabilities_ready(self, capabilities: object) -> None:
-        if isinstance(capabilities, Capabilities):
+        """The venue's own Capabilities; None (a new worker is starting) forgets the old ones."""
+        if capabilities is None or isinstance(capabilities, Capabilities):
             self.capabilities = capabilities
 
     def on_alerts_fired(self, alerts: tuple[Alert, ...]) -> None:
@@ -161,11 +112,13 @@ class ActionsController(QObject):
             if isinstance(alert, Alert):
                 self.messages.show_alert(alert)
 
-    def on_action_finished(self, result: object) -> None:
+    def on_action_finished(self, request: Request, result: object) -> None:
+        if not isinstance(request, OrderRequest):  # an alert's new state shows in the log and popups
+            return
         text = result.description if isinstance(result, OrderResult) else str(result)
         self.messages.info(self.parent_widget, "Done", text)
 
-    def on_action_failed(self, text: str) -> None:
+    def on_action_failed(self, request: Request, text: str) -> None:
         self.messages.error(self.parent_widget, "Action failed", text)
 
     # -- opening dialogs ------------------------------------------------------------------------
@@ -219,11 +172,10 @@ class ActionsController(QObject):
         )  # fmt: skip
         if amount is None:
             return None
-        self._sync_worker()
         if figures is not None and figures.position.margin_mode is MarginMode.ISOLATED:
-            self.add_isolated_margin_requested.emit(figures.position.id, amount)
+            self.requested.emit(AddIsolatedMargin(figures.position.id, amount))
         else:
-            self.add_collateral_requested.emit(amount)
+            self.requested.emit(AddCollateral(amount))
         return amount
 
     def open_close(self, position_id: str | None = None, settle: bool = False) -> CloseRequest | None:
@@ -249,12 +201,11 @@ class ActionsController(QObject):
         return request
 
     def submit_close(self, request: CloseRequest) -> None:
-        self._sync_worker()
         if request.settle:
-            self.settle_requested.emit(request.position_id)
+            self.requested.emit(Settle(request.position_id))
         else:
-            self.close_requested.emit(
-                request.position_id, request.volume, request.order_type, request.limit_price
+            self.requested.emit(
+                ClosePosition(request.position_id, request.volume, request.order_type, request.limit_price)
             )
 
     def open_settings(self) -> MonitorConfig | None:
@@ -276,15 +227,13 @@ class ActionsController(QObject):
         self.open_close(position_id)
 
     def _on_popup_snooze(self, alert: Alert, until_ts: float) -> None:
-        self._sync_worker()
         if alert.id != 0:  # 0: never recorded by the engine, nothing to act on
             # The popup asked for confirmation of a LIQUIDATION snooze before emitting this.
-            self.snooze_requested.emit(alert.id, max(until_ts - time.time(), 0.0), True)
+            self.requested.emit(Snooze(alert.id, max(until_ts - time.time(), 0.0), True))
 
     def _on_popup_acknowledged(self, alert: Alert) -> None:
-        self._sync_worker()
         if alert.id != 0:  # 0: never recorded by the engine, nothing to act on
-            self.acknowledge_requested.emit(alert.id)
+            self.requested.emit(Acknowledge(alert.id))
 
 
 def install(

@@ -101,38 +101,20 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
     window.set_api_url(config.api_url)
     if screenshot is not None:
         window.resize(1400, 860)  # reproducible screenshots, whatever layout was saved
-    state: dict = {}
+    from kraken_monitor.ui.session import MonitorSession
+
+    session = MonitorSession(window, config)  # owns the poll thread and every connection to it
     after_paint: list = []
     probe = os.environ.get("KRAKEN_MONITOR_STARTUP_PROBE")  # benchmarks/run.py startup_ms
     if probe:
         after_paint.append(lambda: Path(probe).write_text(repr(time.time())))
 
-    def start_monitor(monitor_config: MonitorConfig | None = None) -> None:
+    def start_monitor() -> None:
         # After the first paint: dialogs controller (imports every dialog), then the worker, which
         # imports the journal and exchange and loads markets in its own thread.
-        from kraken_monitor.worker.runner import MonitorThread
-
-        if state.get("monitor") is not None:
-            return
-        controller = state.get("controller")
-        if controller is None:
-            controller = state["controller"] = _install_controllers(window, config)
-            controller.config_changed.connect(restart_monitor)
-        monitor = MonitorThread(monitor_config or config)
-        window.attach_monitor(monitor)
-        state["monitor"] = monitor
-        monitor.start()
-        controller.connect_worker(monitor.worker)
-
-    def restart_monitor(new_config: MonitorConfig) -> None:
-        # Settings saved: stop the old worker (it flushes its journal), start one on the new settings.
-        old = state.pop("monitor", None)
-        window.detach_monitor()
-        if old is not None and not old.stop():
-            log.warning("previous poll thread did not stop in time")
-        window.mode = new_config.mode
-        window.set_api_url(new_config.api_url)  # sets the title too
-        start_monitor(new_config)
+        if session.actions is None:
+            session.set_actions(_install_controllers(window, config))
+        session.start()
 
     after_paint.append(start_monitor)
     # After the worker has started: its markets load in its thread while this one builds the chart,
@@ -158,9 +140,7 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
 
         QTimer.singleShot(int(exit_after * 1000), finish)
     code = app.exec()
-    monitor = state.get("monitor")
-    if monitor is not None and monitor.is_running():
-        monitor.stop()
+    session.stop()
     collector.stop()
     if lock is not None:
         lock.release()

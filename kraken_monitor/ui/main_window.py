@@ -20,7 +20,7 @@ from kraken_monitor.ui.history_dock import HistoryDock
 from kraken_monitor.ui.positions_model import PositionsModel
 from kraken_monitor.ui.positions_view import PositionsView
 from kraken_monitor.ui.status_bar import MonitorStatusBar
-from kraken_monitor.ui.watchdog_guard import WindowWatchdog
+from kraken_monitor.worker.requests import Acknowledge, RefreshNow, Snooze
 
 if TYPE_CHECKING:
     from kraken_monitor.ui.chart import ChartWidget
@@ -52,7 +52,8 @@ class MainWindow(QMainWindow):
     - QActions `action_add_margin`, `action_close_position`, `action_settle`, `action_add_collateral`,
       `action_settings` (connect their `triggered`), plus `selected_position_id()` / `selected_position()`
       / `snapshot()`; `position_actions_enabled` toggles them with the selection.
-    - `monitor` (the MonitorThread, may be None) and `worker` for queued slot connections.
+    - `requested` carries request records (worker/requests.py); the session (ui/session.py) connects
+      it and the worker's signals to the slots here (`show_snapshot`, `chart_history`, ...).
 
     With `defer_chart=True` the chart area holds a "Loading chart..." placeholder until `ensure_chart()`
     (run_gui calls it right after the first paint: pyqtgraph costs ~200 ms of start-up); history,
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
 
     snapshot_shown = Signal(object)  # Snapshot, after every widget has been updated
     closing = Signal()
+    requested = Signal(object)  # a worker/requests.py record (Refresh, the alert log's acknowledge/snooze)
 
     def __init__(
         self, mode: AccountKind | str = AccountKind.DEMO, settings: QSettings | None = None, clock=None, parent=None, *, defer_chart: bool = False
@@ -68,9 +70,6 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.mode = AccountKind.parse(mode)
-        self.monitor: Any = None
-        self.worker: Any = None
-        self.watchdog: WindowWatchdog | None = None
         self._settings = settings
         extra = {"clock": clock} if clock is not None else {}
 
@@ -113,6 +112,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.alert_dock], [150], Qt.Orientation.Vertical)
 
         self.positions_view.position_selected.connect(self._on_positions_selected)
+        self.alert_dock.acknowledge_requested.connect(self._on_acknowledge_requested)
+        self.alert_dock.snooze_requested.connect(self._on_snooze_requested)
         self.restored = layout_state.restore_layout(
             self, self.splitter, self.positions_view.horizontalHeader(), self._settings
         )
@@ -160,7 +161,7 @@ class MainWindow(QMainWindow):
             log.error("chart unavailable: %s: %s", type(exc).__name__, exc, exc_info=True)
             self.chart_placeholder.setText(f"Chart unavailable ({type(exc).__name__}); see the log file.")
 
-    def _chart_history(self, history: dict) -> None:
+    def chart_history(self, history: dict) -> None:
         """Slot for `history_ready` (the chart may not exist yet)."""
         if self._chart is not None:
             self._chart.set_history(history)
@@ -248,48 +249,15 @@ class MainWindow(QMainWindow):
         self.set_title(getattr(self, "mode", "") or "")
         self.status.set_api_url(self.api_url_override)
 
-    # --- worker wiring -------------------------------------------------------------------------
-    def attach_monitor(self, monitor: Any) -> None:
-        """Connect a MonitorThread's worker signals to the widgets; call before `monitor.start()`."""
-        self.detach_monitor()
-        self.monitor = monitor
-        self.worker = worker = monitor.worker
-        worker.recent_alerts_ready.connect(self.alert_dock.load_recent)
-        worker.snapshot_ready.connect(self.show_snapshot)
-        worker.alerts_fired.connect(self.alert_dock.add_alerts)
-        worker.alerts_fired.connect(self.history_dock.on_alerts)  # a position ended: re-read the history
-        config = getattr(monitor, "config", None)
-        if config is not None:
-            self.history_dock.set_journal(config.journal_path())
-        worker.alerts_changed.connect(self.alert_dock.model.update_alerts)
-        worker.history_ready.connect(self._chart_history)
-        worker.status_changed.connect(self.status.set_connection)
-        worker.auth_failed.connect(self.status.set_connection)
-        worker.auth_failed.connect(self._on_worker_auth_failed)
-        worker.auth_failed.connect(self.status.show_reconnect)
-        if hasattr(worker, "journal_status"):
-            worker.journal_status.connect(self.status.set_journal)
-        if hasattr(monitor, "config") and hasattr(worker, "activity"):
-            self.watchdog = WindowWatchdog(self, monitor)  # outside the poll thread: notices when it goes quiet
-        # Queued into the worker's thread (the worker lives there; these run as its slots).
-        self.alert_dock.acknowledge_requested.connect(worker.acknowledge_alert)
-        self.alert_dock.snooze_requested.connect(worker.snooze_alert)
+    # --- requests and worker results (the session, ui/session.py, connects them) ----------------
+    def _on_acknowledge_requested(self, alert_id: int) -> None:
+        self.requested.emit(Acknowledge(alert_id))
 
-    def detach_monitor(self) -> None:
-        """Forget the current monitor (before a restart with new settings); the caller stops it."""
-        worker, self.worker, self.monitor = self.worker, None, None
-        if self.watchdog is not None:
-            self.watchdog.stop()
-            self.watchdog = None
-        if worker is None:
-            return
-        for signal in (self.alert_dock.acknowledge_requested, self.alert_dock.snooze_requested):
-            try:
-                signal.disconnect()
-            except (RuntimeError, TypeError):
-                pass
+    def _on_snooze_requested(self, alert_id: int, seconds: float, confirmed: bool) -> None:
+        self.requested.emit(Snooze(alert_id, seconds, confirmed))
 
-    def _on_worker_auth_failed(self, message: str) -> None:
+    def on_worker_auth_failed(self, message: str) -> None:
+        """Slot for `auth_failed`."""
         # Not retryable: polling has stopped, so the trader must be told, not just shown a grey banner.
         from kraken_monitor.ui.messages import Messages
 
@@ -298,9 +266,8 @@ class MainWindow(QMainWindow):
         )
 
     def refresh_now(self) -> None:
-        poll = getattr(self.monitor, "poll_now", None)
-        if callable(poll):
-            poll()
+        """F5 / Reconnect: one read now (after an auth failure, a new connection)."""
+        self.requested.emit(RefreshNow())
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Slot for `snapshot_ready`: fan the snapshot out to every widget."""
@@ -345,11 +312,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_layout()
         self.history_dock.close_journal()
+        # The session stops the worker on this (it flushes its journal in its own thread, then quits).
         self.closing.emit()
-        if self.monitor is not None:
-            self.hide()  # the wait below can last until a request's deadline: do not look frozen meanwhile
-            # quit + wait inside MonitorThread.stop: the worker flushes its journal in its own thread.
-            if not self.monitor.stop():
-                log.warning("poll thread still running at exit")
-            self.monitor = None
         super().closeEvent(event)

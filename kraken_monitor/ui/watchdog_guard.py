@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from PySide6.QtCore import QObject, QTimer, Slot
-
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Snapshot
+from kraken_monitor.worker.freshness import Activity
 from kraken_monitor.worker.watchdog import Watchdog, stale_alert, watchdog_windows
 
 CHECK_EVERY_MS = 500
@@ -15,17 +15,19 @@ CHECK_EVERY_MS = 500
 class WindowWatchdog(QObject):
     """Lives in the GUI thread, never blocks on the worker: it only reads the worker's `activity`.
 
-    When no fresh snapshot arrived within the stale window, every risk on screen turns UNKNOWN with
-    "monitor not responding: waiting for <what>", and one 'data stale' alert pops up per episode.
+    When no fresh snapshot arrived within the stale window, `not_responding` carries a snapshot with
+    every risk UNKNOWN and "monitor not responding: waiting for <what>", and `stale_fired` one 'data
+    stale' alert per episode (the session connects both to the window and the popups).
     """
 
-    def __init__(self, window: Any, monitor: Any, interval_ms: int = CHECK_EVERY_MS) -> None:
-        super().__init__(window)
-        self.window = window
-        self.mode = monitor.config.mode
-        window_s, startup_s = watchdog_windows(monitor.config)
-        self.watchdog = Watchdog(window_s, startup_s, monitor.worker.activity)
-        monitor.worker.snapshot_ready.connect(self.on_snapshot)
+    not_responding = Signal(object)  # Snapshot: the last one shown, every risk UNKNOWN, the reason
+    stale_fired = Signal(object)  # tuple[Alert, ...]: one 'data stale' alert, id 0 (not journaled)
+
+    def __init__(self, parent: QObject, config: MonitorConfig, activity: Activity, interval_ms: int = CHECK_EVERY_MS) -> None:
+        super().__init__(parent)
+        self.mode = config.mode
+        window_s, startup_s = watchdog_windows(config)
+        self.watchdog = Watchdog(window_s, startup_s, activity)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.check)
@@ -40,13 +42,10 @@ class WindowWatchdog(QObject):
         reason, started = self.watchdog.check()
         if reason is None:
             return None
-        self.window.show_not_responding(self.watchdog.unknown_snapshot(self.mode, reason))
+        self.not_responding.emit(self.watchdog.unknown_snapshot(self.mode, reason))
         if started:
-            fired = (stale_alert(reason),)  # id 0: not journaled (the journal belongs to the stuck thread)
-            self.window.alert_dock.add_alerts(fired)
-            controller = getattr(self.window, "actions_controller", None)
-            if controller is not None:
-                controller.on_alerts_fired(fired)  # the popup, tray message and sound of any alert
+            # id 0: not journaled (the journal belongs to the stuck thread)
+            self.stale_fired.emit((stale_alert(reason),))
         return reason
 
     def stop(self) -> None:

@@ -17,6 +17,7 @@ from kraken_monitor.exchange.text import printable
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.text.alerts import alert_message
 from kraken_monitor.worker.cycle import Poller, utc_now
+from kraken_monitor.worker.opening import JournalRequired, open_poller
 from kraken_monitor.worker.serialize import (
     alert_to_json,
     event_to_json,
@@ -45,32 +46,23 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
 
     A failed read never prints a position list: an empty list would read as "flat, nothing at risk".
     """
-    from kraken_monitor.exchange.factory import create_exchange
-    from kraken_monitor.storage.instance_lock import holder
-    from kraken_monitor.storage.journal import Journal
-
-    journal = None
     poller: Poller | None = None
     warning = ""  # one line on stderr when the figures are good but they are not journaled
     try:
         try:
-            journal = Journal.open(config.journal_path())
-        except Exception as exc:
-            log.error("journal unavailable: %s: %s", type(exc).__name__, exc)
-            if config.mode.simulated:  # the paper account lives in the journal
-                return _fail(err, f"cannot open the journal: {exc}")
-            warning = f"not recording: {exc}"
-        paper_state = journal.load_paper_state(config.mode.value) if journal is not None else None
-        other = holder(config.journal_path()) if journal is not None else None
+            # The one-off command must not overwrite a running app's paper account: read it, never save it.
+            opened = open_poller(
+                config, save_paper=False, journal_required=config.mode.simulated, yield_to_running_app=True
+            )
+        except JournalRequired as exc:  # the paper account lives in the journal
+            return _fail(err, f"cannot open the journal: {exc}")
+        poller = opened.poller
+        if opened.journal_error is not None:
+            warning = f"not recording: {opened.journal_error}"
+        other = opened.journal_held_by
         if other is not None:
-            # A running app owns this journal: read its paper account, write nothing (it would interleave).
-            journal.close()
-            journal = None
             who = f"pid {other}" if other > 0 else "pid unknown"
             warning = f"another kraken-monitor ({who}) is using {config.journal_path()}: this snapshot is not journaled"
-        exchange = create_exchange(config, paper_state=paper_state)
-        # The one-off command must not overwrite a running app's paper account: read it, never save it.
-        poller = Poller(config, exchange, journal, save_paper=False)
         now = utc_now()
         poller.poll_account(now)
         poller.poll_prices(now)
@@ -93,8 +85,6 @@ def run_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,
         try:
             if poller is not None:
                 poller.flush()
-            elif journal is not None:
-                journal.close()
         except Exception as exc:
             log.error("closing after snapshot failed: %s: %s", type(exc).__name__, exc)
     if warning:

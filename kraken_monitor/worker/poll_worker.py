@@ -22,6 +22,14 @@ from kraken_monitor.exchange.errors import AuthFailed, BadResponse, ExchangeErro
 from kraken_monitor.worker.backoff import Backoff
 from kraken_monitor.worker.cycle import Poller, utc_now
 from kraken_monitor.worker.freshness import Activity
+from kraken_monitor.worker.opening import (
+    ExchangeFactory,
+    JournalFactory,
+    create_exchange,
+    open_journal,
+    open_poller,
+)
+from kraken_monitor.worker.requests import AlertRequest, OrderRequest, RefreshNow, Request
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +49,25 @@ class PollWorker(QObject):
     alerts_fired = Signal(object)  # tuple[Alert, ...] fired this cycle, each with its journal id
     alerts_changed = Signal(object)  # tuple[Alert, ...] acknowledged / snoozed: every view updates at once
     history_ready = Signal(object)  # {pair: (ts, prices), "margin": (ts, levels)} float64 arrays
-    action_finished = Signal(object)  # OrderResult
-    action_failed = Signal(str)
+    action_finished = Signal(object, object)  # the Request handled, its result (OrderResult; Alert | None)
+    action_failed = Signal(object, str)  # the Request, what went wrong (a typed error's message)
     auth_failed = Signal(str)
     status_changed = Signal(str)
     capabilities_ready = Signal(object)  # exchange.base.Capabilities of the venue in use
     recent_alerts_ready = Signal(object)  # tuple[Alert, ...] from the journal, newest first
     journal_status = Signal(str)  # "" = recording; else "not recording: <reason>" (persistent until it recovers)
 
-    def __init__(self, config: MonitorConfig):
+    def __init__(
+        self,
+        config: MonitorConfig,
+        exchange_factory: ExchangeFactory = create_exchange,
+        journal_factory: JournalFactory = open_journal,
+    ):
         super().__init__(None)
         self.config = config
+        # Called in the poll thread: (config, paper_state) -> Exchange and (config) -> Journal.
+        self.exchange_factory = exchange_factory
+        self.journal_factory = journal_factory
         self.poller: Poller | None = None
         self._price_timer: QTimer | None = None
         self._account_timer: QTimer | None = None
@@ -69,40 +85,26 @@ class PollWorker(QObject):
 
     # -- construction (worker thread) --------------------------------------------------------
 
-    def _open_journal(self) -> Any:
-        from kraken_monitor.storage.journal import Journal
-
-        return Journal.open(self.config.journal_path())
-
-    def _create_exchange(self, paper_state: Any) -> Any:
-        # Imported here, in the worker thread after the window painted: ccxt takes ~1 s to import.
-        from kraken_monitor.exchange.factory import create_exchange
-
-        return create_exchange(self.config, paper_state=paper_state)
-
     @Slot()
     def start(self) -> None:
         """Create journal, exchange and timers in this thread, emit history, poll once at once."""
-        journal = None
         try:
-            journal = self._open_journal()
-        except Exception as exc:  # monitoring matters more than history: carry on without a journal
-            log.error("journal unavailable: %s: %s", type(exc).__name__, exc)
-            self._set_journal_problem(_message(exc))
-        try:
-            paper_state = journal.load_paper_state(self.config.mode.value) if journal is not None else None
-            with self.activity.doing("the exchange connection to start"):
-                exchange = self._create_exchange(paper_state)
+            opened = open_poller(
+                self.config,
+                exchange_factory=self.exchange_factory,
+                journal_factory=self.journal_factory,
+                activity=self.activity,
+                journal_failed=lambda exc: self._set_journal_problem(_message(exc)),
+            )
         except AuthFailed as exc:
             self._on_auth_failed(str(exc))
             return
         except Exception as exc:
             log.error("cannot create exchange: %s: %s", type(exc).__name__, exc)
             self._set_status(f"cannot start: {_message(exc)}")
-            if journal is not None:
-                journal.close()
             return
-        self.poller = Poller(self.config, exchange, journal, activity=self.activity)
+        self.poller = opened.poller
+        exchange = self.poller.exchange
         self._started_mono = time.monotonic()
         self._emit_capabilities(exchange)
         self._emit_history()
@@ -301,7 +303,7 @@ class PollWorker(QObject):
         try:
             self.poller.exchange.close()
             with self.activity.doing("the exchange connection to start"):
-                self.poller.exchange = self._create_exchange(self._paper_state())
+                self.poller.exchange = self.exchange_factory(self.config, self._paper_state())
         except AuthFailed as exc:
             self._on_auth_failed(str(exc))
             return
@@ -332,68 +334,56 @@ class PollWorker(QObject):
             self._status = status
             self.status_changed.emit(status)
 
-    # -- actions (queued from the UI) -----------------------------------------------------------
+    # -- requests (queued from the UI) --------------------------------------------------------
 
-    def _action(self, run) -> None:
+    @Slot(object)
+    def handle(self, request: Request) -> None:
+        """The one slot for what the trader asks (worker/requests.py); the result goes out on
+        `action_finished(request, result)` or `action_failed(request, message)`."""
+        if isinstance(request, RefreshNow):
+            self.poll_now()
+        elif isinstance(request, AlertRequest):
+            self._alert_call(request)
+        elif isinstance(request, OrderRequest):
+            self._action(request)
+        else:
+            log.error("unknown request %r", request)
+            self.action_failed.emit(request, f"Unknown request ({type(request).__name__}).")
+
+    def _action(self, request: OrderRequest) -> None:
         if self.poller is None:
-            self.action_failed.emit("Not connected to the exchange yet.")
+            self.action_failed.emit(request, "Not connected to the exchange yet.")
             return
         try:
-            result = run(self.poller)
+            result = request.apply(self.poller, self._now())
         except (ExchangeError, DomainError) as exc:
-            self.action_failed.emit(_message(exc))
+            self.action_failed.emit(request, _message(exc))
             return
         except Exception as exc:
             log.error("action failed unexpectedly: %s: %s", type(exc).__name__, exc, exc_info=True)
-            self.action_failed.emit(f"Unexpected error ({type(exc).__name__}); see the log file.")
+            self.action_failed.emit(request, f"Unexpected error ({type(exc).__name__}); see the log file.")
             return
-        self.action_finished.emit(result)
+        self.action_finished.emit(request, result)
         # Show the effect at once instead of at the next account tick.
         self._account_backoff.succeeded()
         self._account_cycle()
         self._publish()
 
-    @Slot(str, object, str, object)
-    def request_close(self, position_id: str, volume: object, order_type: str, limit_price: object) -> None:
-        self._action(lambda p: p.close(position_id, volume, order_type or "market", limit_price))
-
-    @Slot(str)
-    def request_settle(self, position_id: str) -> None:
-        self._action(lambda p: p.settle(position_id))
-
-    @Slot(object)
-    def request_add_collateral(self, amount: object) -> None:
-        self._action(lambda p: p.add_collateral(amount))
-
-    @Slot(str, object)
-    def request_add_isolated_margin(self, position_id: str, amount: object) -> None:
-        self._action(lambda p: p.add_isolated_margin(position_id, amount))
-
-    @Slot(int)
-    def acknowledge_alert(self, alert_id: int) -> None:
-        self._alert_call("acknowledge", lambda p: p.acknowledge_alert(alert_id, self._now()), alert_id)
-
-    @Slot(int, float)
-    @Slot(int, float, bool)
-    def snooze_alert(self, alert_id: int, seconds: float, confirmed: bool = False) -> None:
-        """Snooze at the level of THAT alert (a higher level fires through); LIQUIDATION needs `confirmed`."""
-        until = self._now() + timedelta(seconds=seconds)
-        self._alert_call("snooze", lambda p: p.snooze_alert(alert_id, until, confirmed), alert_id)
-
-    def _alert_call(self, what: str, call, alert_id: int) -> None:
+    def _alert_call(self, request: AlertRequest) -> None:
         if self.poller is None:
             return
         try:
-            changed = call(self.poller)
+            changed = request.apply(self.poller, self._now())
         except DomainError as exc:  # e.g. an unconfirmed LIQUIDATION snooze: nothing changed
-            self.action_failed.emit(_message(exc))
+            self.action_failed.emit(request, _message(exc))
             return
         except Exception as exc:
-            log.error("%s alert %s failed: %s: %s", what, alert_id, type(exc).__name__, exc)
-            self.action_failed.emit(f"Could not {what} the alert: {_message(exc)}")
+            log.error("%s alert %s failed: %s: %s", request.verb, getattr(request, "alert_id", "?"), type(exc).__name__, exc)
+            self.action_failed.emit(request, f"Could not {request.verb} the alert: {_message(exc)}")
             return
         if changed is not None:
             self.alerts_changed.emit((changed,))
+        self.action_finished.emit(request, changed)
 
     # -- shutdown ----------------------------------------------------------------------------
 

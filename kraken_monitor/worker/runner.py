@@ -7,7 +7,9 @@ import logging
 from PySide6.QtCore import QObject, QThread, Signal
 
 from kraken_monitor.config import MonitorConfig
+from kraken_monitor.worker.opening import ExchangeFactory, JournalFactory, create_exchange, open_journal
 from kraken_monitor.worker.poll_worker import PollWorker
+from kraken_monitor.worker.requests import Request
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ class _Control(QObject):
     """Lives in the caller's thread; its signals reach the worker queued (it lives in another thread)."""
 
     stop_requested = Signal()
-    poll_requested = Signal()
+    requested = Signal(object)  # a worker/requests.py record
 
 
 class MonitorThread:
@@ -36,15 +38,23 @@ class MonitorThread:
     connections (or `QMetaObject.invokeMethod`), never directly: it lives in the poll thread.
     """
 
-    def __init__(self, config: MonitorConfig, worker_class: type[PollWorker] = PollWorker):
+    def __init__(
+        self,
+        config: MonitorConfig,
+        worker_class: type[PollWorker] = PollWorker,
+        *,
+        exchange_factory: ExchangeFactory = create_exchange,
+        journal_factory: JournalFactory = open_journal,
+    ):
         self.config = config
         self.thread = QThread()
         self.thread.setObjectName("kraken-monitor-poll")
-        self.worker = worker_class(config)  # no parent: moveToThread requires it
+        # No parent: moveToThread requires it. The factories run in the poll thread (worker.start).
+        self.worker = worker_class(config, exchange_factory=exchange_factory, journal_factory=journal_factory)
         self.worker.moveToThread(self.thread)
         self._control = _Control()
         self._control.stop_requested.connect(self.worker.stop)
-        self._control.poll_requested.connect(self.worker.poll_now)
+        self._control.requested.connect(self.worker.handle)
         self.thread.started.connect(self.worker.start)
         self._running = False
 
@@ -53,8 +63,9 @@ class MonitorThread:
             self._running = True
             self.thread.start()
 
-    def poll_now(self) -> None:
-        self._control.poll_requested.emit()
+    def send(self, request: Request) -> None:
+        """Queue one request record into the worker's `handle` slot (its thread runs it)."""
+        self._control.requested.emit(request)
 
     def stop(self, timeout_ms: int = 5000) -> bool:
         """Queue worker.stop (it flushes and closes the journal in its own thread and quits the loop),

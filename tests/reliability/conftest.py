@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 # pytest's default (prepend) import mode puts this directory on the path for its test modules.
-from reliability_support import API_KEY, API_SECRET, CLIENT_TIMEOUT_S, FakeClock, seed
+from reliability_support import API_KEY, API_SECRET, CLIENT_TIMEOUT_S, FakeClock, hanging_server, seed
 
 from kraken_monitor.exchange.credentials import Credentials
 from kraken_monitor.testing.kraken_server import KrakenTestServer
@@ -17,6 +17,25 @@ def server():
         # Slow enough that only the client's total deadline (CLIENT_TIMEOUT_S) ends them; the bomb inflates
         # to more than the 16 MiB cap.
         srv.transport.drip_interval_s, srv.transport.hang_s, srv.transport.bomb_mib = 0.05, 2.0, 40
+        seed(srv)
+        yield srv
+
+
+@pytest.fixture
+def hang_server(monkeypatch):
+    """The seeded server whose "timeout" fault hangs (reliability_support.HANG_S); this test's
+    environment holds its key pair (the worker's `load_credentials()` reads it)."""
+    monkeypatch.setenv("KRAKEN_API_KEY", API_KEY)
+    monkeypatch.setenv("KRAKEN_API_SECRET", API_SECRET)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    with hanging_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+def live_server():
+    """The seeded server, no faults: for the command-line tests."""
+    with KrakenTestServer(api_key=API_KEY, api_secret=API_SECRET) as srv:
         seed(srv)
         yield srv
 

@@ -1,9 +1,13 @@
-"""Shared helpers for the reliability tests: a fake clock, a worker-like poll loop, row-count checks."""
+"""Shared helpers for the reliability tests: a fake clock, a worker-like poll loop, row-count checks,
+a hanging Kraken-protocol server and the waits around its threads and requests."""
 
 from __future__ import annotations
 
 import base64
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -17,6 +21,35 @@ SECRET_BYTES = b"reliability-secret-bytes-" + bytes(range(39))
 API_SECRET = base64.b64encode(SECRET_BYTES).decode()
 POSITION_ID = "TREL01-LONG-BTC"
 CLIENT_TIMEOUT_S = 0.1  # the server's "timeout" fault sleeps longer than this
+HANG_S = 60.0  # a hung answer is held this long (or until the server stops): longer than any test waits
+
+
+@contextmanager
+def hanging_server(hang_s: float = HANG_S) -> Iterator:
+    """The seeded server whose "timeout" fault holds an answer `hang_s`; on exit, waits until the
+    handler threads held in a hang are gone (later tests compare thread sets and counts)."""
+    from kraken_monitor.testing.kraken_server import KrakenTestServer
+
+    with KrakenTestServer(api_key=API_KEY, api_secret=API_SECRET, timeout_sleep_s=hang_s) as srv:
+        seed(srv)
+        threads = threading.active_count()
+        yield srv
+    wait_for_threads(threads)
+
+
+def wait_for_threads(count: int, timeout_s: float = 15.0) -> None:
+    """Until at most `count` threads run (the server's handler threads end after it stops)."""
+    deadline = time.monotonic() + timeout_s
+    while threading.active_count() > count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def wait_for_requests(server, method: str, n: int, timeout_s: float) -> None:
+    """Until the server has seen `n` requests to `method`; fails the test after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while len(server.requests_to(method)) < n:
+        assert time.monotonic() < deadline, f"fewer than {n} {method} requests in {timeout_s} s"
+        time.sleep(0.05)
 
 
 def seed(server) -> None:

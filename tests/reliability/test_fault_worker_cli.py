@@ -16,12 +16,9 @@ from reliability_support import API_KEY, API_SECRET, POSITION_ID, seed
 
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Risk
-from kraken_monitor.exchange.credentials import load_credentials
-from kraken_monitor.exchange.kraken import KrakenExchange
-from kraken_monitor.exchange.kraken_parse import CallCounter
 from kraken_monitor.storage.journal import Journal
+from kraken_monitor.testing.exchanges import unpaced_kraken
 from kraken_monitor.testing.kraken_server import KrakenTestServer
-from kraken_monitor.worker.poll_worker import PollWorker
 from kraken_monitor.worker.runner import MonitorThread
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,12 +32,8 @@ READ_ENDPOINTS = ["Ticker", "OpenPositions"]
 # ----- the Qt worker ---------------------------------------------------------------------------------
 
 
-class FastWorker(PollWorker):
-    """The real worker with the live adapter's client-side pacing opened up for sub-second intervals."""
-
-    def _create_exchange(self, paper_state):
-        return KrakenExchange(api_url=self.config.api_url, credentials=load_credentials(), timeout_s=0.1,
-                              public_interval_s=0.0, private_counter=CallCounter(limit=1e9))
+# The real worker with the live adapter's client-side pacing opened up for sub-second intervals.
+FAST_EXCHANGE = unpaced_kraken(timeout_s=0.1)
 
 
 class Sink(QObject):
@@ -68,7 +61,7 @@ def _start(server, tmp_path):
     config = MonitorConfig(mode="live", api_url=server.url, db_path=tmp_path / "journal.sqlite3",
                            price_interval_s=0.05, account_interval_s=0.1, stale_after_intervals=3.0,
                            backoff_cap_s=0.2, kraken_tier="local")
-    monitor = MonitorThread(config, worker_class=FastWorker)
+    monitor = MonitorThread(config, exchange_factory=FAST_EXCHANGE)
     sink = Sink()
     monitor.worker.snapshot_ready.connect(sink.on_snapshot)
     monitor.worker.auth_failed.connect(sink.on_auth)

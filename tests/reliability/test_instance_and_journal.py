@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from reliability_support import API_KEY, API_SECRET, seed
+from reliability_support import API_KEY, API_SECRET
 
 from kraken_monitor.storage.instance_lock import InstanceLock, JournalInUse, holder, lock_path
-from kraken_monitor.testing.kraken_server import KrakenTestServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = {"tried": 0, "held": 0}
@@ -104,13 +103,6 @@ def test_damaged_journal_fails_quick_check_and_says_so(tmp_path):
     _count()
 
 
-@pytest.fixture
-def live_server():
-    with KrakenTestServer(api_key=API_KEY, api_secret=API_SECRET) as srv:
-        seed(srv)
-        yield srv
-
-
 def test_live_snapshot_prints_the_figures_when_only_the_journal_fails(live_server, tmp_path):
     not_a_file = tmp_path / "journal-dir"
     not_a_file.mkdir()
@@ -134,26 +126,25 @@ def test_disk_full_log_never_prints_a_traceback(tmp_path):
 
 
 def test_worker_journal_write_failure_shows_in_the_window_and_recovers_nothing_silently(tmp_path, qtbot):
+    from kraken_monitor.config import MonitorConfig
     from kraken_monitor.storage.journal import Journal
     from kraken_monitor.ui.main_window import MainWindow
-    from kraken_monitor.worker.config import MonitorConfig
-    from kraken_monitor.worker.poll_worker import PollWorker
+    from kraken_monitor.ui.session import MonitorSession
     from kraken_monitor.worker.runner import MonitorThread
 
-    class FullDiskWorker(PollWorker):
+    def full_disk_journal(config):
         """The real journal with SQLite's page limit at its current size: the next growing write is SQLITE_FULL."""
-
-        def _open_journal(self):
-            journal = Journal.open(self.config.journal_path())
-            pages = journal.conn.execute("PRAGMA page_count").fetchone()[0]
-            journal.conn.execute(f"PRAGMA max_page_count={pages}")
-            return journal
+        journal = Journal.open(config.journal_path())
+        pages = journal.conn.execute("PRAGMA page_count").fetchone()[0]
+        journal.conn.execute(f"PRAGMA max_page_count={pages}")
+        return journal
 
     config = MonitorConfig(mode="demo", db_path=tmp_path / "j.sqlite3", price_interval_s=0.2, account_interval_s=0.4)
     window = MainWindow("demo")
     qtbot.addWidget(window)
-    monitor = MonitorThread(config, worker_class=FullDiskWorker)
-    window.attach_monitor(monitor)
+    monitor = MonitorThread(config, journal_factory=full_disk_journal)
+    session = MonitorSession(window, config)
+    session.attach(monitor)
     monitor.start()
     try:
         qtbot.waitUntil(lambda: "not recording" in window.status.journal_text(), timeout=20_000)
@@ -161,7 +152,7 @@ def test_worker_journal_write_failure_shows_in_the_window_and_recovers_nothing_s
         qtbot.wait(1500)  # persistent: still shown after more (failing) cycles, while prices stay fresh
         assert "not recording" in window.status.journal_text() and not window.snapshot().stale
     finally:
-        window.detach_monitor()
+        session.detach()
         assert monitor.stop(timeout_ms=10_000)
     _count()
 

@@ -12,20 +12,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import pytest
-from reliability_support import API_KEY, API_SECRET, seed
+from reliability_support import API_KEY, API_SECRET, wait_for_requests
 
-from kraken_monitor.exchange.credentials import load_credentials
-from kraken_monitor.exchange.kraken import KrakenExchange
-from kraken_monitor.exchange.kraken_parse import CallCounter
-from kraken_monitor.testing.kraken_server import KrakenTestServer
+from kraken_monitor.config import MonitorConfig
+from kraken_monitor.testing.exchanges import unpaced_kraken
 from kraken_monitor.worker import runner
-from kraken_monitor.worker.config import MonitorConfig
-from kraken_monitor.worker.poll_worker import PollWorker
 from kraken_monitor.worker.runner import MonitorThread
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,29 +30,6 @@ def _env(home: Path) -> dict:
     return dict(os.environ, KRAKEN_MONITOR_HOME=str(home), QT_QPA_PLATFORM="offscreen",
                 PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
                 KRAKEN_API_KEY=API_KEY, KRAKEN_API_SECRET=API_SECRET)
-
-
-@pytest.fixture
-def hang_server():
-    with KrakenTestServer(api_key=API_KEY, api_secret=API_SECRET, timeout_sleep_s=60) as srv:
-        seed(srv)
-        threads = threading.active_count()
-        yield srv
-    _wait_for_threads(threads)
-
-
-def _wait_for_threads(count: int, timeout_s: float = 15.0) -> None:
-    """The server's handler threads (held in a hang) end after it stops: later tests count threads."""
-    deadline = time.monotonic() + timeout_s
-    while threading.active_count() > count and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
-def _wait_for_requests(server, method: str, n: int, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while len(server.requests_to(method)) < n:
-        assert time.monotonic() < deadline, f"fewer than {n} {method} requests in {timeout_s} s"
-        time.sleep(0.05)
 
 
 def _assert_clean_exit(proc_result_code: int, err: str) -> None:
@@ -82,11 +53,11 @@ def test_watch_sigterm_while_a_request_hangs_exits_cleanly(hang_server, tmp_path
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path),
                             cwd=ROOT)
     try:
-        _wait_for_requests(hang_server, "TradeBalance", 1, 60)
-        _wait_for_requests(hang_server, "Ticker", 2, 30)
+        wait_for_requests(hang_server, "TradeBalance", 1, 60)
+        wait_for_requests(hang_server, "Ticker", 2, 30)
         hang_server.inject_fault("Ticker", "timeout", count=None)
         n = len(hang_server.requests_to("Ticker"))
-        _wait_for_requests(hang_server, "Ticker", n + 1, 10)  # a request is now hanging
+        wait_for_requests(hang_server, "Ticker", n + 1, 10)  # a request is now hanging
         sent_at = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=40)
@@ -110,7 +81,7 @@ def test_window_quit_while_a_request_hangs_exits_cleanly(hang_server, tmp_path):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path),
                             cwd=ROOT)
     try:
-        _wait_for_requests(hang_server, "Ticker", 1, 25)
+        wait_for_requests(hang_server, "Ticker", 1, 25)
         hang_server.inject_fault("Ticker", "timeout", count=None)  # every price read hangs until exit
         out, err = proc.communicate(timeout=60)
     finally:
@@ -123,24 +94,16 @@ def test_window_quit_while_a_request_hangs_exits_cleanly(hang_server, tmp_path):
     CASES["held"] += 1
 
 
-class PatientWorker(PollWorker):
-    def _create_exchange(self, paper_state):
-        return KrakenExchange(api_url=self.config.api_url, credentials=load_credentials(), timeout_s=120,
-                              public_interval_s=0.0, private_counter=CallCounter(limit=1e9))
-
-
-def test_thread_stuck_past_the_wait_is_abandoned_not_destroyed(hang_server, tmp_path, qtbot, monkeypatch):
-    monkeypatch.setenv("KRAKEN_API_KEY", API_KEY)
-    monkeypatch.setenv("KRAKEN_API_SECRET", API_SECRET)
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+def test_thread_stuck_past_the_wait_is_abandoned_not_destroyed(hang_server, tmp_path, qtbot):
+    # hang_server put its key pair in this test's environment: the worker's load_credentials() reads it.
     config = MonitorConfig(mode="live", api_url=hang_server.url, db_path=tmp_path / "j.sqlite3",
                            price_interval_s=0.2, account_interval_s=0.5, kraken_tier="local")
-    monitor = MonitorThread(config, worker_class=PatientWorker)
+    monitor = MonitorThread(config, exchange_factory=unpaced_kraken(timeout_s=120))
     monitor.start()
-    _wait_for_requests(hang_server, "TradeBalance", 1, 30)
+    wait_for_requests(hang_server, "TradeBalance", 1, 30)
     hang_server.inject_fault("Ticker", "timeout", count=None)
     n = len(hang_server.requests_to("Ticker"))
-    _wait_for_requests(hang_server, "Ticker", n + 1, 10)
+    wait_for_requests(hang_server, "Ticker", n + 1, 10)
     assert monitor.stop(timeout_ms=300) is False  # stuck in the request: reported, not waited for forever
     assert runner.abandoned_running() and monitor.worker.activity.current()[0].startswith("prices for")
     before = len(hang_server.requests)

@@ -17,22 +17,18 @@ import time
 from pathlib import Path
 
 import pytest
-from reliability_support import API_KEY, API_SECRET, seed
+from reliability_support import API_KEY, API_SECRET
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Risk, Snapshot
-from kraken_monitor.exchange.credentials import load_credentials
-from kraken_monitor.exchange.kraken import KrakenExchange
-from kraken_monitor.exchange.kraken_parse import CallCounter
-from kraken_monitor.testing.kraken_server import KrakenTestServer
+from kraken_monitor.testing.exchanges import unpaced_kraken
 from kraken_monitor.text.alerts import alert_message
-from kraken_monitor.worker.config import MonitorConfig
+from kraken_monitor.ui.session import MonitorSession
 from kraken_monitor.worker.freshness import Activity
-from kraken_monitor.worker.poll_worker import PollWorker
 from kraken_monitor.worker.runner import MonitorThread
 from kraken_monitor.worker.watchdog import Watchdog, watchdog_windows
 
 ROOT = Path(__file__).resolve().parents[2]
-HANG_S = 30.0  # the server holds a hung answer this long (or until it stops)
 CLIENT_TIMEOUT_S = 8.0  # the worker's per-request timeout: the hang outlasts the stale window by far
 FIGURES: dict[str, float] = {}
 
@@ -110,33 +106,6 @@ def test_watchdog_windows_follow_the_config():
 # ----- the real window with the real worker thread -------------------------------------------------------
 
 
-class PatientWorker(PollWorker):
-    """The real worker; client-side pacing opened up, a per-request timeout far beyond the stale window."""
-
-    def _create_exchange(self, paper_state):
-        return KrakenExchange(api_url=self.config.api_url, credentials=load_credentials(),
-                              timeout_s=CLIENT_TIMEOUT_S, public_interval_s=0.0, private_counter=CallCounter(limit=1e9))
-
-
-@pytest.fixture
-def hang_server(monkeypatch):
-    monkeypatch.setenv("KRAKEN_API_KEY", API_KEY)
-    monkeypatch.setenv("KRAKEN_API_SECRET", API_SECRET)
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-    with KrakenTestServer(api_key=API_KEY, api_secret=API_SECRET, timeout_sleep_s=HANG_S) as srv:
-        seed(srv)
-        threads = threading.active_count()
-        yield srv
-    _wait_for_threads(threads)
-
-
-def _wait_for_threads(count: int, timeout_s: float = 15.0) -> None:
-    """The server's handler threads (held in a hang) end after it stops: later tests count threads."""
-    deadline = time.monotonic() + timeout_s
-    while threading.active_count() > count and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
 def test_window_shows_risk_unknown_while_the_poll_thread_hangs(hang_server, tmp_path, qtbot):
     from kraken_monitor.ui.main_window import MainWindow
 
@@ -144,8 +113,10 @@ def test_window_shows_risk_unknown_while_the_poll_thread_hangs(hang_server, tmp_
                            price_interval_s=0.5, account_interval_s=1.0, kraken_tier="local")
     window = MainWindow("live")
     qtbot.addWidget(window)
-    monitor = MonitorThread(config, worker_class=PatientWorker)
-    window.attach_monitor(monitor)
+    # The real worker; a per-request timeout far beyond the stale window.
+    monitor = MonitorThread(config, exchange_factory=unpaced_kraken(timeout_s=CLIENT_TIMEOUT_S))
+    session = MonitorSession(window, config)
+    session.attach(monitor)
     monitor.start()
     try:
         qtbot.waitUntil(lambda: window.snapshot() is not None and not window.snapshot().stale, timeout=15_000)
@@ -167,7 +138,7 @@ def test_window_shows_risk_unknown_while_the_poll_thread_hangs(hang_server, tmp_
         qtbot.waitUntil(lambda: not window.snapshot().stale, timeout=30_000)
         assert not window.status.banner_text()
     finally:
-        window.detach_monitor()
+        session.detach()
         hang_server.clear_faults()
         assert monitor.stop(timeout_ms=15_000)
 

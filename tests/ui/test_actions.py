@@ -1,61 +1,33 @@
-"""ActionsController: window actions and popup buttons reach the dialogs (patched asks) and the worker slots."""
+"""ActionsController: window actions and popup buttons reach the dialogs (patched asks); requests reach the worker."""
 
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt
 
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.exchange.base import OrderResult
 from kraken_monitor.testing.builders import T0 as NOW
 from kraken_monitor.testing.builders import paper_exchange, position_id, snapshot_of
+from kraken_monitor.testing.fakes import FakeMonitor, RecordingWorker
 from kraken_monitor.ui import actions
 from kraken_monitor.ui.add_margin_dialog import AddMarginDialog
 from kraken_monitor.ui.close_dialog import CloseDialog, CloseRequest
 from kraken_monitor.ui.main_window import MainWindow
 from kraken_monitor.ui.messages import Messages
+from kraken_monitor.ui.session import MonitorSession
 from kraken_monitor.ui.settings_dialog import SettingsDialog
 from kraken_monitor.worker.poll_worker import PollWorker
-
-
-class RecordingWorker(QObject):
-    """Stands in for PollWorker's slot surface (same names and signal types), recording each call."""
-
-    action_finished = Signal(object)
-    action_failed = Signal(str)
-    alerts_fired = Signal(object)
-    alerts_changed = Signal(object)
-    capabilities_ready = Signal(object)
-
-    def __init__(self):
-        super().__init__()
-        self.calls = []
-
-    @Slot(str, object, str, object)
-    def request_close(self, position_id, volume, order_type, limit_price):
-        self.calls.append(("close", position_id, volume, order_type, limit_price))
-
-    @Slot(str)
-    def request_settle(self, position_id):
-        self.calls.append(("settle", position_id))
-
-    @Slot(object)
-    def request_add_collateral(self, amount):
-        self.calls.append(("collateral", amount))
-
-    @Slot(str, object)
-    def request_add_isolated_margin(self, position_id, amount):
-        self.calls.append(("isolated", position_id, amount))
-
-    @Slot(int)
-    def acknowledge_alert(self, alert_id):
-        self.calls.append(("ack", alert_id))
-
-    @Slot(int, float, bool)
-    def snooze_alert(self, alert_id, seconds, confirmed=False):
-        self.calls.append(("snooze", alert_id, seconds, confirmed))
+from kraken_monitor.worker.requests import (
+    Acknowledge,
+    AddCollateral,
+    AddIsolatedMargin,
+    ClosePosition,
+    Settle,
+    Snooze,
+)
 
 
 @pytest.fixture
@@ -74,7 +46,7 @@ def setup(qtbot, messages, tmp_path):
     qtbot.addWidget(window)
     controller = actions.install(window, MonitorConfig(mode="paper"))
     worker = RecordingWorker()
-    window.worker = worker
+    MonitorSession(window, MonitorConfig(mode="paper"), controller).attach(FakeMonitor(worker))
     snapshot = snapshot_of(paper_exchange())
     window.show_snapshot(snapshot)
     return window, controller, worker, snapshot
@@ -99,7 +71,7 @@ def test_close_action_sends_the_confirmed_request_to_the_worker(setup, monkeypat
         "settle": False,
         "caps": actions.capabilities_for_mode("paper"),
     }
-    assert worker.calls == [("close", pid, Decimal("0.5"), "market", None)]
+    assert worker.requests == [ClosePosition(pid, Decimal("0.5"), "market", None)]
     window.action_settle.trigger()
     assert seen["settle"] is True
 
@@ -113,7 +85,7 @@ def test_settle_request_goes_to_request_settle(setup, monkeypatch):
         staticmethod(lambda *a, **k: CloseRequest(pid, Decimal("1"), "settle", None, settle=True)),
     )
     assert controller.open_close(pid) is not None
-    assert worker.calls == [("settle", pid)]
+    assert worker.requests == [Settle(pid)]
 
 
 def test_add_margin_routes_cross_to_collateral_and_isolated_to_the_position(setup, monkeypatch):
@@ -130,16 +102,15 @@ def test_add_margin_routes_cross_to_collateral_and_isolated_to_the_position(setu
     controller.open_add_margin(eth)
     controller.open_add_margin(position_id(snapshot, "BTC/USD"))  # cross: an account top-up
     assert asked == [None, eth, position_id(snapshot, "BTC/USD")]
-    assert worker.calls == [
-        ("collateral", Decimal("250")),
-        ("isolated", eth, Decimal("250")),
-        ("collateral", Decimal("250")),
+    assert worker.requests == [
+        AddCollateral(Decimal("250")),
+        AddIsolatedMargin(eth, Decimal("250")),
+        AddCollateral(Decimal("250")),
     ]
 
 
 def test_fired_alerts_become_one_popup_per_key_whose_buttons_open_dialogs(setup, messages, monkeypatch):
     window, controller, worker, snapshot = setup
-    controller.connect_worker(worker)
     eth = position_id(snapshot, "ETH/USD")
     alert = Alert(f"pos:{eth}", Risk.WARNING, eth, "ETH/USD", Decimal("110"), Decimal("9"), "isolated_distance", NOW)
     window.show_snapshot(replace(snapshot, alerts=(alert,)))
@@ -154,13 +125,13 @@ def test_fired_alerts_become_one_popup_per_key_whose_buttons_open_dialogs(setup,
     assert opened == [eth]
     popups[alert.key].snooze_button.click()
     assert messages.popups() == {}
-    assert worker.calls[-1][:2] == ("snooze", 42)  # the journal id of the alert the popup showed
-    assert 890 < worker.calls[-1][2] <= 900  # 15 min, the popup's default
+    snooze = worker.requests[-1]
+    assert isinstance(snooze, Snooze) and snooze.alert_id == 42  # the journal id of the alert the popup showed
+    assert 890 < snooze.seconds <= 900  # 15 min, the popup's default
 
 
 def test_a_liquidation_popup_snoozes_only_after_the_trader_confirms(setup, messages, monkeypatch):
     window, controller, worker, snapshot = setup
-    controller.connect_worker(worker)
     btc = position_id(snapshot, "BTC/USD")
     alert = Alert("account", Risk.LIQUIDATION, btc, "BTC/USD", Decimal("44"), Decimal("1"), "margin_level", NOW)
     worker.alerts_fired.emit((replace(alert, id=7),))
@@ -173,24 +144,27 @@ def test_a_liquidation_popup_snoozes_only_after_the_trader_confirms(setup, messa
     monkeypatch.setattr(messages, "confirm", confirm)
     messages.popups()["account"].snooze_button.click()
     assert asked == ["Snooze a LIQUIDATION alert?"]
-    assert list(messages.popups()) == ["account"] and not [c for c in worker.calls if c[0] == "snooze"]
+    assert list(messages.popups()) == ["account"] and not worker.snoozed
     messages.popups()["account"].snooze_button.click()
     assert messages.popups() == {}
-    assert worker.calls[-1][0:2] == ("snooze", 7) and worker.calls[-1][3] is True
+    snooze = worker.requests[-1]
+    assert isinstance(snooze, Snooze) and snooze.alert_id == 7 and snooze.confirmed is True
 
 
 def test_worker_results_are_shown_through_messages(setup, messages):
     window, controller, worker, snapshot = setup
-    controller.connect_worker(worker)
-    worker.action_finished.emit(OrderResult("O1", "close 0.5 BTC/USD @ 20000"))
-    worker.action_failed.emit("EOrder:Insufficient margin")
+    close = ClosePosition("PAPER-00001", Decimal("0.5"))
+    worker.action_finished.emit(close, OrderResult("O1", "close 0.5 BTC/USD @ 20000"))
+    worker.action_failed.emit(close, "EOrder:Insufficient margin")
+    worker.action_finished.emit(Acknowledge(7), None)  # an alert's new state shows in the log, no "Done"
     assert messages.shown == [("info", "close 0.5 BTC/USD @ 20000"), ("error", "EOrder:Insufficient margin")]
 
 
 def test_a_real_poll_worker_not_yet_connected_reports_through_messages(qtbot, messages):
     controller = actions.ActionsController(MonitorConfig(mode="paper"), messages)
     worker = PollWorker(MonitorConfig(mode="paper"))
-    controller.connect_worker(worker)
+    worker.action_failed.connect(controller.on_action_failed)  # the session's row
+    controller.requested.connect(worker.handle)  # the session's row
     controller.submit_close(CloseRequest("PAPER-00001", Decimal("0.5"), "market", None))
     assert messages.shown == [("error", "Not connected to the exchange yet.")]
 
@@ -216,7 +190,6 @@ def test_closing_the_main_window_closes_the_popups(setup, messages):
     window, controller, worker, snapshot = setup
 
     alert = Alert("account", Risk.CRITICAL, None, None, Decimal("85"), None, "margin_level", NOW)
-    controller.connect_worker(worker)
     worker.alerts_fired.emit((replace(alert, id=7),))
     popup = messages.popups()["account"]
     assert not popup.testAttribute(Qt.WidgetAttribute.WA_QuitOnClose)

@@ -11,6 +11,7 @@ from kraken_monitor.storage.journal import Journal
 from kraken_monitor.ui import actions
 from kraken_monitor.ui.main_window import MainWindow
 from kraken_monitor.ui.messages import Messages
+from kraken_monitor.ui.session import MonitorSession
 from kraken_monitor.worker.poll_worker import PollWorker
 from kraken_monitor.worker.runner import MonitorThread
 
@@ -41,8 +42,7 @@ def test_acknowledge_and_snooze_anywhere_show_everywhere_and_popups_follow_the_m
     monitor = MonitorThread(config, worker_class=CrashOnCueWorker)
     cue = Cue()
     cue.crash.connect(monitor.worker.start_crash)
-    window.attach_monitor(monitor)
-    controller.connect_worker(monitor.worker)
+    MonitorSession(window, config, controller).attach(monitor)
     model = window.alert_dock.model
     monitor.start()
     try:

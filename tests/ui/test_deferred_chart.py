@@ -11,10 +11,12 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from test_main_window import FakeMonitor
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.testing import builders as S
+from kraken_monitor.testing.fakes import FakeMonitor
 from kraken_monitor.ui import main_window as mw
+from kraken_monitor.ui.session import MonitorSession
 
 
 @pytest.fixture
@@ -22,7 +24,7 @@ def deferred(qtbot, layout_settings):
     window = mw.MainWindow("demo", settings=layout_settings, clock=lambda: S.NOW, defer_chart=True)
     qtbot.addWidget(window)
     monitor = FakeMonitor()
-    window.attach_monitor(monitor)
+    MonitorSession(window, MonitorConfig()).attach(monitor)
     window.show()
     return window, monitor
 

@@ -9,6 +9,7 @@ from kraken_monitor.domain.models import Risk
 from kraken_monitor.ui import actions
 from kraken_monitor.ui.main_window import MainWindow
 from kraken_monitor.ui.messages import AlertPopup, Messages
+from kraken_monitor.ui.session import MonitorSession
 from kraken_monitor.worker.runner import MonitorThread
 
 LEVELS = [Risk.WATCH, Risk.WARNING, Risk.CRITICAL, Risk.LIQUIDATION]
@@ -38,8 +39,7 @@ def test_demo_crash_pops_up_once_per_level_in_rising_order(qtbot, tmp_path, monk
     qtbot.addWidget(window)
     controller = actions.install(window, config)
     monitor = MonitorThread(config)
-    window.attach_monitor(monitor)
-    controller.connect_worker(monitor.worker)
+    MonitorSession(window, config, controller).attach(monitor)
     monitor.start()
     try:
         qtbot.waitUntil(lambda: ("account", Risk.LIQUIDATION) in shown, timeout=30_000)

@@ -1,4 +1,4 @@
-"""Main window wiring: worker signals reach the widgets, stale banner, selection -> chart, layout restored."""
+"""Main window wiring (through the session): worker signals reach the widgets, stale banner, selection -> chart, layout restored."""
 
 from __future__ import annotations
 
@@ -10,60 +10,21 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QKeySequence
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.testing import builders as S
+from kraken_monitor.testing.fakes import FakeMonitor
 from kraken_monitor.ui.positions_model import Column
-
-
-class FakeWorker(QObject):
-    """Same signals and slots as PollWorker (kept in the GUI thread: no network, no journal)."""
-
-    snapshot_ready = Signal(object)
-    alerts_fired = Signal(object)
-    history_ready = Signal(object)
-    action_finished = Signal(object)
-    action_failed = Signal(str)
-    auth_failed = Signal(str)
-    status_changed = Signal(str)
-    capabilities_ready = Signal(object)
-    recent_alerts_ready = Signal(object)
-    alerts_changed = Signal(object)
-
-    def __init__(self):
-        super().__init__()
-        self.acked: list[int] = []
-        self.snoozed: list[tuple[int, float]] = []
-
-    @Slot(int)
-    def acknowledge_alert(self, alert_id: int) -> None:
-        self.acked.append(alert_id)
-
-    @Slot(int, float, bool)
-    def snooze_alert(self, alert_id: int, seconds: float, confirmed: bool = False) -> None:
-        self.snoozed.append((alert_id, seconds))
-
-
-class FakeMonitor:
-    def __init__(self):
-        self.worker = FakeWorker()
-        self.stops = 0
-        self.polls = 0
-
-    def stop(self) -> bool:
-        self.stops += 1
-        return True
-
-    def poll_now(self) -> None:
-        self.polls += 1
+from kraken_monitor.ui.session import MonitorSession
 
 
 def _attached(make_window, mode="demo"):
     window = make_window(mode)
     monitor = FakeMonitor()
-    window.attach_monitor(monitor)
+    MonitorSession(window, MonitorConfig(mode=mode)).attach(monitor)
     window.show()
     return window, monitor
 
@@ -95,7 +56,7 @@ def test_stale_snapshot_shows_unknown_risk_and_red_banner(make_window, qtbot):
     clock_now = [S.NOW + timedelta(seconds=45)]
     window = make_window(clock=lambda: clock_now[0])
     monitor = FakeMonitor()
-    window.attach_monitor(monitor)
+    MonitorSession(window, MonitorConfig()).attach(monitor)
     monitor.worker.snapshot_ready.emit(S.snapshot())
     monitor.worker.snapshot_ready.emit(S.snapshot(stale=True))
     model = window.positions_model
@@ -162,7 +123,7 @@ def test_actions_shortcuts_refresh_and_close_stops_the_worker(make_window):
     assert len(shortcuts) == len(set(shortcuts))  # no two actions fight over a key
     assert not window.action_close_position.isEnabled()  # nothing selected yet
     window.action_refresh.trigger()
-    assert monitor.polls == 1
+    assert monitor.worker.polls == 1
     assert "LIVE" in window.windowTitle()
     window.close()
     assert monitor.stops == 1

@@ -10,6 +10,7 @@ from kraken_monitor.domain.models import Risk
 from kraken_monitor.exchange.factory import CRASH_FACTOR, CRASH_PAIR
 from kraken_monitor.storage.journal import Journal
 from kraken_monitor.worker.poll_worker import PollWorker
+from kraken_monitor.worker.requests import Snooze
 from kraken_monitor.worker.runner import MonitorThread
 
 
@@ -23,7 +24,7 @@ class CrashOnCueWorker(PollWorker):
 
 
 class Control(QObject):
-    snooze = Signal(int, float, bool)
+    requested = Signal(object)
     crash = Signal()
 
 
@@ -36,8 +37,8 @@ class Sink(QObject):
     def on_alerts(self, alerts):
         self.alerts.extend(alerts)
 
-    @Slot(str)
-    def on_failed(self, text):
+    @Slot(object, str)
+    def on_failed(self, request, text):
         self.failures.append(text)
 
 
@@ -52,18 +53,18 @@ def test_snooze_a_watch_alert_then_crash_critical_and_liquidation_still_fire(qtb
     sink, control = Sink(), Control()
     monitor.worker.alerts_fired.connect(sink.on_alerts)
     monitor.worker.action_failed.connect(sink.on_failed)
-    control.snooze.connect(monitor.worker.snooze_alert)
+    control.requested.connect(monitor.worker.handle)
     control.crash.connect(monitor.worker.start_crash)
     monitor.start()
     try:
         # The demo book starts in WATCH (README): that alert fires first.
         qtbot.waitUntil(lambda: account_levels(sink) == [Risk.WATCH], timeout=15_000)
         watch = sink.alerts[[a.key for a in sink.alerts].index(ACCOUNT_KEY)]
-        control.snooze.emit(watch.id, 900.0, False)  # 15 min, the alert log's snooze
+        control.requested.emit(Snooze(watch.id, 900.0, False))  # 15 min, the alert log's snooze
         control.crash.emit()  # queued after the snooze: the worker handles them in this order
         qtbot.waitUntil(lambda: Risk.LIQUIDATION in account_levels(sink), timeout=30_000)
         liquidation = next(a for a in sink.alerts if a.key == ACCOUNT_KEY and a.level is Risk.LIQUIDATION)
-        control.snooze.emit(liquidation.id, 900.0, False)  # not confirmed: refused
+        control.requested.emit(Snooze(liquidation.id, 900.0, False))  # not confirmed: refused
         qtbot.waitUntil(lambda: bool(sink.failures), timeout=5_000)
     finally:
         assert monitor.stop()

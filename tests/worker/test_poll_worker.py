@@ -18,12 +18,11 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.alerts import ACCOUNT_KEY
 from kraken_monitor.domain.models import Risk
-from kraken_monitor.exchange.credentials import load_credentials
-from kraken_monitor.exchange.kraken import KrakenExchange
-from kraken_monitor.exchange.kraken_parse import CallCounter
 from kraken_monitor.storage.journal import Journal
+from kraken_monitor.testing.exchanges import unpaced_kraken
 from kraken_monitor.testing.kraken_server import KrakenTestServer
-from kraken_monitor.worker.poll_worker import PollWorker
+from kraken_monitor.worker.opening import create_exchange, open_journal
+from kraken_monitor.worker.requests import Acknowledge, ClosePosition, Snooze
 from kraken_monitor.worker.runner import MonitorThread
 
 LIQUIDATION_PRICE = Decimal("11600")  # level 40%: 10,000 + (P - 20,000) = 0.4 * 4,000
@@ -53,18 +52,14 @@ class Recorder:
         return call
 
 
-class RecordingWorker(PollWorker):
-    calls: list = []
-    price_times: list = []
-
-    def _open_journal(self):
-        return Recorder(super()._open_journal(), self.calls)
-
-    def _create_exchange(self, paper_state):
-        # The real live adapter, with its client-side pacing opened up for sub-second test intervals.
-        exchange = KrakenExchange(api_url=self.config.api_url, credentials=load_credentials(),
-                                  public_interval_s=0.0, private_counter=CallCounter(limit=1e9))
-        return Recorder(exchange, self.calls, self.price_times)
+def recording_monitor(config, calls: list, price_times: list) -> MonitorThread:
+    """The real journal and live adapter (pacing opened up), each wrapped in a Recorder."""
+    live = unpaced_kraken()
+    return MonitorThread(
+        config,
+        exchange_factory=lambda cfg, paper_state: Recorder(live(cfg, paper_state), calls, price_times),
+        journal_factory=lambda cfg: Recorder(open_journal(cfg), calls),
+    )
 
 
 class Sink(QObject):
@@ -94,6 +89,14 @@ class Sink(QObject):
     def on_status(self, status):
         self.statuses.append(status)
 
+    @Slot(object, object)
+    def on_finished(self, request, result):
+        self.histories.append(result)
+
+    @Slot(object, str)
+    def on_failed(self, request, text):
+        self.statuses.append(text)
+
 
 @pytest.fixture
 def server(monkeypatch):
@@ -114,9 +117,10 @@ def _config(server, tmp_path):
 
 
 def _run(config, qtbot, until, timeout=20_000):
-    RecordingWorker.calls, RecordingWorker.price_times = [], []
-    monitor = MonitorThread(config, worker_class=RecordingWorker)
+    calls, price_times = [], []
+    monitor = recording_monitor(config, calls, price_times)
     sink = Sink()
+    sink.calls = calls
     w = monitor.worker
     w.snapshot_ready.connect(sink.on_snapshot)
     w.alerts_fired.connect(sink.on_alerts)
@@ -185,9 +189,9 @@ def test_crash_alerts_then_stale_then_recovery_then_restart(server, tmp_path, qt
     assert any("retrying" in st for st in sink.statuses)
 
     # Exchange and journal ran only in the worker thread; signals arrived in the GUI thread.
-    names = {name for name, _ in RecordingWorker.calls}
+    names = {name for name, _ in sink.calls}
     assert {"fetch_tickers", "fetch_account", "write_cycle", "write_alerts"} <= names
-    assert gui_thread not in {tid for _, tid in RecordingWorker.calls}
+    assert gui_thread not in {tid for _, tid in sink.calls}
     assert sink.threads == {gui_thread}
 
     # A settings restart (same app session) on the same database, still in danger: nothing fires again.
@@ -237,24 +241,24 @@ def test_auth_failure_stops_polling_and_says_so(server, tmp_path, qtbot, monkeyp
 
 
 class _Emitter(QObject):
-    close_requested = Signal(str, object, str, object)
+    requested = Signal(object)
 
 
 def test_close_action_runs_in_worker_and_is_journaled(server, tmp_path, qtbot):
     config = replace(_config(server, tmp_path), live_trading_enabled=True)
     monitor = MonitorThread(config)
     results, failures, sink = [], [], Sink()
-    monitor.worker.action_finished.connect(sink.on_history)
-    monitor.worker.action_failed.connect(sink.on_status)
+    monitor.worker.action_finished.connect(sink.on_finished)
+    monitor.worker.action_failed.connect(sink.on_failed)
     monitor.worker.snapshot_ready.connect(sink.on_snapshot)
     emitter = _Emitter()
-    emitter.close_requested.connect(monitor.worker.request_close)
+    emitter.requested.connect(monitor.worker.handle)
     monitor.start()
     try:
         qtbot.waitUntil(lambda: bool(sink.snapshots) and sink.snapshots[-1].account is not None, timeout=10_000)
-        emitter.close_requested.emit("TPOS1-LONG-BTC", Decimal("-1"), "market", None)
+        emitter.requested.emit(ClosePosition("TPOS1-LONG-BTC", Decimal("-1"), "market", None))
         qtbot.waitUntil(lambda: bool(sink.statuses), timeout=5_000)
-        emitter.close_requested.emit("TPOS1-LONG-BTC", Decimal("0.5"), "market", None)
+        emitter.requested.emit(ClosePosition("TPOS1-LONG-BTC", Decimal("0.5"), "market", None))
         qtbot.waitUntil(lambda: bool(sink.histories) or len(sink.statuses) > 1, timeout=10_000)
     finally:
         assert monitor.stop()
@@ -280,35 +284,32 @@ class Flaky:
         return self._target.fetch_tickers(pairs)
 
 
-class FlakyWorker(PollWorker):
-    def _create_exchange(self, paper_state):
-        return Flaky(super()._create_exchange(paper_state), failures=3)
+def flaky_exchange(config, paper_state):
+    return Flaky(create_exchange(config, paper_state), failures=3)
 
 
 class _AlertControl(QObject):
-    acknowledge = Signal(int)
-    snooze = Signal(int, float)
+    requested = Signal(object)
 
 
 def test_unexpected_errors_never_kill_the_thread_and_alerts_are_acknowledged_by_id(tmp_path, qtbot):
     config = MonitorConfig(mode="demo", db_path=tmp_path / "demo.sqlite3", price_interval_s=0.05,
                            account_interval_s=0.1, backoff_cap_s=0.2)
-    monitor = MonitorThread(config, worker_class=FlakyWorker)
+    monitor = MonitorThread(config, exchange_factory=flaky_exchange)
     sink = Sink()
     control = _AlertControl()
     monitor.worker.snapshot_ready.connect(sink.on_snapshot)
     monitor.worker.alerts_fired.connect(sink.on_alerts)
     monitor.worker.status_changed.connect(sink.on_status)
-    control.acknowledge.connect(monitor.worker.acknowledge_alert)
-    control.snooze.connect(monitor.worker.snooze_alert)
+    control.requested.connect(monitor.worker.handle)
     monitor.start()
     try:
         qtbot.waitUntil(lambda: bool(sink.snapshots) and not sink.snapshots[-1].stale, timeout=10_000)
         qtbot.waitUntil(lambda: any(not a.stale for a in sink.alerts), timeout=10_000)
         fired = next(a for a in sink.alerts if not a.stale)
         assert fired.id > 0 and fired.level >= Risk.WATCH
-        control.acknowledge.emit(fired.id)
-        control.snooze.emit(fired.id, 900.0)
+        control.requested.emit(Acknowledge(fired.id))
+        control.requested.emit(Snooze(fired.id, 900.0))
         qtbot.wait(200)
         assert monitor.is_running()
     finally:

@@ -1,0 +1,185 @@
+"""The session: the one place that connects the GUI to the poll worker, from one table of signals and slots.
+
+It owns the MonitorThread (start, stop, restart on new settings) and every connection across the
+thread boundary. MainWindow and ActionsController only expose signals and slots; neither touches the
+worker. Requests are worker/requests.py records sent to the worker's single `handle` slot (queued into
+its thread); results come back on `action_finished(request, result)` / `action_failed(request, text)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from kraken_monitor.config import MonitorConfig
+from kraken_monitor.ui.watchdog_guard import WindowWatchdog
+
+log = logging.getLogger(__name__)
+
+# (worker signal, GUI slot as "<owner>.<attribute path>"); owners: window, actions, watchdog.
+# Order matters where a signal has several slots: the window's widgets update before the popups.
+WORKER_TO_GUI: tuple[tuple[str, str], ...] = (
+    ("recent_alerts_ready", "window.alert_dock.load_recent"),
+    ("snapshot_ready", "window.show_snapshot"),
+    ("snapshot_ready", "watchdog.on_snapshot"),
+    ("alerts_fired", "window.alert_dock.add_alerts"),
+    ("alerts_fired", "window.history_dock.on_alerts"),  # a position ended: re-read the history
+    ("alerts_fired", "actions.on_alerts_fired"),  # popups from the ids the journal gave the alerts
+    ("alerts_changed", "window.alert_dock.model.update_alerts"),
+    ("alerts_changed", "actions.messages.update_alerts"),
+    ("history_ready", "window.chart_history"),
+    ("status_changed", "window.status.set_connection"),
+    ("auth_failed", "window.status.set_connection"),
+    ("auth_failed", "window.on_worker_auth_failed"),
+    ("auth_failed", "window.status.show_reconnect"),
+    ("journal_status", "window.status.set_journal"),
+    ("capabilities_ready", "actions.on_capabilities_ready"),
+    ("action_finished", "actions.on_action_finished"),
+    ("action_failed", "actions.on_action_failed"),
+)
+
+# (GUI signal carrying a request record, worker slot): every user action takes this path.
+GUI_TO_WORKER: tuple[tuple[str, str], ...] = (
+    ("window.requested", "handle"),  # Refresh / Reconnect, the alert log's acknowledge and snooze
+    ("actions.requested", "handle"),  # dialogs (close, settle, margin, collateral) and popup buttons
+)
+
+# The GUI-thread watchdog's verdicts when the poll thread goes quiet (it reads the worker's `activity`).
+WATCHDOG_TO_GUI: tuple[tuple[str, str], ...] = (
+    ("watchdog.not_responding", "window.show_not_responding"),
+    ("watchdog.stale_fired", "window.alert_dock.add_alerts"),
+    ("watchdog.stale_fired", "actions.on_alerts_fired"),  # the popup, tray message and sound of any alert
+)
+
+
+def _default_monitor(config: MonitorConfig) -> Any:
+    from kraken_monitor.worker.runner import MonitorThread  # imports the worker side after the first paint
+
+    return MonitorThread(config)
+
+
+class MonitorSession(QObject):
+    """GUI thread. `start()` creates and starts a monitor; `restart(config)` replaces it; `stop()` ends it.
+
+    `monitor_factory(config)` makes the MonitorThread (tests pass one with their exchange/journal
+    factories); `attach(monitor)` wires a monitor someone else starts.
+    """
+
+    def __init__(
+        self,
+        window: Any,
+        config: MonitorConfig,
+        actions: Any = None,
+        monitor_factory: Callable[[MonitorConfig], Any] = _default_monitor,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.config = config
+        self.actions = actions
+        self.monitor_factory = monitor_factory
+        self.monitor: Any = None
+        self.watchdog: WindowWatchdog | None = None
+        self._connections: list[tuple[Any, Any]] = []
+        window.closing.connect(self._on_window_closing)
+        if actions is not None:
+            self.set_actions(actions)
+
+    @property
+    def worker(self) -> Any:
+        return self.monitor.worker if self.monitor is not None else None
+
+    def set_actions(self, actions: Any) -> None:
+        """The dialogs controller, built after the first paint (it imports every dialog)."""
+        self.actions = actions
+        actions.config_changed.connect(self.restart)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, config: MonitorConfig | None = None) -> None:
+        if self.monitor is not None:
+            return
+        if config is not None:
+            self.config = config
+        monitor = self.monitor_factory(self.config)
+        self.attach(monitor)
+        monitor.start()
+
+    def restart(self, config: MonitorConfig) -> None:
+        """Settings saved: stop the old worker (it flushes its journal), start one on the new settings."""
+        old = self.monitor
+        self.detach()
+        if old is not None and not old.stop():
+            log.warning("previous poll thread did not stop in time")
+        self.window.mode = config.mode
+        self.window.set_api_url(config.api_url)  # sets the title too
+        self.start(config)
+
+    def stop(self) -> bool:
+        """Disconnect and stop the monitor (its worker flushes the journal in its own thread)."""
+        monitor = self.monitor
+        self.detach()
+        if monitor is None:
+            return True
+        return bool(monitor.stop())
+
+    def _on_window_closing(self) -> None:
+        if self.monitor is None:
+            return
+        self.window.hide()  # the wait can last until a request's deadline: do not look frozen meanwhile
+        if not self.stop():
+            log.warning("poll thread still running at exit")
+
+    # -- wiring ------------------------------------------------------------------------------
+    def attach(self, monitor: Any) -> None:
+        """Connect every row of the tables to `monitor.worker`; call before `monitor.start()`."""
+        self.detach()
+        self.monitor = monitor
+        worker = monitor.worker
+        if hasattr(monitor, "config") and hasattr(worker, "activity"):
+            # Outside the poll thread: notices when it goes quiet.
+            self.watchdog = WindowWatchdog(self.window, monitor.config, worker.activity)
+        config = getattr(monitor, "config", None)
+        history = getattr(self.window, "history_dock", None)
+        if config is not None and history is not None:
+            history.set_journal(config.journal_path())  # read-only: the closed positions' record
+        owners = {"window": self.window, "actions": self.actions, "watchdog": self.watchdog}
+        for signal_name, slot_path in WORKER_TO_GUI:
+            self._connect(getattr(worker, signal_name, None), _resolve(owners, slot_path))
+        for signal_path, slot_name in GUI_TO_WORKER:
+            self._connect(_resolve(owners, signal_path), getattr(worker, slot_name, None))
+        for signal_path, slot_path in WATCHDOG_TO_GUI:
+            self._connect(_resolve(owners, signal_path), _resolve(owners, slot_path))
+
+    def _connect(self, signal: Any, slot: Any) -> None:
+        if signal is None or slot is None:  # no controller yet / no watchdog for a stand-in monitor
+            return
+        signal.connect(slot)
+        self._connections.append((signal, slot))
+
+    def detach(self) -> None:
+        """Undo every connection (an old worker must not reach the screen, nor requests the old worker)."""
+        connections, self._connections = self._connections, []
+        for signal, slot in connections:
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):  # already gone with the old worker object
+                pass
+        if self.watchdog is not None:
+            self.watchdog.stop()
+            self.watchdog.deleteLater()
+            self.watchdog = None
+        if self.monitor is not None and self.actions is not None:
+            self.actions.on_capabilities_ready(None)  # the next worker reports its venue's own
+        self.monitor = None
+
+
+def _resolve(owners: dict[str, Any], path: str) -> Any:
+    owner_name, _, rest = path.partition(".")
+    target = owners.get(owner_name)
+    for part in rest.split("."):
+        if target is None:
+            return None
+        target = getattr(target, part, None)
+    return target

@@ -1,0 +1,93 @@
+"""What the trader asks the worker to do: one frozen record per action, sent to `PollWorker.handle`.
+
+Adding an action is a record here (its `apply` calls ONE `Poller` method), that `Poller` method, and the
+dialog or QAction that builds the record. The GUI imports only this module of the worker side; the
+session (ui/session.py) carries every record to the worker's single slot, queued into its thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+
+class Request:
+    """Base of every record. `apply(poller, now)` runs in the poll thread and returns the result."""
+
+    def apply(self, poller: Any, now: datetime) -> Any:  # pragma: no cover - every record overrides it
+        raise NotImplementedError
+
+
+class OrderRequest(Request):
+    """Moves money (journaled by the Poller); on success the worker re-reads the account at once."""
+
+
+class AlertRequest(Request):
+    """Changes an alert's state; the changed alert goes out on `alerts_changed` to every view."""
+
+    verb = "change"  # "Could not <verb> the alert: ..."
+
+
+@dataclass(frozen=True)
+class ClosePosition(OrderRequest):
+    position_id: str
+    volume: Decimal
+    order_type: str = "market"  # "market" | "limit"
+    limit_price: Decimal | None = None
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.close(self.position_id, self.volume, self.order_type or "market", self.limit_price)
+
+
+@dataclass(frozen=True)
+class Settle(OrderRequest):
+    position_id: str
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.settle(self.position_id)
+
+
+@dataclass(frozen=True)
+class AddCollateral(OrderRequest):
+    amount: Decimal
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.add_collateral(self.amount)
+
+
+@dataclass(frozen=True)
+class AddIsolatedMargin(OrderRequest):
+    position_id: str
+    amount: Decimal
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.add_isolated_margin(self.position_id, self.amount)
+
+
+@dataclass(frozen=True)
+class Acknowledge(AlertRequest):
+    alert_id: int  # the journal id the alert carries
+    verb = "acknowledge"
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.acknowledge_alert(self.alert_id, now)
+
+
+@dataclass(frozen=True)
+class Snooze(AlertRequest):
+    """At the level of THAT alert (a higher level fires through); LIQUIDATION needs `confirmed`."""
+
+    alert_id: int
+    seconds: float
+    confirmed: bool = False
+    verb = "snooze"
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.snooze_alert(self.alert_id, now + timedelta(seconds=self.seconds), self.confirmed)
+
+
+@dataclass(frozen=True)
+class RefreshNow(Request):
+    """F5 / Reconnect: one immediate account + price read; after an auth failure, a new connection."""

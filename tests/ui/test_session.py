@@ -1,0 +1,88 @@
+"""The session: one table wires a real PollWorker to the window and the controller; restart swaps it cleanly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from kraken_monitor.config import MonitorConfig
+from kraken_monitor.testing import builders as S
+from kraken_monitor.testing.fakes import FakeMonitor, RecordingWorker
+from kraken_monitor.ui import actions, session
+from kraken_monitor.ui.session import MonitorSession
+from kraken_monitor.worker.requests import ClosePosition, RefreshNow
+
+
+class _ThreadlessMonitor(FakeMonitor):
+    """A FakeMonitor with `config`, so the session builds its watchdog as for a MonitorThread."""
+
+    def __init__(self, config: MonitorConfig) -> None:
+        super().__init__(RecordingWorker(config))
+        self.config = config
+
+
+def test_every_row_of_the_tables_names_a_real_signal_and_slot(make_window):
+    window = make_window()
+    controller = actions.install(window, MonitorConfig())
+    config = MonitorConfig()
+    s = MonitorSession(window, config, controller)
+    s.attach(_ThreadlessMonitor(config))
+    owners = {"window": window, "actions": controller, "watchdog": s.watchdog}
+    worker = s.worker
+    for signal_name, slot_path in session.WORKER_TO_GUI:
+        assert getattr(worker, signal_name, None) is not None, signal_name
+        assert session._resolve(owners, slot_path) is not None, slot_path
+    for signal_path, slot_name in session.GUI_TO_WORKER:
+        assert session._resolve(owners, signal_path) is not None and hasattr(worker, slot_name)
+    for signal_path, slot_path in session.WATCHDOG_TO_GUI:
+        assert None not in (session._resolve(owners, signal_path), session._resolve(owners, slot_path))
+    rows = len(session.WORKER_TO_GUI) + len(session.GUI_TO_WORKER) + len(session.WATCHDOG_TO_GUI)
+    assert len(s._connections) == rows  # none skipped for a real worker with a controller
+
+
+def test_restart_stops_the_old_worker_and_only_the_new_one_is_wired(make_window, qtbot):
+    window = make_window()
+    controller = actions.install(window, MonitorConfig())
+    made: list[_ThreadlessMonitor] = []
+
+    def factory(config):
+        made.append(_ThreadlessMonitor(config))
+        return made[-1]
+
+    s = MonitorSession(window, MonitorConfig(), controller, monitor_factory=factory)
+    s.start()
+    first = made[0]
+    assert first.starts == 1
+    controller.config_changed.emit(MonitorConfig(mode="paper"))  # the settings dialog saved
+    assert len(made) == 2 and first.stops == 1 and made[1].starts == 1
+    assert made[1].worker.config.mode == "paper" and "PAPER" in window.windowTitle()
+    # The old worker no longer reaches the screen; the new one does.
+    first.worker.snapshot_ready.emit(S.snapshot())
+    assert window.positions_model.rowCount() == 0
+    made[1].worker.snapshot_ready.emit(S.snapshot())
+    assert window.positions_model.rowCount() == 3
+    # Requests go to the new worker only.
+    window.refresh_now()
+    controller.submit_close(_close_request())
+    assert first.worker.requests == []
+    assert made[1].worker.requests == [RefreshNow(), ClosePosition("TXA-1", Decimal("0.5"), "market", None)]
+    window.close()  # the session stops the monitor when the window closes
+    assert made[1].stops == 1
+
+
+def test_a_stand_in_monitor_without_a_controller_wires_the_window_rows_only(make_window):
+    window = make_window()
+    s = MonitorSession(window, MonitorConfig())
+    monitor = FakeMonitor()
+    s.attach(monitor)
+    assert s.watchdog is None  # no config: nothing to measure the stale window against
+    monitor.worker.status_changed.emit("retrying in 2 s")
+    assert window.status.connection.text() == "retrying in 2 s"
+    s.detach()
+    monitor.worker.status_changed.emit("ok")
+    assert window.status.connection.text() == "retrying in 2 s"  # detached: no longer shown
+
+
+def _close_request():
+    from kraken_monitor.ui.close_dialog import CloseRequest
+
+    return CloseRequest("TXA-1", Decimal("0.5"), "market", None)
