@@ -42,7 +42,7 @@ REDUCE_ONLY_TEXT = "Reduce-only: the order can only shrink this position, never 
 
 @dataclass(frozen=True)
 class CloseRequest:
-    """What the trader confirmed; the actions controller hands it to the worker's request_close/settle."""
+    """What the trader confirmed; the actions controller sends it as a ClosePosition or Settle record."""
 
     position_id: str
     volume: Decimal
