@@ -19,7 +19,7 @@ from kraken_monitor.text import numbers as fmt
 from kraken_monitor.text.history import COLUMNS
 from kraken_monitor.ui.history_dock import HistoryDock
 from kraken_monitor.ui.main_window import MainWindow
-from kraken_monitor.worker.runner import MonitorThread
+from kraken_monitor.ui.session import MonitorSession
 from kraken_monitor.worker.serialize import HISTORY_CSV_COLUMNS
 
 D = Decimal
@@ -138,9 +138,9 @@ def test_the_window_shows_the_demo_crash_liquidation_and_exports_from_the_file_m
     qtbot.addWidget(window)
     file_menu = window.menuBar().actions()[0].menu()
     assert window.action_export_history in file_menu.actions()
-    monitor = MonitorThread(config)
-    window.attach_monitor(monitor)
-    monitor.start()
+    session = MonitorSession(window, config)
+    session.start()
+    monitor = session.monitor
     try:
         model = window.history_dock.model
         qtbot.waitUntil(lambda: any(r.reason == "liquidated" for r in model.rows()), timeout=40_000)
