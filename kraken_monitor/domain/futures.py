@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -87,6 +87,7 @@ class FuturesBook:
     positions: tuple[FuturesPositionFigures, ...]
     stale: bool = False
     stale_reason: str = ""
+    contracts: dict[str, FuturesContract] = field(default_factory=dict, compare=False)  # margin schedules read
 
 
 def margin_level(flex: FlexAccount) -> Decimal | None:

@@ -34,7 +34,7 @@ def read_futures_book(exchange: FuturesExchange, thresholds: AlertThresholds, no
         return FuturesBook(mode, now, None, (), stale=True,
                            stale_reason=f"no mark price or margin schedule for {', '.join(unpriced)}")
     account, rows = book_figures(flex, positions, marks, contracts, thresholds)
-    return FuturesBook(mode, now, account, rows)
+    return FuturesBook(mode, now, account, rows, contracts=contracts)
 
 
 def run_futures_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,

@@ -8,6 +8,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TextIO
 
 from kraken_monitor.config import MonitorConfig
@@ -29,6 +31,16 @@ from kraken_monitor.worker.serialize import (
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class LeverageOutcome:
+    """What became of a leverage change the window asked for: Kraken's answer, in its words when refused."""
+
+    pair: str
+    leverage: Decimal | None
+    ok: bool
+    message: str
+
+
 class FuturesPoller:
     """Reads the futures book every `interval_s` in a daemon thread that creates and alone uses the exchange.
 
@@ -39,13 +51,18 @@ class FuturesPoller:
                  factory: Callable[[], FuturesExchange] | None = None) -> None:
         self._config, self._interval = config, interval_s
         self._factory = factory
-        self.results: queue.Queue[FuturesBook | AuthFailed] = queue.Queue()
+        self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome] = queue.Queue()
+        self._requests: queue.Queue[tuple[str, Decimal | None]] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="futures-poll", daemon=True)
 
     def start(self) -> FuturesPoller:
         self._thread.start()
         return self
+
+    def request_leverage(self, pair: str, leverage: Decimal | None) -> None:
+        """Ask the poll thread to set `pair`'s isolated leverage (None = cross); the outcome joins `results`."""
+        self._requests.put((pair, leverage))
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
@@ -72,7 +89,7 @@ class FuturesPoller:
                 except ExchangeError as exc:
                     self.results.put(FuturesBook(str(exchange.mode), utc_now(), None, (), True, str(exc)))
                 exchange.advance(self._interval)
-                self._stop.wait(max(0.0, self._interval - (time.monotonic() - started)))
+                self._wait_or_act(exchange, started + self._interval)
         except AuthFailed as exc:
             self.results.put(exc)
         except Exception as exc:  # noqa: BLE001 - a bug must still read as "risk unknown", not as silence
@@ -82,6 +99,24 @@ class FuturesPoller:
         finally:
             if exchange is not None:
                 exchange.close()
+
+
+    def _wait_or_act(self, exchange: FuturesExchange, until: float) -> None:
+        """Sleep until the next read, unless the window asks for a change: then act and read again at once."""
+        while not self._stop.is_set():
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                pair, leverage = self._requests.get(timeout=min(remaining, 0.1))
+            except queue.Empty:
+                continue
+            try:
+                result = exchange.set_leverage(pair, leverage)
+                self.results.put(LeverageOutcome(pair, leverage, True, result.description))
+            except ExchangeError as exc:
+                self.results.put(LeverageOutcome(pair, leverage, False, str(exc)))
+            return
 
 
 class FuturesLinePrinter:
@@ -111,7 +146,8 @@ class FuturesLinePrinter:
 
                 sys.stderr.write(f"kraken-monitor: futures authentication failed: {item}\n")
                 return False
-            self.on_book(item)
+            if isinstance(item, FuturesBook):
+                self.on_book(item)
 
     def on_book(self, book: FuturesBook) -> None:
         if book.stale != bool(self._stale) or (book.stale and self._stale is None):
