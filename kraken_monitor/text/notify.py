@@ -35,3 +35,33 @@ def delivery_status(label: str, ok: bool, reason: str, attempts: int, when: date
 
 def retrying(label: str, attempt: int, delay_s: float) -> str:
     return f"{label}: attempt {attempt} failed, retrying in {delay_s:.0f} s"
+
+# -- the settings' words for what a channel receives ---------------------------------------------------
+LEVEL_LABELS = {
+    "watch": "Watch",
+    "warning": "Warning",
+    "critical": "Critical (margin call)",
+    "liquidation": "Liquidation",
+    "stale": "Risk unknown (stale data)",
+}
+EVENT_LABELS = {
+    "opened": "Opened",
+    "partially_closed": "Partly closed",
+    "closed": "Closed",
+    "settled": "Settled",
+    "liquidated": "Liquidated",
+}
+NO_KEYRING = ("No OS keyring: channel URLs (they hold tokens) cannot be saved. "
+              "`kraken-monitor watch --notify URL` works without one.")
+TEST_SENDING = "sending a test..."
+
+
+def channel_summary(label: str, levels: frozenset[str], events: frozenset[str]) -> str:
+    """'Phone: alerts critical, liquidation, stale; events liquidated' (the channel list's line)."""
+    alerts = ", ".join(w for w in LEVEL_LABELS if w in levels) or "none"
+    kinds = ", ".join(w.replace("_", " ") for w in EVENT_LABELS if w in events) or "none"
+    return f"{label}: alerts {alerts}; events {kinds}"
+
+
+def receives_title(label: str | None) -> str:
+    return f"{label} receives" if label else "Select a channel to choose what it receives"

@@ -17,6 +17,7 @@ from kraken_monitor.exchange.base import Capabilities, OrderResult
 from kraken_monitor.ui.add_margin_dialog import AddMarginDialog
 from kraken_monitor.ui.close_dialog import CloseDialog, CloseRequest
 from kraken_monitor.ui.messages import Messages
+from kraken_monitor.ui.notify_bridge import NotifyBridge
 from kraken_monitor.ui.resources import apply_theme
 from kraken_monitor.ui.settings_dialog import SettingsDialog
 from kraken_monitor.ui.settings_store import load_config
@@ -77,6 +78,7 @@ class ActionsController(QObject):
         self.settings = settings
         self.capabilities = capabilities
         self.snapshot: Snapshot | None = None
+        self.notifications = None  # NotifyBridge: alerts to the trader's channels (install() sets it)
         self.window: QWidget | None = None
         self.messages.add_margin_requested.connect(self._on_popup_add_margin)
         self.messages.close_requested.connect(self._on_popup_close)
@@ -111,6 +113,13 @@ class ActionsController(QObject):
         for alert in alerts:
             if isinstance(alert, Alert):
                 self.messages.show_alert(alert)
+        if self.notifications is not None:  # events at once; critical/liquidation if not acknowledged in time
+            self.notifications.fired(alerts)
+
+    def on_alerts_changed(self, alerts) -> None:
+        """Acknowledged or snoozed anywhere (popup, tray, log): escalation stops for those."""
+        if self.notifications is not None:
+            self.notifications.changed(alerts)
 
     def on_action_finished(self, request: Request, result: object) -> None:
         if not isinstance(request, OrderRequest):  # an alert's new state shows in the log and popups
@@ -232,6 +241,8 @@ class ActionsController(QObject):
             self.requested.emit(Snooze(alert.id, max(until_ts - time.time(), 0.0), True))
 
     def _on_popup_acknowledged(self, alert: Alert) -> None:
+        if self.notifications is not None:
+            self.notifications.acknowledged(alert.id)
         if alert.id != 0:  # 0: never recorded by the engine, nothing to act on
             self.requested.emit(Acknowledge(alert.id))
 
@@ -249,5 +260,7 @@ def install(
     messages.set_sound_enabled(config.sound_enabled)
     messages.set_alarm(config.alarm_volume, config.alarm_repeat_liquidation)
     controller = ActionsController(config, messages, window, settings)
+    controller.notifications = NotifyBridge(config, settings, window)
+    window.closing.connect(controller.notifications.stop)
     controller.connect_window(window)
     return controller

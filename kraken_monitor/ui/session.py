@@ -30,6 +30,7 @@ WORKER_TO_GUI: tuple[tuple[str, str], ...] = (
     ("alerts_fired", "actions.on_alerts_fired"),  # popups from the ids the journal gave the alerts
     ("alerts_changed", "window.alert_dock.model.update_alerts"),
     ("alerts_changed", "actions.messages.update_alerts"),
+    ("alerts_changed", "actions.on_alerts_changed"),  # acknowledged / snoozed anywhere: no escalation
     ("history_ready", "window.chart_history"),
     ("status_changed", "window.status.set_connection"),
     ("auth_failed", "window.status.set_connection"),

@@ -1,4 +1,4 @@
-"""Settings dialog: mode, API URL and credentials (keyring), intervals, currency, theme, pairs, thresholds, live trading."""
+"""Settings dialog: mode, API URL and credentials (keyring), intervals, currency, theme, pairs, thresholds, live trading, notifications."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ from kraken_monitor.domain.errors import InvalidAmount
 from kraken_monitor.exchange.urls import DEFAULT_API_URL
 from kraken_monitor.ui.dialog_footer import DialogFooter
 from kraken_monitor.ui.messages import Messages
+from kraken_monitor.ui.notify_bridge import NotifyBridge
 from kraken_monitor.ui.settings_fields import check_api_url, check_currency, check_watch_pairs
+from kraken_monitor.ui.settings_notify import NotifySection
 from kraken_monitor.ui.settings_store import save_config
 from kraken_monitor.ui.validators import parse_amount, to_input_text
 
@@ -88,7 +90,7 @@ def keyring_text() -> tuple[bool, str]:
 class SettingsDialog(QDialog):
     """Edits a MonitorConfig; OK disabled with the reason shown until every field is valid."""
 
-    def __init__(self, config: MonitorConfig, parent: QWidget | None = None):
+    def __init__(self, config: MonitorConfig, parent: QWidget | None = None, settings: QSettings | None = None):
         super().__init__(parent)
         self.base = config
         self.setWindowTitle("Settings")
@@ -199,6 +201,8 @@ class SettingsDialog(QDialog):
             self.threshold_edits[f.name] = edit
             alerts_form.addRow(THRESHOLD_LABELS.get(f.name, f.name) + ":", edit)
         self.tabs.addTab(alerts, "Alert thresholds")
+        self.notify_section = NotifySection(config, settings, NotifyBridge.instance())
+        self.tabs.addTab(self.notify_section, "Notifications")
 
         self.footer = DialogFooter(self, layout)
         self.reason_label, self.buttons, self.ok_button = self.footer.reason_label, self.footer.buttons, self.footer.ok_button
@@ -287,6 +291,7 @@ class SettingsDialog(QDialog):
             sound_enabled=self.sound_check.isChecked(),
             live_trading_enabled=self.live_check.isChecked(),
             thresholds=thresholds,
+            **self.notify_section.values(),
         )
         # A flag's field stays session-only (never saved) unless the trader changed it here.
         kept = frozenset(f for f in self.base.session_only if getattr(config, f) == getattr(self.base, f))
@@ -325,7 +330,14 @@ class SettingsDialog(QDialog):
                     "Credentials not saved",
                     f"Could not save the API key to the OS keyring: {detail}. Set the {ENV_FALLBACK} instead.",
                 )
+        new_urls = dict(self.notify_section.new_urls)
+        problem = self.notify_section.save(settings)
+        if problem:
+            Messages.instance().error(self, "Notification channel not saved", problem)
         save_config(config, settings)
+        bridge = NotifyBridge.instance()
+        if bridge is not None:
+            bridge.reload(config, settings, extra=new_urls)
         return config
 
     @classmethod
@@ -333,7 +345,7 @@ class SettingsDialog(QDialog):
         cls, parent: QWidget | None, config: MonitorConfig, settings: QSettings | None = None
     ) -> MonitorConfig | None:
         """Run the dialog; the saved config, or None if cancelled."""
-        dialog = cls(config, parent)
+        dialog = cls(config, parent, settings)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return None
