@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
@@ -42,6 +44,9 @@ class Alarm(QObject):
             from kraken_monitor.ui.resources import alert_sound_path
 
             if not pygame.mixer.get_init():
+                missing = no_linux_audio()
+                if missing:
+                    raise RuntimeError(missing)
                 pygame.mixer.init()
             self._sound = pygame.mixer.Sound(str(alert_sound_path()))
             self._sound.set_volume(self.volume / 100)
@@ -82,6 +87,28 @@ class Alarm(QObject):
     def loaded_seconds(self) -> float:
         """Length of the loaded WAV (0 without one): the file really was decoded."""
         return float(self._sound.get_length()) if self._sound is not None else 0.0
+
+
+def no_linux_audio(environ=os.environ, asound: Path = Path("/proc/asound/cards"),
+                   platform: str = sys.platform) -> str:
+    """Why Linux certainly has no audio output ('' when it may have one).
+
+    Without a sound server socket and without an ALSA card, SDL's probe only prints libasound's
+    errors on the terminal at every alert; asking first keeps the beep quiet and the reason logged.
+    An explicit SDL_AUDIODRIVER (e.g. "dummy") is the user's choice and is always tried.
+    """
+    if not platform.startswith("linux") or environ.get("SDL_AUDIODRIVER") or environ.get("PULSE_SERVER"):
+        return ""
+    runtime = environ.get("XDG_RUNTIME_DIR")
+    if runtime and any((Path(runtime) / name).exists() for name in ("pulse/native", "pipewire-0")):
+        return ""
+    try:
+        cards = asound.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "no sound server and no ALSA sound card (/proc/asound/cards is missing)"
+    if "no soundcards" in cards or not cards.strip():
+        return "no sound server and no ALSA sound card"
+    return ""
 
 
 def _clamp(volume: int) -> int:

@@ -75,3 +75,40 @@ def test_without_an_audio_device_the_alarm_beeps_and_says_why(monkeypatch, beeps
     assert beeps == [1, 1]
     assert "Couldn't open audio device" in alarm.fallback_reason
     assert caplog.text.count("using the system beep") == 1  # said once, not at every alert
+
+
+def test_linux_without_a_sound_server_or_card_is_known_before_sdl_probes(tmp_path):
+    from kraken_monitor.ui.sound import no_linux_audio
+
+    cards = tmp_path / "cards"
+    cards.write_text("--- no soundcards ---\n")
+    assert no_linux_audio({}, cards, "linux") == "no sound server and no ALSA sound card"
+    assert "missing" in no_linux_audio({}, tmp_path / "absent", "linux")
+    cards.write_text(" 0 [PCH            ]: HDA-Intel - HDA Intel PCH\n")
+    assert no_linux_audio({}, cards, "linux") == ""
+    (tmp_path / "run" / "pulse").mkdir(parents=True)
+    (tmp_path / "run" / "pulse" / "native").touch()
+    assert no_linux_audio({"XDG_RUNTIME_DIR": str(tmp_path / "run")}, tmp_path / "absent", "linux") == ""
+    assert no_linux_audio({"SDL_AUDIODRIVER": "dummy"}, tmp_path / "absent", "linux") == ""
+    assert no_linux_audio({}, tmp_path / "absent", "win32") == ""
+
+
+def test_messages_use_freedesktop_notifications_when_there_is_no_tray(qtbot, beeps):
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from kraken_monitor.notify.desktop import DesktopNotifications
+    from kraken_monitor.testing.fake_notifications import FakeNotificationServer, PrivateBus, dbus_daemon
+
+    if dbus_daemon() is None:
+        pytest.skip("dbus-daemon is not installed (apt package dbus; .ci/run installs it)")
+    assert not QSystemTrayIcon.isSystemTrayAvailable()  # the offscreen platform has no tray
+    with PrivateBus() as bus, FakeNotificationServer(bus.address) as server:
+        messages = Messages(sound_enabled=False)
+        messages.desktop = DesktopNotifications(bus_address=bus.address)
+        try:
+            messages.show_alert(level_alert(Risk.LIQUIDATION, alert_id=4))
+            [(signature, body)] = server.wait_for(1)
+        finally:
+            messages.close_all_popups()
+    assert signature == "susssasa{sv}i"
+    assert body[3] == "LIQUIDATION: Cross-margin account" and body[4].startswith("Act on: PAPER-00001")
