@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path[:0] = [str(HERE), str(ROOT)]
+ROOT = HERE.parent  # the groups import their siblings (`import gui`): a script's own folder is on sys.path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # key -> (goal, comparison); the figure "meets" the goal when compare(measured, goal) holds.

@@ -1,32 +1,17 @@
 """The command line: --version, import lightness, argument parsing, and the headless commands end to end."""
 
 import json
-import os
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from cli_support import ACCOUNT_KEYS, POSITION_KEYS, ROOT, run_cli
+from cli_support import live_env as _live_env
 
 from kraken_monitor import __version__
 from kraken_monitor.cli import build_config, build_parser
-
-ROOT = Path(__file__).resolve().parents[1]
-
-ACCOUNT_KEYS = {"currency", "trade_balance", "equity", "used_margin", "free_margin", "margin_level",
-                "margin_level_exchange", "margin_call_level", "liquidation_level", "risk", "fx_sensitivity"}
-POSITION_KEYS = {"id", "pair", "side", "margin_mode", "volume", "entry_price", "price", "leverage", "cost",
-                 "used_margin", "unrealized_pnl", "fees", "net_pnl", "break_even_price", "margin_call_price",
-                 "liquidation_price", "distance_to_liquidation_pct", "next_rollover", "risk", "quote_currency"}
-
-
-def run_cli(args, home, timeout=60, extra_env=None, module=True):
-    env = dict(os.environ, KRAKEN_MONITOR_HOME=str(home), QT_QPA_PLATFORM="offscreen",
-               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
-    env.update(extra_env or {})
-    cmd = [sys.executable, "-m", "kraken_monitor", *args] if module else args
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
 
 
 def test_version_via_module_and_console_script(tmp_path):
@@ -120,10 +105,6 @@ def kraken():
         srv.set_prices({"BTC/USD": Decimal("17000")})
         srv.add_position("BTC/USD", "long", Decimal("1"), Decimal("20000"), leverage=5, txid="TPOS1-LONG-BTC")
         yield srv
-
-
-def _live_env(srv):
-    return {"KRAKEN_API_KEY": srv.api_key, "KRAKEN_API_SECRET": srv.api_secret}
 
 
 def test_snapshot_live_against_the_server(kraken, tmp_path):

@@ -109,8 +109,8 @@ def test_log_file_is_private(tmp_path):
 
 
 def test_settings_file_is_private(tmp_path, qapp):
+    from kraken_monitor.config import MonitorConfig
     from kraken_monitor.ui.settings_store import open_settings, save_config
-    from kraken_monitor.worker.config import MonitorConfig
 
     path = tmp_path / "settings.ini"
     save_config(MonitorConfig(mode="paper"), open_settings(path))

@@ -5,16 +5,13 @@ BTC/EUR 15,200, collateral 20,000 USD. Quote-currency (BTC) figures: cost 5, mar
 """
 
 import json
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from cli_support import ACCOUNT_KEYS, POSITION_KEYS, run_cli
+from cli_support import live_env as _live_env
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_cli import ACCOUNT_KEYS, POSITION_KEYS, _live_env, run_cli  # noqa: E402
-
-from kraken_monitor.cli import build_config, build_parser  # noqa: E402
+from kraken_monitor.cli import build_config, build_parser
 
 D = Decimal
 

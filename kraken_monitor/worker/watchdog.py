@@ -11,9 +11,9 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.alerts import REASON_STALE, STALE_KEY
 from kraken_monitor.domain.models import Alert, Risk, Snapshot
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.freshness import Activity, Monotonic
 
 NOT_RESPONDING = "monitor not responding"

@@ -15,64 +15,15 @@ from kraken_monitor.domain.alerts import (
 )
 from kraken_monitor.domain.errors import NeedsConfirmation
 from kraken_monitor.domain.models import (
-    AccountFigures,
     MarginMode,
-    PairRules,
-    Position,
-    PositionFigures,
     Risk,
     Side,
-    Snapshot,
 )
+from kraken_monitor.testing.records import rule_account, rule_figures, rule_snapshot
 from kraken_monitor.text.alerts import alert_message  # the domain gives numbers; the text says them
 
 T0 = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
 T = AlertThresholds()  # call 80 -> watch 150, warning 100, critical 80; stop 40 -> liquidation 45
-
-
-def account(level: str | None, call: str = "80", stop: str = "40") -> AccountFigures:
-    return AccountFigures(
-        currency="USD",
-        trade_balance=D("10000"),
-        equity=D("10000"),
-        used_margin=D("4000"),
-        free_margin=D("6000"),
-        margin_level=None if level is None else D(level),
-        margin_level_exchange=None,
-        margin_call_level=D(call),
-        liquidation_level=D(stop),
-    )
-
-
-def figures(
-    pid: str = "P1",
-    distance: str | None = "50",
-    mode: MarginMode = MarginMode.CROSS,
-    pair: str = "BTC/USD",
-    side: Side = Side.LONG,
-    liq: str = "61200",
-    margin_level: str | None = None,
-) -> PositionFigures:
-    pos = Position(
-        id=pid, pair=pair, side=side, volume=D("1"), volume_closed=D("0"), cost=D("70000"),
-        margin=D("14000"), opened_at=T0, margin_mode=mode,
-        allocated_margin=D("14000") if mode is MarginMode.ISOLATED else None,
-    )
-    return PositionFigures(
-        position=pos, price=D("70000"), entry_price=D("70000"), remaining_volume=D("1"), leverage=D("5"),
-        valuation=D("70000"), unrealized_pnl=D("0"), pnl_pct=D("0"), used_margin=D("14000"), fees=D("0"),
-        net_pnl=D("0"), break_even_price=D("70000"), margin_call_price=None,
-        liquidation_price=D(liq), distance_to_margin_call_pct=None,
-        distance_to_liquidation_pct=None if distance is None else D(distance),
-        margin_level=None if margin_level is None else D(margin_level),
-        next_rollover=None, projected_cost_24h=D("0"),
-    )
-
-
-def snap(acct: AccountFigures | None, *positions: PositionFigures, stale: bool = False, reason: str = "") -> Snapshot:
-    rules = {"BTC/USD": PairRules("BTC/USD", "BTC", "USD", D("80"), D("40"), price_decimals=1)}
-    return Snapshot(mode="demo", as_of=T0, stale=stale, account=acct, positions=tuple(positions),
-                    pair_rules=rules, stale_reason=reason)
 
 
 def levels(alerts) -> list[tuple[str, Risk]]:
@@ -85,13 +36,13 @@ def levels(alerts) -> list[tuple[str, Risk]]:
      ("80", Risk.CRITICAL), ("45.1", Risk.CRITICAL), ("45", Risk.LIQUIDATION), ("10", Risk.LIQUIDATION)],
 )
 def test_classify_account_relative_to_call_and_stop(level, expected):
-    assert classify_account(account(level), T) is expected
+    assert classify_account(rule_account(level), T) is expected
 
 
 def test_classify_account_follows_pair_levels_not_80_40():
     # A pair with a 100% call / 50% stop: 110% is warning (call + 20), 54% liquidation (stop + 5 = 55).
-    assert classify_account(account("110", call="100", stop="50"), T) is Risk.WARNING
-    assert classify_account(account("54", call="100", stop="50"), T) is Risk.LIQUIDATION
+    assert classify_account(rule_account("110", call="100", stop="50"), T) is Risk.WARNING
+    assert classify_account(rule_account("54", call="100", stop="50"), T) is Risk.LIQUIDATION
 
 
 @pytest.mark.parametrize(
@@ -100,11 +51,11 @@ def test_classify_account_follows_pair_levels_not_80_40():
      ("2.5", Risk.LIQUIDATION), ("-3", Risk.LIQUIDATION)],
 )
 def test_classify_position_by_distance(distance, expected):
-    assert classify_position(figures(distance=distance), T) is expected
+    assert classify_position(rule_figures(distance=distance), T) is expected
 
 
 def test_apply_returns_new_snapshot_with_risks_and_leaves_input_untouched():
-    original = snap(account("120"), figures("C1", "40"), figures("I1", "10", MarginMode.ISOLATED))
+    original = rule_snapshot(rule_account("120"), rule_figures("C1", "40"), rule_figures("I1", "10", MarginMode.ISOLATED))
     result = AlertEngine(T).apply(original, T0)
     assert result is not original
     assert original.account.risk is Risk.OK and original.alerts == ()
@@ -116,7 +67,7 @@ def test_apply_returns_new_snapshot_with_risks_and_leaves_input_untouched():
 
 def test_cross_positions_alert_only_through_the_account_naming_the_closest():
     engine = AlertEngine(T)
-    result = engine.apply(snap(account("200"), figures("C1", "20"), figures("C2", "6", liq="65800")), T0)
+    result = engine.apply(rule_snapshot(rule_account("200"), rule_figures("C1", "20"), rule_figures("C2", "6", liq="65800")), T0)
     # Margin level is fine but a cross position is 6% away: ONE account alert at critical, none per position.
     assert levels(result.alerts) == [("account", Risk.CRITICAL)]
     alert = result.alerts[0]
@@ -127,11 +78,11 @@ def test_cross_positions_alert_only_through_the_account_naming_the_closest():
 
 
 def test_message_is_readable_with_rounded_numbers():
-    result = AlertEngine(T).apply(snap(account("78.2345"), figures("C1", "12.3456", liq="61200")), T0)
+    result = AlertEngine(T).apply(rule_snapshot(rule_account("78.2345"), rule_figures("C1", "12.3456", liq="61200")), T0)
     assert alert_message(result.alerts[0]) == (
         "Margin level 78.2% is below the margin call (80%); BTC/USD long is 12.3% from liquidation at 61,200"
     )
-    iso = AlertEngine(T).apply(snap(None, figures("I9", "2.04", MarginMode.ISOLATED, side=Side.SHORT,
+    iso = AlertEngine(T).apply(rule_snapshot(None, rule_figures("I9", "2.04", MarginMode.ISOLATED, side=Side.SHORT,
                                                   liq="71500.55", margin_level="51.27")), T0)
     assert alert_message(iso.alerts[0]) == (
         "Isolated BTC/USD short is 2.0% from liquidation at 71,501 (margin level 51.3%)"
@@ -142,14 +93,14 @@ def test_message_is_readable_with_rounded_numbers():
 def test_at_the_liquidation_level_the_alert_names_the_position_kraken_closes_first():
     from dataclasses import replace
 
-    oldest = replace(figures("OLD", "-5", pair="BTC/USD", liq="75000"), liquidation_order=1)
-    newer = replace(figures("NEW", "-20", pair="BTC/USD", side=Side.SHORT, liq="56000"), liquidation_order=2)
-    result = AlertEngine(T).apply(snap(account("38"), oldest, newer), T0)
+    oldest = replace(rule_figures("OLD", "-5", pair="BTC/USD", liq="75000"), liquidation_order=1)
+    newer = replace(rule_figures("NEW", "-20", pair="BTC/USD", side=Side.SHORT, liq="56000"), liquidation_order=2)
+    result = AlertEngine(T).apply(rule_snapshot(rule_account("38"), oldest, newer), T0)
     alert = result.alerts[0]
     assert alert.level is Risk.LIQUIDATION and alert.position_id == "OLD"
     assert alert_message(alert).endswith("Kraken liquidates the oldest position first: BTC/USD long")
     # Above the stop but in the liquidation band: the closest is named, and the FIFO victim too.
-    near = AlertEngine(T).apply(snap(account("44"), replace(oldest, distance_to_liquidation_pct=D("9")),
+    near = AlertEngine(T).apply(rule_snapshot(rule_account("44"), replace(oldest, distance_to_liquidation_pct=D("9")),
                                      replace(newer, distance_to_liquidation_pct=D("2"))), T0)
     assert near.alerts[0].position_id == "NEW"
     assert "(Kraken liquidates BTC/USD long first: oldest)" in alert_message(near.alerts[0])
@@ -157,127 +108,127 @@ def test_at_the_liquidation_level_the_alert_names_the_position_kraken_closes_fir
 
 def test_level_fires_once_then_quiet_while_it_stays():
     engine = AlertEngine(T)
-    fired = [levels(engine.apply(snap(account(v)), T0 + timedelta(seconds=i)).alerts)
+    fired = [levels(engine.apply(rule_snapshot(rule_account(v)), T0 + timedelta(seconds=i)).alerts)
              for i, v in enumerate(["200", "98", "97", "99", "95"])]
     assert fired == [[], [("account", Risk.WARNING)], [], [], []]
 
 
 def test_escalation_fires_immediately_and_jumping_levels_fires_only_the_highest():
     engine = AlertEngine(T)
-    assert levels(engine.apply(snap(account("140")), T0).alerts) == [("account", Risk.WATCH)]
-    assert levels(engine.apply(snap(account("44")), T0).alerts) == [("account", Risk.LIQUIDATION)]
+    assert levels(engine.apply(rule_snapshot(rule_account("140")), T0).alerts) == [("account", Risk.WATCH)]
+    assert levels(engine.apply(rule_snapshot(rule_account("44")), T0).alerts) == [("account", Risk.LIQUIDATION)]
 
 
 def test_de_escalation_is_quiet_and_rearm_needs_recovery_past_threshold_plus_margin():
     engine = AlertEngine(T)
-    assert levels(engine.apply(snap(account("79")), T0).alerts) == [("account", Risk.CRITICAL)]
-    assert engine.apply(snap(account("84.9")), T0).alerts == ()  # de-escalation to warning: quiet,
+    assert levels(engine.apply(rule_snapshot(rule_account("79")), T0).alerts) == [("account", Risk.CRITICAL)]
+    assert engine.apply(rule_snapshot(rule_account("84.9")), T0).alerts == ()  # de-escalation to warning: quiet,
     assert engine.latched_level("account") is Risk.CRITICAL  # and not past 80 + 5 yet
-    assert engine.apply(snap(account("79")), T0).alerts == ()  # so critical is still latched
-    assert engine.apply(snap(account("85.1")), T0).alerts == ()  # re-armed now (quietly)
+    assert engine.apply(rule_snapshot(rule_account("79")), T0).alerts == ()  # so critical is still latched
+    assert engine.apply(rule_snapshot(rule_account("85.1")), T0).alerts == ()  # re-armed now (quietly)
     assert engine.latched_level("account") is Risk.WARNING
-    assert levels(engine.apply(snap(account("80")), T0).alerts) == [("account", Risk.CRITICAL)]
+    assert levels(engine.apply(rule_snapshot(rule_account("80")), T0).alerts) == [("account", Risk.CRITICAL)]
 
 
 def test_distance_rearm_uses_rearm_distance_pct():
     engine = AlertEngine(T)
     iso = MarginMode.ISOLATED
-    assert levels(engine.apply(snap(None, figures("I1", "14", iso)), T0).alerts) == [("pos:I1", Risk.WARNING)]
-    assert engine.apply(snap(None, figures("I1", "16.9", iso)), T0).alerts == ()
-    assert engine.apply(snap(None, figures("I1", "14", iso)), T0).alerts == ()  # 16.9 < 15 + 2: not re-armed
-    assert engine.apply(snap(None, figures("I1", "17.1", iso)), T0).alerts == ()
-    assert levels(engine.apply(snap(None, figures("I1", "15", iso)), T0).alerts) == [("pos:I1", Risk.WARNING)]
+    assert levels(engine.apply(rule_snapshot(None, rule_figures("I1", "14", iso)), T0).alerts) == [("pos:I1", Risk.WARNING)]
+    assert engine.apply(rule_snapshot(None, rule_figures("I1", "16.9", iso)), T0).alerts == ()
+    assert engine.apply(rule_snapshot(None, rule_figures("I1", "14", iso)), T0).alerts == ()  # 16.9 < 15 + 2: not re-armed
+    assert engine.apply(rule_snapshot(None, rule_figures("I1", "17.1", iso)), T0).alerts == ()
+    assert levels(engine.apply(rule_snapshot(None, rule_figures("I1", "15", iso)), T0).alerts) == [("pos:I1", Risk.WARNING)]
 
 
 def test_fresh_engine_fires_for_anything_already_in_danger():
-    state = snap(account("95"), figures("I1", "20", MarginMode.ISOLATED), figures("I2", "60", MarginMode.ISOLATED))
+    state = rule_snapshot(rule_account("95"), rule_figures("I1", "20", MarginMode.ISOLATED), rule_figures("I2", "60", MarginMode.ISOLATED))
     assert levels(AlertEngine(T).apply(state, T0).alerts) == [("account", Risk.WARNING), ("pos:I1", Risk.WATCH)]
-    assert AlertEngine(T).apply(snap(account("151")), T0).alerts == ()
+    assert AlertEngine(T).apply(rule_snapshot(rule_account("151")), T0).alerts == ()
 
 
 def test_snooze_silences_same_or_lower_level_until_expiry_but_not_escalation():
     engine = AlertEngine(T)
-    engine.apply(snap(account("95")), T0)
+    engine.apply(rule_snapshot(rule_account("95")), T0)
     engine.snooze("account", Risk.WARNING, T0 + timedelta(minutes=10))
-    engine.apply(snap(account("110")), T0 + timedelta(minutes=1))  # re-armed warning (> 105)
-    assert engine.apply(snap(account("95")), T0 + timedelta(minutes=2)).alerts == ()  # snoozed re-fire
-    after = engine.apply(snap(account("95")), T0 + timedelta(minutes=11))
+    engine.apply(rule_snapshot(rule_account("110")), T0 + timedelta(minutes=1))  # re-armed warning (> 105)
+    assert engine.apply(rule_snapshot(rule_account("95")), T0 + timedelta(minutes=2)).alerts == ()  # snoozed re-fire
+    after = engine.apply(rule_snapshot(rule_account("95")), T0 + timedelta(minutes=11))
     assert levels(after.alerts) == [("account", Risk.WARNING)]  # still in danger when the snooze ends
 
     engine.snooze("account", Risk.WARNING, T0 + timedelta(hours=1))
-    escalated = engine.apply(snap(account("79")), T0 + timedelta(minutes=12))
+    escalated = engine.apply(rule_snapshot(rule_account("79")), T0 + timedelta(minutes=12))
     assert levels(escalated.alerts) == [("account", Risk.CRITICAL)]
 
 
 def test_snoozing_an_old_watch_row_covers_watch_only_critical_and_liquidation_fire_through():
     # Levels (call 80, stop 40): watch <= 150, warning <= 100, critical <= 80, liquidation <= 45.
     engine = AlertEngine(T)
-    assert levels(engine.apply(snap(account("140")), T0).alerts) == [("account", Risk.WATCH)]
-    assert levels(engine.apply(snap(account("78")), T0 + timedelta(seconds=1)).alerts) == [("account", Risk.CRITICAL)]
+    assert levels(engine.apply(rule_snapshot(rule_account("140")), T0).alerts) == [("account", Risk.WATCH)]
+    assert levels(engine.apply(rule_snapshot(rule_account("78")), T0 + timedelta(seconds=1)).alerts) == [("account", Risk.CRITICAL)]
     # The trader snoozes the OLD watch row while CRITICAL is the highest level fired on the key.
     engine.snooze("account", Risk.WATCH, T0 + timedelta(minutes=15))
     # Recovers past the critical re-arm (80 + 5 = 85) but stays in warning, then crashes again.
-    assert engine.apply(snap(account("90")), T0 + timedelta(seconds=2)).alerts == ()  # de-escalation is quiet
-    fired = [engine.apply(snap(account(level)), T0 + timedelta(seconds=3 + i)).alerts
+    assert engine.apply(rule_snapshot(rule_account("90")), T0 + timedelta(seconds=2)).alerts == ()  # de-escalation is quiet
+    fired = [engine.apply(rule_snapshot(rule_account(level)), T0 + timedelta(seconds=3 + i)).alerts
              for i, level in enumerate(("79", "44"))]
     assert [levels(a) for a in fired] == [[("account", Risk.CRITICAL)], [("account", Risk.LIQUIDATION)]]
 
 
 def test_a_snooze_silences_its_own_level_and_below_only():
     engine = AlertEngine(T)
-    engine.apply(snap(account("95")), T0)  # warning
+    engine.apply(rule_snapshot(rule_account("95")), T0)  # warning
     engine.snooze("account", Risk.WARNING, T0 + timedelta(minutes=15))
-    engine.apply(snap(account("160")), T0 + timedelta(seconds=1))  # everything re-armed (> 155)
-    assert engine.apply(snap(account("140")), T0 + timedelta(seconds=2)).alerts == ()  # watch <= warning
-    assert engine.apply(snap(account("95")), T0 + timedelta(seconds=3)).alerts == ()  # warning itself
-    assert levels(engine.apply(snap(account("79")), T0 + timedelta(seconds=4)).alerts) == [("account", Risk.CRITICAL)]
+    engine.apply(rule_snapshot(rule_account("160")), T0 + timedelta(seconds=1))  # everything re-armed (> 155)
+    assert engine.apply(rule_snapshot(rule_account("140")), T0 + timedelta(seconds=2)).alerts == ()  # watch <= warning
+    assert engine.apply(rule_snapshot(rule_account("95")), T0 + timedelta(seconds=3)).alerts == ()  # warning itself
+    assert levels(engine.apply(rule_snapshot(rule_account("79")), T0 + timedelta(seconds=4)).alerts) == [("account", Risk.CRITICAL)]
 
 
 def test_liquidation_is_snoozed_only_with_an_explicit_confirmation():
     engine = AlertEngine(T)
-    engine.apply(snap(account("44")), T0)
+    engine.apply(rule_snapshot(rule_account("44")), T0)
     with pytest.raises(NeedsConfirmation):
         engine.snooze("account", Risk.LIQUIDATION, T0 + timedelta(minutes=15))
-    engine.apply(snap(account("160")), T0 + timedelta(seconds=1))  # re-armed: not snoozed, so it fires
-    assert levels(engine.apply(snap(account("44")), T0 + timedelta(seconds=2)).alerts) == [("account", Risk.LIQUIDATION)]
+    engine.apply(rule_snapshot(rule_account("160")), T0 + timedelta(seconds=1))  # re-armed: not snoozed, so it fires
+    assert levels(engine.apply(rule_snapshot(rule_account("44")), T0 + timedelta(seconds=2)).alerts) == [("account", Risk.LIQUIDATION)]
     engine.snooze("account", Risk.LIQUIDATION, T0 + timedelta(minutes=15), confirmed=True)
-    engine.apply(snap(account("160")), T0 + timedelta(seconds=3))
-    assert engine.apply(snap(account("44")), T0 + timedelta(seconds=4)).alerts == ()
+    engine.apply(rule_snapshot(rule_account("160")), T0 + timedelta(seconds=3))
+    assert engine.apply(rule_snapshot(rule_account("44")), T0 + timedelta(seconds=4)).alerts == ()
 
 
 def test_acknowledge_by_id_records_without_silencing():
     engine = AlertEngine(T)
-    (fired,) = engine.recorded(engine.apply(snap(account("95")), T0).alerts, ids=[41])
+    (fired,) = engine.recorded(engine.apply(rule_snapshot(rule_account("95")), T0).alerts, ids=[41])
     assert fired.id == 41 and fired.acknowledged_at is None and not engine.is_acknowledged("account")
     acked = engine.acknowledge_alert(41, T0 + timedelta(seconds=5))
     assert acked.id == 41 and acked.acknowledged_at == T0 + timedelta(seconds=5) and acked.level is Risk.WARNING
     assert engine.record(41) == acked and engine.is_acknowledged("account")
-    assert levels(engine.apply(snap(account("79")), T0).alerts) == [("account", Risk.CRITICAL)]
+    assert levels(engine.apply(rule_snapshot(rule_account("79")), T0).alerts) == [("account", Risk.CRITICAL)]
     assert not engine.is_acknowledged("account")  # a higher level needs a new acknowledgement
     assert engine.acknowledge_alert(999, T0) is None  # an id the engine never saw
 
 
 def test_snooze_by_id_uses_that_alerts_level_and_returns_the_updated_record():
     engine = AlertEngine(T)
-    (watch,) = engine.recorded(engine.apply(snap(account("140")), T0).alerts, ids=[1])
-    engine.recorded(engine.apply(snap(account("78")), T0 + timedelta(seconds=1)).alerts, ids=[2])  # critical
+    (watch,) = engine.recorded(engine.apply(rule_snapshot(rule_account("140")), T0).alerts, ids=[1])
+    engine.recorded(engine.apply(rule_snapshot(rule_account("78")), T0 + timedelta(seconds=1)).alerts, ids=[2])  # critical
     until = T0 + timedelta(minutes=15)
     snoozed = engine.snooze_alert(1, until)
     assert (snoozed.id, snoozed.level, snoozed.snoozed_until) == (1, Risk.WATCH, until)
-    engine.apply(snap(account("90")), T0 + timedelta(seconds=2))  # critical re-armed (> 85)
-    assert levels(engine.apply(snap(account("79")), T0 + timedelta(seconds=3)).alerts) == [("account", Risk.CRITICAL)]
+    engine.apply(rule_snapshot(rule_account("90")), T0 + timedelta(seconds=2))  # critical re-armed (> 85)
+    assert levels(engine.apply(rule_snapshot(rule_account("79")), T0 + timedelta(seconds=3)).alerts) == [("account", Risk.CRITICAL)]
 
 
 def test_without_a_journal_the_engine_numbers_alerts_locally():
     engine = AlertEngine(T)
-    first = engine.recorded(engine.apply(snap(account("95")), T0).alerts)
-    second = engine.recorded(engine.apply(snap(account("79")), T0).alerts)
+    first = engine.recorded(engine.apply(rule_snapshot(rule_account("95")), T0).alerts)
+    second = engine.recorded(engine.apply(rule_snapshot(rule_account("79")), T0).alerts)
     assert [a.id for a in first + second] == [-1, -2]
 
 
 def test_restore_keeps_what_fired_this_session_and_running_snoozes():
     engine = AlertEngine(T)
-    fired = engine.recorded(engine.apply(snap(account("95"), figures("I1", "10", MarginMode.ISOLATED)), T0).alerts,
+    fired = engine.recorded(engine.apply(rule_snapshot(rule_account("95"), rule_figures("I1", "10", MarginMode.ISOLATED)), T0).alerts,
                             ids=[7, 8])
     snoozed = engine.snooze_alert(8, T0 + timedelta(minutes=15))
     journal_rows = [fired[0], snoozed]  # what the journal holds after the settings restart
@@ -285,11 +236,11 @@ def test_restore_keeps_what_fired_this_session_and_running_snoozes():
     # A settings restart: fired in this session -> nothing fires again for the same danger.
     resumed = AlertEngine(T)
     resumed.restore(journal_rows, later, latch_since=T0)
-    same = snap(account("95"), figures("I1", "10", MarginMode.ISOLATED))
+    same = rule_snapshot(rule_account("95"), rule_figures("I1", "10", MarginMode.ISOLATED))
     assert resumed.apply(same, later).alerts == ()
     assert resumed.record(8).snoozed_until == T0 + timedelta(minutes=15)
     # Worse than before still fires through at once.
-    assert levels(resumed.apply(snap(account("79"), figures("I1", "10", MarginMode.ISOLATED)), later).alerts) == [
+    assert levels(resumed.apply(rule_snapshot(rule_account("79"), rule_figures("I1", "10", MarginMode.ISOLATED)), later).alerts) == [
         ("account", Risk.CRITICAL)]
     # A fresh app start (session began after those alerts): the danger alerts again, but the snooze holds.
     fresh = AlertEngine(T)
@@ -299,26 +250,26 @@ def test_restore_keeps_what_fired_this_session_and_running_snoozes():
 
 def test_stale_sets_unknown_fires_once_and_keeps_state():
     engine = AlertEngine(T)
-    assert levels(engine.apply(snap(account("95"), figures("I1", "10", MarginMode.ISOLATED)), T0).alerts) == [
+    assert levels(engine.apply(rule_snapshot(rule_account("95"), rule_figures("I1", "10", MarginMode.ISOLATED)), T0).alerts) == [
         ("account", Risk.WARNING), ("pos:I1", Risk.WARNING)]
-    stale = engine.apply(snap(account("200"), figures("I1", "50", MarginMode.ISOLATED), stale=True,
+    stale = engine.apply(rule_snapshot(rule_account("200"), rule_figures("I1", "50", MarginMode.ISOLATED), stale=True,
                               reason="prices are 9.0 s old"), T0)
     assert stale.account.risk is Risk.UNKNOWN and stale.positions[0].risk is Risk.UNKNOWN
     assert len(stale.alerts) == 1
     alert = stale.alerts[0]
     assert (alert.key, alert.level, alert.stale) == ("stale", Risk.UNKNOWN, True)
     assert alert_message(alert) == "data stale: risk unknown (prices are 9.0 s old)"
-    assert engine.apply(snap(account("200"), stale=True, reason="x"), T0).alerts == ()  # once per period
+    assert engine.apply(rule_snapshot(rule_account("200"), stale=True, reason="x"), T0).alerts == ()  # once per period
     # The stale figures (200%, 50%) re-armed nothing: the same danger after recovery stays quiet.
-    assert engine.apply(snap(account("95"), figures("I1", "10", MarginMode.ISOLATED)), T0).alerts == ()
-    again = engine.apply(snap(account("95"), stale=True, reason="account never read"), T0)
+    assert engine.apply(rule_snapshot(rule_account("95"), rule_figures("I1", "10", MarginMode.ISOLATED)), T0).alerts == ()
+    again = engine.apply(rule_snapshot(rule_account("95"), stale=True, reason="account never read"), T0)
     assert levels(again.alerts) == [("stale", Risk.UNKNOWN)]
 
 
 def test_closed_position_state_is_forgotten():
     engine = AlertEngine(T)
     iso = MarginMode.ISOLATED
-    engine.apply(snap(None, figures("I1", "10", iso)), T0)
-    engine.apply(snap(None), T0)  # position closed
-    assert levels(engine.apply(snap(None, figures("I1", "10", iso)), T0).alerts) == [("pos:I1", Risk.WARNING)]
+    engine.apply(rule_snapshot(None, rule_figures("I1", "10", iso)), T0)
+    engine.apply(rule_snapshot(None), T0)  # position closed
+    assert levels(engine.apply(rule_snapshot(None, rule_figures("I1", "10", iso)), T0).alerts) == [("pos:I1", Risk.WARNING)]
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.candles import (
     KRAKEN_MAX_CANDLES,
     Candle,
@@ -23,7 +24,6 @@ from kraken_monitor.storage.history_queries import open_read_only
 from kraken_monitor.storage.journal import Journal
 from kraken_monitor.storage.schema import MIGRATIONS
 from kraken_monitor.testing.kraken_server import KrakenTestServer
-from kraken_monitor.worker.config import MonitorConfig
 
 H = 3600
 T = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC, a Thursday, on every candle boundary up to 1 d

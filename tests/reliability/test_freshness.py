@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 from reliability_support import POSITION_ID, FakeClock, PollLoop
 
+from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Risk
-from kraken_monitor.worker.config import MonitorConfig
 from kraken_monitor.worker.cycle import Poller
 
 # Prices every 1 s, stale after 3 s; the account is read every cycle here (window 3 x 6 s = 18 s).

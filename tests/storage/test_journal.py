@@ -13,11 +13,11 @@ from decimal import Decimal as D
 import numpy as np
 import pytest
 import sqlite_utils
-from journal_builders import T0, alert, position_figures, seconds, snapshot
 
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.storage import schema
 from kraken_monitor.storage.journal import Journal, JournalError
+from kraken_monitor.testing.records import T0, alert, position_figures, seconds, snapshot
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from decimal import Decimal as D
 
 import numpy as np
 import pytest
-from journal_builders import T0, position_figures, seconds, snapshot
 
 from kraken_monitor.storage.journal import Journal, estimated_year_size_bytes
+from kraken_monitor.testing.records import T0, position_figures, seconds, snapshot
 
 PAIRS = ("BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD")
 START = datetime(2025, 6, 1, tzinfo=timezone.utc).timestamp()  # on an hour boundary

@@ -5,15 +5,12 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from kraken_monitor.domain.models import (
-    AccountFigures,
     Alert,
     MarginMode,
-    Position,
-    PositionFigures,
     Risk,
-    Side,
     Snapshot,
 )
+from kraken_monitor.testing.records import shape_account, shape_figures
 from kraken_monitor.worker.serialize import alert_to_json, snapshot_to_json
 
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
@@ -25,28 +22,8 @@ POSITION_KEYS = {"id", "pair", "side", "margin_mode", "volume", "entry_price", "
                  "liquidation_price", "distance_to_liquidation_pct", "next_rollover", "risk", "quote_currency"}
 
 
-def _figures(risk=Risk.WARNING, liq=Decimal("11000.5")):
-    pos = Position(id="TXID-1", pair="BTC/USD", side=Side.SHORT, volume=Decimal("1"), volume_closed=Decimal("0.25"),
-                   cost=Decimal("15000"), margin=Decimal("3000"), opened_at=NOW, next_rollover=NOW)
-    return PositionFigures(
-        position=pos, price=Decimal("21000"), entry_price=Decimal("20000"), remaining_volume=Decimal("0.75"),
-        leverage=Decimal("5"), valuation=Decimal("15750"), unrealized_pnl=Decimal("-750"), pnl_pct=Decimal("-25"),
-        used_margin=Decimal("3150"), fees=Decimal("1E+1"), net_pnl=Decimal("-760"), break_even_price=Decimal("19986.7"),
-        margin_call_price=Decimal("24000"), liquidation_price=liq, distance_to_margin_call_pct=Decimal("14.2"),
-        distance_to_liquidation_pct=None if liq is None else Decimal("-47.6"), margin_level=None,
-        next_rollover=NOW, projected_cost_24h=Decimal("9"), risk=risk,
-    )
-
-
-def _account(level=Decimal("95.5")):
-    return AccountFigures(currency="USD", trade_balance=Decimal("5000"), equity=Decimal("4250"),
-                          used_margin=Decimal("3150"), free_margin=Decimal("1100"), margin_level=level,
-                          margin_level_exchange=None, margin_call_level=Decimal("80"),
-                          liquidation_level=Decimal("40"), risk=Risk.WARNING)
-
-
 def test_snapshot_json_has_exactly_the_documented_shape():
-    snap = Snapshot(mode="demo", as_of=NOW, stale=False, account=_account(), positions=(_figures(),))
+    snap = Snapshot(mode="demo", as_of=NOW, stale=False, account=shape_account(), positions=(shape_figures(),))
     data = json.loads(json.dumps(snapshot_to_json(snap)))
     assert set(data) == {"venue", "mode", "as_of", "stale", "account", "positions"}
     assert set(data["account"]) == ACCOUNT_KEYS
@@ -62,8 +39,8 @@ def test_snapshot_json_has_exactly_the_documented_shape():
 
 
 def test_stale_snapshot_carries_reason_and_nulls():
-    pf = _figures(risk=Risk.UNKNOWN, liq=None)
-    snap = Snapshot(mode="live", as_of=NOW, stale=True, account=_account(level=None), positions=(pf,),
+    pf = shape_figures(risk=Risk.UNKNOWN, liq=None)
+    snap = Snapshot(mode="live", as_of=NOW, stale=True, account=shape_account(level=None), positions=(pf,),
                     stale_reason="prices are 9.0 s old")
     data = snapshot_to_json(snap)
     assert data["stale"] is True and data["stale_reason"] == "prices are 9.0 s old"
@@ -101,7 +78,7 @@ def test_numbers_are_rounded_half_even_without_false_precision():
 def test_watch_lines_come_from_the_serializer():
     from kraken_monitor.worker.serialize import freshness_to_json, watch_snapshot_to_json
 
-    fresh = Snapshot(mode="demo", as_of=NOW, stale=False, account=_account(Decimal("95.50")), positions=(_figures(),))
+    fresh = Snapshot(mode="demo", as_of=NOW, stale=False, account=shape_account(Decimal("95.50")), positions=(shape_figures(),))
     assert watch_snapshot_to_json(fresh) == {"type": "snapshot", "ts": NOW.isoformat(), "stale": False,
                                              "margin_level": "95.5", "risk": "warning", "positions": 1}
     stale = Snapshot(mode="demo", as_of=NOW, stale=True, stale_reason="prices are 9.0 s old", account=None,
@@ -116,8 +93,8 @@ def test_terminal_table_shows_a_fractional_threshold_as_configured():
 
     from kraken_monitor.worker.headless import format_table
 
-    account = replace(_account(), margin_call_level=Decimal("82.5"))
-    text = format_table(Snapshot(mode="demo", as_of=NOW, stale=False, account=account, positions=(_figures(),)))
+    account = replace(shape_account(), margin_call_level=Decimal("82.5"))
+    text = format_table(Snapshot(mode="demo", as_of=NOW, stale=False, account=account, positions=(shape_figures(),)))
     assert "margin level 95.5%  (call 82.5%, liquidation 40%)" in text  # not "call 82%"
     assert "equity 4,250.00" in text
     # volume in the pair's precision (no rules known: 8 places)
