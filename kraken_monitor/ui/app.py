@@ -103,7 +103,7 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
         window.resize(1400, 860)  # reproducible screenshots, whatever layout was saved
     from kraken_monitor.ui.session import MonitorSession
 
-    session = MonitorSession(window, config)  # owns the poll thread and every connection to it
+    session = MonitorSession(window, config, lock=lock)  # owns the poll thread, its connections and journal lock
     after_paint: list = []
     probe = os.environ.get("KRAKEN_MONITOR_STARTUP_PROBE")  # benchmarks/run.py startup_ms
     if probe:
@@ -142,6 +142,6 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
     code = app.exec()
     session.stop()
     collector.stop()
-    if lock is not None:
-        lock.release()
+    if session.lock is not None:
+        session.lock.release()  # the lock of the journal in use now (Settings may have changed the mode)
     return int(code)

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from kraken_monitor.config import MonitorConfig
+from kraken_monitor.storage.instance_lock import InstanceLock, JournalInUse
 from kraken_monitor.ui.watchdog_guard import WindowWatchdog
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,11 @@ WATCHDOG_TO_GUI: tuple[tuple[str, str], ...] = (
 )
 
 
+def _lock_journal(config: MonitorConfig) -> Any:
+    """The instance lock of the journal `config` writes; raises JournalInUse when another process holds it."""
+    return InstanceLock(config.journal_path()).acquire()
+
+
 def _default_monitor(config: MonitorConfig) -> Any:
     from kraken_monitor.worker.runner import MonitorThread  # imports the worker side after the first paint
 
@@ -66,7 +72,9 @@ class MonitorSession(QObject):
     """GUI thread. `start()` creates and starts a monitor; `restart(config)` replaces it; `stop()` ends it.
 
     `monitor_factory(config)` makes the MonitorThread (tests pass one with their exchange/journal
-    factories); `attach(monitor)` wires a monitor someone else starts.
+    factories); `attach(monitor)` wires a monitor someone else starts. `lock` is the instance lock the
+    process took for `config`'s journal at start-up: a restart onto another journal (a new mode) takes
+    that journal's lock first and keeps monitoring as before when another instance holds it.
     """
 
     def __init__(
@@ -75,12 +83,16 @@ class MonitorSession(QObject):
         config: MonitorConfig,
         actions: Any = None,
         monitor_factory: Callable[[MonitorConfig], Any] = _default_monitor,
+        lock: Any = None,
+        lock_journal: Callable[[MonitorConfig], Any] = _lock_journal,
     ) -> None:
         super().__init__(window)
         self.window = window
         self.config = config
         self.actions = actions
         self.monitor_factory = monitor_factory
+        self.lock = lock
+        self.lock_journal = lock_journal
         self.monitor: Any = None
         self.watchdog: WindowWatchdog | None = None
         self._connections: list[tuple[Any, Any]] = []
@@ -108,14 +120,40 @@ class MonitorSession(QObject):
         monitor.start()
 
     def restart(self, config: MonitorConfig) -> None:
-        """Settings saved: stop the old worker (it flushes its journal), start one on the new settings."""
+        """Settings saved: stop the old worker (it flushes its journal), start one on the new settings.
+
+        A new journal (another mode or --db) is locked before anything stops: if another kraken-monitor
+        holds it, the running monitor goes on unchanged and the trader is told why.
+        """
+        try:
+            lock = self._lock_for(config)
+        except JournalInUse as exc:
+            from kraken_monitor.ui.messages import Messages
+
+            log.warning("settings not applied: %s", exc)
+            Messages.instance().error(self.window, "Settings saved, monitoring unchanged", journal_in_use_text(exc))
+            return
         old = self.monitor
         self.detach()
         if old is not None and not old.stop():
             log.warning("previous poll thread did not stop in time")
+        if lock is not self.lock:
+            if self.lock is not None:
+                self.lock.release()  # after the old worker closed its journal
+            self.lock = lock
         self.window.mode = config.mode
         self.window.set_api_url(config.api_url)  # sets the title too
         self.start(config)
+
+    def _lock_for(self, config: MonitorConfig) -> Any:
+        current = self.lock
+        if current is not None and current.journal == config.journal_path():
+            return current
+        try:
+            return self.lock_journal(config)
+        except OSError as exc:  # cannot even create the lock file: the journal's own error will show
+            log.error("instance lock unavailable: %s", exc)
+            return None
 
     def stop(self) -> bool:
         """Disconnect and stop the monitor (its worker flushes the journal in its own thread)."""
@@ -184,3 +222,8 @@ def _resolve(owners: dict[str, Any], path: str) -> Any:
             return None
         target = getattr(target, part, None)
     return target
+
+
+def journal_in_use_text(exc: BaseException) -> str:
+    return (f"{exc}.\nThe monitor keeps running on the previous settings. Close the other kraken-monitor and "
+            "apply the settings again, or restart this one.")

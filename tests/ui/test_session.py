@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.testing import builders as S
 from kraken_monitor.testing.fakes import FakeMonitor, RecordingWorker
@@ -86,3 +88,39 @@ def _close_request():
     from kraken_monitor.ui.close_dialog import CloseRequest
 
     return CloseRequest("TXA-1", Decimal("0.5"), "market", None)
+
+
+def test_a_restart_onto_a_journal_another_instance_holds_keeps_monitoring(make_window, tmp_path, monkeypatch):
+    from kraken_monitor.storage.instance_lock import InstanceLock, JournalInUse
+    from kraken_monitor.ui.messages import Messages
+
+    window = make_window()
+    controller = actions.install(window, MonitorConfig())
+    made: list[_ThreadlessMonitor] = []
+
+    def factory(config):
+        made.append(_ThreadlessMonitor(config))
+        return made[-1]
+
+    errors = []
+    monkeypatch.setattr(Messages.instance(), "error", lambda parent, title, text: errors.append((title, text)))
+    demo = MonitorConfig(mode="demo", db_path=tmp_path / "demo.sqlite")
+    paper = MonitorConfig(mode="paper", db_path=tmp_path / "paper.sqlite")
+    own = InstanceLock(demo.journal_path()).acquire()  # what run_gui took at start-up
+    s = MonitorSession(window, demo, controller, monitor_factory=factory, lock=own)
+    s.start()
+    other = InstanceLock(paper.journal_path()).acquire()  # another kraken-monitor already on the paper journal
+    controller.config_changed.emit(paper)
+    (title, text) = errors[0]
+    assert "monitoring unchanged" in title and str(paper.journal_path()) in text
+    assert len(made) == 1 and made[0].stops == 0 and s.monitor is made[0]  # still watching, still wired
+    assert s.lock is own and own.held
+    other.release()
+    controller.config_changed.emit(paper)  # applied again once the other instance is gone
+    assert len(made) == 2 and made[0].stops == 1 and s.monitor is made[1]
+    assert s.lock is not own and s.lock.held and s.lock.journal == paper.journal_path()
+    InstanceLock(demo.journal_path()).acquire().release()  # the demo journal's lock was given back
+    with pytest.raises(JournalInUse):  # the paper journal is the session's now
+        InstanceLock(paper.journal_path()).acquire()
+    window.close()
+    s.lock.release()
