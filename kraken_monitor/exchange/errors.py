@@ -22,7 +22,7 @@ class NonceRejected(ExchangeUnavailable):
 
 
 class AuthFailed(ExchangeError):
-    """Not retryable: bad key, bad signature, permission denied, lockout. Stop and tell."""
+    """Not retryable: bad key, bad signature, permission denied. Stop and tell."""
 
 
 class Rejected(ExchangeError):

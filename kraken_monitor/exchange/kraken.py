@@ -34,8 +34,12 @@ from kraken_monitor.exchange.transport import DEFAULT_MAX_BYTES, BoundedSession
 
 DEFAULT_API_URL = "https://api.kraken.com"
 _CODE = re.compile(r'"(E[A-Za-z]+:[^"]{1,120})"')
-_AUTH_CODES = ("EAPI:Invalid key", "EAPI:Invalid signature", "EGeneral:Temporary lockout",
+_AUTH_CODES = ("EAPI:Invalid key", "EAPI:Invalid signature",
                "EGeneral:Permission denied", "ESession:Invalid session", "EAPI:Feature disabled")
+# Kraken suspends a key's API access for 15 minutes when its call counter runs over (support 209234858,
+# "API call rate limit"): a wait, not bad credentials. Retrying sooner only extends it.
+_LOCKOUT = "EGeneral:Temporary lockout"
+LOCKOUT_S = 15 * 60.0
 _RATE_CODES = ("EAPI:Rate limit exceeded", "EOrder:Rate limit exceeded", "EGeneral:Too many requests")
 _SIGNATURE_LIKE = re.compile(r"[A-Za-z0-9+/]{86}==")  # base64 of a 64-byte HMAC-SHA512 (API-Sign) or secret
 _NO_ISOLATED = ("Kraken spot margin is cross margin only: there is no per-position margin. Deposit collateral on "
@@ -63,7 +67,7 @@ def map_error(exc: BaseException, *, action: bool = False, secrets: tuple[str, .
     """ccxt / transport / parsing exception -> our typed error, decided by class first, Kraken code second.
 
     The Kraken code refines classes ccxt lumps together: ccxt raises DDoSProtection for both a rate limit
-    and `EGeneral:Temporary lockout` (which is an auth problem), and a plain ExchangeError for
+    and `EGeneral:Temporary lockout` (a 15-minute suspension: retried after it), and a plain ExchangeError for
     `EAPI:Invalid signature` and the margin `EOrder:*` errors.
     """
     import ccxt
@@ -81,6 +85,9 @@ def map_error(exc: BaseException, *, action: bool = False, secrets: tuple[str, .
         # ccxt signs with millisecond nonces that only increase per instance; `Invalid nonce` therefore means
         # another client (or a clock jump) used this key with a higher nonce. Transient: the next nonce is new.
         return NonceRejected(NONCE_HINT.rstrip(".") + where + ".")
+    if any(c.startswith(_LOCKOUT) for c in codes):
+        return RateLimited(f"Kraken suspended this key's API access for 15 minutes ({shown}: its call counter ran "
+                           f"over, or another program uses this key){where}.", LOCKOUT_S)
     if any(c.startswith(_AUTH_CODES) for c in codes) or isinstance(exc, ccxt.AuthenticationError):
         return AuthFailed(f"Kraken rejected the API credentials ({shown or type(exc).__name__}). "
                           "Check the key, its secret and permissions; use a key no other program uses.")

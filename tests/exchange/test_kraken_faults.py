@@ -73,10 +73,13 @@ def test_failed_positions_read_never_returns_an_empty_account(server, kraken):
     assert len(kraken.fetch_account().positions) == 5
 
 
-def test_lockout_is_auth_failed_not_rate_limited(server, kraken):
+def test_lockout_waits_out_krakens_15_minutes_instead_of_stopping(server, kraken):
+    # Kraken suspends the key for 15 minutes when its counter runs over: monitoring resumes after it
+    # (a RateLimited the worker honours), it does not stop as for bad credentials.
     server.inject_fault("TradeBalance", "kraken_error", error="EGeneral:Temporary lockout")
-    with pytest.raises(AuthFailed, match="Temporary lockout"):
+    with pytest.raises(RateLimited, match="Temporary lockout") as raised:
         kraken.fetch_account()
+    assert not isinstance(raised.value, AuthFailed) and raised.value.retry_after == 15 * 60
 
 
 def test_invalid_signature_and_permission_denied_are_auth_failed(server, kraken):

@@ -127,7 +127,7 @@ def test_call_counter_mirrors_kraken_starter_tier():
 
 def test_map_error_by_class_and_code():
     body = 'kraken {"error":["%s"]}'
-    assert type(map_error(ccxt.DDoSProtection(body % "EGeneral:Temporary lockout"))) is AuthFailed
+    assert type(map_error(ccxt.DDoSProtection(body % "EGeneral:Temporary lockout"))) is RateLimited
     assert type(map_error(ccxt.DDoSProtection(body % "EAPI:Rate limit exceeded"))) is RateLimited
     nonce = map_error(ccxt.InvalidNonce(body % "EAPI:Invalid nonce"))
     assert type(nonce) is NonceRejected and "your clock, or another client using this key" in str(nonce)
