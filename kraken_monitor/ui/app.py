@@ -103,7 +103,8 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
         window.resize(1400, 860)  # reproducible screenshots, whatever layout was saved
     from kraken_monitor.ui.session import MonitorSession
 
-    session = MonitorSession(window, config, lock=lock)  # owns the poll thread, its connections and journal lock
+    # Owns the poll threads (spot, and futures beside it), their connections and the journal lock.
+    session = MonitorSession(window, config, lock=lock, futures=True)
     after_paint: list = []
     probe = os.environ.get("KRAKEN_MONITOR_STARTUP_PROBE")  # benchmarks/run.py startup_ms
     if probe:

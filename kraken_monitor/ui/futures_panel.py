@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDockWidget,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -100,7 +101,7 @@ class FuturesPositionsModel(QAbstractTableModel):
 
 
 class FuturesPanel(QWidget):
-    """Account line + positions table; `change_leverage_requested(pair)` when the trader asks (Ctrl+L)."""
+    """Account line + positions table; `change_leverage_requested(pair)` when the trader asks (Ctrl+Shift+L)."""
 
     change_leverage_requested = Signal(str)
 
@@ -108,7 +109,8 @@ class FuturesPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("futuresPanel")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(2)
         bar = QHBoxLayout()
         self.badge = QLabel("FUTURES")
         self.badge.setObjectName("futuresBadge")
@@ -118,7 +120,7 @@ class FuturesPanel(QWidget):
         self.level_label.setStyleSheet("font-weight: bold; padding: 2px 6px;")
         self.status_label = QLabel()
         self.leverage_button = QPushButton("Change leverage…")
-        self.leverage_button.setToolTip("Isolated positions: lower leverage adds margin, higher releases it (Ctrl+L)")
+        self.leverage_button.setToolTip("Isolated positions: lower leverage adds margin, higher releases it (Ctrl+Shift+L)")
         self.leverage_button.clicked.connect(self._ask_change)
         # Two lines, so that a 1024 px laptop window still fits: level and actions, then Kraken's figures.
         for widget in (self.badge, self.level_label):
@@ -131,6 +133,7 @@ class FuturesPanel(QWidget):
         layout.addWidget(self.figures_label)
         self.outcome_label = QLabel()
         self.outcome_label.setWordWrap(True)
+        self.outcome_label.setVisible(False)  # only while there is an answer to show
         layout.addWidget(self.outcome_label)
         self.model = FuturesPositionsModel(self)
         self.proxy = QSortFilterProxyModel(self)
@@ -148,7 +151,7 @@ class FuturesPanel(QWidget):
         header.setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(self._update_button)
         layout.addWidget(self.table)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self._ask_change)
+        QShortcut(QKeySequence("Ctrl+Shift+L"), self, activated=self._ask_change)
         self._update_button()
 
     def set_book(self, book: FuturesBook) -> None:
@@ -198,9 +201,20 @@ class FuturesPanel(QWidget):
     def show_outcome(self, text: str, ok: bool) -> None:
         """Kraken's answer to a leverage change, in the account line until the next one."""
         self.outcome_label.setText(text)
+        self.outcome_label.setVisible(bool(text))
         self.outcome_label.setStyleSheet("" if ok else "color: #c62828; font-weight: bold;")
 
     def _ask_change(self) -> None:
         pf = self.selected()
         if pf is not None and self.leverage_button.isEnabled():
             self.change_leverage_requested.emit(pf.position.id)
+
+
+class FuturesDock(QDockWidget):
+    """The futures account beside the spot-margin one (issue 15): a dock, so it can be moved or hidden."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Kraken Futures", parent)
+        self.setObjectName("futuresDock")
+        self.panel = FuturesPanel(self)
+        self.setWidget(self.panel)

@@ -16,6 +16,7 @@ from kraken_monitor.text import history as history_text
 from kraken_monitor.ui import layout_state
 from kraken_monitor.ui.account_bar import AccountBar
 from kraken_monitor.ui.alert_log import AlertLogDock
+from kraken_monitor.ui.futures_panel import FuturesDock
 from kraken_monitor.ui.history_dock import HistoryDock
 from kraken_monitor.ui.positions_model import PositionsModel
 from kraken_monitor.ui.positions_view import PositionsView
@@ -95,8 +96,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.account_bar)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        # The futures account (issue 15) first in the bottom area, above the alert log and history tabs.
+        self.futures_dock = FuturesDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.futures_dock)
         self.alert_dock = AlertLogDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alert_dock)
+        self.splitDockWidget(self.futures_dock, self.alert_dock, Qt.Orientation.Vertical)
         self.history_dock = HistoryDock(self)
         self.tabifyDockWidget(self.alert_dock, self.history_dock)
         self.alert_dock.raise_()  # alerts first: history is looked up, alerts must be seen
@@ -109,7 +114,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 860)
         # First-start proportions: table ~6 rows, chart the rest, a short alert log.
         self.splitter.setSizes([240, 420])
-        self.resizeDocks([self.alert_dock], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([self.futures_dock, self.alert_dock], [200, 120], Qt.Orientation.Vertical)
 
         self.positions_view.position_selected.connect(self._on_positions_selected)
         self.alert_dock.acknowledge_requested.connect(self._on_acknowledge_requested)
@@ -210,7 +215,10 @@ class MainWindow(QMainWindow):
             [self.action_add_margin, self.action_add_collateral, self.action_close_position, self.action_settle]
         )
         view_menu = menu.addMenu("&View")
-        view_menu.addActions([self.action_show_alerts, self.action_show_history, self.action_fit_columns])
+        self.action_show_futures = self.futures_dock.toggleViewAction()
+        self.action_show_futures.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        view_menu.addActions([self.action_show_alerts, self.action_show_history, self.action_show_futures,
+                              self.action_fit_columns])
         self.help_menu = menu.addMenu("&Help")
         self.action_about = self._action("About Kraken Monitor", None, "Version, licence and data folder")
         self.action_about.setMenuRole(QAction.MenuRole.AboutRole)

@@ -85,6 +85,7 @@ class MonitorSession(QObject):
         monitor_factory: Callable[[MonitorConfig], Any] = _default_monitor,
         lock: Any = None,
         lock_journal: Callable[[MonitorConfig], Any] = _lock_journal,
+        futures: bool = False,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -96,6 +97,8 @@ class MonitorSession(QObject):
         self.monitor: Any = None
         self.watchdog: WindowWatchdog | None = None
         self._connections: list[tuple[Any, Any]] = []
+        self.futures: Any = None  # the futures account's controller (its own poll thread), issue 15
+        self.with_futures = futures  # the app watches the futures account too; tests opt in
         window.closing.connect(self._on_window_closing)
         if actions is not None:
             self.set_actions(actions)
@@ -118,6 +121,26 @@ class MonitorSession(QObject):
         monitor = self.monitor_factory(self.config)
         self.attach(monitor)
         monitor.start()
+        self._start_futures()
+
+    def _start_futures(self) -> None:
+        """The futures account of the same kind (demo, paper, live) beside the spot one, in its own thread."""
+        panel = getattr(getattr(self.window, "futures_dock", None), "panel", None)
+        if panel is None or self.futures is not None or not self.with_futures:
+            return
+        from dataclasses import replace
+
+        from kraken_monitor.ui.futures_controller import FuturesController
+
+        # Kraken Futures is its own host: the spot --api-url override never applies to it.
+        config = replace(self.config, api_url=None)
+        interval = self.config.price_interval_s if config.mode.simulated else max(self.config.price_interval_s, 1.0)
+        self.futures = FuturesController.start(panel, config, interval, self)
+
+    def _stop_futures(self) -> None:
+        futures, self.futures = self.futures, None
+        if futures is not None:
+            futures.stop()
 
     def restart(self, config: MonitorConfig) -> None:
         """Settings saved: stop the old worker (it flushes its journal), start one on the new settings.
@@ -134,6 +157,7 @@ class MonitorSession(QObject):
             Messages.instance().error(self.window, "Settings saved, monitoring unchanged", journal_in_use_text(exc))
             return
         old = self.monitor
+        self._stop_futures()
         self.detach()
         if old is not None and not old.stop():
             log.warning("previous poll thread did not stop in time")
@@ -158,6 +182,7 @@ class MonitorSession(QObject):
     def stop(self) -> bool:
         """Disconnect and stop the monitor (its worker flushes the journal in its own thread)."""
         monitor = self.monitor
+        self._stop_futures()
         self.detach()
         if monitor is None:
             return True

@@ -11,6 +11,7 @@ from typing import TextIO
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.alert_levels import AlertThresholds
 from kraken_monitor.domain.futures import FuturesBook, book_figures
+from kraken_monitor.domain.futures_liquidation import FuturesContract
 from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
 from kraken_monitor.exchange.futures_base import FuturesExchange
 from kraken_monitor.exchange.text import printable
@@ -22,10 +23,11 @@ from kraken_monitor.worker.serialize import futures_snapshot_to_json
 log = logging.getLogger(__name__)
 
 
-def read_futures_book(exchange: FuturesExchange, thresholds: AlertThresholds, now: datetime) -> FuturesBook:
-    """Contracts, account and marks in one pass. A missing mark or contract for a held position makes the
-    book stale with the reason: its risk is unknown, never guessed."""
-    contracts = exchange.load_contracts()
+def read_futures_book(exchange: FuturesExchange, thresholds: AlertThresholds, now: datetime,
+                      contracts: dict[str, FuturesContract] | None = None) -> FuturesBook:
+    """Contracts (unless given: the instruments list is large), account and marks in one pass. A missing mark
+    or contract for a held position makes the book stale with the reason: its risk is unknown, never guessed."""
+    contracts = contracts or exchange.load_contracts()
     flex, positions = exchange.fetch_account()
     marks = exchange.fetch_marks()
     mode = str(exchange.mode)

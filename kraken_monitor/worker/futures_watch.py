@@ -79,10 +79,14 @@ class FuturesPoller:
         exchange = None
         try:
             exchange = self._make()
+            contracts: dict = {}
             while not self._stop.is_set():
                 started = time.monotonic()
                 try:
-                    self.results.put(read_futures_book(exchange, self._config.thresholds, utc_now()))
+                    book = read_futures_book(exchange, self._config.thresholds, utc_now(), contracts)
+                    # Margin schedules change rarely: re-read them when a position's contract is unknown.
+                    contracts = book.contracts if not book.stale else {}
+                    self.results.put(book)
                 except AuthFailed as exc:
                     self.results.put(exc)
                     return

@@ -133,3 +133,26 @@ def test_screenshots(qtbot, tmp_path):
         controller.stop()
         app.setStyleSheet(sheet)
         app.setPalette(palette)
+
+
+def test_the_window_shows_the_futures_account_beside_spot_and_the_session_stops_its_thread(qtbot, tmp_path):
+    import threading
+
+    from PySide6.QtCore import QSettings
+
+    from kraken_monitor.testing.fakes import FakeMonitor
+    from kraken_monitor.ui.main_window import MainWindow
+    from kraken_monitor.ui.session import MonitorSession
+
+    window = MainWindow("demo", settings=QSettings(str(tmp_path / "layout.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    session = MonitorSession(window, MonitorConfig(), monitor_factory=lambda config: FakeMonitor(), futures=True)
+    session.start()
+    panel = window.futures_dock.panel
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=5000)  # the demo futures book
+    assert window.futures_dock.isVisibleTo(window) and window.action_show_futures.shortcut().toString()
+    session.restart(MonitorConfig())  # new settings: the futures thread is replaced, not doubled
+    assert sum(t.name == "futures-poll" for t in threading.enumerate()) == 1
+    session.stop()
+    qtbot.waitUntil(lambda: not any(t.name == "futures-poll" for t in threading.enumerate()), timeout=5000)
+    assert session.futures is None
