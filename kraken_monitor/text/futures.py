@@ -57,8 +57,9 @@ CHANGE_LEVERAGE_INTRO = (
     "Kraken Futures has no \"add margin\" for one position: an isolated position's margin is set by its "
     "leverage. Lower leverage moves margin from the account's available margin into the position (its "
     "liquidation price moves away); higher leverage releases margin (it moves closer). Kraken refuses a change "
-    "that would cause liquidation or needs more margin than is available.")
+    "that would cause liquidation or needs more margin than is available. A cross position becomes isolated at "
+    "the leverage you set, with that margin taken from the available margin.")
 
 
-def change_leverage_title(pair: str) -> str:
-    return f"Change leverage: {pair} (isolated)"
+def change_leverage_title(pair: str, isolated: bool) -> str:
+    return f"Change leverage: {pair} (isolated)" if isolated else f"Make isolated: {pair} (cross now)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from kraken_monitor.domain.errors import InvalidAmount
 from kraken_monitor.domain.futures import FlexAccount, FuturesPositionFigures
@@ -38,8 +38,9 @@ class ChangeLeverageDialog(QDialog):
         super().__init__(parent)
         self.figures, self.contract, self.flex = figures, contract, flex
         self.preview: LeveragePreview | None = None
+        self.back_to_cross = False  # the trader chose "back to cross margin" instead of a leverage
         p = figures.position
-        self.setWindowTitle(change_leverage_title(p.pair))
+        self.setWindowTitle(change_leverage_title(p.pair, p.margin_mode is MarginMode.ISOLATED))
         self.setMinimumWidth(480)
         layout = QVBoxLayout(self)
         intro = QLabel(CHANGE_LEVERAGE_INTRO)
@@ -64,6 +65,11 @@ class ChangeLeverageDialog(QDialog):
         form.addRow("Margin moved:", self.change_label)
         form.addRow("Liquidation price (estimate):", self.liquidation_label)
         form.addRow("Available margin:", self.available_label)
+        self.cross_button = QPushButton("Back to cross margin")
+        self.cross_button.setToolTip("Kraken moves the position back into the cross pool (it may refuse).")
+        self.cross_button.clicked.connect(self._choose_cross)
+        if p.margin_mode is MarginMode.ISOLATED:
+            form.addRow("Or:", self.cross_button)
         layout.addLayout(form)
         self.footer = DialogFooter(self, layout, "Change leverage")
         self.ok_button = self.footer.ok_button
@@ -78,8 +84,6 @@ class ChangeLeverageDialog(QDialog):
 
     def validate(self) -> tuple[LeveragePreview | None, str]:
         p = self.figures.position
-        if p.margin_mode is not MarginMode.ISOLATED:
-            return None, "Leverage is set per isolated position; this position is cross margin."
         try:
             value = parse_amount(self.leverage_edit.text(), decimals=LEVERAGE_DECIMALS, maximum=None, unit="x")
         except InvalidAmount as err:
@@ -112,6 +116,10 @@ class ChangeLeverageDialog(QDialog):
 
     def leverage(self) -> Decimal | None:
         return self.preview.leverage if self.preview is not None else None
+
+    def _choose_cross(self) -> None:
+        self.back_to_cross = True
+        super().accept()
 
     def accept(self) -> None:
         if self.leverage() is None:

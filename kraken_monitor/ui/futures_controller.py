@@ -53,9 +53,13 @@ class FuturesController(QObject):
         dialog = ChangeLeverageDialog(figures, book.contracts[figures.position.pair], book.account.flex,
                                       self.dialog_parent)
         try:
-            if dialog.exec() == QDialog.DialogCode.Accepted and dialog.leverage() is not None:
-                self.poller.request_leverage(figures.position.pair, dialog.leverage())
-                self.panel.show_outcome("Leverage change sent; waiting for Kraken's answer…", True)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            leverage = None if dialog.back_to_cross else dialog.leverage()
+            if leverage is None and not dialog.back_to_cross:
+                return
+            self.poller.request_leverage(figures.position.pair, leverage)
+            self.panel.show_outcome("Sent to Kraken; waiting for its answer…", True)
         finally:
             dialog.deleteLater()
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from kraken_monitor.domain.futures import FuturesBook, FuturesPositionFigures
-from kraken_monitor.domain.models import MarginMode, Risk
+from kraken_monitor.domain.models import Risk
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui import theme
 
@@ -120,7 +120,8 @@ class FuturesPanel(QWidget):
         self.level_label.setStyleSheet("font-weight: bold; padding: 2px 6px;")
         self.status_label = QLabel()
         self.leverage_button = QPushButton("Change leverage…")
-        self.leverage_button.setToolTip("Isolated positions: lower leverage adds margin, higher releases it (Ctrl+Shift+L)")
+        self.leverage_button.setToolTip("Isolated: lower leverage adds margin, higher releases it; cross: make it "
+                                        "isolated, or back (Ctrl+Shift+L)")
         self.leverage_button.clicked.connect(self._ask_change)
         # Two lines, so that a 1024 px laptop window still fits: level and actions, then Kraken's figures.
         for widget in (self.badge, self.level_label):
@@ -195,8 +196,7 @@ class FuturesPanel(QWidget):
 
     def _update_button(self, *_: object) -> None:
         pf = self.selected()
-        self.leverage_button.setEnabled(
-            pf is not None and pf.position.margin_mode is MarginMode.ISOLATED and not self.model.stale)
+        self.leverage_button.setEnabled(pf is not None and not self.model.stale)
 
     def show_outcome(self, text: str, ok: bool) -> None:
         """Kraken's answer to a leverage change, in the account line until the next one."""

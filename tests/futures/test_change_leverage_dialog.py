@@ -56,10 +56,25 @@ def test_bad_input_is_refused_without_a_traceback(qtbot, text):
     assert not dialog.ok_button.isEnabled() and dialog.footer.reason_label.text()
 
 
-def test_a_cross_position_has_no_leverage_to_change(qtbot):
+def test_a_cross_position_can_be_made_isolated_with_margin_from_available(qtbot):
     dialog = _dialog(qtbot, MarginMode.CROSS)
-    dialog.leverage_edit.setText("3")
-    assert not dialog.ok_button.isEnabled() and "cross margin" in dialog.footer.reason_label.text()
+    assert "Make isolated" in dialog.windowTitle() and not dialog.cross_button.isVisibleTo(dialog)
+    dialog.leverage_edit.setText("8")
+    # 8x: allocated 6200 / 8 = 775, all of it from the 1000 available -> 225 left. 775 - 800 <= 70? yes:
+    # -25 <= 70, so Kraken would refuse: the position's loss would eat the new margin at once.
+    assert "would cause liquidation" in dialog.footer.reason_label.text()
+    dialog.leverage_edit.setText("7")
+    # 7x: 6200 / 7 = 885.71; 885.71 - 800 = 85.71 > 70 -> allowed; available 1000 - 885.71 = 114.29
+    assert dialog.ok_button.isEnabled()
+    assert fmt_money(D("114.29"), "USD") in dialog.available_label.text()
+
+
+def test_back_to_cross_is_offered_for_an_isolated_position(qtbot):
+    dialog = _dialog(qtbot)
+    dialog.show()
+    assert dialog.cross_button.isVisible()
+    dialog.cross_button.click()
+    assert dialog.back_to_cross and dialog.result() == dialog.DialogCode.Accepted
 
 
 def test_screenshots(qtbot, tmp_path):

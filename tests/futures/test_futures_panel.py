@@ -56,8 +56,6 @@ def test_demo_positions_reach_the_table_and_leverage_changes(qtbot):
         qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=5000)
         assert panel.proxy.index(0, 0).data() == "futures demo"  # the account column
         assert "margin level" in panel.level_label.text()
-        _select(panel, "BTC/USD:USD")
-        assert not panel.leverage_button.isEnabled()  # cross: no per-position leverage
         _select(panel, "ETH/USD:USD")
         assert panel.leverage_button.isEnabled()
         _accept_dialog_with("2")
@@ -65,6 +63,19 @@ def test_demo_positions_reach_the_table_and_leverage_changes(qtbot):
         qtbot.waitUntil(lambda: "isolated at 2x" in panel.outcome_label.text(), timeout=5000)
         qtbot.waitUntil(lambda: any(panel.proxy.index(r, COLUMNS.index("Leverage")).data() == "2.00x"
                                     for r in range(panel.proxy.rowCount())), timeout=5000)
+        # ...and back to cross: the PUT without a leverage
+        def cross_button():
+            dialog = QApplication.activeModalWidget()
+            if dialog is None:
+                QTimer.singleShot(20, cross_button)
+                return
+            dialog.cross_button.click()
+
+        QTimer.singleShot(20, cross_button)
+        panel.leverage_button.click()
+        qtbot.waitUntil(lambda: "cross margin" in panel.outcome_label.text(), timeout=5000)
+        qtbot.waitUntil(lambda: {panel.proxy.index(r, COLUMNS.index("Margin")).data()
+                                 for r in range(panel.proxy.rowCount())} == {"cross"}, timeout=5000)
     finally:
         controller.stop()
 
