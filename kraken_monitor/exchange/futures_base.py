@@ -8,6 +8,7 @@ from decimal import Decimal
 from kraken_monitor.domain.futures import FlexAccount, FuturesPosition
 from kraken_monitor.domain.futures_liquidation import FuturesContract
 from kraken_monitor.exchange.base import OrderResult
+from kraken_monitor.exchange.errors import Rejected
 
 
 class FuturesExchange(ABC):
@@ -34,6 +35,10 @@ class FuturesExchange(ABC):
     @abstractmethod
     def set_leverage(self, pair: str, leverage: Decimal | None) -> OrderResult:
         """Isolated at `leverage` (lower = more margin allocated), or back to cross with None; may be Rejected."""
+
+    def transfer_to_flex(self, amount: Decimal, currency: str = "USD") -> OrderResult:
+        """Cross "add margin": move collateral from the futures cash wallet into the flex account."""
+        raise Rejected("This futures venue cannot transfer collateral.")
 
     def advance(self, seconds: float) -> None:  # noqa: B027 - optional hook
         """Simulated venues move their market; live ignores it."""

@@ -35,7 +35,8 @@ DEFAULT_API_URL = "https://futures.kraken.com"
 DEMO_API_URL = "https://demo-futures.kraken.com"  # Kraken's futures demo environment (ccxt set_sandbox_mode)
 # Kraken's budget is 500 per 10 s for /derivatives (it refills continuously: 50 per second).
 BUDGET, REFILL_PER_S = 500.0, 50.0
-COST = {"accounts": 2, "openpositions": 2, "openorders": 2, "leveragepreferences": 2, "set_leverage": 10}
+COST = {"accounts": 2, "openpositions": 2, "openorders": 2, "leveragepreferences": 2, "set_leverage": 10,
+        "transfer": 10}
 _FLEX_FIELDS = ("marginEquity", "initialMargin", "maintenanceMargin", "availableMargin", "portfolioValue",
                 "collateralValue")
 
@@ -266,6 +267,14 @@ class KrakenFuturesExchange(FuturesExchange):
         text = format(leverage.normalize(), "f")
         self._call(lambda: self._ccxt.set_leverage(text, pair), cost=COST["set_leverage"], action=True)
         return OrderResult(contract.exchange_id, f"{pair} isolated at {text}x")
+
+    def transfer_to_flex(self, amount: Decimal, currency: str = "USD") -> OrderResult:
+        if not amount.is_finite() or amount <= 0:
+            raise Rejected("The transfer amount must be a positive number.")
+        self._ensure_contracts()
+        text = format(amount.normalize(), "f")
+        self._call(lambda: self._ccxt.transfer(currency, text, "cash", "flex"), cost=COST["transfer"], action=True)
+        return OrderResult("transfer", f"{text} {currency} moved from the futures cash wallet into the flex account")
 
     def close(self) -> None:
         session = getattr(self._ccxt, "session", None)

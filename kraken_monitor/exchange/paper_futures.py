@@ -85,6 +85,16 @@ class PaperFuturesExchange(FuturesExchange):
         assert self._book is not None
         return {pair: p.leverage for pair, p in self._book.positions.items() if p.leverage is not None}
 
+    def transfer_to_flex(self, amount: Decimal, currency: str = "USD") -> OrderResult:
+        """Simulated money: credits the flex collateral (a demo/paper account has no cash wallet to drain)."""
+        self._ready()
+        assert self._book is not None
+        if not amount.is_finite() or amount <= 0:
+            raise Rejected("The transfer amount must be a positive number.")
+        self._book.collateral += amount
+        return OrderResult("transfer", f"{format(amount.normalize(), 'f')} {currency} credited to the {self.mode} "
+                                       "flex account")
+
     def set_leverage(self, pair: str, leverage: Decimal | None) -> OrderResult:
         self._ready()
         assert self._book is not None

@@ -186,6 +186,10 @@ class FuturesTestServer(KrakenTestServer):
             return dict(ok, openOrders=list(sim.open_orders))
         if verb == "GET" and endpoint == "leveragepreferences":
             return dict(ok, leveragePreferences=sim.leverage_payload(params.get("symbol")))
+        if verb == "POST" and endpoint == "transfer":
+            sim.transfer(params.get("fromAccount", ""), params.get("toAccount", ""), params.get("unit", ""),
+                         params.get("amount", ""))
+            return ok
         if verb == "PUT" and endpoint == "leveragepreferences":
             sim.set_leverage(params.get("symbol", "").upper(), _decimal(params.get("maxLeverage")))
             return ok

@@ -62,6 +62,7 @@ class FuturesSim:
     positions: list[SimPosition] = field(default_factory=list)
     leverage: dict[str, Decimal] = field(default_factory=dict)  # symbol -> maxLeverage (isolated)
     open_orders: list[dict[str, object]] = field(default_factory=list)
+    cash: dict[str, Decimal] = field(default_factory=lambda: {"usd": Decimal(5000)})  # the futures cash wallet
     flex_override: dict[str, object] | None = None  # a scripted accounts.flex, verbatim
     # Data quirks Kraken is known for: lower-case symbols in openpositions, numbers as JSON numbers, no pnl.
     lower_case_symbols: bool = True
@@ -139,6 +140,29 @@ class FuturesSim:
                     raise FuturesApiError(INSUFFICIENT_MARGIN[1], INSUFFICIENT_MARGIN[0])
             self.leverage[symbol] = max_leverage
 
+    def transfer(self, from_account: str, to_account: str, unit: str, amount: str) -> None:
+        """POST transfer between the cash wallet and the flex account (Kraken's own error names)."""
+        with self._lock:
+            try:
+                value = Decimal(amount)
+            except ArithmeticError:
+                raise FuturesApiError("invalidAmount") from None
+            if not value.is_finite() or value <= 0:
+                raise FuturesApiError("invalidAmount")
+            code, unit = unit.upper(), unit.lower()
+            if (from_account, to_account) == ("cash", "flex"):
+                if self.cash.get(unit, Decimal(0)) < value:
+                    raise FuturesApiError("insufficientFunds")
+                self.cash[unit] -= value
+                self.collateral[code] = self.collateral.get(code, Decimal(0)) + value
+            elif (from_account, to_account) == ("flex", "cash"):
+                if self.flex()["availableMargin"] < value or self.collateral.get(code, Decimal(0)) < value:
+                    raise FuturesApiError("insufficientFunds")
+                self.collateral[code] -= value
+                self.cash[unit] = self.cash.get(unit, Decimal(0)) + value
+            else:
+                raise FuturesApiError("invalidAccount")
+
     # ----- payloads -----
     def _n(self, value: Decimal) -> object:
         if self.numbers_as_strings:
@@ -194,7 +218,8 @@ class FuturesSim:
                 flex["currencies"] = {c: {"quantity": self._n(q), "value": self._n(q), "collateral": self._n(q),
                                           "available": self._n(q)} for c, q in self.collateral.items()}
             flex.setdefault("type", "multiCollateralMarginAccount")
-            return {"cash": {"type": "cashAccount", "balances": {"xbt": 0}}, "flex": flex}
+            cash = {"type": "cashAccount", "balances": {k: self._n(v) for k, v in self.cash.items()}}
+            return {"cash": cash, "flex": flex}
 
     def leverage_payload(self, symbol: str | None) -> list[dict[str, object]]:
         with self._lock:

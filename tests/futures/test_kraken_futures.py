@@ -144,3 +144,18 @@ def test_futures_credentials_have_their_own_keyring_entries_and_variables(memory
     monkeypatch.setenv("KRAKEN_FUTURES_API_KEY", "env-fut-key-12345")
     monkeypatch.setenv("KRAKEN_FUTURES_API_SECRET", "env-fut-secret")
     assert creds.load_credentials(venue=creds.FUTURES).key == "env-fut-key-12345"
+
+
+def test_cross_add_margin_is_a_transfer_from_the_cash_wallet_into_flex(server, make):
+    ex = make()
+    result = ex.transfer_to_flex(D(1000))
+    assert "flex" in result.description
+    # cash 5000 -> 4000, flex collateral 10000 -> 11000: margin equity 11198.75 + 1000
+    assert server.futures.cash["usd"] == D(4000) and server.futures.collateral["USD"] == D(11000)
+    assert ex.fetch_account()[0].margin_equity == D("12198.75")
+    assert server.requests_to("POST transfer")[-1] == {"amount": "1000", "fromAccount": "cash", "toAccount": "flex",
+                                                      "unit": "usd"}
+    with pytest.raises(Rejected, match="insufficientFunds"):
+        ex.transfer_to_flex(D("4000.01"))
+    with pytest.raises(Rejected, match="positive"):
+        ex.transfer_to_flex(D(0))

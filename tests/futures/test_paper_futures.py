@@ -62,3 +62,14 @@ def test_demo_runs_offline_on_demo_market_marks():
     flex, positions = ex.fetch_account()
     assert {(p.pair, p.margin_mode) for p in positions} == {(BTC, MarginMode.CROSS), (ETH, MarginMode.ISOLATED)}
     assert flex.margin_equity > flex.maintenance_margin > 0
+
+
+def test_paper_transfer_credits_the_flex_collateral():
+    marks = {BTC: D(60000), ETH: D(3000)}
+    ex = _paper(marks)
+    ex.transfer_to_flex(D(500))
+    # equity 11200 + 500; available 9360 + 500
+    flex, _ = ex.fetch_account()
+    assert (flex.margin_equity, flex.available_margin) == (D(11700), D(9860))
+    with pytest.raises(Rejected):
+        ex.transfer_to_flex(D(-1))
