@@ -73,7 +73,9 @@ class FuturesPoller:
             return self._factory()
         from kraken_monitor.exchange.futures_factory import create_futures_exchange
 
-        return create_futures_exchange(self._config.mode, self._config.api_url)
+        config = self._config
+        return create_futures_exchange(config.mode, config.api_url, demo_seed=config.demo_seed,
+                                       demo_speed=config.demo_speed)
 
     def _run(self) -> None:
         exchange = None

@@ -73,3 +73,17 @@ def test_paper_transfer_credits_the_flex_collateral():
     assert (flex.margin_equity, flex.available_margin) == (D(11700), D(9860))
     with pytest.raises(Rejected):
         ex.transfer_to_flex(D(-1))
+
+
+def test_demo_marks_follow_the_demo_speed():
+    import time
+
+    from kraken_monitor.exchange.futures_factory import create_futures_exchange
+
+    fast = create_futures_exchange(AccountKind.DEMO, demo_speed=600)
+    first = fast.fetch_marks()
+    time.sleep(0.3)  # 180 simulated seconds at 600x: the seeded walk has moved
+    assert fast.fetch_marks() != first
+    slow = create_futures_exchange(AccountKind.DEMO, demo_speed=1)
+    before = slow.fetch_marks()
+    assert slow.fetch_marks() == before  # less than one simulated second passed
