@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from kraken_monitor.domain.models import Alert, Risk
+from kraken_monitor.text.futures import futures_alert_message
 from kraken_monitor.text.safety import safety_message
 
 ACCOUNT_KEY = "account"  # the domain's key for the cross account (domain.alerts.ACCOUNT_KEY)
@@ -72,6 +73,9 @@ def alert_message(alert: Alert) -> str:
     safety = safety_message(alert)
     if safety is not None:
         return safety
+    futures = futures_alert_message(alert)
+    if futures is not None:
+        return futures
     if alert.reason == "isolated_distance":
         text = "Isolated " + _position_phrase(alert, "")
         if alert.margin_level is not None:

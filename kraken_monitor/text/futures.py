@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kraken_monitor.domain.futures_liquidation import LeveragePreview, Refusal
+from kraken_monitor.domain.models import Alert
 from kraken_monitor.text.numbers import fmt_level, fmt_leverage, fmt_money, fmt_pct
 
 _REFUSALS = {
@@ -47,6 +48,19 @@ def position_alert_message(pair: str, distance_pct: Decimal | None, liquidation:
                            source: str) -> str:
     label = "" if source == "exchange" else " (estimate)"
     return (f"{pair} mark is {fmt_pct(distance_pct)} from liquidation at {fmt_money(liquidation, 'USD')}{label}.")
+
+
+def futures_alert_message(alert: Alert) -> str | None:
+    """The sentence of a futures alert (reasons from domain/futures_alerts.py), None for any other alert."""
+    account = alert.fact("account") or "futures"
+    if alert.reason == "futures_margin_level":
+        return f"{account}: {account_alert_message(alert.margin_level)}"
+    if alert.reason == "futures_distance":
+        price = alert.fact("liquidation_price")
+        return f"{account}: " + position_alert_message(
+            f"{alert.pair} {alert.fact('side')}", alert.distance_to_liquidation_pct,
+            price if isinstance(price, Decimal) else None, str(alert.fact("source") or "estimate"))
+    return None
 
 
 def futures_stale_message(reason: str) -> str:

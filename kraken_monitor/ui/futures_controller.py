@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.futures import FuturesBook
+from kraken_monitor.domain.futures_alerts import FuturesAlertTracker
 from kraken_monitor.exchange.errors import AuthFailed
 from kraken_monitor.ui.change_leverage_dialog import ChangeLeverageDialog
 from kraken_monitor.ui.futures_panel import FuturesPanel
@@ -14,12 +15,18 @@ from kraken_monitor.worker.futures_watch import FuturesPoller, LeverageOutcome
 
 
 class FuturesController(QObject):
-    """Lives in the GUI thread; the poller's thread never touches a Qt object (results come through a queue)."""
+    """Lives in the GUI thread; the poller's thread never touches a Qt object (results come through a queue).
+
+    `alerts_fired` carries the futures Alert records (account named) for the alert log.
+    """
+
+    alerts_fired = Signal(object)  # tuple[Alert, ...]
 
     def __init__(self, panel: FuturesPanel, poller: FuturesPoller, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.panel, self.poller = panel, poller
         self.book: FuturesBook | None = None
+        self.alerts = FuturesAlertTracker(f"futures {poller.mode}")
         self.dialog_parent: QWidget | None = panel
         panel.change_leverage_requested.connect(self.change_leverage)
         self.timer = QTimer(self)
@@ -39,6 +46,9 @@ class FuturesController(QObject):
                 if not item.stale:
                     self.book = item
                 self.panel.set_book(item)
+                fired = self.alerts.update(item)
+                if fired:
+                    self.alerts_fired.emit(fired)
             elif isinstance(item, LeverageOutcome):
                 self.panel.show_outcome(item.message, item.ok)
             elif isinstance(item, AuthFailed):

@@ -136,6 +136,9 @@ class MonitorSession(QObject):
         config = replace(self.config, api_url=None)
         interval = self.config.price_interval_s if config.mode.simulated else max(self.config.price_interval_s, 1.0)
         self.futures = FuturesController.start(panel, config, interval, self)
+        alert_dock = getattr(self.window, "alert_dock", None)
+        if alert_dock is not None:  # futures alerts in the same log, naming their account
+            self.futures.alerts_fired.connect(alert_dock.add_alerts)
 
     def _stop_futures(self) -> None:
         futures, self.futures = self.futures, None

@@ -13,13 +13,13 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from kraken_monitor.config import MonitorConfig
-from kraken_monitor.domain.alert_levels import DANGER_LEVELS
 from kraken_monitor.domain.futures import FuturesBook
-from kraken_monitor.domain.models import Risk
+from kraken_monitor.domain.futures_alerts import FuturesAlertTracker
 from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
 from kraken_monitor.exchange.futures_base import FuturesExchange
 from kraken_monitor.exchange.text import printable
-from kraken_monitor.text.futures import account_alert_message, futures_stale_message, position_alert_message
+from kraken_monitor.text.alerts import alert_message
+from kraken_monitor.text.futures import futures_stale_message
 from kraken_monitor.worker.cycle import utc_now
 from kraken_monitor.worker.futures_snapshot import read_futures_book
 from kraken_monitor.worker.serialize import (
@@ -50,6 +50,7 @@ class FuturesPoller:
     def __init__(self, config: MonitorConfig, interval_s: float,
                  factory: Callable[[], FuturesExchange] | None = None) -> None:
         self._config, self._interval = config, interval_s
+        self.mode = str(config.mode)
         self._factory = factory
         self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome] = queue.Queue()
         self._requests: queue.Queue[tuple[str, Decimal | None]] = queue.Queue()
@@ -128,10 +129,10 @@ class FuturesPoller:
 class FuturesLinePrinter:
     """Turns books into lines: stale/fresh transitions, a snapshot heartbeat (JSON), alerts when a level rises."""
 
-    def __init__(self, as_json: bool, out: TextIO) -> None:
+    def __init__(self, as_json: bool, out: TextIO, account_label: str = "futures") -> None:
         self._json, self._out = as_json, out
         self._stale: bool | None = None
-        self._levels: dict[str, Risk] = {}
+        self._alerts = FuturesAlertTracker(account_label)
         self.auth_error = ""
 
     def _line(self, obj: dict[str, Any], text: str) -> None:
@@ -162,25 +163,18 @@ class FuturesLinePrinter:
             self._line(futures_freshness_to_json(book), f"{book.as_of:%H:%M:%S} FUTURES {text}")
         if self._json:
             self._line(futures_watch_to_json(book), "")
-        if book.stale or book.account is None:
-            return
-        checks = [("account", None, book.account.risk, account_alert_message(book.account.margin_level))]
-        checks += [(pf.position.id, pf, pf.risk, position_alert_message(
-            pf.position.pair, pf.distance_to_liquidation_pct, pf.liquidation_price, pf.liquidation_price_source))
-            for pf in book.positions]
-        for key, pf, level, message in checks:
-            before = self._levels.get(key, Risk.OK)
-            self._levels[key] = level
-            if level in DANGER_LEVELS and level > before:
-                self._line(futures_alert_to_json(book, pf, level, message),
-                           f"{book.as_of:%H:%M:%S} FUTURES {level.label.upper()}: {message}")
+        rows = {pf.position.id: pf for pf in book.positions}
+        for alert in self._alerts.update(book):
+            message = alert_message(alert)
+            self._line(futures_alert_to_json(book, rows.get(alert.position_id or ""), alert.level, message),
+                       f"{book.as_of:%H:%M:%S} FUTURES {alert.level.label.upper()}: {message}")
 
 
 def run_futures_watch(config: MonitorConfig, duration_s: float | None, as_json: bool, out: TextIO,
                       interval_s: float) -> int:
     """`watch --venue futures`: no Qt; Ctrl-C or the duration ends it; exit 2 after an auth failure."""
     poller = FuturesPoller(config, interval_s).start()
-    printer = FuturesLinePrinter(as_json, out)
+    printer = FuturesLinePrinter(as_json, out, f"futures {config.mode}")
     end = time.monotonic() + duration_s if duration_s is not None else None
     try:
         while end is None or time.monotonic() < end:

@@ -218,7 +218,7 @@ def _start_futures(config: MonitorConfig, as_json: bool, out: TextIO, app: Any):
     class _Futures:
         def __init__(self) -> None:
             self.poller = FuturesPoller(config, config.price_interval_s).start()
-            self.printer = FuturesLinePrinter(as_json, out)
+            self.printer = FuturesLinePrinter(as_json, out, f"futures {config.mode}")
             self.timer = QTimer()
             self.timer.timeout.connect(self.pump)
             self.timer.start(200)

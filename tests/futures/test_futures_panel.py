@@ -161,6 +161,10 @@ def test_the_window_shows_the_futures_account_beside_spot_and_the_session_stops_
     session.start()
     panel = window.futures_dock.panel
     qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=5000)  # the demo futures book
+    # The demo's isolated ETH short sits ~21 % from liquidation: a watch alert in the window's alert log
+    log = window.alert_dock.model
+    qtbot.waitUntil(lambda: any("futures demo" in (log.index(r, 3).data() or "") for r in range(log.rowCount())),
+                    timeout=5000)
     assert window.futures_dock.isVisibleTo(window) and window.action_show_futures.shortcut().toString()
     session.restart(MonitorConfig())  # new settings: the futures thread is replaced, not doubled
     assert sum(t.name == "futures-poll" for t in threading.enumerate()) == 1

@@ -118,3 +118,18 @@ def test_watch_all_demo_prints_both_venues(tmp_path):
     assert result.returncode == 0, result.stderr
     venues = {json.loads(line)["venue"] for line in result.stdout.splitlines()}
     assert venues == {"spot", "futures"}
+
+
+def test_the_tracker_fires_once_per_rise_rearms_after_a_fall_and_names_the_account():
+    from kraken_monitor.domain.futures_alerts import FuturesAlertTracker
+    from kraken_monitor.text.alerts import alert_message
+
+    tracker = FuturesAlertTracker("futures live")
+    levels = []
+    # 300 % ok, 150 % warning, 130 % critical (<= 140), 300 % ok again (silent), 150 % warning again (re-armed)
+    for equity in (D(300), D(150), D(130), D(300), D(150)):
+        levels.append([a.level.label for a in tracker.update(_book(equity))])
+    assert levels == [[], ["warning"], ["critical"], [], ["warning"]]
+    assert tracker.update(_book(D(0), stale=True)) == ()  # stale: nothing fired, nothing forgotten
+    (alert,) = FuturesAlertTracker("futures live").update(_book(D(150)))
+    assert alert_message(alert).startswith("futures live: Futures margin level 150")

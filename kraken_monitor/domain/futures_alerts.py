@@ -1,0 +1,45 @@
+"""Futures alerts: an Alert record when the account's or a position's risk rises to a danger level (pure)."""
+
+from __future__ import annotations
+
+from kraken_monitor.domain.alert_levels import DANGER_LEVELS
+from kraken_monitor.domain.futures import FuturesBook
+from kraken_monitor.domain.models import Alert, Risk
+
+REASON_ACCOUNT = "futures_margin_level"
+REASON_POSITION = "futures_distance"
+
+
+class FuturesAlertTracker:
+    """Fires once per rise (watch -> warning -> critical ...); a level falls back silently and re-arms.
+
+    Stale books fire nothing and change nothing: "risk unknown" is shown by the caller as such.
+    """
+
+    def __init__(self, account_label: str) -> None:
+        self.account_label = account_label  # "futures demo", named in every alert
+        self._levels: dict[str, Risk] = {}
+
+    def update(self, book: FuturesBook) -> tuple[Alert, ...]:
+        if book.stale or book.account is None:
+            return ()
+        account = book.account
+        fired = []
+        checks: list[tuple[str, Risk, Alert]] = [("futures:account", account.risk, Alert(
+            key="futures:account", level=account.risk, position_id=None, pair=None,
+            margin_level=account.margin_level, distance_to_liquidation_pct=None, reason=REASON_ACCOUNT,
+            fired_at=book.as_of, facts=(("account", self.account_label),)))]
+        for pf in book.positions:
+            key = f"futures:{pf.position.id}"
+            checks.append((key, pf.risk, Alert(
+                key=key, level=pf.risk, position_id=pf.position.id, pair=pf.position.pair,
+                margin_level=account.margin_level, distance_to_liquidation_pct=pf.distance_to_liquidation_pct,
+                reason=REASON_POSITION, fired_at=book.as_of,
+                facts=(("account", self.account_label), ("side", pf.position.side.value),
+                       ("liquidation_price", pf.liquidation_price), ("source", pf.liquidation_price_source)))))
+        for key, level, alert in checks:
+            before = self._levels.get(key, Risk.OK)
+            self._levels[key] = level
+            if level in DANGER_LEVELS and level > before:
+                fired.append(alert)
+        return tuple(fired)
