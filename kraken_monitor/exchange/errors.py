@@ -25,6 +25,10 @@ class AuthFailed(ExchangeError):
     """Not retryable: bad key, bad signature, permission denied. Stop and tell."""
 
 
+class CredentialsMissing(AuthFailed):
+    """No key is configured for this venue at all (nothing was sent); the venue is simply not watched."""
+
+
 class Rejected(ExchangeError):
     """The exchange refused an action (e.g. `EOrder:Insufficient margin`); carries Kraken's message."""
 

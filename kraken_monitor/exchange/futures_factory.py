@@ -5,6 +5,7 @@ from __future__ import annotations
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.credentials import FUTURES, load_credentials
 from kraken_monitor.exchange.demo_market import DemoMarket
+from kraken_monitor.exchange.errors import CredentialsMissing
 from kraken_monitor.exchange.futures_base import FuturesExchange
 from kraken_monitor.exchange.kraken_futures import KrakenFuturesExchange
 from kraken_monitor.exchange.paper_futures import PaperFuturesExchange
@@ -16,7 +17,11 @@ def create_futures_exchange(mode: AccountKind, api_url: str | None = None, *, de
 
     The demo's marks follow their own seeded demo market at the spot demo's speed (`watch --speed`)."""
     if mode is AccountKind.LIVE:
-        return KrakenFuturesExchange(api_url, load_credentials(venue=FUTURES))
+        credentials = load_credentials(venue=FUTURES)
+        if credentials is None:  # say so before any request: without a key there is nothing to read
+            raise CredentialsMissing("No Kraken Futures API key is configured (keyring or "
+                                     "KRAKEN_FUTURES_API_KEY/KRAKEN_FUTURES_API_SECRET).")
+        return KrakenFuturesExchange(api_url, credentials)
     if mode is AccountKind.PAPER:
         public = KrakenFuturesExchange(api_url)  # no credentials: it can only read public marks and contracts
         return PaperFuturesExchange(AccountKind.PAPER, public.fetch_marks, public.load_contracts)

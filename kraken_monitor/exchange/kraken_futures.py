@@ -20,6 +20,7 @@ from kraken_monitor.exchange.credentials import Credentials
 from kraken_monitor.exchange.errors import (
     AuthFailed,
     BadResponse,
+    CredentialsMissing,
     ExchangeError,
     ExchangeUnavailable,
     NonceRejected,
@@ -167,8 +168,8 @@ class KrakenFuturesExchange(FuturesExchange):
     def _call(self, fn: Callable[[], Any], *, cost: float = 0, action: bool = False) -> Any:
         if cost:
             if self._credentials is None:
-                raise AuthFailed("No Kraken Futures API key is configured (keyring or "
-                                 "KRAKEN_FUTURES_API_KEY/KRAKEN_FUTURES_API_SECRET).")
+                raise CredentialsMissing("No Kraken Futures API key is configured (keyring or "
+                                         "KRAKEN_FUTURES_API_KEY/KRAKEN_FUTURES_API_SECRET).")
             wait = self._budget.delay(cost)
             if wait > self._max_wait_s:
                 raise RateLimited(f"Holding back to stay within Kraken Futures' rate budget ({wait:.0f} s).", wait)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.futures import FuturesBook
 from kraken_monitor.domain.futures_alerts import FuturesAlertTracker
-from kraken_monitor.exchange.errors import AuthFailed
+from kraken_monitor.exchange.errors import AuthFailed, CredentialsMissing
 from kraken_monitor.ui.change_leverage_dialog import ChangeLeverageDialog
 from kraken_monitor.ui.futures_panel import FuturesPanel
 from kraken_monitor.worker.futures_watch import FuturesPoller, LeverageOutcome
@@ -51,6 +51,8 @@ class FuturesController(QObject):
                     self.alerts_fired.emit(fired)
             elif isinstance(item, LeverageOutcome):
                 self.panel.show_outcome(item.message, item.ok)
+            elif isinstance(item, CredentialsMissing):
+                self.panel.show_not_watched(str(item))
             elif isinstance(item, AuthFailed):
                 self.panel.show_outcome(f"futures authentication failed: {item}", False)
 

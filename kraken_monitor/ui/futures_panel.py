@@ -198,6 +198,13 @@ class FuturesPanel(QWidget):
         pf = self.selected()
         self.leverage_button.setEnabled(pf is not None and not self.model.stale)
 
+    def show_not_watched(self, reason: str) -> None:
+        """Live without a futures key: say plainly that this account is not being watched, and why."""
+        self.level_label.setText("NOT WATCHED")
+        self.level_label.setStyleSheet(f"font-weight: bold; padding: 2px 6px; {self._colors(Risk.UNKNOWN)}")
+        self.figures_label.setText(f"{reason} Futures positions, if you hold any, are not monitored.")
+        self.leverage_button.setEnabled(False)
+
     def show_outcome(self, text: str, ok: bool) -> None:
         """Kraken's answer to a leverage change, in the account line until the next one."""
         self.outcome_label.setText(text)

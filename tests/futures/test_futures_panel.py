@@ -171,3 +171,14 @@ def test_the_window_shows_the_futures_account_beside_spot_and_the_session_stops_
     session.stop()
     qtbot.waitUntil(lambda: not any(t.name == "futures-poll" for t in threading.enumerate()), timeout=5000)
     assert session.futures is None
+
+
+def test_live_without_a_futures_key_says_the_account_is_not_watched(qtbot, monkeypatch):
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    panel, controller = _controller(qtbot, None, AccountKind.LIVE)  # the real factory: no key anywhere
+    try:
+        qtbot.waitUntil(lambda: panel.level_label.text() == "NOT WATCHED", timeout=5000)
+        assert "KRAKEN_FUTURES_API_KEY" in panel.figures_label.text() and "not monitored" in panel.figures_label.text()
+        assert panel.model.rowCount() == 0 and not panel.leverage_button.isEnabled()
+    finally:
+        controller.stop()
