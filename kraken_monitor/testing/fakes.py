@@ -6,6 +6,8 @@ signal breaks the tests that use these. Kept in the GUI thread: no network, no j
 
 from __future__ import annotations
 
+from PySide6.QtCore import Slot
+
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.worker.poll_worker import PollWorker
 from kraken_monitor.worker.requests import Acknowledge, RefreshNow, Request, Snooze
@@ -48,3 +50,15 @@ class FakeMonitor:
     def stop(self) -> bool:
         self.stops += 1
         return True
+
+
+class CrashOnCueWorker(PollWorker):
+    """The real demo worker, with the scripted crash started by a queued slot (after what the test
+    queued before it, e.g. a snooze, reached the worker)."""
+
+    @Slot()
+    def start_crash(self) -> None:
+        from kraken_monitor.exchange.factory import CRASH_FACTOR, CRASH_PAIR
+
+        market = self.poller.exchange.price_source.market
+        market.schedule_move(CRASH_PAIR, market.last_prices()[CRASH_PAIR] * CRASH_FACTOR, 180)

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Risk
-from kraken_monitor.exchange.factory import CRASH_FACTOR, CRASH_PAIR
 from kraken_monitor.storage.journal import Journal
+from kraken_monitor.testing.fakes import CrashOnCueWorker
 from kraken_monitor.ui import actions
 from kraken_monitor.ui.main_window import MainWindow
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.session import MonitorSession
-from kraken_monitor.worker.poll_worker import PollWorker
 from kraken_monitor.worker.runner import MonitorThread
-
-
-class CrashOnCueWorker(PollWorker):
-    @Slot()
-    def start_crash(self) -> None:
-        market = self.poller.exchange.price_source.market
-        market.schedule_move(CRASH_PAIR, market.last_prices()[CRASH_PAIR] * CRASH_FACTOR, 180)
 
 
 class Cue(QObject):

@@ -7,20 +7,10 @@ from PySide6.QtCore import QObject, Signal, Slot
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.alerts import ACCOUNT_KEY
 from kraken_monitor.domain.models import Risk
-from kraken_monitor.exchange.factory import CRASH_FACTOR, CRASH_PAIR
 from kraken_monitor.storage.journal import Journal
-from kraken_monitor.worker.poll_worker import PollWorker
+from kraken_monitor.testing.fakes import CrashOnCueWorker
 from kraken_monitor.worker.requests import Snooze
 from kraken_monitor.worker.runner import MonitorThread
-
-
-class CrashOnCueWorker(PollWorker):
-    """The demo worker, with the crash started by a queued slot (after the test's snooze reached it)."""
-
-    @Slot()
-    def start_crash(self) -> None:
-        market = self.poller.exchange.price_source.market
-        market.schedule_move(CRASH_PAIR, market.last_prices()[CRASH_PAIR] * CRASH_FACTOR, 180)
 
 
 class Control(QObject):
