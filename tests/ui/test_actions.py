@@ -46,7 +46,9 @@ def setup(qtbot, messages, tmp_path):
     qtbot.addWidget(window)
     controller = actions.install(window, MonitorConfig(mode="paper"))
     worker = RecordingWorker()
-    MonitorSession(window, MonitorConfig(mode="paper"), controller).attach(FakeMonitor(worker))
+    # No instance lock: the settings test restarts the session on the paper journal of this process.
+    session = MonitorSession(window, MonitorConfig(mode="paper"), controller, lock_journal=lambda config: None)
+    session.attach(FakeMonitor(worker))
     snapshot = snapshot_of(paper_exchange())
     window.show_snapshot(snapshot)
     return window, controller, worker, snapshot

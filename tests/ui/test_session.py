@@ -41,20 +41,22 @@ def test_every_row_of_the_tables_names_a_real_signal_and_slot(make_window):
     assert len(s._connections) == rows  # none skipped for a real worker with a controller
 
 
-def test_restart_stops_the_old_worker_and_only_the_new_one_is_wired(make_window, qtbot):
+def test_restart_stops_the_old_worker_and_only_the_new_one_is_wired(make_window, qtbot, tmp_path):
     window = make_window()
-    controller = actions.install(window, MonitorConfig())
+    controller = actions.install(window, MonitorConfig(db_path=tmp_path / "demo.sqlite3"))
     made: list[_ThreadlessMonitor] = []
 
     def factory(config):
         made.append(_ThreadlessMonitor(config))
         return made[-1]
 
-    s = MonitorSession(window, MonitorConfig(), controller, monitor_factory=factory)
+    # No instance locks here: this test is about the wiring (tests/ui/test_settings_session.py: the locks).
+    s = MonitorSession(window, MonitorConfig(db_path=tmp_path / "demo.sqlite3"), controller,
+                       monitor_factory=factory, lock_journal=lambda config: None)
     s.start()
     first = made[0]
     assert first.starts == 1
-    controller.config_changed.emit(MonitorConfig(mode="paper"))  # the settings dialog saved
+    controller.config_changed.emit(MonitorConfig(mode="paper", db_path=tmp_path / "paper.sqlite3"))  # saved
     assert len(made) == 2 and first.stops == 1 and made[1].starts == 1
     assert made[1].worker.config.mode == "paper" and "PAPER" in window.windowTitle()
     # The old worker no longer reaches the screen; the new one does.
