@@ -6,11 +6,14 @@ from decimal import Decimal
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 
 from kraken_monitor.domain.models import PositionFigures, Snapshot
+from kraken_monitor.text import chart as chart_text
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui import theme
+from kraken_monitor.ui.chart_features import ChartFeatures
 
 MARGIN_KEY = "margin"
 MIN_X_RANGE_S = 120.0
@@ -116,8 +119,14 @@ def _line(color: str, name: str, position: float, style=None) -> pg.InfiniteLine
     return line
 
 
-class ChartWidget(pg.GraphicsLayoutWidget):
-    """Per-pair price buffers fed by every snapshot; only the selected pair is drawn. GUI thread only."""
+class ChartWidget(ChartFeatures, pg.GraphicsLayoutWidget):
+    """Per-pair price buffers fed by every snapshot; only the selected pair is drawn. GUI thread only.
+
+    Candles, ranges, the pair picker and the crosshair: `ChartFeatures`; `controls` is their bar (the
+    window lays it out above the chart); `candles_wanted(pair, timeframe)` asks the worker for candles.
+    """
+
+    candles_wanted = Signal(str, str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -187,6 +196,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             # A pan/zoom by the trader stops the following; the "A" button (auto-range) resumes it.
             vb.sigRangeChangedManually.connect(lambda *_a, n=name: self._follow.__setitem__(n, False))
             vb.sigStateChanged.connect(self._on_view_state)
+        self._init_features()
 
     # --- feeding -------------------------------------------------------------------------------
     def buffer(self, pair: str) -> SeriesBuffer:
@@ -196,7 +206,12 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         return buf
 
     def set_history(self, history: dict) -> None:
-        """Slot for `history_ready`: {pair: (ts, price), "margin": (ts, level)} seeds the buffers."""
+        """Slot for `history_ready`: {pair: (ts, price), "margin": (ts, level)} seeds the buffers;
+        {"candles": CandleSet} (the worker's answer to `candles_wanted`) draws candles."""
+        history = dict(history)
+        candles = history.pop("candles", None)
+        if candles is not None:
+            self.set_candles(candles)
         for key, (ts, values) in history.items():
             target = self.margin_buffer if key == MARGIN_KEY else self.buffer(key)
             target.seed(ts, values)
@@ -221,6 +236,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         selected = next((pf for pf in snapshot.positions if pf.position.id == self.selected_id), None)
         if selected is not None:
             self._set_lines(selected)
+        self._features_snapshot(snapshot)
         self._redraw()
 
     def show_position(self, pf: PositionFigures | None, snapshot: Snapshot | None = None) -> None:
@@ -229,20 +245,28 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             self.selected_id = self.selected_pair = None
             for line in self.lines.values():
                 line.setVisible(False)
-            self.price_plot.setTitle("no position selected")
+            self.price_plot.setTitle(chart_text.NO_POSITION)
             self._redraw()
             return
+        changed = pf.position.pair != self.selected_pair
         self.selected_id = pf.position.id
         self.selected_pair = pf.position.pair
+        self.selected_isolated = pf.position.margin_mode.value == "isolated"
         if snapshot is not None:
             self._rules = snapshot.pair_rules.get(pf.position.pair)
-        p = pf.position
-        self.price_plot.setTitle(
-            f"{p.pair} \u00b7 {p.side.value} {fmt.fmt_volume(pf.remaining_volume, self._rules)} "
-            f"@ {fmt.fmt_price(pf.entry_price, self._rules)}"
-        )
+        self._set_title(pf)
         self._set_lines(pf)
+        if changed:
+            self._pair_changed()
         self._redraw()
+
+    def _set_title(self, pf: PositionFigures) -> None:
+        p = pf.position
+        title = chart_text.position_title(p.pair, p.side.value, fmt.fmt_volume(pf.remaining_volume, self._rules),
+                                          fmt.fmt_price(pf.entry_price, self._rules))
+        if title != self._drawn.get("title"):
+            self._drawn["title"] = title
+            self.price_plot.setTitle(title)
 
     def _set_lines(self, pf: PositionFigures) -> None:
         values: dict[str, Decimal | None] = {
@@ -282,11 +306,14 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         if key is None or key != self._drawn.get("price"):
             self._drawn["price"] = key
             self.price_curve.setData(ts, values)
-        margin_key = self.margin_buffer.version
+        margin = self.margin_source()
+        margin_key = (id(margin), margin.version)
         if margin_key != self._drawn.get("margin"):
             self._drawn["margin"] = margin_key
-            self.margin_curve.setData(*self.margin_buffer.view())
-        self._fit_ranges(ts, values)
+            self.margin_curve.setData(*margin.view())
+        self.price_curve.setVisible(not (self.show_candles and len(self.candle_item.rows)))
+        fit = self.candle_fit_arrays()
+        self._fit_ranges(*(fit if fit is not None else (ts, values)))
 
     # --- ranges --------------------------------------------------------------------------------
     def _on_view_state(self, vb) -> None:
@@ -299,7 +326,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
 
     def _fit_ranges(self, ts: np.ndarray, values: np.ndarray) -> None:
         """Keep "now" in view and every line visible, moving the ranges only when something leaves them."""
-        mts, mvalues = self.margin_buffer.view()
+        mts, mvalues = self.margin_source().view()
         last = max(float(ts[-1]) if len(ts) else -np.inf, float(mts[-1]) if len(mts) else -np.inf)
         if not np.isfinite(last):
             return
@@ -307,9 +334,10 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         price_vb, margin_vb = self.price_plot.getViewBox(), self.margin_plot.getViewBox()
         (x_lo, x_hi), _ = price_vb.viewRange()
         fit = self._fit.get("x")
-        if self._follow["price"] and (fit is None or fit[0] != self.selected_pair or last > x_hi or first < x_lo):
+        if self._follow["price"] and (fit is None or fit[0] != self.selected_pair or last > x_hi
+                                       or (first < x_lo and not self.range_s)):
             # Two minutes at least, the whole history at most; "now" near the right edge with headroom.
-            left = min(first, last - MIN_X_RANGE_S)
+            left = last - self.range_s if self.range_s else min(first, last - MIN_X_RANGE_S)
             right = last + (last - left) * X_STEP
             price_vb.setXRange(left, right, padding=0)
             self._fit["x"] = (self.selected_pair,)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from kraken_monitor.domain.models import PositionFigures, Snapshot
 from kraken_monitor.domain.venue import AccountKind
@@ -21,7 +21,7 @@ from kraken_monitor.ui.history_dock import HistoryDock
 from kraken_monitor.ui.positions_model import PositionsModel
 from kraken_monitor.ui.positions_view import PositionsView
 from kraken_monitor.ui.status_bar import MonitorStatusBar
-from kraken_monitor.worker.requests import Acknowledge, RefreshNow, Snooze
+from kraken_monitor.worker.requests import Acknowledge, FetchCandles, RefreshNow, Snooze
 
 if TYPE_CHECKING:
     from kraken_monitor.ui.chart import ChartWidget
@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
     snapshot_shown = Signal(object)  # Snapshot, after every widget has been updated
     closing = Signal()
     requested = Signal(object)  # a worker/requests.py record (Refresh, the alert log's acknowledge/snooze)
+    data_requested = Signal(object)  # a view's read (worker/requests.DataRequest: the chart's candles)
 
     def __init__(
         self, mode: AccountKind | str = AccountKind.DEMO, settings: QSettings | None = None, clock=None, parent=None, *, defer_chart: bool = False
@@ -140,7 +141,11 @@ class MainWindow(QMainWindow):
             return self._chart
         chart = _chart_class()()
         sizes = self.splitter.sizes()
-        self.splitter.replaceWidget(self.splitter.indexOf(self.chart_placeholder), chart)
+        # Kept: PySide's replaceWidget leaves the wrapper's ownership with Python, so a dropped reference
+        # would delete the area (and the chart in it) at once.
+        self._chart_area = _with_controls(chart)
+        self.splitter.replaceWidget(self.splitter.indexOf(self.chart_placeholder), self._chart_area)
+        chart.candles_wanted.connect(self._relay_candles_wanted)
         if self.isVisible() and sum(sizes):
             # Built after the first paint: the chart's larger minimum height would otherwise take rows
             # away from the table the trader is already looking at.
@@ -157,6 +162,10 @@ class MainWindow(QMainWindow):
         if self.positions_view.selected_position_id() is not None:
             chart.show_position(self.positions_view.selected_position(), self.positions_model.snapshot())
         return chart
+
+    def _relay_candles_wanted(self, pair: str, timeframe: str) -> None:
+        """The chart wants candles: a request record, carried to the worker like every other."""
+        self.data_requested.emit(FetchCandles(pair, timeframe))  # to the worker's `read` slot
 
     def build_chart_later(self) -> None:
         """After-paint hook: like `ensure_chart`, but a failure leaves a note instead of stopping the monitor."""
@@ -323,3 +332,21 @@ class MainWindow(QMainWindow):
         # The session stops the worker on this (it flushes its journal in its own thread, then quits).
         self.closing.emit()
         super().closeEvent(event)
+
+
+def _with_controls(chart: QWidget) -> QWidget:
+    """The chart under its control bar (pair, timeframe, ranges, candles, crosshair readout)."""
+    controls = getattr(chart, "controls", None)
+    if controls is None:
+        return chart
+    box = QWidget()
+    box.setObjectName("chartArea")
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    layout.addWidget(controls)
+    layout.addWidget(chart, 1)
+    # No taller minimum than the chart alone had: the bar must not stop a small window from fitting.
+    layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+    box.setMinimumHeight(chart.minimumSizeHint().height())
+    return box

@@ -46,6 +46,7 @@ WORKER_TO_GUI: tuple[tuple[str, str], ...] = (
 # (GUI signal carrying a request record, worker slot): every user action takes this path.
 GUI_TO_WORKER: tuple[tuple[str, str], ...] = (
     ("window.requested", "handle"),  # Refresh / Reconnect, the alert log's acknowledge and snooze
+    ("window.data_requested", "read"),  # the chart's candles (a DataRequest: answered on history_ready)
     ("actions.requested", "handle"),  # dialogs (close, settle, margin, collateral) and popup buttons
 )
 
@@ -183,20 +184,18 @@ class MonitorSession(QObject):
             return None
 
     def stop(self) -> bool:
-        """The session ends: disconnect and stop the monitor (its worker flushes the journal in its own
-        thread), then give the journal's instance lock back."""
+        """Disconnect and stop the monitor (its worker flushes the journal in its own thread)."""
         monitor = self.monitor
         self._stop_futures()
         self.detach()
-        stopped = True if monitor is None else bool(monitor.stop())
-        lock, self.lock = self.lock, None
-        if lock is not None:
-            lock.release()
-        return stopped
+        if monitor is None:
+            return True
+        return bool(monitor.stop())
 
     def _on_window_closing(self) -> None:
-        if self.monitor is not None:
-            self.window.hide()  # the wait can last until a request's deadline: do not look frozen meanwhile
+        if self.monitor is None:
+            return
+        self.window.hide()  # the wait can last until a request's deadline: do not look frozen meanwhile
         if not self.stop():
             log.warning("poll thread still running at exit")
 

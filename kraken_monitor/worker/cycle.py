@@ -171,6 +171,12 @@ class Poller:
         return position_events(before.positions if before else None, after.positions, now, prices, closes,
                                currency, places, rates)
 
+    def candles(self, pair: str, timeframe: str) -> Any:
+        """The chart's candles (worker/candle_sync.py): kept ones topped up from the venue."""
+        from kraken_monitor.worker.candle_sync import sync_candles
+
+        return sync_candles(self.exchange, self.journal, pair, timeframe)
+
     # -- snapshot ----------------------------------------------------------------------------
 
     def needed_pairs(self) -> set[str]:

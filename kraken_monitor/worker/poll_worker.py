@@ -29,7 +29,7 @@ from kraken_monitor.worker.opening import (
     open_journal,
     open_poller,
 )
-from kraken_monitor.worker.requests import AlertRequest, OrderRequest, RefreshNow, Request
+from kraken_monitor.worker.requests import AlertRequest, DataRequest, OrderRequest, RefreshNow, Request
 
 log = logging.getLogger(__name__)
 
@@ -346,6 +346,8 @@ class PollWorker(QObject):
             self._alert_call(request)
         elif isinstance(request, OrderRequest):
             self._action(request)
+        elif isinstance(request, DataRequest):
+            self.read(request)
         else:
             log.error("unknown request %r", request)
             self.action_failed.emit(request, f"Unknown request ({type(request).__name__}).")
@@ -368,6 +370,20 @@ class PollWorker(QObject):
         self._account_backoff.succeeded()
         self._account_cycle()
         self._publish()
+
+    @Slot(object)
+    def read(self, request: DataRequest) -> None:
+        """A view's read (the chart's candles), not a trader's action: out on `history_ready` as
+        {request.key: result}; nothing goes out on action_finished / action_failed."""
+        if self.poller is None:
+            return  # not started yet: the view asks again (chart_features.ASK_AGAIN_S)
+        try:
+            with self.activity.doing(request.doing):
+                result = request.apply(self.poller, self._now())
+        except Exception as exc:  # a view's extra must never stop monitoring
+            log.error("%s failed: %s: %s", request.doing, type(exc).__name__, exc)
+            return
+        self.history_ready.emit({request.key: result})
 
     def _alert_call(self, request: AlertRequest) -> None:
         if self.poller is None:

@@ -30,6 +30,14 @@ class AlertRequest(Request):
     verb = "change"  # "Could not <verb> the alert: ..."
 
 
+class DataRequest(Request):
+    """A view's read (no money moves, no alert changes): the result goes out on `history_ready` as
+    {key: result}; a failure is logged and the view asks again later."""
+
+    key = "data"
+    doing = "a read for the window"  # what the watchdog says the poll thread is busy with
+
+
 @dataclass(frozen=True)
 class ClosePosition(OrderRequest):
     position_id: str
@@ -91,3 +99,16 @@ class Snooze(AlertRequest):
 @dataclass(frozen=True)
 class RefreshNow(Request):
     """F5 / Reconnect: one immediate account + price read; after an auth failure, a new connection."""
+
+
+@dataclass(frozen=True)
+class FetchCandles(DataRequest):
+    """The chart's candles of one pair and timeframe: kept ones topped up from the venue (a CandleSet)."""
+
+    pair: str
+    timeframe: str
+    key = "candles"  # worker/candle_sync.CANDLES_KEY: the chart's set_history knows it
+    doing = "candles for the chart"
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.candles(self.pair, self.timeframe)

@@ -126,3 +126,26 @@ def test_a_v3_journal_gains_the_candles_table(tmp_path):
         assert "candles" in journal.db.table_names() and load_candles(journal.conn, "BTC/USD", "1h") == []
     finally:
         journal.close()
+
+
+def test_sync_keeps_candles_and_a_failed_fetch_still_returns_the_kept_ones(tmp_path):
+    from kraken_monitor.worker.candle_sync import sync_candles
+
+    journal = Journal.open(tmp_path / "j.sqlite3")
+    try:
+        with KrakenTestServer() as srv:
+            now = datetime.now(timezone.utc).timestamp() // H * H
+            srv.add_trades("BTC/USD", [(now - H + 1, "60000"), (now + 1, "61000")])
+            exchange = KrakenExchange(api_url=srv.url, credentials=None, public_interval_s=0.0)
+            first = sync_candles(exchange, journal, "BTC/USD", "1h")
+            assert first.rows[:, 0].tolist() == [now - H, now] and first.error == ""
+            srv.add_trades("BTC/USD", [(now + 60, "61500")])  # the open candle moved on
+            second = sync_candles(exchange, journal, "BTC/USD", "1h")
+            assert second.rows[-1].tolist() == [now, 61000.0, 61500.0, 61000.0, 61500.0, 2.0]
+            assert float(srv.requests_to("OHLC")[-1]["since"]) < now  # asked from the newest kept candle on
+            srv.inject_fault("OHLC", "unavailable")
+            failed = sync_candles(exchange, journal, "BTC/USD", "1h")
+            exchange.close()
+        assert failed.error and failed.rows.tolist() == second.rows.tolist()  # kept, with the reason
+    finally:
+        journal.close()

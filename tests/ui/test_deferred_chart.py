@@ -49,7 +49,7 @@ def test_feed_that_arrived_before_the_chart_is_replayed_into_it(deferred):
 
     chart = window.ensure_chart()
     assert window.chart_ready() and window.chart is chart and window.ensure_chart() is chart
-    assert window.splitter.widget(1) is chart
+    assert chart.parentWidget() is window.splitter.widget(1)  # the chart area: control bar + chart
     assert window.splitter.sizes() == sizes  # swapped in place: the trader's proportions are kept
     assert len(chart.buffer("BTC/USD")) == 11  # 10 history + the live point after it
     assert chart.selected_pair == "ETH/USD"
@@ -63,7 +63,7 @@ def test_chart_attribute_builds_the_chart_on_demand(deferred):
     window, _monitor = deferred
     chart = window.chart
     assert window.chart_ready()
-    assert window.splitter.widget(1) is chart
+    assert chart.parentWidget() is window.splitter.widget(1)  # the chart area: control bar + chart
 
 
 def test_a_chart_that_cannot_be_built_leaves_a_note_and_the_monitor_running(deferred, monkeypatch):
