@@ -141,8 +141,6 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
 
         QTimer.singleShot(int(exit_after * 1000), finish)
     code = app.exec()
-    session.stop()
+    session.stop()  # also gives back the lock of the journal in use now (Settings may have changed the mode)
     collector.stop()
-    if session.lock is not None:
-        session.lock.release()  # the lock of the journal in use now (Settings may have changed the mode)
     return int(code)

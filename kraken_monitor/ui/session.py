@@ -184,18 +184,20 @@ class MonitorSession(QObject):
             return None
 
     def stop(self) -> bool:
-        """Disconnect and stop the monitor (its worker flushes the journal in its own thread)."""
+        """The session ends: disconnect and stop the monitor (its worker flushes the journal in its own
+        thread), then give the journal's instance lock back."""
         monitor = self.monitor
         self._stop_futures()
         self.detach()
-        if monitor is None:
-            return True
-        return bool(monitor.stop())
+        stopped = True if monitor is None else bool(monitor.stop())
+        lock, self.lock = self.lock, None
+        if lock is not None:
+            lock.release()
+        return stopped
 
     def _on_window_closing(self) -> None:
-        if self.monitor is None:
-            return
-        self.window.hide()  # the wait can last until a request's deadline: do not look frozen meanwhile
+        if self.monitor is not None:
+            self.window.hide()  # the wait can last until a request's deadline: do not look frozen meanwhile
         if not self.stop():
             log.warning("poll thread still running at exit")
 

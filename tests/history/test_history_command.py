@@ -14,13 +14,11 @@ from decimal import Decimal
 
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.exchange.credentials import Credentials
-from kraken_monitor.exchange.kraken import KrakenExchange
-from kraken_monitor.exchange.kraken_parse import CallCounter
 from kraken_monitor.storage.history_queries import read_history
-from kraken_monitor.storage.journal import Journal
+from kraken_monitor.testing.exchanges import unpaced_kraken
 from kraken_monitor.testing.kraken_server import KrakenTestServer
-from kraken_monitor.worker.cycle import Poller
 from kraken_monitor.worker.history_command import run_history
+from kraken_monitor.worker.opening import open_poller
 from kraken_monitor.worker.serialize import HISTORY_CSV_COLUMNS
 
 KEYS = {"id", "pair", "side", "volume", "opened_at", "closed_at", "entry_price", "exit_price", "realized_pnl",
@@ -82,9 +80,8 @@ def test_a_kraken_liquidation_reads_back_with_the_closing_orders_fee(tmp_path):
         btc = srv.add_position("BTC/USD", "long", Decimal("1"), Decimal("20000"), leverage=5,
                                opened_at=(t0 - timedelta(hours=9)).timestamp())
         config = MonitorConfig(mode="live", api_url=srv.url, db_path=tmp_path / "live.sqlite3", kraken_tier="local")
-        exchange = KrakenExchange(api_url=srv.url, credentials=Credentials(srv.api_key, srv.api_secret),
-                                  public_interval_s=0.0, private_counter=CallCounter(limit=1e9))
-        poller = Poller(config, exchange, Journal.open(config.db_path))
+        live = unpaced_kraken(credentials=Credentials(srv.api_key, srv.api_secret))
+        poller = open_poller(config, exchange_factory=live).poller  # the real journal at config.db_path
         try:
             for step, act in ((0, None), (2, lambda: srv.liquidate(btc, Decimal("11550")))):
                 if act:

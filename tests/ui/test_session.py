@@ -122,7 +122,9 @@ def test_a_restart_onto_a_journal_another_instance_holds_keeps_monitoring(make_w
     assert len(made) == 2 and made[0].stops == 1 and s.monitor is made[1]
     assert s.lock is not own and s.lock.held and s.lock.journal == paper.journal_path()
     InstanceLock(demo.journal_path()).acquire().release()  # the demo journal's lock was given back
+    held = s.lock
     with pytest.raises(JournalInUse):  # the paper journal is the session's now
         InstanceLock(paper.journal_path()).acquire()
-    window.close()
-    s.lock.release()
+    window.close()  # the session ends with the window and gives its journal's lock back
+    assert s.lock is None and not held.held
+    InstanceLock(paper.journal_path()).acquire().release()

@@ -11,12 +11,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from kraken_monitor.config import MonitorConfig
-from kraken_monitor.exchange.kraken import KrakenExchange
-from kraken_monitor.exchange.kraken_parse import CallCounter
-from kraken_monitor.storage.journal import Journal
+from kraken_monitor.testing.exchanges import unpaced_kraken
 from kraken_monitor.testing.kraken_server import KrakenTestServer
 from kraken_monitor.text.alerts import alert_message
 from kraken_monitor.worker.cycle import Poller
+from kraken_monitor.worker.opening import open_poller
 from kraken_monitor.worker.serialize import event_to_json
 
 EVENT_KEYS = {"type", "kind", "position", "pair", "volume", "price", "pnl"}
@@ -26,9 +25,8 @@ def _live_poller(srv: KrakenTestServer, tmp_path) -> Poller:
     from kraken_monitor.exchange.credentials import Credentials
 
     config = MonitorConfig(mode="live", api_url=srv.url, db_path=tmp_path / "live.sqlite3", kraken_tier="local")
-    exchange = KrakenExchange(api_url=srv.url, credentials=Credentials(srv.api_key, srv.api_secret),
-                              public_interval_s=0.0, private_counter=CallCounter(limit=1e9))
-    return Poller(config, exchange, Journal.open(config.db_path))
+    live = unpaced_kraken(credentials=Credentials(srv.api_key, srv.api_secret))
+    return open_poller(config, exchange_factory=live).poller  # the real journal at config.db_path
 
 
 def _cycle(poller: Poller, now: datetime):
