@@ -55,6 +55,23 @@ def _collect_garbage_in_the_main_thread():
 
 
 @pytest.fixture(autouse=True)
+def _no_modal_message_boxes(monkeypatch):
+    """A modal box waits for a click nobody makes in a test run: it hung whole runs once. Fail the test instead.
+    Tests that want the box's answer patch `Messages` (ui/messages.py) or QMessageBox themselves."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def refusing(name):
+        def box(*args, **_kwargs):
+            shown = " | ".join(str(a) for a in args[1:3])
+            raise AssertionError(f"a modal QMessageBox.{name} opened in a test, where it would wait forever: {shown}")
+
+        return staticmethod(box)
+
+    for name in ("critical", "warning", "information", "question"):
+        monkeypatch.setattr(QMessageBox, name, refusing(name))
+
+
+@pytest.fixture(autouse=True)
 def _keep_core_limit_of_the_test_process(monkeypatch):
     """A live exchange built inside pytest would lower this process's hard RLIMIT_CORE to 0 for good, and every
     later child inherits it: the core-dump test could then never raise `ulimit -c` for its control. The guard
