@@ -39,6 +39,9 @@ class Alarm(QObject):
         self._tried = True
         try:
             os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame prints a banner otherwise
+            # SDL's audio start-up would take SIGINT/SIGTERM for its own event queue, which nobody reads:
+            # the app (and a test run) then ignored `kill`, a logout and a CI timeout.
+            os.environ["SDL_NO_SIGNAL_HANDLERS"] = "1"
             import pygame.mixer
 
             from kraken_monitor.ui.resources import alert_sound_path

@@ -112,3 +112,33 @@ def test_messages_use_freedesktop_notifications_when_there_is_no_tray(qtbot, bee
             messages.close_all_popups()
     assert signature == "susssasa{sv}i"
     assert body[3] == "LIQUIDATION: Cross-margin account" and body[4].startswith("Act on: PAPER-00001")
+
+
+def test_a_process_with_the_alarm_loaded_still_ends_on_sigterm(tmp_path):
+    """SDL installs SIGINT/SIGTERM handlers when its audio starts unless told not to: the process then ignored
+    `kill` (seen: a test run outliving its `timeout`). The alarm tells it not to."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, time\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from kraken_monitor.ui.sound import Alarm\n"
+        "alarm = Alarm()\n"
+        "print(alarm.play(), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    env = dict(os.environ, SDL_AUDIODRIVER="dummy", QT_QPA_PLATFORM="offscreen")
+    env.pop("SDL_NO_SIGNAL_HANDLERS", None)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "wav"  # SDL's audio really started
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
