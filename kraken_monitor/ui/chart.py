@@ -19,6 +19,7 @@ MARGIN_KEY = "margin"
 MIN_X_RANGE_S = 120.0
 X_STEP = 0.15  # when "now" leaves the view, extend it by this share of its width (not every tick)
 LABEL_PX = 20  # height of a line label, pixels
+MAX_LABEL_SHARE = 0.5  # label headroom at most this share of the data's height
 Y_PAD = 0.1  # share of the needed height added above and below when the y range has to move
 Y_SHRINK = 4.0  # re-fit y when the needed height is this many times smaller than the shown one
 
@@ -375,7 +376,10 @@ class ChartWidget(ChartFeatures, pg.GraphicsLayoutWidget):
         need = hi - lo
         # The top line's label is drawn above it: keep one label height (in pixels, so a short chart
         # still shows it) between the highest line and the top of the plot.
-        label = need * LABEL_PX / max(vb.height() - 2 * LABEL_PX, 1.0)
+        # A plot squeezed below about two label heights (a laptop screen with every dock open) would turn that
+        # into a headroom many times the data (a 43,717-1,045,284 axis for 68-92 k prices): at most
+        # MAX_LABEL_SHARE of the data's height then, the data keeps the plot and the label may clip.
+        label = min(need * LABEL_PX / max(vb.height() - 2 * LABEL_PX, 1.0), need * MAX_LABEL_SHARE)
         inside = y_lo <= lo - need * 0.02 and hi + label * 0.8 <= y_hi
         if inside and not refit and (y_hi - y_lo) <= max(need, 1e-12) * Y_SHRINK:
             return

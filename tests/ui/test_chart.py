@@ -171,3 +171,25 @@ def test_ranges_hold_still_between_steps_and_keep_now_and_lines_in_view(qtbot):
     vb.enableAutoRange()
     (x3_lo, x3_hi), _ = vb.viewRange()
     assert x3_lo < now + 500 < x3_hi and not any(vb.state["autoRange"])
+
+
+def test_a_squeezed_price_plot_keeps_its_data_instead_of_a_label_headroom(qtbot):
+    from kraken_monitor.ui.chart import MAX_LABEL_SHARE, Y_PAD
+
+    chart = ChartWidget()
+    qtbot.addWidget(chart)
+    chart.resize(900, 140)  # a laptop screen with every dock open: the price pane is a few pixels tall
+    chart.show()
+    qtbot.waitExposed(chart)
+    snap = S.snapshot()
+    chart.append_snapshot(snap)
+    chart.show_position(snap.positions[0], snap)
+    vb = chart.price_plot.getViewBox()
+    assert vb.height() < 2 * 20 + 10  # below two label heights: the case that blew the axis up
+    levels = [*chart.visible_line_values().values(), float(S.PRICES["BTC/USD"])]
+    lo, hi = min(levels), max(levels)
+    _, (y_lo, y_hi) = vb.viewRange()
+    # Fitted as lo - pad .. hi + max(pad, headroom), the headroom capped at half the data's height: the shown
+    # range is at most (1 + 0.1 + 0.5) times the data's (it was over 40 times on a 768 px screen).
+    assert y_lo < lo and hi < y_hi
+    assert (y_hi - y_lo) <= (hi - lo) * (1 + Y_PAD + MAX_LABEL_SHARE) * 1.0001
