@@ -13,6 +13,7 @@ TEST_BODY = "This channel receives kraken-monitor alerts."
 STATUS_OK = "delivered"
 UNKNOWN_URL = "not a notification URL apprise knows (check the scheme, e.g. ntfy://, tgram://, mailto://, json://)"
 REFUSED = "the service refused it or could not be reached"
+DELIVERY_FAILED_TITLE = f"{APP}: an alert notification was not delivered"
 
 
 def notification(alert: Alert, *, escalated_after_s: float | None = None) -> tuple[str, str]:

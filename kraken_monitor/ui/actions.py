@@ -14,6 +14,8 @@ from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Alert, MarginMode, Snapshot
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.base import Capabilities, OrderResult
+from kraken_monitor.notify.delivery import DeliveryStatus
+from kraken_monitor.text import notify as notify_text
 from kraken_monitor.ui.add_margin_dialog import AddMarginDialog
 from kraken_monitor.ui.close_dialog import CloseDialog, CloseRequest
 from kraken_monitor.ui.messages import Messages
@@ -115,6 +117,11 @@ class ActionsController(QObject):
                 self.messages.show_alert(alert)
         if self.notifications is not None:  # events at once; critical/liquidation if not acknowledged in time
             self.notifications.fired(alerts)
+
+    def on_delivery_status(self, status: object) -> None:
+        """A notification that finally failed is said on the desktop (tray or D-Bus), never silently lost."""
+        if isinstance(status, DeliveryStatus) and status.final and not status.ok:
+            self.messages.notify(notify_text.DELIVERY_FAILED_TITLE, status.text())
 
     def on_alerts_changed(self, alerts) -> None:
         """Acknowledged or snoozed anywhere (popup, tray, log): escalation stops for those."""
@@ -262,5 +269,6 @@ def install(
     controller = ActionsController(config, messages, window, settings)
     controller.notifications = NotifyBridge(config, settings, window)
     window.closing.connect(controller.notifications.stop)
+    controller.notifications.status_changed.connect(controller.on_delivery_status)
     controller.connect_window(window)
     return controller

@@ -130,3 +130,20 @@ def test_removing_a_channel_deletes_its_url_from_the_keyring(qtbot, tmp_path, me
     dialog.notify_section.remove_selected()
     dialog.save(settings)
     assert load_channels(settings) == [] and secrets.load_url("ch-old") is None
+
+
+def test_a_delivery_that_finally_fails_is_said_on_the_desktop(qtbot, desk, hook, monkeypatch):
+    controller, bridge, clock, messages, _ = desk
+    said = []
+    monkeypatch.setattr(messages, "notify", lambda title, body: said.append((title, body)) or True)
+    bridge.status_changed.connect(controller.on_delivery_status)  # as install() connects it
+    bridge.service.notifier._delays = (0.0,)  # one retry, no wait
+    hook.fail_next(2)
+    controller.on_alerts_fired((level_alert(Risk.CRITICAL, alert_id=21),))
+    clock.now += 60
+    bridge.service.tick()
+    failed = "kraken-monitor: an alert notification was not delivered"
+    qtbot.waitUntil(lambda: any(title == failed for title, _ in said), timeout=10_000)
+    assert said[0][0] == "CRITICAL: Cross-margin account"  # the popup's own desktop message came first
+    [body] = [body for title, body in said if title == failed]
+    assert "Desk webhook: failed after 2 attempts" in body and TOKEN not in body

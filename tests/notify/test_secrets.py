@@ -22,7 +22,14 @@ def test_the_url_and_its_token_parts_are_redacted():
 
 
 def test_no_keyring_refuses_without_the_url():
-    # The test command selects keyring.backends.null.Keyring (see COMMON test command / .ci/run).
-    with pytest.raises(secrets.SecretStoreUnavailable) as err:
-        secrets.save_url("ch-phone", URL)
+    import keyring
+    from keyring.backends.null import Keyring as NullKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(NullKeyring())  # the user's "no keyring" choice, as the test command sets it
+    try:
+        with pytest.raises(secrets.SecretStoreUnavailable) as err:
+            secrets.save_url("ch-phone", URL)
+    finally:
+        keyring.set_keyring(previous)
     assert "AAHsecret" not in str(err.value) and "--notify" in str(err.value)
