@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
@@ -13,6 +17,12 @@ from kraken_monitor.ui.change_leverage_dialog import ChangeLeverageDialog
 from kraken_monitor.ui.futures_panel import FuturesPanel
 from kraken_monitor.worker.futures_watch import FuturesPoller, LeverageOutcome
 
+# A read is up to four requests of at most 10 s each (the transport's deadline): a poll thread silent for
+# longer than this is stuck, and the last book must not go on looking fresh (the spot window's watchdog
+# does the same for its poll thread).
+SILENT_AFTER_S = 45.0
+STARTUP_SILENCE_S = 60.0  # the first read also imports ccxt and loads the instruments
+
 
 class FuturesController(QObject):
     """Lives in the GUI thread; the poller's thread never touches a Qt object (results come through a queue).
@@ -22,9 +32,14 @@ class FuturesController(QObject):
 
     alerts_fired = Signal(object)  # tuple[Alert, ...]
 
-    def __init__(self, panel: FuturesPanel, poller: FuturesPoller, parent: QObject | None = None) -> None:
+    def __init__(self, panel: FuturesPanel, poller: FuturesPoller, parent: QObject | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
         self.panel, self.poller = panel, poller
+        self._monotonic = monotonic
+        self._heard_at = monotonic()
+        self._heard_any = False
+        self._silent = False
         self.book: FuturesBook | None = None
         self.alerts = FuturesAlertTracker(f"futures {poller.mode}")
         self.dialog_parent: QWidget | None = panel
@@ -43,18 +58,35 @@ class FuturesController(QObject):
         while not self.poller.results.empty():
             item = self.poller.results.get_nowait()
             if isinstance(item, FuturesBook):
+                self._heard_at, self._heard_any, self._silent = self._monotonic(), True, False
                 if not item.stale:
                     self.book = item
-                self.panel.set_book(item)
-                fired = self.alerts.update(item)
-                if fired:
-                    self.alerts_fired.emit(fired)
+                self._show_book(item)
             elif isinstance(item, LeverageOutcome):
                 self.panel.show_outcome(item.message, item.ok)
             elif isinstance(item, CredentialsMissing):
                 self.panel.show_not_watched(str(item))
             elif isinstance(item, AuthFailed):
                 self.panel.show_outcome(f"futures authentication failed: {item}", False)
+        self._check_silence()
+
+    def _show_book(self, book: FuturesBook) -> None:
+        self.panel.set_book(book)
+        fired = self.alerts.update(book)
+        if fired:
+            self.alerts_fired.emit(fired)
+
+    def _check_silence(self) -> None:
+        """Fail closed when the poll thread stops answering: the rows stay, every risk reads unknown."""
+        if self._silent or not self.poller.is_alive():
+            return
+        quiet = self._monotonic() - self._heard_at
+        if quiet <= (SILENT_AFTER_S if self._heard_any else STARTUP_SILENCE_S):
+            return
+        self._silent = True
+        self.book = None  # no leverage change on figures this old
+        reason = f"no futures read for {quiet:.0f} s (the futures poll thread is not answering)"
+        self._show_book(FuturesBook(self.poller.mode, datetime.now(timezone.utc), None, (), stale=True, stale_reason=reason))
 
     def change_leverage(self, position_id: str) -> None:
         book = self.book

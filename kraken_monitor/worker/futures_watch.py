@@ -65,6 +65,10 @@ class FuturesPoller:
         """Ask the poll thread to set `pair`'s isolated leverage (None = cross); the outcome joins `results`."""
         self._requests.put((pair, leverage))
 
+    def is_alive(self) -> bool:
+        """False once the thread ended (stopped, or an authentication failure said so already)."""
+        return self._thread.is_alive()
+
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
         self._thread.join(timeout_s)

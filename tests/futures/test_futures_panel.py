@@ -182,3 +182,49 @@ def test_live_without_a_futures_key_says_the_account_is_not_watched(qtbot, monke
         assert panel.model.rowCount() == 0 and not panel.leverage_button.isEnabled()
     finally:
         controller.stop()
+
+
+def test_a_poll_thread_that_stops_answering_turns_the_panel_to_risk_unknown(qtbot):
+    """A read stuck past every deadline sends nothing: the GUI side notices the silence on the monotonic clock."""
+    import threading
+
+    from kraken_monitor.domain.models import Risk
+    from kraken_monitor.ui import futures_controller as fc
+
+    release = threading.Event()
+
+    class Stuck(PaperFuturesExchange):
+        reads = 0
+
+        def fetch_account(self):
+            Stuck.reads += 1
+            if Stuck.reads > 1:
+                release.wait(30)  # the second read never returns (until the test ends)
+            return super().fetch_account()
+
+    def stuck():
+        exchange = PaperFuturesExchange.demo()
+        exchange.__class__ = Stuck
+        return exchange
+
+    clock = [1000.0]
+    panel = FuturesPanel()
+    qtbot.addWidget(panel)
+    poller = FuturesPoller(replace(MonitorConfig(), mode=AccountKind.DEMO), 0.05, factory=stuck).start()
+    controller = fc.FuturesController(panel, poller, monotonic=lambda: clock[0])
+    try:
+        qtbot.waitUntil(lambda: (controller.pump(), panel.model.rowCount() == 2)[1], timeout=5000)
+        qtbot.waitUntil(lambda: Stuck.reads > 1, timeout=5000)
+        assert not panel.model.stale
+        clock[0] += fc.SILENT_AFTER_S  # exactly the window: not yet
+        controller.pump()
+        assert not panel.model.stale
+        clock[0] += 1
+        controller.pump()
+        assert panel.model.stale and panel.model.rowCount() == 2  # the rows stay, their risk is unknown
+        assert "no futures read for 46 s" in panel.status_label.text()
+        assert {panel.model.data(panel.model.index(r, COLUMNS.index("Risk"))) for r in range(2)} == {Risk.UNKNOWN.label}
+        assert not panel.leverage_button.isEnabled()
+    finally:
+        release.set()
+        controller.stop()
