@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kraken_monitor.domain.alert_levels import DANGER_LEVELS
 from kraken_monitor.domain.futures import FuturesBook
-from kraken_monitor.domain.models import Alert, Risk
+from kraken_monitor.domain.models import FUTURES_KEY_PREFIX, Alert, Risk
 
 REASON_ACCOUNT = "futures_margin_level"
 REASON_POSITION = "futures_distance"
@@ -25,12 +25,13 @@ class FuturesAlertTracker:
             return ()
         account = book.account
         fired = []
-        checks: list[tuple[str, Risk, Alert]] = [("futures:account", account.risk, Alert(
-            key="futures:account", level=account.risk, position_id=None, pair=None,
+        account_key = f"{FUTURES_KEY_PREFIX}account"
+        checks: list[tuple[str, Risk, Alert]] = [(account_key, account.risk, Alert(
+            key=account_key, level=account.risk, position_id=None, pair=None,
             margin_level=account.margin_level, distance_to_liquidation_pct=None, reason=REASON_ACCOUNT,
             fired_at=book.as_of, facts=(("account", self.account_label),)))]
         for pf in book.positions:
-            key = f"futures:{pf.position.id}"
+            key = f"{FUTURES_KEY_PREFIX}{pf.position.id}"
             checks.append((key, pf.risk, Alert(
                 key=key, level=pf.risk, position_id=pf.position.id, pair=pf.position.pair,
                 margin_level=account.margin_level, distance_to_liquidation_pct=pf.distance_to_liquidation_pct,

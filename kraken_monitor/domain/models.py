@@ -248,11 +248,17 @@ class Alert:
         """A position event (opened, closed, liquidated, ...) rather than a risk level reached."""
         return self.reason.startswith(EVENT_REASON_PREFIX)
 
+    @property
+    def is_futures(self) -> bool:
+        """About the Kraken Futures account or one of its positions (domain/futures_alerts.py)."""
+        return self.key.startswith(FUTURES_KEY_PREFIX)
+
     def snoozed_at(self, now: datetime) -> bool:
         return self.snoozed_until is not None and now < self.snoozed_until
 
 
 EVENT_REASON_PREFIX = "position_"
+FUTURES_KEY_PREFIX = "futures:"
 
 
 @dataclass(frozen=True)

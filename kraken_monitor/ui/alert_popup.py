@@ -32,6 +32,7 @@ class AlertPopup(QWidget):
     `follow` shows the current margin level and distance on every snapshot (and "recovered")."""
 
     add_margin_clicked = Signal(object, object)  # Alert, position id to act on (None: the account)
+    change_leverage_clicked = Signal(str)  # futures position id
     close_position_clicked = Signal(object, object)  # Alert, position id to act on
     snooze_clicked = Signal(object, float)  # Alert, until (unix seconds)
     dismissed = Signal(object)  # Alert (closed by the trader: acknowledge)
@@ -79,7 +80,7 @@ class AlertPopup(QWidget):
             menu.addAction(action)
         self.snooze_button.setMenu(menu)
         self.snooze_button.clicked.connect(lambda: self._snooze(SNOOZE_CHOICES_MIN[0]))
-        self.add_margin_button.clicked.connect(lambda: self.add_margin_clicked.emit(self._alert, self.target[0]))
+        self.add_margin_button.clicked.connect(self._on_add_margin)
         self.close_button.clicked.connect(lambda: self.close_position_clicked.emit(self._alert, self.target[0]))
 
         buttons = QHBoxLayout()
@@ -110,6 +111,19 @@ class AlertPopup(QWidget):
         self.add_margin_button.setEnabled(not alert.is_event)
         self.close_button.setEnabled(alert.position_id is not None and not alert.is_event)
         self.snooze_button.setVisible(not alert.is_event)  # an event never fires again: nothing to snooze
+        if alert.is_futures:
+            # Kraken Futures: margin is added by lowering the leverage (the futures panel's dialog); the
+            # monitor does not close futures positions, and its futures alerts fire once per rise (no snooze).
+            self.add_margin_button.setText("Change leverage...")
+            self.add_margin_button.setEnabled(alert.position_id is not None)
+            self.close_button.hide()
+            self.snooze_button.hide()
+
+    def _on_add_margin(self) -> None:
+        if self._alert.is_futures:
+            self.change_leverage_clicked.emit(self._alert.position_id or "")
+        else:
+            self.add_margin_clicked.emit(self._alert, self.target[0])
 
     def _paint_headline(self) -> None:
         alert = self._alert
@@ -126,7 +140,7 @@ class AlertPopup(QWidget):
         """Show the current figures for this alert's subject; False when there is nothing left to act on
         (the position is gone and no other position carries the account's risk): the caller closes it."""
         alert = self._alert
-        if alert.stale or alert.is_event:
+        if alert.stale or alert.is_event or alert.is_futures:  # spot snapshots do not describe futures
             return True
         if snapshot.stale or snapshot.account is None:
             self._show_live("Now: <b>risk unknown</b> (data stale)")

@@ -35,6 +35,7 @@ class Messages(QObject):
     """
 
     add_margin_requested = Signal(object, object)  # Alert, position id to act on
+    change_leverage_requested = Signal(str)  # futures position id (a futures alert's popup)
     close_requested = Signal(object, object)  # Alert, position id to act on
     snooze_requested = Signal(object, float)  # Alert, until (unix seconds)
     acknowledged = Signal(object)  # Alert
@@ -105,6 +106,7 @@ class Messages(QObject):
         if popup is None:
             popup = AlertPopup(alert)
             popup.add_margin_clicked.connect(self.add_margin_requested)
+            popup.change_leverage_clicked.connect(self.change_leverage_requested)
             popup.close_position_clicked.connect(self.close_requested)
             popup.snooze_clicked.connect(self.snooze_requested)
             popup.dismissed.connect(self.acknowledged)

@@ -58,6 +58,14 @@ WATCHDOG_TO_GUI: tuple[tuple[str, str], ...] = (
 )
 
 
+# The futures account's controller (ui/futures_controller.py, its own poll thread) and the GUI.
+FUTURES_TO_GUI: tuple[tuple[str, str], ...] = (
+    ("futures.alerts_fired", "window.alert_dock.add_alerts"),  # in the same log, naming their account
+    ("futures.alerts_fired", "actions.on_alerts_fired"),  # popup, tray, sound and channels, as for spot
+    ("actions.messages.change_leverage_requested", "futures.change_leverage"),  # a futures popup's button
+)
+
+
 def _lock_journal(config: MonitorConfig) -> Any:
     """The instance lock of the journal `config` writes; raises JournalInUse when another process holds it."""
     return InstanceLock(config.journal_path()).acquire()
@@ -98,6 +106,7 @@ class MonitorSession(QObject):
         self.monitor: Any = None
         self.watchdog: WindowWatchdog | None = None
         self._connections: list[tuple[Any, Any]] = []
+        self._futures_connections: list[tuple[Any, Any]] = []
         self.futures: Any = None  # the futures account's controller (its own poll thread), issue 15
         self.with_futures = futures  # the app watches the futures account too; tests opt in
         window.closing.connect(self._on_window_closing)
@@ -137,12 +146,21 @@ class MonitorSession(QObject):
         config = replace(self.config, api_url=None)
         interval = self.config.price_interval_s if config.mode.simulated else max(self.config.price_interval_s, 1.0)
         self.futures = FuturesController.start(panel, config, interval, self)
-        alert_dock = getattr(self.window, "alert_dock", None)
-        if alert_dock is not None:  # futures alerts in the same log, naming their account
-            self.futures.alerts_fired.connect(alert_dock.add_alerts)
+        owners = {"window": self.window, "actions": self.actions, "futures": self.futures}
+        for signal_path, slot_path in FUTURES_TO_GUI:
+            signal, slot = _resolve(owners, signal_path), _resolve(owners, slot_path)
+            if signal is not None and slot is not None:
+                signal.connect(slot)
+                self._futures_connections.append((signal, slot))
 
     def _stop_futures(self) -> None:
         futures, self.futures = self.futures, None
+        connections, self._futures_connections = self._futures_connections, []
+        for signal, slot in connections:
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
         if futures is not None:
             futures.stop()
 
