@@ -16,6 +16,7 @@ from kraken_monitor.exchange.errors import AuthFailed, CredentialsMissing
 from kraken_monitor.ui.change_leverage_dialog import ChangeLeverageDialog
 from kraken_monitor.ui.futures_panel import FuturesPanel
 from kraken_monitor.worker.futures_watch import FuturesPoller, LeverageOutcome
+from kraken_monitor.worker.requests import ChangeLeverage
 
 # A read is up to four requests of at most 10 s each (the transport's deadline): a poll thread silent for
 # longer than this is stuck, and the last book must not go on looking fresh (the spot window's watchdog
@@ -102,7 +103,7 @@ class FuturesController(QObject):
             leverage = None if dialog.back_to_cross else dialog.leverage()
             if leverage is None and not dialog.back_to_cross:
                 return
-            self.poller.request_leverage(figures.position.pair, leverage)
+            self.poller.handle(ChangeLeverage(figures.position.pair, leverage))
             self.panel.show_outcome("Sent to Kraken; waiting for its answer…", True)
         finally:
             dialog.deleteLater()

@@ -22,6 +22,7 @@ from kraken_monitor.text.alerts import alert_message
 from kraken_monitor.text.futures import futures_stale_message
 from kraken_monitor.worker.cycle import utc_now
 from kraken_monitor.worker.futures_snapshot import read_futures_book
+from kraken_monitor.worker.requests import ChangeLeverage
 from kraken_monitor.worker.serialize import (
     futures_alert_to_json,
     futures_freshness_to_json,
@@ -53,7 +54,7 @@ class FuturesPoller:
         self.mode = str(config.mode)
         self._factory = factory
         self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome] = queue.Queue()
-        self._requests: queue.Queue[tuple[str, Decimal | None]] = queue.Queue()
+        self._requests: queue.Queue[ChangeLeverage] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="futures-poll", daemon=True)
 
@@ -61,9 +62,10 @@ class FuturesPoller:
         self._thread.start()
         return self
 
-    def request_leverage(self, pair: str, leverage: Decimal | None) -> None:
-        """Ask the poll thread to set `pair`'s isolated leverage (None = cross); the outcome joins `results`."""
-        self._requests.put((pair, leverage))
+    def handle(self, request: ChangeLeverage) -> None:
+        """The one way in for the trader's actions (worker/requests.py records), like PollWorker.handle: queued
+        for the poll thread, which alone uses the exchange; the outcome joins `results`."""
+        self._requests.put(request)
 
     def is_alive(self) -> bool:
         """False once the thread ended (stopped, or an authentication failure said so already)."""
@@ -119,11 +121,12 @@ class FuturesPoller:
             if remaining <= 0:
                 return
             try:
-                pair, leverage = self._requests.get(timeout=min(remaining, 0.1))
+                request = self._requests.get(timeout=min(remaining, 0.1))
             except queue.Empty:
                 continue
+            pair, leverage = request.pair, request.leverage
             try:
-                result = exchange.set_leverage(pair, leverage)
+                result = request.apply(exchange, utc_now())  # the futures exchange is this poller's "Poller"
                 self.results.put(LeverageOutcome(pair, leverage, True, result.description))
             except ExchangeError as exc:
                 self.results.put(LeverageOutcome(pair, leverage, False, str(exc)))

@@ -75,6 +75,21 @@ class AddIsolatedMargin(OrderRequest):
 
 
 @dataclass(frozen=True)
+class ChangeLeverage(OrderRequest):
+    """Kraken Futures: a symbol's isolated leverage (lower adds margin, higher releases it); None: back to cross.
+
+    Goes to the futures account's poller (worker/futures_watch.FuturesPoller.handle), whose thread alone
+    uses its exchange; the outcome comes back as a LeverageOutcome.
+    """
+
+    pair: str
+    leverage: Decimal | None
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.set_leverage(self.pair, self.leverage)
+
+
+@dataclass(frozen=True)
 class Acknowledge(AlertRequest):
     alert_id: int  # the journal id the alert carries
     verb = "acknowledge"

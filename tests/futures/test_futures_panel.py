@@ -17,6 +17,7 @@ from kraken_monitor.testing.futures_server import FuturesTestServer
 from kraken_monitor.ui.futures_controller import FuturesController
 from kraken_monitor.ui.futures_panel import COLUMNS, FuturesPanel
 from kraken_monitor.worker.futures_watch import FuturesPoller
+from kraken_monitor.worker.requests import ChangeLeverage
 
 D = Decimal
 
@@ -97,7 +98,7 @@ def test_a_refusal_from_kraken_is_shown_in_its_words(qtbot, server):
     panel, controller = _controller(qtbot, live, AccountKind.LIVE)
     try:
         qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=5000)
-        controller.poller.request_leverage("ETH/USD:USD", D(10))
+        controller.poller.handle(ChangeLeverage("ETH/USD:USD", D(10)))
         qtbot.waitUntil(lambda: "Would cause liquidation" in panel.outcome_label.text(), timeout=5000)
         assert server.futures.leverage["PF_ETHUSD"] == D(5)
     finally:
