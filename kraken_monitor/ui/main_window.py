@@ -113,9 +113,11 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self.set_title(mode)
         self.resize(1400, 860)
-        # First-start proportions: table ~6 rows, chart the rest, a short alert log.
-        self.splitter.setSizes([240, 420])
-        self.resizeDocks([self.futures_dock, self.alert_dock], [200, 120], Qt.Orientation.Vertical)
+        # First-start proportions: the positions table first (every row of a usual book without scrolling: the
+        # riskiest must not hide below the fold), the chart the rest; the futures account's lines and rows,
+        # a short alert log.
+        self.splitter.setSizes([270, 260])
+        self.resizeDocks([self.futures_dock, self.alert_dock], [200, 90], Qt.Orientation.Vertical)
 
         self.positions_view.position_selected.connect(self._on_positions_selected)
         self.alert_dock.acknowledge_requested.connect(self._on_acknowledge_requested)
