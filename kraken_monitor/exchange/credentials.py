@@ -52,8 +52,12 @@ class KeyringUnavailable(Exception):
     """No usable OS keyring backend; the message says what to do instead."""
 
 
-def _with_deadline(fn: Callable[[], T], timeout_s: float, what: str) -> T:
-    """fn() in a daemon thread; KeyringUnavailable if it has not returned within timeout_s (it is abandoned)."""
+def with_deadline(fn: Callable[[], T], timeout_s: float, what: str,
+                  unavailable: type[Exception] = KeyringUnavailable, thread_name: str = "keyring") -> T:
+    """fn() in a daemon thread; `unavailable` if it has not returned within timeout_s (it is abandoned).
+
+    A keyring (D-Bus Secret Service) that never answers must not hang the caller: the API key's lookup and
+    the notification channels' (notify/secrets.py) both go through here."""
     box: dict[str, Any] = {}
     done = threading.Event()
 
@@ -65,9 +69,9 @@ def _with_deadline(fn: Callable[[], T], timeout_s: float, what: str) -> T:
         finally:
             done.set()
 
-    threading.Thread(target=run, name="keyring", daemon=True).start()
+    threading.Thread(target=run, name=thread_name, daemon=True).start()
     if not done.wait(timeout_s):
-        raise KeyringUnavailable(f"The OS keyring did not answer within {timeout_s:g} s ({what}).")
+        raise unavailable(f"The OS keyring did not answer within {timeout_s:g} s ({what}).")
     if "error" in box:
         raise box["error"]
     return box["value"]
@@ -142,7 +146,7 @@ def load_credentials(notice: Callable[[str], None] = _stderr_notice,
     when both are set, and says so in one line through `notice` (stderr and the log by default).
     """
     try:
-        key, secret = _with_deadline(lambda: _read_keyring(venue), timeout_s, "reading the API key")
+        key, secret = with_deadline(lambda: _read_keyring(venue), timeout_s, "reading the API key")
     except Exception as exc:  # noqa: BLE001 - secretstorage/jeepney/dbus raise their own classes, not KeyringError
         env = _from_env(venue)
         if env is not None and not _explicitly_disabled():
@@ -168,7 +172,7 @@ def save_credentials(credentials: Credentials, *, venue: str = SPOT) -> None:
         backend.set_password(SERVICE, secret_user, credentials.secret)
 
     try:
-        _with_deadline(store, KEYRING_TIMEOUT_S, "storing the API key")
+        with_deadline(store, KEYRING_TIMEOUT_S, "storing the API key")
     except KeyringUnavailable:
         raise
     except NoKeyringError:
@@ -186,7 +190,7 @@ def delete_credentials(*, venue: str = SPOT) -> None:
 
     for user in _USERS[venue]:
         try:
-            _with_deadline(lambda u=user: delete(u), KEYRING_TIMEOUT_S, "deleting the API key")
+            with_deadline(lambda u=user: delete(u), KEYRING_TIMEOUT_S, "deleting the API key")
         except PasswordDeleteError:
             pass
         except KeyringUnavailable:
@@ -200,7 +204,7 @@ def delete_credentials(*, venue: str = SPOT) -> None:
 def keyring_status() -> str:
     """'ok' when credentials can be stored in the OS keyring, otherwise a sentence saying why not."""
     try:
-        _with_deadline(_backend, KEYRING_TIMEOUT_S, "looking for a keyring")
+        with_deadline(_backend, KEYRING_TIMEOUT_S, "looking for a keyring")
     except KeyringUnavailable as err:
         return str(err)
     except Exception as err:  # noqa: BLE001 - a backend that fails while being probed

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import parse_qsl, urlsplit
+
+from kraken_monitor.exchange.credentials import with_deadline
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,26 +50,6 @@ def redact(text: str) -> str:
     return text
 
 
-def _with_deadline(fn: Callable[[], T], what: str) -> T:
-    box: dict[str, Any] = {}
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="notify-keyring", daemon=True).start()
-    if not done.wait(TIMEOUT_S):
-        raise SecretStoreUnavailable(f"The OS keyring did not answer within {TIMEOUT_S:g} s ({what}).")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
 def _backend():  # noqa: ANN202 - keyring backend object
     import keyring
 
@@ -84,7 +65,7 @@ def _backend():  # noqa: ANN202 - keyring backend object
 
 def _call(fn: Callable[[], T], what: str) -> T:
     try:
-        return _with_deadline(fn, what)
+        return with_deadline(fn, TIMEOUT_S, what, SecretStoreUnavailable, "notify-keyring")
     except SecretStoreUnavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - a backend's own error; its text could echo the URL
