@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import os
 import sys
@@ -97,6 +99,15 @@ class Credentials:
         return f"Credentials(key={mask(self.key)}, secret=***)"
 
     __str__ = __repr__
+
+    def secret_is_base64(self) -> bool:
+        """Kraken's secrets (spot and futures) are base64; anything else was pasted wrong, and ccxt would fail
+        deep inside its signing with an error that could quote it."""
+        try:
+            base64.b64decode(self.secret, validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        return True
 
 
 def mask(key: str) -> str:

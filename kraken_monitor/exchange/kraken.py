@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import threading
 import time
@@ -126,11 +124,8 @@ class KrakenExchange(Exchange):
 
         self._credentials = credentials
         self._secrets = (credentials.key, credentials.secret) if credentials else ()
-        if credentials is not None:
-            try:
-                base64.b64decode(credentials.secret, validate=True)
-            except (binascii.Error, ValueError):
-                raise AuthFailed("The API secret is not valid base64; copy it again from Kraken.") from None
+        if credentials is not None and not credentials.secret_is_base64():
+            raise AuthFailed("The API secret is not valid base64; copy it again from Kraken.")
         base = (api_url or DEFAULT_API_URL).rstrip("/")
         config = {"enableRateLimit": False, "timeout": int(timeout_s * 1000)}
         self._public = ccxt.kraken(dict(config))
