@@ -171,3 +171,18 @@ def test_hung_keyring_status_answers_within_its_deadline(backend_is, monkeypatch
     with pytest.raises(KeyringUnavailable, match="did not answer"):
         save_credentials(Credentials(KEY, SECRET))
     assert time.monotonic() - start < 3
+
+
+def test_a_secret_that_is_not_base64_is_refused_before_any_request_without_repeating_it():
+    from kraken_monitor.exchange.errors import AuthFailed
+    from kraken_monitor.exchange.kraken import KrakenExchange
+    from kraken_monitor.exchange.kraken_futures import KrakenFuturesExchange
+
+    pasted_wrong = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="[:-3] + "!x"
+    assert Credentials("key", "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==") \
+        .secret_is_base64()  # Kraken's published example secret
+    assert not Credentials("key", pasted_wrong).secret_is_base64()
+    for client, words in ((KrakenExchange, "The API secret"), (KrakenFuturesExchange, "The futures API secret")):
+        with pytest.raises(AuthFailed, match=f"{words} is not valid base64") as raised:
+            client("http://127.0.0.1:9", Credentials("key", pasted_wrong))  # port 9: nothing listens, nothing sent
+        assert pasted_wrong not in str(raised.value)
