@@ -58,15 +58,20 @@ def merge_tick(last: Candle | None, ts: float, price: float, seconds: int) -> tu
     return Candle(start, price, price, price, price, 0.0), False
 
 
-def merged(candles: Sequence[Candle], ts: float, price: float, seconds: int) -> list[Candle]:
-    """`merge_tick` applied to a list (a copy)."""
-    rows = list(candles)
+def _add_tick(rows: list[Candle], ts: float, price: float, seconds: int) -> None:
+    """`merge_tick` on the last of `rows`, in place: the current candle updated, or a new one appended."""
     candle, replace = merge_tick(rows[-1] if rows else None, ts, price, seconds)
     if candle is not None:
         if replace:
             rows[-1] = candle
         else:
             rows.append(candle)
+
+
+def merged(candles: Sequence[Candle], ts: float, price: float, seconds: int) -> list[Candle]:
+    """`merge_tick` applied to a list (a copy)."""
+    rows = list(candles)
+    _add_tick(rows, ts, price, seconds)
     return rows
 
 
@@ -108,10 +113,5 @@ def aggregate_ticks(ticks: Sequence[tuple[float, float]], seconds: int) -> list[
     """Candles from (ts, price) ticks in time order (the test server's and the demo's own record)."""
     rows: list[Candle] = []
     for ts, price in ticks:
-        candle, replace = merge_tick(rows[-1] if rows else None, ts, price, seconds)
-        if candle is not None:
-            if replace:
-                rows[-1] = candle
-            else:
-                rows.append(candle)
+        _add_tick(rows, ts, price, seconds)
     return rows
