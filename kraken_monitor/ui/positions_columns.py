@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 from operator import attrgetter
 
 from kraken_monitor.domain.costs import pnl_breakdown
@@ -74,6 +75,12 @@ def header_text(column: Column, currency: str | None, quote: str | None = None) 
     return HEADERS[column]
 
 
+def _account_cost(pf: PositionFigures) -> Decimal:
+    """The opening cost in the account currency the header names; `position.cost` is in the pair's quote
+    currency (0.1 BTC for an ETH/BTC position), so it is shown only for a record that predates conversion."""
+    return pf.cost if pf.cost is not None else pf.position.cost
+
+
 def _trigger_text(price, distance, rules: PairRules | None) -> str:
     """A margin-call / liquidation price; one the market has already crossed reads 'passed'."""
     if price is not None and distance is not None and distance < 0:
@@ -100,7 +107,7 @@ SORT_VALUE = (
     lambda pf: pf.entry_price,
     lambda pf: pf.price,
     lambda pf: pf.leverage,
-    lambda pf: pf.position.cost,
+    _account_cost,
     lambda pf: pf.used_margin,
     lambda pf: pf.unrealized_pnl,
     lambda pf: pf.pnl_pct,
@@ -117,7 +124,7 @@ SORT_VALUE = (
 # also follows the snapshot's clock, RISK its staleness: both checked in _changed_range).
 FIELDS = tuple(f.split() for f in (
     "position.pair position.margin_mode liquidation_order", "position.side", "remaining_volume", "entry_price",
-    "price", "leverage", "position.cost", "used_margin", "unrealized_pnl position.exchange_net", "pnl_pct", "fees",
+    "price", "leverage", "cost position.cost", "used_margin", "unrealized_pnl position.exchange_net", "pnl_pct", "fees",
     "net_pnl", "break_even_price", "margin_call_price distance_to_margin_call_pct",
     "liquidation_price distance_to_liquidation_pct", "distance_to_liquidation_pct distance_to_margin_call_pct", "next_rollover projected_cost_24h", "risk",
 ))  # fmt: skip
@@ -141,7 +148,7 @@ def cell_text(pf: PositionFigures, column: Column, rules: PairRules | None, now:
     if column is Column.LEVERAGE:
         return fmt.fmt_leverage(pf.leverage)
     if column is Column.COST:
-        return fmt.fmt_money(p.cost)
+        return fmt.fmt_money(_account_cost(pf))
     if column is Column.USED_MARGIN:
         return fmt.fmt_money(pf.used_margin)
     if column is Column.PNL:

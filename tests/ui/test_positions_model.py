@@ -319,3 +319,17 @@ def test_net_pnl_cell_tooltip_breaks_the_net_into_its_fees():
     assert lines[-1] == (f"  Closing fee, est. at 0.40 % taker "
                          f"{fmt.fmt_money(-pf.valuation * TAKER_FEE_RATE, cur, signed=True)}")
     assert len(lines) == 6  # total, P&L, trading fee, opening fee, rollovers, closing fee
+
+
+def test_cost_column_is_in_the_account_currency_its_header_names():
+    # An ETH/BTC long of 2 ETH at 0.05 BTC in a USD account: its opening cost is 2 x 0.05 = 0.1 BTC, which at
+    # BTC/USD 60,000 is 6,000.00 USD. The header says "Cost (USD)"; the raw 0.1 BTC would read "0.10" there.
+    eth_btc = S.pair_rules("ETH/BTC", 5, 8)
+    rules = {**S.RULES, "ETH/BTC": eth_btc}
+    prices = {"ETH/BTC": D("0.05"), S.BTC: D("60000")}
+    state = S.account_state("20000", S.position("EB-1", "ETH/BTC", vol="2", entry="0.05", lev=2))
+    snap = S.engine_snapshot(state, prices, rules, S.NOW)
+    model = PositionsModel()
+    model.set_snapshot(snap)
+    assert model.headerData(Column.COST, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole) == "Cost (USD)"
+    assert _text(model, 0, Column.COST) == "6,000.00"
