@@ -14,7 +14,10 @@ from kraken_monitor.domain.models import PairRules
 
 DASH = "\u2013"  # shown for "no value" (None), never "0", so a missing figure cannot look safe
 
-MONEY_DECIMALS = 2  # quote-currency amounts (balances, P&L, fees)
+MONEY_DECIMALS = 2  # fiat and stablecoin amounts (balances, P&L, fees)
+CRYPTO_MONEY_DECIMALS = 8  # an amount in BTC, ETH ...: 2 places would show a 0.0034 BTC loss as "0.00"
+# Currencies whose amounts read in cents; any other named currency is a crypto asset (Kraken's XBT, ETH ...).
+CENT_CURRENCIES = frozenset({"USD", "EUR", "GBP", "CAD", "CHF", "AUD", "JPY", "USDT", "USDC", "DAI", "PYUSD"})
 PCT_DECIMALS = 2  # percentages: distances, P&L %, an exchange-reported margin level
 LEVEL_DECIMALS = 1  # a live margin level, e.g. "107.3 %"
 DEFAULT_PRICE_DECIMALS = 2  # a pair whose AssetPairs rules are not (yet) known
@@ -55,9 +58,19 @@ def with_unit(text: str, unit: str) -> str:
     return text if text == DASH or not unit else f"{text} {unit}"
 
 
+def money_decimals(currency: str) -> int:
+    """2 places for fiat and stablecoins (and an unnamed currency), 8 for a crypto asset: 'XBT' -> 8."""
+    return MONEY_DECIMALS if not currency or currency.upper() in CENT_CURRENCIES else CRYPTO_MONEY_DECIMALS
+
+
+def fmt_amount(value: Decimal | None, currency: str, *, signed: bool = False) -> str:
+    """An amount in `currency`'s precision without the unit, for a column whose header names it."""
+    return fmt_decimal(value, money_decimals(currency), signed=signed)
+
+
 def fmt_money(value: Decimal | None, currency: str = "", *, signed: bool = False) -> str:
-    """A quote-currency amount, 2 places, with its currency when given: '19,298.70 USD'."""
-    return with_unit(fmt_decimal(value, MONEY_DECIMALS, signed=signed), currency)
+    """An amount in its currency's precision with its currency when given: '19,298.70 USD', '0.00340000 XBT'."""
+    return with_unit(fmt_amount(value, currency, signed=signed), currency)
 
 
 def price_decimals(rules: PairRules | None) -> int:

@@ -148,17 +148,17 @@ def cell_text(pf: PositionFigures, column: Column, rules: PairRules | None, now:
     if column is Column.LEVERAGE:
         return fmt.fmt_leverage(pf.leverage)
     if column is Column.COST:
-        return fmt.fmt_money(_account_cost(pf))
+        return fmt.fmt_amount(_account_cost(pf), pf.account_currency)
     if column is Column.USED_MARGIN:
-        return fmt.fmt_money(pf.used_margin)
+        return fmt.fmt_amount(pf.used_margin, pf.account_currency)
     if column is Column.PNL:
-        return fmt.fmt_money(pf.unrealized_pnl, signed=True)
+        return fmt.fmt_amount(pf.unrealized_pnl, pf.account_currency, signed=True)
     if column is Column.PNL_PCT:
         return fmt.fmt_pct(pf.pnl_pct, signed=True)
     if column is Column.FEES:
-        return fmt.fmt_money(pf.fees)
+        return fmt.fmt_amount(pf.fees, pf.account_currency)
     if column is Column.NET_PNL:
-        return fmt.fmt_money(pf.net_pnl, signed=True)
+        return fmt.fmt_amount(pf.net_pnl, pf.account_currency, signed=True)
     if column is Column.BREAK_EVEN:
         return fmt.fmt_price(pf.break_even_price, rules)
     if column is Column.MARGIN_CALL_PRICE:
@@ -186,10 +186,11 @@ def cell_tooltip(
     if column is Column.NEXT_ROLLOVER and pf.next_rollover is not None:
         return (
             f"{fmt.fmt_datetime(pf.next_rollover)}; projected rollover cost next 24 h: "
-            f"{fmt.fmt_money(pf.projected_cost_24h)}"
+            f"{fmt.fmt_money(pf.projected_cost_24h, pf.account_currency)}"
         )
     if column is Column.PNL and pf.position.exchange_net is not None:
-        return f"Kraken reports {fmt.fmt_money(pf.position.exchange_net, signed=True)}"
+        # Kraken's `net` is in the pair's quote currency (OpenPositions docalcs), not the account's.
+        return f"Kraken reports {fmt.fmt_money(pf.position.exchange_net, pf.quote_currency, signed=True)}"
     if column is Column.DISTANCE_TO_LIQUIDATION and pf.distance_to_margin_call_pct is not None:
         return f"To margin call: {fmt.fmt_pct(pf.distance_to_margin_call_pct)}"
     if column in (Column.PRICE, Column.ENTRY, Column.BREAK_EVEN):

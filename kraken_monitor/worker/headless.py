@@ -112,23 +112,28 @@ def format_table(snapshot: Snapshot) -> str:
     if a is not None:
         level = _cell(fmt.fmt_decimal(a.margin_level, fmt.LEVEL_DECIMALS)) + ("%" if a.margin_level is not None else "")
         lines.append(
-            f"account {a.currency}: equity {_cell(fmt.fmt_money(a.equity))}  "
-            f"used margin {_cell(fmt.fmt_money(a.used_margin))}  free {_cell(fmt.fmt_money(a.free_margin))}  "
+            f"account {a.currency}: equity {_cell(fmt.fmt_amount(a.equity, a.currency))}  "
+            f"used margin {_cell(fmt.fmt_amount(a.used_margin, a.currency))}  "
+            f"free {_cell(fmt.fmt_amount(a.free_margin, a.currency))}  "
             f"margin level {level}  (call {fmt.fmt_threshold(a.margin_call_level)}%, "
             f"liquidation {fmt.fmt_threshold(a.liquidation_level)}%)  risk {Risk(a.risk).label}"
         )
     if not snapshot.positions:
         lines.append("no open positions")
         return "\n".join(lines) + "\n"
-    header = ("id", "pair", "side", "mode", "volume", "entry", "price", "net P&L", "liq. price", "dist %", "risk")
+    # Prices are in each pair's quote currency (the "quote" column); net P&L in the account currency.
+    money = f"net P&L {a.currency}" if a is not None else "net P&L"
+    header = ("id", "pair", "side", "mode", "quote", "volume", "entry", "price", money, "liq. price", "dist %", "risk")
     rows = [header]
     for pf in snapshot.positions:
         rules = snapshot.pair_rules.get(pf.position.pair)
         figures = (fmt.fmt_volume(pf.remaining_volume, rules), fmt.fmt_price(pf.entry_price, rules),
-                   fmt.fmt_price(pf.price, rules), fmt.fmt_money(pf.net_pnl), fmt.fmt_price(pf.liquidation_price, rules),
+                   fmt.fmt_price(pf.price, rules), fmt.fmt_amount(pf.net_pnl, pf.account_currency, signed=True),
+                   fmt.fmt_price(pf.liquidation_price, rules),
                    fmt.fmt_decimal(pf.distance_to_liquidation_pct, 1))
+        quote = pf.quote_currency or (rules.quote if rules is not None else fmt.DASH)
         rows.append((pf.position.id, pf.position.pair, pf.position.side.value, pf.position.margin_mode.value,
-                     *map(_cell, figures), Risk(pf.risk).label))
+                     _cell(quote), *map(_cell, figures), Risk(pf.risk).label))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for row in rows:
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())

@@ -63,3 +63,15 @@ def test_durations_and_times():
     assert fmt.fmt_until(now + timedelta(hours=1, minutes=5), now) == "in 1 h 05 m"
     assert fmt.fmt_until(now, now) == "due"
     assert fmt.fmt_until(None, now) == fmt.DASH
+
+
+def test_money_in_a_crypto_currency_keeps_its_satoshis():
+    from kraken_monitor.text.numbers import fmt_amount, fmt_money
+
+    # A 0.0034 BTC loss in a BTC-denominated account: cents would print "-0.00 XBT" (a loss that reads as nothing).
+    assert fmt_money(Decimal("-0.0034"), "XBT", signed=True) == "-0.00340000 XBT"
+    assert fmt_amount(Decimal("1234.5678"), "ETH") == "1,234.56780000"
+    # Fiat and stablecoins stay in cents; an unnamed currency too (a header names it).
+    assert fmt_money(Decimal("19298.704"), "USD") == "19,298.70 USD"
+    assert fmt_money(Decimal("0.125"), "USDT") == "0.12 USDT"  # half-even
+    assert fmt_amount(Decimal("0.125"), "") == "0.12"

@@ -99,4 +99,5 @@ def test_terminal_table_shows_a_fractional_threshold_as_configured():
     assert "equity 4,250.00" in text
     # volume in the pair's precision (no rules known: 8 places)
     row = text.splitlines()[-1].split()
-    assert row[:5] == ["TXID-1", "BTC/USD", "short", "cross", "0.75000000"]
+    # the quote column: the record names no quote currency and no rules are known, so "-" (not a guess)
+    assert row[:6] == ["TXID-1", "BTC/USD", "short", "cross", "-", "0.75000000"]
