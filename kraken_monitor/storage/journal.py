@@ -20,6 +20,7 @@ import sqlite_utils
 
 from kraken_monitor.domain.models import Alert, PositionFigures, Risk, Snapshot
 from kraken_monitor.storage import retention
+from kraken_monitor.storage.replay_rows import InputLog
 from kraken_monitor.storage.retention import (
     DEFAULT_FULL_RESOLUTION_DAYS,
     HOURLY_AFTER_DAYS,
@@ -42,8 +43,11 @@ class JournalError(RuntimeError):
 _INSERT_TICKS = "INSERT INTO ticks (ts, pair, bid, ask, last, last_f) VALUES (?,?,?,?,?,?)"
 _INSERT_ACCOUNT = (
     "INSERT INTO account_snapshots (ts, mode, stale, trade_balance, equity, used_margin, free_margin,"
-    " margin_level, margin_level_exchange, risk, margin_level_f) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+    " margin_level, margin_level_exchange, risk, margin_level_f, currency, positions_ts, stale_reason,"
+    " margin_call_level, liquidation_level, connection) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+_INSERT_POSITION_STATES = "INSERT INTO position_states (ts, position_id, state) VALUES (?,?,?)"
+_INSERT_RULES = "INSERT INTO pair_rules_log (ts, pair, rules) VALUES (?,?,?)"
 _INSERT_POSITIONS = (
     "INSERT INTO position_snapshots (ts, position_id, pair, side, margin_mode, volume, price, entry, upnl,"
     " net_pnl, liquidation_price, margin_call_price, distance_pct, risk) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -107,6 +111,8 @@ class Journal:
         )
         self._sidecars_checked = False
         self._positions_mark: datetime | None = None
+        self._positions_ts: float | None = None  # the cycle whose position rows are current (replay)
+        self._inputs = InputLog()  # positions' records and pair rules: journalled when they change
 
     @classmethod
     def open(cls, path: Path | str) -> Journal:
@@ -172,6 +178,10 @@ class Journal:
             last = t.last
             ticks.append((tts, pair, str(t.bid), str(t.ask), str(last), float(last)))
         positions = _position_rows(ts, snapshot.positions) if write_positions else ()
+        inputs = self._inputs
+        states = inputs.position_rows(ts, snapshot.positions) if write_positions else ()
+        rules = inputs.rules_rows(ts, snapshot.pair_rules)
+        positions_ts = ts if write_positions else self._positions_ts
         try:
             # One explicit transaction; plain executemany inside it, never insert_all (which would
             # manage its own transaction per batch and is slower for these fixed rows).
@@ -184,12 +194,20 @@ class Journal:
                         ts, snapshot.mode, int(snapshot.stale), str(a.trade_balance), _text(a.equity),
                         _text(a.used_margin), _text(a.free_margin), _text(a.margin_level),
                         _text(a.margin_level_exchange), int(a.risk),
-                        None if a.margin_level is None else float(a.margin_level)))
+                        None if a.margin_level is None else float(a.margin_level), a.currency, positions_ts,
+                        snapshot.stale_reason or None, str(a.margin_call_level), str(a.liquidation_level),
+                        snapshot.connection))
                 if positions:
                     self.conn.executemany(_INSERT_POSITIONS, positions)
+                if states:
+                    self.conn.executemany(_INSERT_POSITION_STATES, states)
+                if rules:
+                    self.conn.executemany(_INSERT_RULES, rules)
                 self._set_meta("last_cycle_ts", repr(ts))
         except sqlite3.Error as exc:
+            inputs.forget(list(states), rules)
             raise JournalError(f"journal write failed: {exc}") from None
+        self._positions_ts = positions_ts
         self._last_tick_ts.update(newest)  # only after the commit: a rolled-back tick is retried
         self._positions_mark = account_mark
         if not self._sidecars_checked:

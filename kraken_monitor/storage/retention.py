@@ -115,6 +115,9 @@ def _rowid_at(conn: sqlite3.Connection, table: str, ts: float, past_end: bool = 
     return conn.execute(probe, (low,)).fetchone()[0]
 
 
+rowid_at = _rowid_at  # replay_queries finds one cycle's position rows the same way (no time index)
+
+
 def _next_start(conn: sqlite3.Connection, table: str, after: float, window: int) -> float | None:
     """The window holding the oldest row at or after `after` (skips gaps when the app was off)."""
     rowid = _rowid_at(conn, table, after)

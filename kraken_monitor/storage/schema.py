@@ -81,10 +81,29 @@ def _v4_candles(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v5_replay(db: sqlite_utils.Database) -> None:
+    """What replay needs to rebuild a snapshot as it was (issue 18, item 4), added without slowing a cycle.
+
+    The account row gains its currency, the levels it was judged against, the stale reason and
+    `positions_ts` (the cycle whose position rows were current). The inputs of the figures are kept
+    only when they change: a position's exchange record (`position_states`) and a pair's margin rules
+    (`pair_rules_log`), JSON per row; prices are the ticks already kept. Replay recomputes the figures
+    from these with the same engine, so per-position columns need not grow on every account read.
+    """
+    for column in ("currency TEXT", "positions_ts REAL", "stale_reason TEXT", "margin_call_level TEXT",
+                   "liquidation_level TEXT", "connection TEXT"):
+        db.execute(f"ALTER TABLE account_snapshots ADD COLUMN {column}")
+    db.execute("CREATE TABLE position_states (ts REAL NOT NULL, position_id TEXT NOT NULL, state TEXT NOT NULL)")
+    db.execute("CREATE INDEX idx_position_states ON position_states (position_id, ts)")
+    db.execute("CREATE TABLE pair_rules_log (ts REAL NOT NULL, pair TEXT NOT NULL, rules TEXT NOT NULL)")
+    db.execute("CREATE INDEX idx_pair_rules_log ON pair_rules_log (pair, ts)")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 # Append only: migration N (1-based) brings a journal from user_version N-1 to N.
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_drop_time_indexes, _v3_alert_reasons, _v4_candles)
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_drop_time_indexes, _v3_alert_reasons, _v4_candles,
+                                  _v5_replay)
 
 
 class SchemaTooNew(RuntimeError):
