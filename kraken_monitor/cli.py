@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     shape = hist.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="one JSON list instead of a table")
     shape.add_argument("--csv", action="store_true", help="CSV with the fee split")
+    replay = sub.add_parser("replay", help="print the account and positions as they were at a past moment")
+    _common(replay, suppress=True)
+    replay.add_argument("--at", type=_since, metavar="TIME", required=True,
+                        help="the moment (2026-02-01T14:03:22, local time unless a zone is given)")
+    replay.add_argument("--json", action="store_true", help="one JSON object, the shape of `snapshot --json`")
     return parser
 
 
@@ -307,6 +312,10 @@ def _dispatch(args: argparse.Namespace, config: MonitorConfig) -> int:
 
         shape = "json" if args.json else "csv" if args.csv else "table"
         return run_history(config, since=args.since, fmt=shape)
+    if args.command == "replay":
+        from kraken_monitor.worker.replay_command import run_replay
+
+        return run_replay(config, at=args.at, as_json=args.json)
     from kraken_monitor.ui.app import run_gui
     from kraken_monitor.ui.settings_store import load_config
 

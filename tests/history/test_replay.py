@@ -3,6 +3,8 @@ close, acknowledgements as they stood, and the write side keeping only changed i
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -16,6 +18,7 @@ from kraken_monitor.storage.journal import Journal
 from kraken_monitor.storage.replay_queries import NotReplayable, open_read_only, replay_at, replay_range
 from kraken_monitor.testing.builders import BTC, ETH, PRICES, RULES, account_state, engine_snapshot, position
 from kraken_monitor.worker.opening import open_poller
+from kraken_monitor.worker.replay_command import run_replay
 from kraken_monitor.worker.serialize import snapshot_to_json
 
 T = datetime(2026, 12, 1, 14, 0, tzinfo=timezone.utc)
@@ -75,6 +78,17 @@ def test_replay_of_a_recorded_demo_crash_rebuilds_every_cycle_and_its_alerts_in_
             replay_at(conn, snapshots[0].as_of - timedelta(seconds=1))
     finally:
         conn.close()
+
+    # The headless counterpart prints the same object `snapshot --json` printed at that moment.
+    out, err = io.StringIO(), io.StringIO()
+    assert run_replay(config, snapshots[-2].as_of, as_json=True, out=out, err=err) == 0
+    assert json.loads(out.getvalue()) == json.loads(json.dumps(snapshot_to_json(snapshots[-2])))
+    table = io.StringIO()
+    assert run_replay(config, snapshots[-1].as_of, as_json=False, out=table) == 0
+    assert table.getvalue().startswith("REPLAY of the demo journal at ") and "not live" in table.getvalue()
+    too_early = io.StringIO()
+    assert run_replay(config, snapshots[0].as_of - timedelta(days=1), as_json=True, out=out, err=too_early) == 2
+    assert too_early.getvalue().startswith("kraken-monitor: nothing recorded at or before ")
 
 
 def _write(journal: Journal, state, now, prices=None, **fields):
