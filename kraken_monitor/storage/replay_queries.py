@@ -21,7 +21,8 @@ from kraken_monitor.storage.journal import JournalError, alert_from_row
 from kraken_monitor.storage.replay_rows import position_from_state, rules_from_state
 from kraken_monitor.storage.retention import rowid_at
 
-__all__ = ["NotReplayable", "open_read_only", "read_replay", "recorded_cycle", "replay_at", "replay_range"]
+__all__ = ["NotReplayable", "neighbour_cycle", "open_read_only", "read_replay", "recorded_cycle", "replay_at",
+           "replay_range"]
 
 FIRST_WITH_REPLAY = 5  # schema version that keeps what a replay needs (schema._v5_replay)
 ALERTS_KEPT = 1000  # as many as the alert log shows
@@ -168,3 +169,16 @@ def read_replay(path: Path | str, at: datetime, thresholds: AlertThresholds | No
     finally:
         if conn is not None:
             conn.close()
+
+
+def neighbour_cycle(conn: sqlite3.Connection | None, at: datetime, later: bool) -> datetime | None:
+    """The recorded cycle just after (`later`) or just before `at`; None at either end of the journal."""
+    if conn is None:
+        return None
+    sql = ("SELECT MIN(ts) FROM account_snapshots WHERE ts > ?" if later
+           else "SELECT MAX(ts) FROM account_snapshots WHERE ts < ?")
+    try:
+        ts = conn.execute(sql, (at.timestamp(),)).fetchone()[0]
+    except sqlite3.Error as exc:
+        raise JournalError(f"replay read failed: {exc}") from None
+    return _dt(ts)

@@ -24,6 +24,8 @@ HISTORY_ACTION = "Replay the moment before it ended"
 DISABLED_REASON = "Disabled during replay: the figures on screen are history, not live. Esc returns to live data."
 NOTHING = "Nothing to replay yet: the journal has no cycle recorded since replay was added."
 FAILED = "Replay unavailable: {reason}"
+NO_LIVE_YET = "waiting for the first live read"
+BANNER_TITLE = "REPLAY {when} (not live)"
 POPUP_NOTE = "Live alert while replaying: press Esc to return to live data."
 
 
@@ -34,6 +36,10 @@ def when(at: datetime) -> str:
 
 def banner(at: datetime) -> str:
     return BANNER.format(when=when(at))
+
+
+def title(at: datetime) -> str:
+    return BANNER_TITLE.format(when=when(at))
 
 
 def banner_tip(at: datetime) -> str:

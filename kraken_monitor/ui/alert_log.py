@@ -6,11 +6,12 @@ import enum
 from datetime import datetime, timezone
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
     QHBoxLayout,
+    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.text import alerts as text
 from kraken_monitor.text import numbers as fmt
+from kraken_monitor.text import replay as replay_text
 from kraken_monitor.ui import theme
 from kraken_monitor.ui.messages import Messages
 
@@ -117,6 +119,7 @@ class AlertLogDock(QDockWidget):
 
     acknowledge_requested = Signal(int)
     snooze_requested = Signal(int, float, bool)  # alert id, snooze duration in seconds, LIQUIDATION confirmed
+    replay_requested = Signal(object)  # the Alert whose moment the trader wants to see again (context menu)
 
     def __init__(self, parent=None, clock=None) -> None:
         super().__init__("Alerts", parent)
@@ -149,9 +152,47 @@ class AlertLogDock(QDockWidget):
         self.setWidget(body)
         self.ack_button.clicked.connect(self.acknowledge_selected)
         self.snooze_button.clicked.connect(self.snooze_selected)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.model.rowsInserted.connect(self._update_buttons)
         self._update_buttons()
+
+    # -- replay: the log as it stood at a past moment (the live model keeps every live alert meanwhile) --
+    def show_replay(self, alerts, at: datetime) -> None:
+        replayed = AlertLogModel(self, clock=lambda: at)
+        replayed.add_alerts(alerts)
+        self._show_model(replayed)
+
+    def show_live(self) -> None:
+        self._show_model(self.model)
+
+    def replaying(self) -> bool:
+        return self.table.model() is not self.model
+
+    def shown_row(self, index: int) -> Alert | None:
+        return self.table.model().row(index)
+
+    def _show_model(self, model: AlertLogModel) -> None:
+        old = self.table.model()
+        if old is model:
+            return
+        self.table.setModel(model)  # a new selection model: connect it again
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        if old is not self.model:
+            old.deleteLater()
+        self._update_buttons()
+
+    def _context_menu(self, pos: QPoint) -> None:
+        row = self.table.indexAt(pos).row()
+        alert = self.shown_row(row) if row >= 0 else None
+        if alert is None:
+            return
+        menu = QMenu(self.table)
+        action = menu.addAction(replay_text.EVENT_ACTION)
+        action.setToolTip(replay_text.EVENT_TIP)
+        action.triggered.connect(lambda: self.replay_requested.emit(alert))
+        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def add_alerts(self, alerts) -> None:
         self.model.add_alerts(alerts)
@@ -165,19 +206,22 @@ class AlertLogDock(QDockWidget):
         return rows[0].row() if rows else -1
 
     def _update_buttons(self, *_args) -> None:
-        enabled = self._selected_row() >= 0
+        enabled = self._selected_row() >= 0 and not self.replaying()
         self.ack_button.setEnabled(enabled)
         self.snooze_button.setEnabled(enabled)
+        tip = replay_text.DISABLED_REASON if self.replaying() else ""
+        self.ack_button.setToolTip(tip)
+        self.snooze_button.setToolTip(tip)
 
     def acknowledge_selected(self) -> None:
         """Ask the worker; the row (and any popup) changes when the engine's updated record comes back."""
-        item = self.model.row(self._selected_row())
+        item = self.model.row(self._selected_row()) if not self.replaying() else None
         if item is not None and item.id != 0:
             self.acknowledge_requested.emit(item.id)
 
     def snooze_selected(self) -> None:
         """Snooze at the selected row's own level; LIQUIDATION only after the trader confirms."""
-        item = self.model.row(self._selected_row())
+        item = self.model.row(self._selected_row()) if not self.replaying() else None
         if item is None or item.id == 0:
             return
         if not Messages.instance().confirm_snooze(self, item, SNOOZE_SECONDS):

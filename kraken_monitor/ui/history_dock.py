@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 from kraken_monitor.domain.history import REASONS, ClosedPosition, select
 from kraken_monitor.domain.models import EVENT_REASON_PREFIX, Risk
 from kraken_monitor.text import history as text
+from kraken_monitor.text import replay as replay_text
 from kraken_monitor.ui import theme
 from kraken_monitor.worker.serialize import write_history_csv
 
@@ -88,6 +90,7 @@ class HistoryDock(QDockWidget):
     """The dock; `set_journal(path)` points it at the mode's journal, `on_alerts` refreshes after a close."""
 
     exported = Signal(str)  # the status line after an export (done or failed)
+    replay_requested = Signal(object)  # a row's closing time: replay the moment before it ended
 
     def __init__(self, parent=None, clock=None) -> None:
         super().__init__(text.DOCK_TITLE, parent)
@@ -136,7 +139,23 @@ class HistoryDock(QDockWidget):
         self.from_date.dateChanged.connect(self._apply_filters)
         self.to_date.dateChanged.connect(self._apply_filters)
         self.export_button.clicked.connect(self.export_with_dialog)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.doubleClicked.connect(lambda index: self._replay_row(index.row()))
         self._period_changed()
+
+    def _replay_row(self, row: int) -> None:
+        rows = self.model.rows()
+        if 0 <= row < len(rows):
+            self.replay_requested.emit(rows[row].closed_at)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        row = self.table.indexAt(pos).row()
+        if row < 0:
+            return
+        menu = QMenu(self.table)
+        menu.addAction(replay_text.HISTORY_ACTION).triggered.connect(lambda: self._replay_row(row))
+        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     # -- data ------------------------------------------------------------------------------------
     def set_journal(self, path: Path | str | None) -> None:

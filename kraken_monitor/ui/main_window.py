@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QSplitter, QToolBar,
 from kraken_monitor.domain.models import PositionFigures, Snapshot
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.text import history as history_text
+from kraken_monitor.text import replay as replay_text
 from kraken_monitor.ui import layout_state
 from kraken_monitor.ui.account_bar import AccountBar
 from kraken_monitor.ui.alert_log import AlertLogDock
@@ -20,6 +21,8 @@ from kraken_monitor.ui.futures_panel import FuturesDock
 from kraken_monitor.ui.history_dock import HistoryDock
 from kraken_monitor.ui.positions_model import PositionsModel
 from kraken_monitor.ui.positions_view import PositionsView
+from kraken_monitor.ui.replay_bar import ReplayBar
+from kraken_monitor.ui.replay_controller import ReplayController
 from kraken_monitor.ui.status_bar import MonitorStatusBar
 from kraken_monitor.worker.requests import Acknowledge, FetchCandles, RefreshNow, Snooze
 
@@ -78,6 +81,8 @@ class MainWindow(QMainWindow):
         self.account_bar = AccountBar(mode, **extra)
         self.positions_model = PositionsModel(self)
         self.positions_view = PositionsView(self.positions_model)
+        self.replay_bar = ReplayBar()  # hidden while live
+        self.replay = ReplayController(self)
         self._chart: ChartWidget | None = None
         self._chart_backlog: deque[tuple[str, Any]] = deque(maxlen=BACKLOG_MAX)
         self.chart_placeholder = QLabel("Loading chart\u2026")
@@ -94,6 +99,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
         layout.setSpacing(6)
+        layout.addWidget(self.replay_bar)
         layout.addWidget(self.account_bar)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
@@ -109,6 +115,13 @@ class MainWindow(QMainWindow):
         self.status = MonitorStatusBar(**extra)
         self.status.reconnect_button.clicked.connect(self.refresh_now)
         self.history_dock.exported.connect(lambda message: self.status.showMessage(message, 10_000))
+        self.alert_dock.replay_requested.connect(self.replay.replay_alert)
+        self.history_dock.replay_requested.connect(self.replay.replay_ended)
+        self.replay_bar.moment_wanted.connect(self.replay.replay)
+        self.replay_bar.step_wanted.connect(self.replay.step)
+        self.replay_bar.live_wanted.connect(self.replay.back_to_live)
+        self.replay.failed.connect(lambda message: self.status.showMessage(message, 10_000))
+        self.alert_dock.model.rowsInserted.connect(self._live_alert_during_replay)
         self.setStatusBar(self.status)
         self._make_actions()
         self.set_title(mode)
@@ -209,6 +222,12 @@ class MainWindow(QMainWindow):
         self.action_show_history.setShortcut(QKeySequence("Ctrl+H"))
         self.action_export_history = self._action(history_text.EXPORT_ACTION, "Ctrl+E", history_text.EXPORT_TIP)
         self.action_export_history.triggered.connect(self.history_dock.export_with_dialog)
+        self.action_replay = self._action(replay_text.ACTION, "Ctrl+R", replay_text.ACTION_TIP)
+        self.action_replay.triggered.connect(self.replay.replay_latest)
+        self.action_back_to_live = self._action(replay_text.LIVE_BUTTON, "Esc", replay_text.LIVE_TIP)
+        self.action_back_to_live.triggered.connect(self.replay.back_to_live)
+        self.action_back_to_live.setEnabled(False)
+        self.replay.changed.connect(lambda at: self.action_back_to_live.setEnabled(at is not None))
         self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.action_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
 
@@ -230,6 +249,8 @@ class MainWindow(QMainWindow):
         self.action_show_futures.setShortcut(QKeySequence("Ctrl+Shift+F"))
         view_menu.addActions([self.action_show_alerts, self.action_show_history, self.action_show_futures,
                               self.action_fit_columns])
+        view_menu.addSeparator()
+        view_menu.addActions([self.action_replay, self.action_back_to_live])
         self.help_menu = menu.addMenu("&Help")
         self.action_about = self._action("About Kraken Monitor", None, "Version, licence and data folder")
         self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -247,18 +268,26 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.position_actions_enabled(False)
 
+    def _live_alert_during_replay(self, *_args) -> None:
+        if self.replay.active:  # its popup shows at once; the log's live rows come back with Esc
+            self.status.showMessage(replay_text.POPUP_NOTE, 10_000)
+
     def _on_about_triggered(self) -> None:
         from kraken_monitor.ui.about_dialog import AboutDialog
 
         AboutDialog.ask(self)
 
     def position_actions_enabled(self, enabled: bool) -> None:
+        enabled = enabled and not self.replay.active  # orders are never sent from a replayed screen
         for action in (self.action_add_margin, self.action_close_position, self.action_settle):
             action.setEnabled(enabled)
 
     def set_title(self, mode: str) -> None:
         api = getattr(self, "api_url_override", "")
-        self.setWindowTitle(f"Kraken Monitor \u2014 {mode.upper()}" + (f" \u2014 API {api}" if api else ""))
+        replay = getattr(self, "replay", None)
+        at = replay.at if replay is not None else None
+        self.setWindowTitle(f"Kraken Monitor \u2014 {mode.upper()}" + (f" \u2014 API {api}" if api else "")
+                            + (f" \u2014 {replay_text.title(at)}" if at is not None else ""))
 
     def set_api_url(self, url: str | None) -> None:
         """A non-default API URL is always on screen (title and status bar): prices may not be Kraken's."""
@@ -289,10 +318,17 @@ class MainWindow(QMainWindow):
         self.requested.emit(RefreshNow())
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Slot for `snapshot_ready`: fan the snapshot out to every widget."""
+        """Slot for `snapshot_ready`: fan the snapshot out to every widget.
+
+        While replaying, the table and account bar keep the replayed moment (the controller holds this
+        one for the way back); the status bar, chart, popups and dialogs (`snapshot_shown`) stay live.
+        """
         self.set_title(snapshot.mode)
-        self.positions_model.set_snapshot(snapshot)
-        self.account_bar.set_snapshot(snapshot)
+        if self.replay.active:
+            self.replay.hold(snapshot)
+        else:
+            self.positions_model.set_snapshot(snapshot)
+            self.account_bar.set_snapshot(snapshot)
         self.status.set_snapshot(snapshot)
         if self._chart is not None:
             self._chart.append_snapshot(snapshot)
@@ -305,8 +341,11 @@ class MainWindow(QMainWindow):
 
     def show_not_responding(self, snapshot: Snapshot) -> None:
         """The watchdog's verdict (the poll thread is stuck): every risk UNKNOWN, the reason in the banner."""
-        self.positions_model.set_snapshot(snapshot)
-        self.account_bar.set_snapshot(snapshot)
+        if self.replay.active:
+            self.replay.hold_not_responding(snapshot)  # shown on the way back; the status bar says it now
+        else:
+            self.positions_model.set_snapshot(snapshot)
+            self.account_bar.set_snapshot(snapshot)
         self.status.set_snapshot(snapshot)
 
     # --- queries for the actions controller ----------------------------------------------------
@@ -331,6 +370,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_layout()
         self.history_dock.close_journal()
+        self.replay.close_journal()
         # The session stops the worker on this (it flushes its journal in its own thread, then quits).
         self.closing.emit()
         super().closeEvent(event)

@@ -232,6 +232,9 @@ class MonitorSession(QObject):
         history = getattr(self.window, "history_dock", None)
         if config is not None and history is not None:
             history.set_journal(config.journal_path())  # read-only: the closed positions' record
+        replay = getattr(self.window, "replay", None)
+        if config is not None and replay is not None:
+            replay.set_journal(config.journal_path(), getattr(config, "thresholds", None))  # read-only too
         owners = {"window": self.window, "actions": self.actions, "watchdog": self.watchdog}
         for signal_name, slot_path in WORKER_TO_GUI:
             self._connect(getattr(worker, signal_name, None), _resolve(owners, slot_path))

@@ -34,6 +34,9 @@ MODE_COLORS = {
     AccountKind.DEMO: ("#2e7d32", "#ffffff"),
 }
 
+# Replay: a colour no risk level or mode badge uses, so history can never pass for live data.
+REPLAY_COLORS = ("#4a148c", "#ffffff")
+
 GAUGE_OK = "#43a047"
 CHART_PRICE = "#1e88e5"
 CHART_MARGIN = "#8e24aa"
