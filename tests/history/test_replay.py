@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
 
 import pytest
 
-from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.storage.journal import Journal
 from kraken_monitor.storage.replay_queries import NotReplayable, open_read_only, replay_at, replay_range
 from kraken_monitor.testing.builders import BTC, ETH, PRICES, RULES, account_state, engine_snapshot, position
-from kraken_monitor.worker.opening import open_poller
+from kraken_monitor.testing.recordings import record_demo_crash
 from kraken_monitor.worker.replay_command import run_replay
 from kraken_monitor.worker.serialize import snapshot_to_json
 
@@ -25,30 +23,8 @@ T = datetime(2026, 12, 1, 14, 0, tzinfo=timezone.utc)
 LEVELS = [Risk.WATCH, Risk.WARNING, Risk.CRITICAL, Risk.LIQUIDATION]
 
 
-def _record_demo_crash(tmp_path):
-    """The real poller on the demo crash (speed 120: three market minutes in 1.5 s) until the liquidation."""
-    config = MonitorConfig(mode="demo", db_path=tmp_path / "demo.sqlite3", demo_speed=120.0, demo_scenario="crash")
-    poller = open_poller(config).poller
-    snapshots, fired = [], []
-    try:
-        for _ in range(1000):
-            now = datetime.now(timezone.utc)
-            poller.poll_account(now)
-            poller.poll_prices(now)
-            snap = poller.build_snapshot(now)
-            fired.extend(poller.persist(snap))
-            snapshots.append(snap)
-            if any(a.reason == "position_liquidated" for a in fired):
-                break
-            time.sleep(0.02)
-    finally:
-        poller.flush()
-    assert any(a.reason == "position_liquidated" for a in fired), "the crash liquidated nothing"
-    return config, snapshots, fired
-
-
 def test_replay_of_a_recorded_demo_crash_rebuilds_every_cycle_and_its_alerts_in_order(tmp_path):
-    config, snapshots, fired = _record_demo_crash(tmp_path)
+    config, snapshots, fired = record_demo_crash(tmp_path)
     conn = open_read_only(config.journal_path())
     try:
         first, last = replay_range(conn)
