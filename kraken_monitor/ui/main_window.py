@@ -168,6 +168,15 @@ class MainWindow(QMainWindow):
         self.chart_placeholder.hide()
         self.chart_placeholder.deleteLater()
         self._chart = chart
+        if not self.replay.active:
+            self.resume_chart()
+        return chart
+
+    def resume_chart(self) -> None:
+        """Feed the chart what it missed (built late, or held during a replay), then the selection's lines."""
+        chart = self._chart
+        if chart is None:
+            return
         backlog, self._chart_backlog = self._chart_backlog, deque(maxlen=BACKLOG_MAX)
         for kind, payload in backlog:
             if kind == "history":
@@ -176,7 +185,6 @@ class MainWindow(QMainWindow):
                 chart.append_snapshot(payload)
         if self.positions_view.selected_position_id() is not None:
             chart.show_position(self.positions_view.selected_position(), self.positions_model.snapshot())
-        return chart
 
     def _relay_candles_wanted(self, pair: str, timeframe: str) -> None:
         """The chart wants candles: a request record, carried to the worker like every other."""
@@ -192,7 +200,7 @@ class MainWindow(QMainWindow):
 
     def chart_history(self, history: dict) -> None:
         """Slot for `history_ready` (the chart may not exist yet)."""
-        if self._chart is not None:
+        if self._chart is not None and not self.replay.active:
             self._chart.set_history(history)
         else:
             self._chart_backlog.append(("history", history))
@@ -330,9 +338,9 @@ class MainWindow(QMainWindow):
             self.positions_model.set_snapshot(snapshot)
             self.account_bar.set_snapshot(snapshot)
         self.status.set_snapshot(snapshot)
-        if self._chart is not None:
+        if self._chart is not None and not self.replay.active:
             self._chart.append_snapshot(snapshot)
-        else:
+        else:  # during a replay the chart keeps the replayed lines; it catches up on the way back
             self._chart_backlog.append(("snapshot", snapshot))
         if not self.restored and self.positions_model.rowCount() and not getattr(self, "_fitted", False):
             self._fitted = True

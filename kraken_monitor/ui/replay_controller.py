@@ -1,9 +1,11 @@
 """Replay state: which moment the window shows (None = live), the journal it reads, the live data held meanwhile.
 
 GUI thread only. The journal is read on a read-only connection of its own (WAL: the poll thread's
-writes go on). While replaying, the live snapshots keep arriving: the status bar, the chart, the
-popups and the dialogs still follow them (the controller holds the newest), while the positions
-table, account bar, gauge and alert log show the replayed moment through their normal entry points.
+writes go on). While replaying, the live snapshots keep arriving: the status bar, the popups and the
+dialogs still follow them (the controller holds the newest), the chart queues them (the window's
+bounded backlog: a replay longer than BACKLOG_MAX cycles leaves a gap in the live line), while the
+positions table, account bar, gauge, the chart's position lines and the alert log show the replayed
+moment through their normal entry points.
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ class ReplayController(QObject):
             w.positions_model.set_snapshot(stale)
             w.account_bar.set_snapshot(stale)
         w.alert_dock.show_live()
+        w.resume_chart()
         w.replay_bar.hide()
         self._orders_disabled(False)
         w.set_title(w.mode)
@@ -148,6 +151,8 @@ class ReplayController(QObject):
         w.positions_model.set_snapshot(replayed.snapshot)
         w.account_bar.set_snapshot(replayed.snapshot)
         w.alert_dock.show_replay(replayed.alerts, replayed.snapshot.as_of)
+        if w.chart_ready() and w.selected_position_id() is not None:  # its lines as they were, like the table
+            w.chart.show_position(w.selected_position(), replayed.snapshot)
         if span is not None:
             w.replay_bar.show_range(*span)
         w.replay_bar.show_moment(replayed.snapshot.as_of)

@@ -141,8 +141,14 @@ def test_the_alert_log_menu_and_the_steps_walk_the_journal_cycle_by_cycle(qtbot,
     index = next(i for i, s in enumerate(snapshots) if s.as_of == critical.fired_at)
     assert window.replay.at == critical.fired_at
     assert window.account_bar.equity.value.text() == fmt.fmt_money(snapshots[index].account.equity, "USD")
+    # The chart's lines of the selected position are the replayed ones, like the table's.
+    btc = next(pf for pf in snapshots[index].positions if pf.position.pair == "BTC/USD")
+    assert window.positions_view.select_position(btc.position.id)
+    assert window.chart._line_state["liquidation"][0] == float(btc.liquidation_price)
     window.replay_bar.previous_button.click()
     assert window.replay.at == snapshots[index - 1].as_of
+    earlier = next(pf for pf in snapshots[index - 1].positions if pf.position.id == btc.position.id)
+    assert window.chart._line_state["liquidation"][0] == float(earlier.liquidation_price)  # moved with the step
     window.replay_bar.next_button.click()
     window.replay_bar.next_button.click()
     assert window.replay.at == snapshots[index + 1].as_of
