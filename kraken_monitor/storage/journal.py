@@ -170,8 +170,11 @@ class Journal:
         ticks = []
         newest: dict[str, float] = {}
         last_seen = self._last_tick_ts
+        stamp, tts = None, 0.0
         for pair, t in snapshot.tickers.items():
-            tts = t.as_of.timestamp()
+            if t.as_of is not stamp:  # one Ticker request stamps every pair with the same datetime
+                stamp = t.as_of
+                tts = stamp.timestamp()
             if tts <= last_seen.get(pair, -math.inf):
                 continue  # the same ticker again (account-only cycle): not a new price
             newest[pair] = tts

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -76,29 +77,45 @@ def rules_from_state(text: str) -> PairRules:
     return PairRules(**values)  # type: ignore[arg-type]
 
 
+_POSITION = operator.attrgetter("position")
+
+
+def _same(new: tuple, old: tuple) -> bool:
+    """The very same objects in the same order (C-speed identity check: the every-cycle case)."""
+    return len(new) == len(old) and all(map(operator.is_, new, old))
+
+
 class InputLog:
     """Remembers the records last journalled, so a cycle writes only what changed (one journal's writer)."""
 
     def __init__(self) -> None:
         self._positions: dict[str, Position] = {}
+        self._position_order: tuple[Position, ...] = ()
         self._rules: dict[str, PairRules] = {}
+        self._rules_order: tuple[PairRules, ...] = ()
 
     def position_rows(self, ts: float, figures: Iterable[PositionFigures]) -> list[tuple]:
         """(ts, position_id, state) for every position new or changed since the last account read."""
+        positions = tuple(map(_POSITION, figures))
+        if _same(positions, self._position_order):
+            return []
         rows = []
         seen = self._positions
         current: dict[str, Position] = {}
-        for pf in figures:
-            p = pf.position
+        for p in positions:
             current[p.id] = p
             last = seen.get(p.id)
             if last is not p and last != p:
                 rows.append((ts, p.id, position_state(p)))
         self._positions = current
+        self._position_order = positions
         return rows
 
     def rules_rows(self, ts: float, rules: Mapping[str, PairRules]) -> list[tuple]:
         """(ts, pair, rules) for every pair whose margin rules are new or changed."""
+        values = tuple(rules.values())
+        if _same(values, self._rules_order):
+            return []
         seen = self._rules
         rows = []
         for pair, r in rules.items():
@@ -107,6 +124,7 @@ class InputLog:
                 if last != r:
                     rows.append((ts, pair, rules_state(r)))
                 seen[pair] = r
+        self._rules_order = values
         return rows
 
     def forget(self, position_rows: list[tuple], rules_rows: list[tuple]) -> None:
@@ -115,3 +133,7 @@ class InputLog:
             self._positions.pop(position_id, None)
         for _ts, pair, _state in rules_rows:
             self._rules.pop(pair, None)
+        if position_rows:
+            self._position_order = ()
+        if rules_rows:
+            self._rules_order = ()
