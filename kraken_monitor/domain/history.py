@@ -135,3 +135,11 @@ def select(
     kept = [r for r in rows if (pair is None or r.pair == pair) and (since is None or r.closed_at >= since)
             and (until is None or r.closed_at < until)]
     return sorted(kept, key=lambda r: r.closed_at, reverse=True)
+
+
+def merged(journal_rows: Iterable[ClosedPosition], venue_rows: Iterable[ClosedPosition]) -> list[ClosedPosition]:
+    """The venue's rows are the record for every position they cover (one per closing trade: partial closes
+    too); the journal keeps the rest (ended before the venue's window, or in another mode). Newest first."""
+    venue = list(venue_rows)
+    covered = {r.id for r in venue}
+    return select([*(r for r in journal_rows if r.id not in covered), *venue])

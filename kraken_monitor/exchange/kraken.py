@@ -12,6 +12,7 @@ from typing import Any
 
 from kraken_monitor.domain.candles import Candle, timeframe_seconds
 from kraken_monitor.domain.events import CloseInfo
+from kraken_monitor.domain.history import ClosedPosition
 from kraken_monitor.domain.models import AccountState, PairRules, Position, Side, Ticker
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange import kraken_parse as kp
@@ -26,6 +27,7 @@ from kraken_monitor.exchange.errors import (
     RateLimited,
     Rejected,
 )
+from kraken_monitor.exchange.kraken_history import closed_from_history, oldest_opening, opening_ids
 from kraken_monitor.exchange.ohlc import candles_from_ccxt, since_ms
 from kraken_monitor.exchange.text import printable
 from kraken_monitor.exchange.transport import DEFAULT_MAX_BYTES, BoundedSession
@@ -272,6 +274,28 @@ class KrakenExchange(Exchange):
         # ClosedOrders is a history call: 2 points of the private counter.
         response = self._call(lambda: self._private.private_post_closedorders({"start": start}), private=True, cost=2)
         return closes_from_closed_orders(self._result(response, "ClosedOrders"), positions, self._symbol_for_id)
+
+    def closed_history(self, since: datetime) -> list[ClosedPosition]:
+        """Positions closed (in part or whole) since `since`, from TradesHistory + ClosedOrders + Ledgers
+        (exchange/kraken_history.py): 2 counter points each, so only when the trader asks for history."""
+        self._ensure_markets()
+        start = {"start": str(int(since.timestamp()))}
+        trades = self._call(lambda: self._private.private_post_tradeshistory(start), private=True, cost=2)
+        orders = self._call(lambda: self._private.private_post_closedorders(start), private=True, cost=2)
+        trades = dict(self._result(trades, "TradesHistory"))
+        trades["trades"] = dict(trades.get("trades") or {})
+        # Positions opened before `since`: their opening trades by id (QueryTrades takes 20 ids a call).
+        missing = sorted(opening_ids(trades) - set(trades["trades"]))
+        for chunk in (missing[i:i + 20] for i in range(0, len(missing), 20)):
+            found = self._call(lambda ids=",".join(chunk): self._private.private_post_querytrades({"txid": ids}),
+                               private=True, cost=1)
+            trades["trades"].update(self._result(found, "QueryTrades") or {})
+        # Fees since the oldest of those openings: the opening fee and every rollover of each position.
+        window = {"start": str(int(oldest_opening(trades, since.timestamp())) - 1)}
+        ledgers = self._call(lambda: self._private.private_post_ledgers(window), private=True, cost=2)
+        places = {symbol: rules.price_decimals for symbol, rules in self._rules.items()}
+        return closed_from_history(trades, self._result(orders, "ClosedOrders"),
+                                   self._result(ledgers, "Ledgers"), self._symbol_for_id, self.currency, places)
 
     def _position(self, position_id: str) -> Position:
         self._ensure_markets()

@@ -24,6 +24,7 @@ from kraken_monitor.testing.kraken_sim import (
     closed_orders_payload,
     liquidate_position,
 )
+from kraken_monitor.testing.kraken_trades import ledgers_payload, query_trades_payload, trades_history_payload
 
 FAULT_KINDS = ("timeout", "reset", "http500", "rate_limit", "unavailable", "busy", "malformed", "missing_fields",
                "empty_with_error", "invalid_nonce", "invalid_key", "kraken_error", *tf.TRANSPORT_KINDS)
@@ -368,6 +369,9 @@ class KrakenTestServer:
             "Balance": lambda: {k: v["balance"] for k, v in sim.balance_ex_payload().items()},
         }
         private["ClosedOrders"] = lambda: closed_orders_payload(sim, params)
+        private["TradesHistory"] = lambda: trades_history_payload(sim, params)  # issue 18: live history
+        private["Ledgers"] = lambda: ledgers_payload(sim, params)
+        private["QueryTrades"] = lambda: query_trades_payload(sim, params)
         table = private if path.startswith("/0/private/") else public
         if method not in table:
             raise KrakenApiError("EGeneral:Unknown method")

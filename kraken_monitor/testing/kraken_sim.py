@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from kraken_monitor.testing import kraken_trades
 from kraken_monitor.testing.kraken_data import (
     ASSETS,
     DOCS_BTC_PRICE,
@@ -154,6 +155,7 @@ class KrakenSim:
                 margin=cost / leverage, fee=cost * self.fee_rate if fee is None else Decimal(fee), time=opened,
                 terms=terms, rollovertm=str(int(opened + 4 * 3600)), ordertxid=f"O{next(self._ids):05d}-SIMUL-ORDER",
             )
+            kraken_trades.record_opening(self, self.positions[txid])  # TradesHistory (issue 18)
             return txid
 
     def set_positions(self, rows: Mapping[str, Mapping[str, object]], live_calcs: bool = False) -> None:
@@ -332,17 +334,19 @@ class KrakenSim:
             if ordertype == "limit" and price is None:
                 raise KrakenApiError("EGeneral:Invalid arguments:price")
             reduce_only = params.get("reduce_only", "false").lower() == "true"
+            order_id = f"O{next(self._ids):05d}-SIMUL-ORDERS"
             if reduce_only or settle:
-                self._reduce(spec, "sell" if side == "buy" else "buy", volume)
+                fill = price if ordertype == "limit" and price is not None else self.prices[spec.symbol]
+                self._reduce(spec, "sell" if side == "buy" else "buy", volume, fill, order_id, ordertype)
             elif leverage is not None:
                 self._open(spec, side, volume, price, leverage)
             self.orders.append(dict(params))
-            order_id = f"O{next(self._ids):05d}-SIMUL-ORDERS"
             lev = f" with {leverage}:1 leverage" if leverage is not None else ""
             at = f"limit {price}" if ordertype == "limit" else ordertype
             return {"descr": {"order": f"{side} {volume} {spec.altname} @ {at}{lev}"}, "txid": [order_id]}
 
-    def _reduce(self, spec: PairSpec, position_type: str, volume: Decimal) -> None:
+    def _reduce(self, spec: PairSpec, position_type: str, volume: Decimal, fill: Decimal | None = None,
+                order_id: str = "", ordertype: str = "market") -> None:
         held = sorted((p for p in self.positions.values() if p.spec is spec and p.type == position_type),
                       key=lambda p: p.time)
         if not held:
@@ -352,6 +356,8 @@ class KrakenSim:
             if left <= 0:
                 break
             take = min(left, p.remaining)
+            if fill is not None:
+                kraken_trades.record_closing(self, p, take, fill, order_id, ordertype)
             keep = (p.remaining - take) / p.remaining
             p.cost, p.margin, p.vol_closed = p.cost * keep, p.margin * keep, p.vol_closed + take
             if p.value is not None and p.net is not None:
@@ -380,6 +386,7 @@ def liquidate_position(sim: KrakenSim, txid: str, price: Decimal | None = None) 
         order_id = f"O{next(sim._ids):05d}-SIMUL-LIQUID"
         closing = "sell" if p.type == "buy" else "buy"
         volume = p.remaining
+        kraken_trades.record_closing(sim, p, volume, fill, order_id)
         sim.closed_orders[order_id] = {
             "refid": None, "userref": 0, "status": "closed", "opentm": now, "closetm": now, "starttm": 0,
             "expiretm": 0, "descr": {"pair": p.spec.altname, "type": closing, "ordertype": "market", "price": "0",
