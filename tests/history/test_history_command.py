@@ -112,3 +112,43 @@ def test_no_journal_is_an_empty_history_and_a_damaged_one_one_line(tmp_path):
     out, err = io.StringIO(), io.StringIO()
     assert run_history(MonitorConfig(mode="demo", db_path=bad), fmt="json", out=out, err=err) == 2
     assert out.getvalue() == "" and err.getvalue().count("\n") == 1 and "journal" in err.getvalue()
+
+
+def test_live_history_merges_kraken_partial_closes_with_the_journal(tmp_path):
+    with KrakenTestServer() as srv:
+        srv.set_balance(Decimal("50000"))
+        srv.set_prices({"ETH/USD": Decimal("3000")})
+        eth = srv.add_position("ETH/USD", "long", Decimal("2"), Decimal("3000"), leverage=4)
+        config = MonitorConfig(mode="live", api_url=srv.url, db_path=tmp_path / "live.sqlite3", kraken_tier="local")
+        live = unpaced_kraken(credentials=Credentials(srv.api_key, srv.api_secret))
+        poller = open_poller(config, exchange_factory=live).poller
+        t0 = datetime.now(timezone.utc)
+        try:
+            poller.poll_account(t0)
+            poller.poll_prices(t0)
+            poller.persist(poller.build_snapshot(t0))
+            srv.set_prices({"ETH/USD": Decimal("3100")})
+            poller.exchange.close_position(eth, Decimal("0.5"))  # a partial close: no journal row for it
+            srv.set_prices({"ETH/USD": Decimal("3200")})
+            poller.exchange.close_position(eth, Decimal("1.5"))
+            for step in (1, 2):
+                now = t0 + timedelta(seconds=step)
+                poller.poll_account(now)
+                poller.poll_prices(now)
+                poller.persist(poller.build_snapshot(now))
+        finally:
+            poller.flush()
+        # Both closes fell between two account reads: the journal saw 2 open, then none (one row of 2).
+        assert [(r.id, r.volume) for r in read_history(config.db_path)] == [(eth, Decimal("2"))]
+        out, err = io.StringIO(), io.StringIO()
+        assert run_history(config, fmt="json", out=out, err=err, exchange_factory=lambda c: live(c)) == 0
+    rows = json.loads(out.getvalue())
+    # Kraken's record replaces the journal's row of that position: one row per closing trade, newest first.
+    assert [(r["id"], r["volume"], r["exit_price"], r["reason"]) for r in rows] == [
+        (eth, "1.5", "3200", "closed"), (eth, "0.5", "3100", "closed")]
+    assert err.getvalue() == ""
+    # Without Kraken the journal's rows still print, and one line says what is missing.
+    out, err = io.StringIO(), io.StringIO()
+    assert run_history(config, fmt="json", out=out, err=err, exchange_factory=lambda c: live(c)) == 0
+    assert [r["volume"] for r in json.loads(out.getvalue())] == ["2"]
+    assert err.getvalue().startswith("kraken-monitor: Kraken history unavailable, journal only:")
