@@ -143,3 +143,11 @@ def merged(journal_rows: Iterable[ClosedPosition], venue_rows: Iterable[ClosedPo
     venue = list(venue_rows)
     covered = {r.id for r in venue}
     return select([*(r for r in journal_rows if r.id not in covered), *venue])
+
+
+@dataclass(frozen=True)
+class VenueHistory:
+    """The venue's own closed positions for the history dock; `error` (why none could be read) or rows."""
+
+    rows: tuple[ClosedPosition, ...] = ()
+    error: str = ""

@@ -21,6 +21,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 NUMERIC = frozenset({"volume", "entry_price", "exit_price", "realized_pnl", "fee_trading", "fee_opening",
                      "fee_rollovers", "fees"})
 ALL_PAIRS = "All pairs"
+VENUE_DAYS = 30  # how far back the dock asks Kraken's own record (2 counter points a call, on demand)
+VENUE_FAILED = "Kraken's history unavailable ({reason}): the journal's rows only"
 EMPTY = "No closed positions in this period."
 UNKNOWN_TIP = "Not known: recorded before the monitor kept this figure, or no exchange rate at the close."
 

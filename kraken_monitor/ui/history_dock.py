@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kraken_monitor.domain.history import REASONS, ClosedPosition, select
+from kraken_monitor.domain.history import REASONS, ClosedPosition, VenueHistory, merged, select
 from kraken_monitor.domain.models import EVENT_REASON_PREFIX, Risk
 from kraken_monitor.text import history as text
 from kraken_monitor.text import replay as replay_text
@@ -91,6 +91,7 @@ class HistoryDock(QDockWidget):
 
     exported = Signal(str)  # the status line after an export (done or failed)
     replay_requested = Signal(object)  # a row's closing time: replay the moment before it ended
+    venue_history_wanted = Signal(object)  # since (datetime): ask the venue's own record (live: Kraken's)
 
     def __init__(self, parent=None, clock=None) -> None:
         super().__init__(text.DOCK_TITLE, parent)
@@ -99,6 +100,7 @@ class HistoryDock(QDockWidget):
         self._path: Path | None = None
         self._conn: sqlite3.Connection | None = None
         self._all: list[ClosedPosition] = []
+        self._venue: VenueHistory = VenueHistory()  # Kraken's rows (partial closes too) merged over the journal's
         self.model = HistoryModel(self)
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -162,7 +164,19 @@ class HistoryDock(QDockWidget):
         """The journal of the mode being monitored (a restart in another mode points it elsewhere)."""
         self.close_journal()
         self._path = None if path is None else Path(path)
+        self._venue = VenueHistory()
         self.refresh()
+        self.ask_venue()
+
+    def ask_venue(self) -> None:
+        """Ask for the venue's own record of the last VENUE_DAYS (the answer comes to `set_venue_history`)."""
+        self.venue_history_wanted.emit(self._clock() - timedelta(days=text.VENUE_DAYS))
+
+    def set_venue_history(self, venue: VenueHistory) -> None:
+        """The worker's answer: rows merged in (they replace the journal's rows of the positions they cover)."""
+        if isinstance(venue, VenueHistory):
+            self._venue = venue
+            self.refresh()
 
     def close_journal(self) -> None:
         if self._conn is not None:
@@ -173,6 +187,7 @@ class HistoryDock(QDockWidget):
         """Slot for `alerts_fired`: re-read only when a position ended in this batch."""
         if any(getattr(a, "reason", "") in _ENDINGS for a in alerts or ()):
             self.refresh()
+            self.ask_venue()
 
     def refresh(self) -> None:
         """Re-read every closed position (the filters then apply in memory: pair list from all rows)."""
@@ -183,7 +198,7 @@ class HistoryDock(QDockWidget):
         try:
             if self._conn is None and self._path is not None:
                 self._conn = open_read_only(self._path)  # None until the first cycle creates the file
-            self._all = closed_positions(self._conn)
+            self._all = merged(closed_positions(self._conn), self._venue.rows)
         except JournalError as exc:
             self.close_journal()
             self._all = []
@@ -227,7 +242,8 @@ class HistoryDock(QDockWidget):
         since, until = self.period_window()
         rows = select(self._all, pair=self.pair_box.currentData(), since=since, until=until)
         self.model.set_rows(rows)
-        self.summary.setText(text.summary(rows))
+        note = text.VENUE_FAILED.format(reason=self._venue.error) if self._venue.error else ""
+        self.summary.setText(text.summary(rows) + (f" \u2014 {note}" if note else ""))
         self.export_button.setEnabled(bool(rows))
         self.table.resizeColumnsToContents()
 

@@ -24,7 +24,7 @@ from kraken_monitor.ui.positions_view import PositionsView
 from kraken_monitor.ui.replay_bar import ReplayBar
 from kraken_monitor.ui.replay_controller import ReplayController
 from kraken_monitor.ui.status_bar import MonitorStatusBar
-from kraken_monitor.worker.requests import Acknowledge, FetchCandles, RefreshNow, Snooze
+from kraken_monitor.worker.requests import Acknowledge, FetchCandles, FetchClosedHistory, RefreshNow, Snooze
 
 if TYPE_CHECKING:
     from kraken_monitor.ui.chart import ChartWidget
@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.history_dock.exported.connect(lambda message: self.status.showMessage(message, 10_000))
         self.alert_dock.replay_requested.connect(self.replay.replay_alert)
         self.history_dock.replay_requested.connect(self.replay.replay_ended)
+        self.history_dock.venue_history_wanted.connect(lambda since: self.data_requested.emit(FetchClosedHistory(since)))
         self.replay_bar.moment_wanted.connect(self.replay.replay)
         self.replay_bar.step_wanted.connect(self.replay.step)
         self.replay_bar.live_wanted.connect(self.replay.back_to_live)
@@ -199,7 +200,12 @@ class MainWindow(QMainWindow):
             self.chart_placeholder.setText(f"Chart unavailable ({type(exc).__name__}); see the log file.")
 
     def chart_history(self, history: dict) -> None:
-        """Slot for `history_ready` (the chart may not exist yet)."""
+        """Slot for `history_ready` (the chart may not exist yet); the history dock's venue rows go to the dock."""
+        if FetchClosedHistory.key in history:
+            history = dict(history)
+            self.history_dock.set_venue_history(history.pop(FetchClosedHistory.key))
+            if not history:
+                return
         if self._chart is not None and not self.replay.active:
             self._chart.set_history(history)
         else:

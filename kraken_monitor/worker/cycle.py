@@ -177,6 +177,12 @@ class Poller:
 
         return sync_candles(self.exchange, self.journal, pair, timeframe)
 
+    def closed_history(self, since: datetime) -> Any:
+        """The history dock's venue rows (worker/history_command.venue_history): Kraken's, or none."""
+        from kraken_monitor.worker.history_command import venue_history
+
+        return venue_history(self.exchange, since)
+
     # -- snapshot ----------------------------------------------------------------------------
 
     def needed_pairs(self) -> set[str]:

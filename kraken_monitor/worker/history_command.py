@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.errors import DomainError
-from kraken_monitor.domain.history import ClosedPosition, merged
+from kraken_monitor.domain.history import ClosedPosition, VenueHistory, merged
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.errors import ExchangeError
 from kraken_monitor.exchange.text import printable
@@ -42,6 +42,17 @@ def kraken_rows(config: MonitorConfig, since: datetime | None,
         return list(fetch(start)) if fetch is not None else []
     finally:
         exchange.close()
+
+
+def venue_history(exchange: Any, since: datetime) -> VenueHistory:
+    """The venue's own closed positions (a venue without its own history: none); a failed read says why."""
+    fetch = getattr(exchange, "closed_history", None)
+    if fetch is None:
+        return VenueHistory()
+    try:
+        return VenueHistory(tuple(fetch(since)))
+    except (ExchangeError, DomainError) as exc:
+        return VenueHistory(error=str(exc))
 
 
 def run_history(config: MonitorConfig, since: datetime | None = None, fmt: str = "table",

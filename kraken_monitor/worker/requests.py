@@ -127,3 +127,18 @@ class FetchCandles(DataRequest):
 
     def apply(self, poller: Any, now: datetime) -> Any:
         return poller.candles(self.pair, self.timeframe)
+
+
+@dataclass(frozen=True)
+class FetchClosedHistory(DataRequest):
+    """The history dock's venue rows (live: Kraken's TradesHistory / ClosedOrders / Ledgers) since a time.
+
+    A venue without its own history (demo, paper) answers no rows; a failed read answers its reason,
+    so the dock says the journal is all it shows."""
+
+    since: datetime
+    key = "closed_history"
+    doing = "Kraken's trade history for the history dock"
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.closed_history(self.since)
