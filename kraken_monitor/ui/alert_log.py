@@ -183,16 +183,23 @@ class AlertLogDock(QDockWidget):
             old.deleteLater()
         self._update_buttons()
 
-    def _context_menu(self, pos: QPoint) -> None:
+    def context_menu_at(self, pos: QPoint) -> QMenu | None:
+        """The row's menu ("Replay this moment"), or None off the rows; `_context_menu` pops it up."""
         row = self.table.indexAt(pos).row()
         alert = self.shown_row(row) if row >= 0 else None
         if alert is None:
-            return
+            return None
         menu = QMenu(self.table)
         action = menu.addAction(replay_text.EVENT_ACTION)
         action.setToolTip(replay_text.EVENT_TIP)
         action.triggered.connect(lambda: self.replay_requested.emit(alert))
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu_at(pos)
+        if menu is not None:
+            menu.aboutToHide.connect(menu.deleteLater)
+            menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def add_alerts(self, alerts) -> None:
         self.model.add_alerts(alerts)

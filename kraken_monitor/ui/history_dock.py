@@ -151,13 +151,20 @@ class HistoryDock(QDockWidget):
         if 0 <= row < len(rows):
             self.replay_requested.emit(rows[row].closed_at)
 
-    def _context_menu(self, pos: QPoint) -> None:
+    def context_menu_at(self, pos: QPoint) -> QMenu | None:
+        """The row's menu ("Replay the moment before it ended"), or None off the rows."""
         row = self.table.indexAt(pos).row()
         if row < 0:
-            return
+            return None
         menu = QMenu(self.table)
         menu.addAction(replay_text.HISTORY_ACTION).triggered.connect(lambda: self._replay_row(row))
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu_at(pos)
+        if menu is not None:
+            menu.aboutToHide.connect(menu.deleteLater)
+            menu.popup(self.table.viewport().mapToGlobal(pos))
 
     # -- data ------------------------------------------------------------------------------------
     def set_journal(self, path: Path | str | None) -> None:

@@ -137,7 +137,12 @@ def test_the_alert_log_menu_and_the_steps_walk_the_journal_cycle_by_cycle(qtbot,
     window.replay.set_journal(config.journal_path(), config.thresholds)
     window.alert_dock.load_recent(fired)
     critical = next(a for a in fired if a.key == "account" and a.level is Risk.CRITICAL)
-    window.alert_dock.replay_requested.emit(critical)  # what its context menu's "Replay this moment" sends
+    window.show()
+    dock = window.alert_dock
+    row = next(i for i in range(dock.model.rowCount()) if dock.model.row(i).id == critical.id)
+    menu = dock.context_menu_at(dock.table.visualRect(dock.model.index(row, 0)).center())  # the right click's menu
+    (action,) = [a for a in menu.actions() if a.text() == replay_text.EVENT_ACTION]
+    action.trigger()
     index = next(i for i, s in enumerate(snapshots) if s.as_of == critical.fired_at)
     assert window.replay.at == critical.fired_at
     assert window.account_bar.equity.value.text() == fmt.fmt_money(snapshots[index].account.equity, "USD")
