@@ -115,14 +115,7 @@ class MainWindow(QMainWindow):
         self.status = MonitorStatusBar(**extra)
         self.status.reconnect_button.clicked.connect(self.refresh_now)
         self.history_dock.exported.connect(lambda message: self.status.showMessage(message, 10_000))
-        self.alert_dock.replay_requested.connect(self.replay.replay_alert)
-        self.history_dock.replay_requested.connect(self.replay.replay_ended)
         self.history_dock.venue_history_wanted.connect(lambda since: self.data_requested.emit(FetchClosedHistory(since)))
-        self.replay_bar.moment_wanted.connect(self.replay.replay)
-        self.replay_bar.step_wanted.connect(self.replay.step)
-        self.replay_bar.live_wanted.connect(self.replay.back_to_live)
-        self.replay.failed.connect(lambda message: self.status.showMessage(message, 10_000))
-        self.alert_dock.model.rowsInserted.connect(self._live_alert_during_replay)
         self.setStatusBar(self.status)
         self._make_actions()
         self.set_title(mode)
@@ -237,11 +230,8 @@ class MainWindow(QMainWindow):
         self.action_export_history = self._action(history_text.EXPORT_ACTION, "Ctrl+E", history_text.EXPORT_TIP)
         self.action_export_history.triggered.connect(self.history_dock.export_with_dialog)
         self.action_replay = self._action(replay_text.ACTION, "Ctrl+R", replay_text.ACTION_TIP)
-        self.action_replay.triggered.connect(self.replay.replay_latest)
         self.action_back_to_live = self._action(replay_text.LIVE_BUTTON, "Esc", replay_text.LIVE_TIP)
-        self.action_back_to_live.triggered.connect(self.replay.back_to_live)
-        self.action_back_to_live.setEnabled(False)
-        self.replay.changed.connect(lambda at: self.action_back_to_live.setEnabled(at is not None))
+        self.replay.connect_window()  # the bar, the docks' menus, these two actions, the status line
         self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.action_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
 
@@ -281,10 +271,6 @@ class MainWindow(QMainWindow):
         self.toolbar.addAction(self.action_settings)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.position_actions_enabled(False)
-
-    def _live_alert_during_replay(self, *_args) -> None:
-        if self.replay.active:  # its popup shows at once; the log's live rows come back with Esc
-            self.status.showMessage(replay_text.POPUP_NOTE, 10_000)
 
     def _on_about_triggered(self) -> None:
         from kraken_monitor.ui.about_dialog import AboutDialog

@@ -46,6 +46,25 @@ class ReplayController(QObject):
         self.live_stale: Snapshot | None = None  # a watchdog verdict that came during replay
         self._tips: dict[str, tuple[str, str]] = {}  # the order actions' own tooltips, back when live
 
+    def connect_window(self) -> None:
+        """Wire the window's replay bar, the docks' "Replay" menus and the Replay / Back to live actions."""
+        w = self.window
+        w.alert_dock.replay_requested.connect(self.replay_alert)
+        w.history_dock.replay_requested.connect(self.replay_ended)
+        w.replay_bar.moment_wanted.connect(self.replay)
+        w.replay_bar.step_wanted.connect(self.step)
+        w.replay_bar.live_wanted.connect(self.back_to_live)
+        w.action_replay.triggered.connect(self.replay_latest)
+        w.action_back_to_live.triggered.connect(self.back_to_live)
+        w.action_back_to_live.setEnabled(False)
+        self.changed.connect(lambda at: w.action_back_to_live.setEnabled(at is not None))
+        self.failed.connect(lambda message: w.status.showMessage(message, 10_000))
+        w.alert_dock.model.rowsInserted.connect(self._live_alert_arrived)
+
+    def _live_alert_arrived(self, *_args) -> None:
+        if self.active:  # its popup shows at once; the log's live rows come back with Esc
+            self.window.status.showMessage(text.POPUP_NOTE, 10_000)
+
     @property
     def active(self) -> bool:
         return self.at is not None
