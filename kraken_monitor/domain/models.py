@@ -6,8 +6,12 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from kraken_monitor.domain.venue import AccountKind
+
+if TYPE_CHECKING:  # domain/orders.py imports Side from here
+    from kraken_monitor.domain.orders import OpenOrder
 
 
 class Side(str, enum.Enum):
@@ -116,11 +120,12 @@ class Balance:
 
 @dataclass(frozen=True)
 class AccountState:
-    """What one account read returns: balance plus every open position."""
+    """What one account read returns: balance plus every open position and every resting order."""
 
     balance: Balance
     positions: tuple[Position, ...]
     as_of: datetime
+    orders: tuple[OpenOrder, ...] = ()  # OpenOrders / openorders read with the account (issue 16)
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,18 @@ class PositionFigures:
     # Non-empty = the money of this position cannot be known (e.g. "no price for EUR/USD"): every money
     # field above and the trigger prices/distances are then None, never a number computed without it.
     unknown_reason: str = ""
+    # Protection (issue 16, domain/protection.attach): the orders attached to this position, the nearest
+    # stop-loss / take-profit trigger (quote currency) with its distance in % of the price (positive = not
+    # reached) and the net P&L if it fills (after fees, account currency), and warning codes
+    # (protection.OrderWarning values: "stop_beyond_liquidation", "unprotected", "order_exceeds_position").
+    orders: tuple[OpenOrder, ...] = ()
+    stop_loss_price: Decimal | None = None
+    take_profit_price: Decimal | None = None
+    stop_loss_distance_pct: Decimal | None = None
+    take_profit_distance_pct: Decimal | None = None
+    stop_loss_pnl: Decimal | None = None
+    take_profit_pnl: Decimal | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def unknown(self) -> bool:
@@ -204,6 +221,7 @@ class AccountFigures:
     # its pair): equity, used_margin, free_margin and margin_level are then None and risk is UNKNOWN.
     unknown_reason: str = ""
     fx_sensitivity: FxSensitivity | None = None  # None: no position outside the account currency
+    orders: tuple[OpenOrder, ...] = ()  # resting orders attached to no position (issue 16)
 
     @property
     def unknown(self) -> bool:
@@ -295,7 +313,9 @@ class Snapshot:
             trade_balance=self.account.trade_balance,
             exchange_margin_level=self.account.margin_level_exchange,
         )
-        return AccountState(balance, tuple(pf.position for pf in self.positions), self.account_as_of or self.as_of)
+        orders = tuple(o for pf in self.positions for o in pf.orders) + self.account.orders
+        return AccountState(balance, tuple(pf.position for pf in self.positions), self.account_as_of or self.as_of,
+                            orders)
 
     def prices(self) -> dict[str, Decimal]:
         """Last price per pair: tickers first, then each position's valuation price."""

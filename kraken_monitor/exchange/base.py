@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from kraken_monitor.domain.candles import Candle
 from kraken_monitor.domain.models import AccountState, PairRules, Ticker
+from kraken_monitor.domain.orders import OrderSpec
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class Capabilities:
     can_add_collateral: bool  # paper/demo: credit the cross account; live Kraken spot: no (deposit via Kraken)
     can_add_isolated_margin: bool
     note: str = ""
+    can_place_orders: bool = False  # stop-loss / take-profit / limit closes (issue 16)
+    can_trail: bool = False  # trailing stops
+    trailing_note: str = ""  # why not, or what is unconfirmed ("Kraken Futures trailing stops: unconfirmed")
 
 
 class Exchange(ABC):
@@ -77,6 +81,23 @@ class Exchange(ABC):
     @abstractmethod
     def add_isolated_margin(self, position_id: str, amount: Decimal) -> OrderResult:
         """Move collateral into one isolated position, moving its liquidation price away."""
+
+    def place_order(self, spec: OrderSpec) -> OrderResult:
+        """Place a reduce-only protective order (stop-loss, take-profit, trailing stop, limit) on one position."""
+        from kraken_monitor.exchange.errors import Rejected
+
+        raise Rejected(f"{type(self).__name__} cannot place protective orders.")
+
+    def cancel_order(self, order_id: str, pair: str) -> OrderResult:
+        """Cancel one resting order."""
+        from kraken_monitor.exchange.errors import Rejected
+
+        raise Rejected(f"{type(self).__name__} cannot cancel orders.")
+
+    def modify_order(self, order_id: str, spec: OrderSpec) -> OrderResult:
+        """Replace a resting order by `spec` (the venue's edit, or cancel then place); the new id in the result."""
+        self.cancel_order(order_id, spec.pair)
+        return self.place_order(spec)
 
     def fetch_ohlcv(self, pair: str, timeframe: str, since: float | None = None) -> list[Candle]:
         """Candles of `pair` (timeframe 1m .. 1w, see domain.candles.TIMEFRAMES) from `since` (unix s)."""

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from kraken_monitor.config import MonitorConfig
-from kraken_monitor.domain import fx, margin
+from kraken_monitor.domain import fx, margin, protection
 from kraken_monitor.domain.alerts import AlertEngine
 from kraken_monitor.domain.decimals import to_decimal
-from kraken_monitor.domain.errors import DomainError, InvalidAmount
+from kraken_monitor.domain.errors import DomainError, InvalidAmount, NotSupported
 from kraken_monitor.domain.events import CloseInfo, position_events
 from kraken_monitor.domain.exposure import pair_currency
 from kraken_monitor.domain.fx_markets import fx_markets
@@ -31,6 +31,7 @@ from kraken_monitor.domain.models import (
     Snapshot,
     Ticker,
 )
+from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.base import Exchange, OrderResult
 from kraken_monitor.exchange.errors import ExchangeError, Rejected
 from kraken_monitor.worker.freshness import Activity, Freshness, Monotonic
@@ -207,7 +208,9 @@ class Poller:
             reasons.append("no price for " + ", ".join(missing))
             return self._figures
         try:
-            self._figures = margin.compute(self.account, prices, self.pair_rules, now)
+            account, positions = margin.compute(self.account, prices, self.pair_rules, now)
+            positions, loose = protection.attach(self.account.orders, positions, now)
+            self._figures = (replace(account, orders=loose) if loose else account), positions
         except (DomainError, ArithmeticError, KeyError) as exc:
             # A pair without rules or a degenerate position must not hide the rest of the account.
             log.warning("margin computation failed: %s: %s", type(exc).__name__, exc)
@@ -387,6 +390,40 @@ class Poller:
                    "limit_price": None if limit is None else str(limit)}
         return self._act("close", request, lambda: self.exchange.close_position(position_id, vol, order_type, limit))
 
+    def _order_position(self, spec: Any) -> tuple[Any, Any]:
+        """The position a protective order is for, from the last account read, and its pair's price now."""
+        if self.account is None:
+            raise InvalidAmount("The account has not been read yet; wait for the first read.")
+        position = next((p for p in self.account.positions if p.id == spec.position_id), None)
+        if position is None:
+            raise InvalidAmount(f"Position {spec.position_id} is not open.")
+        ticker = self.tickers.get(position.pair)
+        return position, None if ticker is None else ticker.last
+
+    def _trading_allowed(self) -> None:
+        # The dialogs refuse first (as for closes); this is the worker's own floor for a live account.
+        if self.config.mode is AccountKind.LIVE and not self.config.live_trading_enabled:
+            raise NotSupported('Live trading is off: enable "Live trading" in Settings to place or cancel orders.')
+
+    def place_order(self, spec: Any) -> OrderResult:
+        """Validate against the position (volume, side, trigger on the right side of the price), journal, place."""
+        self._trading_allowed()
+        position, price = self._order_position(spec)
+        spec.validate(price, position.remaining_volume, position.side)
+        return self._act("place_order", _spec_dict(spec), lambda: self.exchange.place_order(spec))
+
+    def cancel_order(self, order_id: str, pair: str) -> OrderResult:
+        self._trading_allowed()
+        return self._act("cancel_order", {"order_id": order_id, "pair": pair},
+                         lambda: self.exchange.cancel_order(order_id, pair))
+
+    def modify_order(self, order_id: str, spec: Any) -> OrderResult:
+        self._trading_allowed()
+        position, price = self._order_position(spec)
+        spec.validate(price, position.remaining_volume, position.side)
+        return self._act("modify_order", {"order_id": order_id, **_spec_dict(spec)},
+                         lambda: self.exchange.modify_order(order_id, spec))
+
     def settle(self, position_id: str) -> OrderResult:
         return self._act("settle", {"position_id": position_id},
                          lambda: self.exchange.settle_position(position_id))
@@ -399,6 +436,12 @@ class Poller:
         value = to_decimal(amount, "Amount", positive=True)
         return self._act("add_isolated_margin", {"position_id": position_id, "amount": str(value)},
                          lambda: self.exchange.add_isolated_margin(position_id, value))
+
+
+def _spec_dict(spec: Any) -> dict:
+    """A protective order's request as the journal keeps it (strings, no secrets)."""
+    return {name: (None if value is None else getattr(value, "value", value if isinstance(value, bool) else str(value)))
+            for name, value in vars(spec).items()}
 
 
 def _unknown_risk(snapshot: Snapshot) -> Snapshot:

@@ -50,6 +50,38 @@ class ClosePosition(OrderRequest):
 
 
 @dataclass(frozen=True)
+class PlaceOrder(OrderRequest):
+    """A protective order (stop-loss, take-profit, trailing stop; always reduce-only) on one position (issue 16)."""
+
+    spec: Any  # domain.orders.OrderSpec
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.place_order(self.spec)
+
+
+@dataclass(frozen=True)
+class CancelOrder(OrderRequest):
+    """Cancel one resting order (Kraken CancelOrder / futures cancelorder)."""
+
+    order_id: str
+    pair: str
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.cancel_order(self.order_id, self.pair)
+
+
+@dataclass(frozen=True)
+class ModifyOrder(OrderRequest):
+    """Move a resting order (a dragged chart line, the Protect dialog's modify): EditOrder, or cancel + replace."""
+
+    order_id: str
+    spec: Any  # domain.orders.OrderSpec: the order as it should be
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.modify_order(self.order_id, self.spec)
+
+
+@dataclass(frozen=True)
 class Settle(OrderRequest):
     position_id: str
 
