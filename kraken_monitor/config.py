@@ -18,12 +18,12 @@ THEMES = ("system", "light", "dark")
 __all__ = ["ACCOUNT_POLL_COST", "KRAKEN_TIERS", "MODES", "PRIVATE_COUNTER_DECAY", "THEMES", "MonitorConfig", "parse_decimal_setting"]
 
 # Kraken's private API counter decay per second by verification tier (shared reference section 3).
-# One account poll (TradeBalance + OpenPositions) costs 2 points, so a tier sustains one poll every
-# 2 / decay seconds; polling faster only empties the counter and ends in `EAPI:Rate limit exceeded`.
+# One account poll (TradeBalance + OpenPositions + OpenOrders) costs 3 points, so a tier sustains one poll every
+# 3 / decay seconds; polling faster only empties the counter and ends in `EAPI:Rate limit exceeded`.
 # "local" is a Kraken-protocol server of your own (tests, simulations): no floor.
 PRIVATE_COUNTER_DECAY = {"starter": 0.33, "intermediate": 0.5, "pro": 1.0}
 KRAKEN_TIERS = (*PRIVATE_COUNTER_DECAY, "local")
-ACCOUNT_POLL_COST = 2
+ACCOUNT_POLL_COST = 3  # TradeBalance + OpenPositions + OpenOrders (issue 16: orders are read with the account)
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class MonitorConfig:
     db_path: Path | None = None  # None = <data dir>/kraken-monitor-<mode>.sqlite3 (see journal_path)
     api_url: str | None = None  # override Kraken's base URL (tests, proxies)
     price_interval_s: float = 1.0
-    account_interval_s: float = 3.0  # TradeBalance + OpenPositions = 2 private-counter points
+    account_interval_s: float = 3.0  # TradeBalance + OpenPositions + OpenOrders = 3 private-counter points
     kraken_tier: str = "starter"  # live: account polls are never scheduled faster than this tier sustains
     stale_after_intervals: float = 3.0  # data older than this many intervals -> stale, risk unknown
     demo_speed: float = 1.0  # demo market seconds per wall second

@@ -14,7 +14,9 @@ from kraken_monitor.domain.candles import Candle, timeframe_seconds
 from kraken_monitor.domain.events import CloseInfo
 from kraken_monitor.domain.history import ClosedPosition
 from kraken_monitor.domain.models import AccountState, PairRules, Position, Side, Ticker
+from kraken_monitor.domain.orders import OrderSpec
 from kraken_monitor.domain.venue import AccountKind
+from kraken_monitor.exchange import kraken_orders as ko
 from kraken_monitor.exchange import kraken_parse as kp
 from kraken_monitor.exchange.base import Capabilities, Exchange, OrderResult
 from kraken_monitor.exchange.credentials import Credentials
@@ -255,7 +257,7 @@ class KrakenExchange(Exchange):
         return candles_from_ccxt(rows)
 
     def fetch_account(self) -> AccountState:
-        """TradeBalance + per-txid OpenPositions (2 counter points). Any failure raises; never an empty state."""
+        """TradeBalance + per-txid OpenPositions + OpenOrders (3 counter points). Any failure raises; never an empty state."""
         self._ensure_markets()
         asset = self._asset_id()
         tb = self._call(lambda: self._private.private_post_tradebalance({"asset": asset}), private=True)
@@ -263,7 +265,13 @@ class KrakenExchange(Exchange):
         # Raw call, not fetch_positions: ccxt sends consolidation=market, which drops txid/terms/rollovertm.
         op = self._call(lambda: self._private.private_post_openpositions({"docalcs": "true"}), private=True)
         positions = kp.parse_positions(self._result(op, "OpenPositions"), self._symbol_for_id)
-        return AccountState(balance=balance, positions=positions, as_of=datetime.now(timezone.utc))
+        orders = self._open_orders()
+        return AccountState(balance=balance, positions=positions, as_of=datetime.now(timezone.utc), orders=orders)
+
+    def _open_orders(self) -> tuple:
+        # Raw call: ccxt's parse_order drops `margin`, `stopprice` and the trailing offset (shared reference 2.3).
+        response = self._call(lambda: self._private.private_post_openorders({}), private=True)
+        return ko.parse_open_orders(self._result(response, "OpenOrders"), self._symbol_for_id)
 
     def position_closes(self, positions: Sequence[Position], since: datetime) -> dict[str, CloseInfo]:
         """How positions that vanished ended, from ClosedOrders: "liquidated" when Kraken's closing order
@@ -318,7 +326,42 @@ class KrakenExchange(Exchange):
         has_key = self._credentials is not None
         return Capabilities(can_trade=has_key, can_settle=has_key, can_add_collateral=False,
                             can_add_isolated_margin=False,
-                            note=_NO_ISOLATED if has_key else "Read-only: no Kraken API key configured.")
+                            note=_NO_ISOLATED if has_key else "Read-only: no Kraken API key configured.",
+                            can_place_orders=has_key, can_trail=has_key)
+
+    def place_order(self, spec: OrderSpec) -> OrderResult:
+        """A reduce-only trigger order at the position's leverage (Kraken: reduce_only needs a leveraged order)."""
+        p = self._position(spec.position_id)
+        if spec.pair != p.pair:
+            raise Rejected(f"Position {p.id} is on {p.pair}, not {spec.pair}.")
+        if spec.volume > p.remaining_volume:
+            raise Rejected(f"Cannot protect {spec.volume}: only {p.remaining_volume} of {p.id} remains open.")
+        kind, price, params = ko.create_args(spec, self._leverage(p))
+        volume = format(spec.volume, "f")
+        order = self._call(
+            lambda: self._private.create_order(p.pair, kind, spec.side.value, volume, price, params),
+            private=True, cost=0, action=True,
+        )
+        return kp.parse_order_result(order.get("info") if isinstance(order, dict) else None)
+
+    def cancel_order(self, order_id: str, pair: str) -> OrderResult:
+        self._ensure_markets()
+        self._call(lambda: self._private.cancel_order(order_id, pair), private=True, cost=0, action=True)
+        return OrderResult(order_id=order_id, description="cancelled")
+
+    def modify_order(self, order_id: str, spec: OrderSpec) -> OrderResult:
+        """AmendOrder when only size or prices change (same txid, keeps its place); else cancel, then place."""
+        current = next((o for o in self._open_orders() if o.id == order_id), None)
+        if current is None:
+            raise Rejected(f"Order {order_id} is no longer open on Kraken.")
+        if not ko.can_amend(current, spec):
+            self.cancel_order(order_id, spec.pair)
+            return self.place_order(spec)
+        kind, price, params = ko.amend_args(spec)
+        volume = format(spec.volume, "f")
+        self._call(lambda: self._private.edit_order(order_id, spec.pair, kind, spec.side.value, volume, price, params),
+                   private=True, cost=0, action=True)
+        return OrderResult(order_id=order_id, description="amended")
 
     def close_position(self, position_id: str, volume: Decimal, order_type: str = "market",
                        limit_price: Decimal | None = None) -> OrderResult:

@@ -75,12 +75,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
+        self._json_body = False
         self._dispatch(parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)), "")
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
-        if self.headers.get("Content-Type", "").startswith("application/json"):
+        self._json_body = self.headers.get("Content-Type", "").startswith("application/json")
+        if self._json_body:
             try:
                 params = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in json.loads(body).items()}
             except (ValueError, AttributeError):
@@ -100,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/0/private/"):
                 owner._authenticate(method, path, params, body, self.headers.get("API-Key"),
                                     self.headers.get("API-Sign"))
-            result = owner._handle(method, path, params)
+            result = owner._handle(method, path, params, getattr(self, "_json_body", False))
         except KrakenApiError as err:
             self._send_json({"error": [str(err)], "result": {}})
             return
@@ -350,7 +352,7 @@ class KrakenTestServer:
             self._counters[key] = (level + cost, time.monotonic())
             self.max_counter_seen = max(self.max_counter_seen, level + cost)
 
-    def _handle(self, method: str, path: str, params: dict[str, str]) -> object:
+    def _handle(self, method: str, path: str, params: dict[str, str], json_body: bool = False) -> object:
         sim = self.sim
         public = {
             "Assets": lambda: sim.assets_payload(),
@@ -364,7 +366,10 @@ class KrakenTestServer:
         private = {
             "TradeBalance": lambda: sim.trade_balance_payload(params.get("asset") or "ZUSD"),
             "OpenPositions": lambda: sim.positions_payload(params),
-            "AddOrder": lambda: sim.add_order(params),
+            "AddOrder": lambda: sim.add_order(params, json_body),
+            "OpenOrders": lambda: sim.open_orders_payload(),
+            "CancelOrder": lambda: sim.cancel_order(params),
+            "AmendOrder": lambda: sim.amend_order(params),
             "BalanceEx": lambda: sim.balance_ex_payload(),
             "Balance": lambda: {k: v["balance"] for k, v in sim.balance_ex_payload().items()},
         }

@@ -20,6 +20,7 @@ from kraken_monitor.testing.kraken_data import (
     asset_pair_payload,
 )
 from kraken_monitor.testing.kraken_fx import NoRate, PositionCalcs, TradeBalanceKnobs, trade_balance
+from kraken_monitor.testing.kraken_orders import TRIGGER_TYPES, OrderBook
 
 
 class KrakenApiError(Exception):
@@ -85,6 +86,7 @@ class KrakenSim:
         self.fee_rate = Decimal("0.0026")
         self.trades: dict[str, list[tuple[float, Decimal, Decimal]]] = {}  # symbol -> (ts, price, volume), for OHLC
         self._ids = itertools.count(1)
+        self.book = OrderBook(self)  # resting trigger orders (testing/kraken_orders.py)
 
     # ----- scenario API -----
     def spec(self, name: str) -> PairSpec:
@@ -97,6 +99,7 @@ class KrakenSim:
         with self._lock:
             for pair, price in prices.items():
                 self.prices[self.spec(pair).symbol] = Decimal(price)
+            self.book.on_prices()
 
     def script_prices(self, pair: str, prices: Iterable[Decimal]) -> None:
         """Each later Ticker call (or step()) moves `pair` to the next price; the last one then sticks."""
@@ -109,6 +112,7 @@ class KrakenSim:
             for symbol, script in self._scripts.items():
                 if script:
                     self.prices[symbol] = script.popleft()
+            self.book.on_prices()
 
     def set_balance(self, trade_balance: Decimal, asset: str = "ZUSD") -> None:
         """The account's collateral: `trade_balance` of one asset (Kraken id or altname), nothing else."""
@@ -318,21 +322,31 @@ class KrakenSim:
                     for a, v in self.collateral.items()}
 
     # ----- orders -----
-    def add_order(self, params: Mapping[str, str]) -> dict:
-        """AddOrder: reduce-only and settle-position orders reduce this pair's opposite positions, oldest first."""
+    def add_order(self, params: Mapping[str, str], json_body: bool = False) -> dict:
+        """AddOrder: reduce-only and settle-position orders reduce this pair's opposite positions, oldest first;
+        trigger orders (and reduce-only limits) rest in `book` until the price reaches them."""
         with self._lock:
             spec = self.spec(params.get("pair", ""))
             side, ordertype = params.get("type"), params.get("ordertype")
             if side not in ("buy", "sell"):
                 raise KrakenApiError("EGeneral:Invalid arguments:type")
-            if ordertype not in ("market", "limit", "settle-position"):
+            if ordertype not in ("market", "limit", "settle-position", *TRIGGER_TYPES):
                 raise KrakenApiError("EGeneral:Invalid arguments:ordertype")
+            if ordertype in TRIGGER_TYPES:
+                volume = _dec(params, "volume")
+                if volume is None or volume <= 0:
+                    raise KrakenApiError("EGeneral:Invalid arguments:volume")
+                result = self.book.add(params, spec, json_body)
+                self.orders.append(dict(params))
+                return result
             volume, price, leverage = _dec(params, "volume"), _dec(params, "price"), _dec(params, "leverage")
             settle = ordertype == "settle-position"
             if volume is None or volume < 0 or (volume == 0 and not settle):
                 raise KrakenApiError("EGeneral:Invalid arguments:volume")
             if ordertype == "limit" and price is None:
                 raise KrakenApiError("EGeneral:Invalid arguments:price")
+            if params.get("reduce_only", "false").lower() == "true" and leverage is None and not settle:
+                raise KrakenApiError("EGeneral:Invalid arguments:reduce_only only valid for leveraged orders")
             reduce_only = params.get("reduce_only", "false").lower() == "true"
             order_id = f"O{next(self._ids):05d}-SIMUL-ORDERS"
             if reduce_only or settle:
@@ -344,6 +358,18 @@ class KrakenSim:
             lev = f" with {leverage}:1 leverage" if leverage is not None else ""
             at = f"limit {price}" if ordertype == "limit" else ordertype
             return {"descr": {"order": f"{side} {volume} {spec.altname} @ {at}{lev}"}, "txid": [order_id]}
+
+    def open_orders_payload(self) -> dict:
+        with self._lock:
+            return self.book.payload()
+
+    def cancel_order(self, params: Mapping[str, str]) -> dict:
+        with self._lock:
+            return self.book.cancel(params)
+
+    def amend_order(self, params: Mapping[str, str]) -> dict:
+        with self._lock:
+            return self.book.amend(params)
 
     def _reduce(self, spec: PairSpec, position_type: str, volume: Decimal, fill: Decimal | None = None,
                 order_id: str = "", ordertype: str = "market") -> None:

@@ -121,7 +121,7 @@ class SettingsDialog(QDialog):
         self.tier_combo.setCurrentText(config.kraken_tier if config.kraken_tier != "local" else "starter")
         self.tier_combo.setToolTip(
             "Live: account polls are never scheduled faster than your Kraken verification tier's private "
-            "API counter sustains (Starter: one every 6.1 s)."
+            "API counter sustains (Starter: one every 9.1 s: TradeBalance, OpenPositions and OpenOrders)."
         )
         general.addRow("Kraken tier:", self.tier_combo)
         general.addRow("Data is stale after:", self.stale_after)

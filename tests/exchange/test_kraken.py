@@ -195,7 +195,7 @@ def test_client_counter_keeps_polls_within_kraken_limit(server, make_kraken, cre
         for _ in range(20):
             ex.fetch_account()
             polls += 1
-    assert polls == 7  # 14 points used; the 8th poll's second call would need 16 > 15
+    assert polls == 5  # 3 calls each (TradeBalance, OpenPositions, OpenOrders): 15 points; the 6th would need 16
     assert info.value.retry_after > 0
     assert 14 <= server.max_counter_seen <= 15
     assert "EAPI:Rate limit exceeded" not in json.dumps(server.requests)  # the client held back itself

@@ -95,9 +95,9 @@ def test_watchdog_trips_at_start_when_nothing_ever_arrives():
 
 
 def test_watchdog_windows_follow_the_config():
-    # live, Starter tier: prices 1 s x 3 = 3 s; account max(3, 2 / 0.33 + 0.05 = 6.11 -> 6.11) x 3 = 18.33 s.
+    # live, Starter tier: prices 1 s x 3 = 3 s; account max(3, 3 / 0.33 + 0.05 = 9.14) x 3 = 27.42 s.
     window, startup = watchdog_windows(MonitorConfig(mode="live"))
-    assert window == 3.0 and startup == pytest.approx(18.33 + 3.0)
+    assert window == 3.0 and startup == pytest.approx(27.42 + 3.0)
     # Fast local polling: never less than 10 s for start-up (ccxt import and markets on a slow machine).
     assert watchdog_windows(MonitorConfig(mode="live", price_interval_s=0.5, account_interval_s=1.0,
                                             kraken_tier="local")) == (1.5, 10.0)  # 3 + 1.5 < 10

@@ -130,10 +130,10 @@ def test_kraken_tier_sets_how_often_a_live_account_may_be_polled(qtbot):
     dialog = SettingsDialog(MonitorConfig(mode="live", account_interval_s=3.0))
     qtbot.addWidget(dialog)
     assert dialog.tier_combo.currentText() == "starter"
-    assert dialog.config().effective_account_interval_s() == 6.11  # 2 points / 0.33 per s, never faster
+    assert dialog.config().effective_account_interval_s() == 9.14  # 3 points / 0.33 per s (+0.05), never faster
     dialog.tier_combo.setCurrentText("pro")
     config = dialog.config()
-    assert config.kraken_tier == "pro" and config.effective_account_interval_s() == 3.0  # the 2.05 s floor is below
+    assert config.kraken_tier == "pro" and config.effective_account_interval_s() == 3.05  # 3 / 1.0 + 0.05 > 3 s
 
 
 def test_thresholds_must_nest(qtbot):
