@@ -193,7 +193,7 @@ def infer_reduce_only(order: OpenOrder, side: Side, volume: Decimal) -> OpenOrde
 def _protects(order: OpenOrder, pf: PositionFigures) -> bool:
     p = pf.position
     return (order.pair == p.pair and order.closes(p.side)
-            and (order.reduce_only or order.margin or order.conditional or not order.reduce_only_known))
+            and (order.reduce_only or order.margin or order.conditional))
 
 
 @engine_context

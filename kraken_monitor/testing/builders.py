@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from kraken_monitor.domain import margin
+from kraken_monitor.domain import margin, protection
 from kraken_monitor.domain.models import (
     AccountState,
     Balance,
@@ -23,6 +23,7 @@ from kraken_monitor.domain.models import (
     Snapshot,
     Ticker,
 )
+from kraken_monitor.domain.orders import OpenOrder, OrderSide, OrderType
 
 D = Decimal
 BTC, ETH, XRP = "BTC/USD", "ETH/USD", "XRP/USD"
@@ -57,15 +58,27 @@ def position(pid: str = "P1", pair: str = BTC, side: Side = Side.LONG, vol: str 
 
 
 def account_state(trade_balance: str, *positions: Position, as_of: datetime = T0,
-                  exchange_margin_level: Decimal | None = None) -> AccountState:
+                  exchange_margin_level: Decimal | None = None, orders: tuple[OpenOrder, ...] = ()) -> AccountState:
     return AccountState(Balance("USD", D(trade_balance), exchange_margin_level=exchange_margin_level),
-                        tuple(positions), as_of)
+                        tuple(positions), as_of, orders)
+
+
+def open_order(oid: str = "O1", pair: str = BTC, kind: OrderType | str = OrderType.STOP_LOSS, side: str = "sell",
+               vol: str = "1", trigger: str | None = "19000", limit: str | None = None, **fields) -> OpenOrder:
+    """A resting margin order as Kraken's OpenOrders lists it (reduce_only not reported unless given)."""
+    fields.setdefault("margin", True)
+    fields.setdefault("reduce_only_known", "reduce_only" in fields)
+    return OpenOrder(id=oid, pair=pair, type=OrderType(kind), side=OrderSide(side), volume=D(vol),
+                     trigger_price=None if trigger is None else D(trigger),
+                     limit_price=None if limit is None else D(limit), **fields)
 
 
 def engine_snapshot(state: AccountState, prices: Mapping[str, Decimal], rules: Mapping[str, PairRules],
                     now: datetime, *, mode: str = "demo", **fields) -> Snapshot:
-    """The Snapshot the worker builds: figures from the real engine, a ticker per priced pair."""
+    """The Snapshot the worker builds: figures from the real engine, orders attached, a ticker per priced pair."""
     account, figures = margin.compute(state, prices, rules, now)
+    figures, loose = protection.attach(state.orders, figures, now)
+    account = replace(account, orders=loose) if loose else account
     tickers = fields.pop("tickers", None) or {pair: Ticker(pair, px, px, px, now) for pair, px in prices.items()}
     fields.setdefault("account_as_of", state.as_of)
     return Snapshot(mode=mode, as_of=now, stale=False, account=account, positions=figures, tickers=tickers,
