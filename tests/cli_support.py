@@ -8,10 +8,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 ACCOUNT_KEYS = {"currency", "trade_balance", "equity", "used_margin", "free_margin", "margin_level",
-                "margin_level_exchange", "margin_call_level", "liquidation_level", "risk", "fx_sensitivity"}
+                "margin_level_exchange", "margin_call_level", "liquidation_level", "risk", "fx_sensitivity", "orders"}
 POSITION_KEYS = {"id", "pair", "side", "margin_mode", "volume", "entry_price", "price", "leverage", "cost",
                  "used_margin", "unrealized_pnl", "fees", "net_pnl", "break_even_price", "margin_call_price",
-                 "liquidation_price", "distance_to_liquidation_pct", "next_rollover", "risk", "quote_currency"}
+                 "liquidation_price", "distance_to_liquidation_pct", "next_rollover", "risk", "quote_currency",
+                 "orders", "stop_loss_price", "take_profit_price", "warnings"}
 
 
 def run_cli(args, home, timeout=60, extra_env=None, module=True):

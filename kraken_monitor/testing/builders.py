@@ -64,9 +64,12 @@ def account_state(trade_balance: str, *positions: Position, as_of: datetime = T0
 
 
 def open_order(oid: str = "O1", pair: str = BTC, kind: OrderType | str = OrderType.STOP_LOSS, side: str = "sell",
-               vol: str = "1", trigger: str | None = "19000", limit: str | None = None, **fields) -> OpenOrder:
-    """A resting margin order as Kraken's OpenOrders lists it (reduce_only not reported unless given)."""
+               vol: str = "1", trigger: str | None = "19000", limit: str | None = None, trigger_signal: str = "last",
+               **fields) -> OpenOrder:
+    """A resting margin order as Kraken's OpenOrders lists it (reduce_only not reported unless given);
+    `trigger` is its trigger price, `trigger_signal` the price that fires it."""
     fields.setdefault("margin", True)
+    fields["trigger"] = trigger_signal
     fields.setdefault("reduce_only_known", "reduce_only" in fields)
     return OpenOrder(id=oid, pair=pair, type=OrderType(kind), side=OrderSide(side), volume=D(vol),
                      trigger_price=None if trigger is None else D(trigger),

@@ -62,6 +62,21 @@ def account_to_json(account: AccountFigures | None) -> dict[str, Any] | None:
         "liquidation_level": _pct(account.liquidation_level),
         "risk": _risk(account.risk),
         "fx_sensitivity": fx_sensitivity_to_json(account.fx_sensitivity),
+        "orders": [order_to_json(o) for o in account.orders],  # resting orders attached to no position
+    }
+
+
+def order_to_json(order: Any) -> dict[str, Any]:
+    """One resting order (issue 16 item 6: exactly these keys); a trailing stop's trigger is its stop price now."""
+    return {
+        "id": order.id,
+        "type": order.type.value,
+        "side": order.side.value,
+        "volume": _num(order.volume, None),
+        "trigger_price": _num(order.trigger_price),
+        "limit_price": _num(order.limit_price),
+        "trigger": order.trigger.value,
+        "reduce_only": order.reduce_only,
     }
 
 
@@ -106,6 +121,10 @@ def position_to_json(pf: PositionFigures) -> dict[str, Any]:
         "next_rollover": _ts(pf.next_rollover),
         "risk": _risk(pf.risk),
         "quote_currency": quote_currency(pf),
+        "orders": [order_to_json(o) for o in pf.orders],
+        "stop_loss_price": _num(pf.stop_loss_price),  # the nearest protective trigger, or null
+        "take_profit_price": _num(pf.take_profit_price),
+        "warnings": list(pf.warnings),
     }
 
 

@@ -10,16 +10,27 @@ from kraken_monitor.domain.models import (
     Risk,
     Snapshot,
 )
+from kraken_monitor.testing.builders import (
+    BTC,
+    ETH,
+    PRICES,
+    RULES,
+    account_state,
+    engine_snapshot,
+    open_order,
+)
+from kraken_monitor.testing.builders import position as build_position
 from kraken_monitor.testing.records import shape_account, shape_figures
 from kraken_monitor.worker.serialize import alert_to_json, snapshot_to_json
 
 NOW = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
 
 ACCOUNT_KEYS = {"currency", "trade_balance", "equity", "used_margin", "free_margin", "margin_level",
-                "margin_level_exchange", "margin_call_level", "liquidation_level", "risk", "fx_sensitivity"}
+                "margin_level_exchange", "margin_call_level", "liquidation_level", "risk", "fx_sensitivity", "orders"}
 POSITION_KEYS = {"id", "pair", "side", "margin_mode", "volume", "entry_price", "price", "leverage", "cost",
                  "used_margin", "unrealized_pnl", "fees", "net_pnl", "break_even_price", "margin_call_price",
-                 "liquidation_price", "distance_to_liquidation_pct", "next_rollover", "risk", "quote_currency"}
+                 "liquidation_price", "distance_to_liquidation_pct", "next_rollover", "risk", "quote_currency",
+                 "orders", "stop_loss_price", "take_profit_price", "warnings"}
 
 
 def test_snapshot_json_has_exactly_the_documented_shape():
@@ -101,3 +112,33 @@ def test_terminal_table_shows_a_fractional_threshold_as_configured():
     row = text.splitlines()[-1].split()
     # the quote column: the record names no quote currency and no rules are known, so "-" (not a guess)
     assert row[:6] == ["TXID-1", "BTC/USD", "short", "cross", "-", "0.75000000"]
+
+
+ORDER_KEYS = {"id", "type", "side", "volume", "trigger_price", "limit_price", "trigger", "reduce_only"}
+
+
+def test_orders_in_the_snapshot_json_exactly_as_issue_16_writes_them():
+    long_btc = build_position("P1", BTC, vol="1", entry="60000", lev=5)
+    state = account_state("30000", long_btc, orders=(
+        open_order("S1", trigger="55000"),
+        open_order("T1", kind="take-profit-limit", trigger="70000", limit="69900", trigger_signal="index"),
+        open_order("E1", pair=ETH, kind="limit", side="buy", trigger=None, limit="2000"),
+    ))
+    data = json.loads(json.dumps(snapshot_to_json(engine_snapshot(state, PRICES, RULES, NOW))))
+    pos = data["positions"][0]
+    assert [o["id"] for o in pos["orders"]] == ["S1", "T1"]
+    assert all(set(o) == ORDER_KEYS for o in pos["orders"])
+    assert pos["orders"][0] == {"id": "S1", "type": "stop-loss", "side": "sell", "volume": "1",
+                                "trigger_price": "55000", "limit_price": None, "trigger": "last",
+                                "reduce_only": True}  # inferred: a 1 BTC margin sell on a 1 BTC long
+    assert pos["orders"][1]["type"] == "take-profit-limit" and pos["orders"][1]["limit_price"] == "69900"
+    assert pos["stop_loss_price"] == "55000" and pos["take_profit_price"] == "70000"
+    assert pos["warnings"] == []
+    assert [o["id"] for o in data["account"]["orders"]] == ["E1"]  # protects nothing: unattached
+    assert data["account"]["orders"][0]["reduce_only"] is False
+
+
+def test_a_position_without_a_stop_says_unprotected():
+    state = account_state("30000", build_position("P1", BTC, vol="1", entry="60000", lev=5))
+    pos = snapshot_to_json(engine_snapshot(state, PRICES, RULES, NOW))["positions"][0]
+    assert pos["orders"] == [] and pos["stop_loss_price"] is None and pos["warnings"] == ["unprotected"]
