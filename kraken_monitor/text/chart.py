@@ -31,3 +31,5 @@ def readout(ts: float, price: float, rules: PairRules | None) -> str:
 
 def position_title(pair: str, side: str, volume: str, entry: str) -> str:
     return f"{pair} \u00b7 {side} {volume} @ {entry}"
+DRAG_ORDER_TIP = "Drag to move this {name}; the monitor asks before it changes the order"
+DRAGGING = "{name} \u2192 {price} (release to confirm)"

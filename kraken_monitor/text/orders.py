@@ -195,3 +195,60 @@ def move_question(order: OpenOrder, new_trigger: Decimal, position_label_text: s
     return (f"Move the {type_label(order.type).lower()} of {position_label_text}\nfrom "
             f"{fmt.fmt_price(order.trigger_price, rules)} to {fmt.fmt_price(new_trigger, rules)} "
             f"({fmt.fmt_volume(order.volume, rules)}, {trigger_label(order.trigger)})?\n\nReduce-only. Mode: {mode}.")
+
+
+# -- the Orders dock ---------------------------------------------------------------------------------
+ORDER_COLUMNS = (  # (key, header)
+    ("pair", "Pair"), ("position", "Position"), ("type", "Type"), ("side", "Side"), ("volume", "Volume"),
+    ("trigger", "Trigger / trail"), ("limit", "Limit"), ("signal", "Trigger on"), ("distance", "Distance"),
+    ("reduce_only", "Reduce-only"), ("id", "Order id"),
+)
+ORDER_NUMERIC = frozenset({"volume", "trigger", "limit", "distance"})
+UNATTACHED = "unattached"
+UNATTACHED_TIP = ("No open position of this pair that it would reduce: it is not protecting anything, and it "
+                  "may open a new position if it fills")
+DISTANCE_TIP = "How far the price must move to fire it, % of the current price (positive = not reached)"
+CONDITIONAL_TIP = ("A conditional close (set on the opening order): once triggered it is an independent order "
+                   "that may reduce or increase the position")
+DOCK_TITLE = "Orders"
+DOCK_EMPTY = "No open orders."
+CANCEL_BUTTON = "Cancel order..."
+MODIFY_BUTTON = "Modify..."
+CANCEL_TIP = "Cancel the selected order (asks first) (Del)"
+MODIFY_TIP = "Open the Protect dialog on the selected order"
+
+
+def order_cell(order: OpenOrder, key: str, rules: PairRules | None, distance: Decimal | None) -> str:
+    if key == "pair":
+        return order.pair
+    if key == "position":
+        return order.position_id or UNATTACHED
+    if key == "type":
+        return type_label(order.type) + (" (conditional)" if order.conditional else "")
+    if key == "side":
+        return order.side.value
+    if key == "volume":
+        return fmt.fmt_volume(order.volume, rules)
+    if key == "trigger":
+        return price_text(order, rules) if order.type.has_trigger else fmt.DASH
+    if key == "limit":
+        return fmt.fmt_price(order.limit_price, rules)
+    if key == "signal":
+        return trigger_label(order.trigger) if order.type.has_trigger else fmt.DASH
+    if key == "distance":
+        return PASSED if distance is not None and distance < 0 else fmt.fmt_pct(distance)
+    if key == "reduce_only":
+        return reduce_only_text(order)
+    return order.id
+
+
+def order_tip(order: OpenOrder, key: str) -> str | None:
+    if key == "reduce_only" and order.reduce_only_inferred:
+        return INFERRED_TIP
+    if key == "position" and order.position_id is None:
+        return UNATTACHED_TIP
+    if key == "distance":
+        return DISTANCE_TIP
+    if key == "type" and order.conditional:
+        return CONDITIONAL_TIP
+    return None

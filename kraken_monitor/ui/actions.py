@@ -11,15 +11,19 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kraken_monitor.config import MonitorConfig
-from kraken_monitor.domain.models import Alert, MarginMode, Snapshot
+from kraken_monitor.domain.errors import DomainError
+from kraken_monitor.domain.models import Alert, MarginMode, PositionFigures, Snapshot
+from kraken_monitor.domain.orders import OpenOrder, OrderSpec
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.base import Capabilities, OrderResult
 from kraken_monitor.notify.delivery import DeliveryStatus
 from kraken_monitor.text import notify as notify_text
+from kraken_monitor.text import orders as orders_text
 from kraken_monitor.ui.add_margin_dialog import AddMarginDialog
 from kraken_monitor.ui.close_dialog import CloseDialog, CloseRequest
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.notify_bridge import NotifyBridge
+from kraken_monitor.ui.protect_dialog import ProtectChoice, ProtectDialog
 from kraken_monitor.ui.resources import apply_theme
 from kraken_monitor.ui.settings_dialog import SettingsDialog
 from kraken_monitor.ui.settings_store import load_config
@@ -27,8 +31,11 @@ from kraken_monitor.worker.requests import (
     Acknowledge,
     AddCollateral,
     AddIsolatedMargin,
+    CancelOrder,
     ClosePosition,
+    ModifyOrder,
     OrderRequest,
+    PlaceOrder,
     Request,
     Settle,
     Snooze,
@@ -97,6 +104,10 @@ class ActionsController(QObject):
         window.action_close_position.triggered.connect(lambda: self.open_close())
         window.action_settle.triggered.connect(lambda: self.open_close(settle=True))
         window.action_settings.triggered.connect(self.open_settings)
+        window.action_protect.triggered.connect(lambda: self.open_protect())
+        window.orders_dock.cancel_requested.connect(self.cancel_order)
+        window.orders_dock.modify_requested.connect(lambda order: self.open_protect(order.position_id, order.id))
+        window.order_move_requested.connect(self.move_order)
         window.snapshot_shown.connect(self.on_snapshot_ready)
         window.closing.connect(self.messages.close_all_popups)
 
@@ -223,6 +234,88 @@ class ActionsController(QObject):
             self.requested.emit(
                 ClosePosition(request.position_id, request.volume, request.order_type, request.limit_price)
             )
+
+    # -- protective orders (issue 16) ------------------------------------------------------------
+    def _trading_refusal(self) -> str:
+        """Why no order may be sent from here ("" when it may): a live account needs live trading on, as closes do."""
+        if not self._mode().simulated and not self.config.live_trading_enabled:
+            return orders_text.LIVE_TRADING_OFF
+        capabilities = self.current_capabilities()
+        if not capabilities.can_trade:
+            return capabilities.note or "This venue does not accept orders from the monitor."
+        return ""
+
+    def _figures(self, position_id: str | None) -> PositionFigures | None:
+        positions = self.snapshot.positions if self.snapshot else ()
+        return next((pf for pf in positions if pf.position.id == position_id), None)
+
+    def open_protect(self, position_id: str | None = None, order_id: str | None = None) -> ProtectChoice | None:
+        """Ctrl+P, the table's context menu, the Orders dock's Modify: place, modify or cancel, confirmed."""
+        if not self._ready():
+            return None
+        position_id = self._pick_position(position_id)
+        if position_id is None:
+            self.messages.info(self.parent_widget, "Protect position", "There is no open position to protect.")
+            return None
+        choice = ProtectDialog.ask(self.parent_widget, self.snapshot, position_id, self._mode(),
+                                   self.current_capabilities(), self.config.live_trading_enabled,
+                                   order_id=order_id, follow=self._snapshots())
+        if choice is None:
+            return None
+        if choice.action == "cancel" and choice.order is not None:
+            self.requested.emit(CancelOrder(choice.order.id, choice.order.pair))
+        elif choice.action == "modify" and choice.order is not None:
+            self.requested.emit(ModifyOrder(choice.order.id, choice.spec))
+        else:
+            self.requested.emit(PlaceOrder(choice.spec))
+        return choice
+
+    def _order_label(self, order: OpenOrder) -> str:
+        pf = self._figures(order.position_id)
+        if pf is None:
+            return f"{order.pair} (no position)"
+        rules = self.snapshot.pair_rules.get(pf.position.pair)
+        return orders_text.position_label(pf.position.pair, pf.position.side.value, pf.remaining_volume, rules,
+                                          pf.position.id)
+
+    def cancel_order(self, order: OpenOrder) -> bool:
+        """The Orders dock's Cancel: refused with the reason when trading is off; sent only after a yes."""
+        refusal = self._trading_refusal()
+        if refusal:
+            self.messages.error(self.parent_widget, "Cannot cancel the order", refusal)
+            return False
+        rules = self.snapshot.pair_rules.get(order.pair) if self.snapshot else None
+        question = orders_text.confirmation_text("cancel", None, order, self._order_label(order), rules,
+                                                 str(self._mode()))
+        if not self.messages.confirm(self.parent_widget, "Confirm cancel", question):
+            return False
+        self.requested.emit(CancelOrder(order.id, order.pair))
+        return True
+
+    def move_order(self, order_id: str, trigger: Decimal) -> bool:
+        """A chart line dragged to `trigger`: the same order at the new trigger, validated, then confirmed."""
+        positions = self.snapshot.positions if self.snapshot else ()
+        found = next(((pf, o) for pf in positions for o in pf.orders if o.id == order_id), None)
+        if found is None:
+            self.messages.error(self.parent_widget, "Cannot move the order", f"Order {order_id} is not open any more.")
+            return False
+        pf, order = found
+        refusal = self._trading_refusal()
+        spec = OrderSpec(pf.position.id, order.pair, order.type, order.side, order.volume, trigger,
+                         order.limit_price, order.trigger, order.trailing_offset, order.trailing_percent)
+        try:
+            spec.validate(pf.price, pf.remaining_volume, pf.position.side)
+        except DomainError as err:
+            refusal = refusal or str(err)
+        if refusal:
+            self.messages.error(self.parent_widget, "Cannot move the order", refusal)
+            return False
+        rules = self.snapshot.pair_rules.get(order.pair)
+        question = orders_text.move_question(order, trigger, self._order_label(order), rules, str(self._mode()))
+        if not self.messages.confirm(self.parent_widget, "Confirm move", question):
+            return False
+        self.requested.emit(ModifyOrder(order.id, spec))
+        return True
 
     def open_settings(self) -> MonitorConfig | None:
         config = SettingsDialog.ask(self.parent_widget, self.config, self.settings)

@@ -14,6 +14,7 @@ from kraken_monitor.text import chart as chart_text
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui import theme
 from kraken_monitor.ui.chart_features import ChartFeatures
+from kraken_monitor.ui.chart_orders import ChartOrders
 
 MARGIN_KEY = "margin"
 MIN_X_RANGE_S = 120.0
@@ -120,7 +121,7 @@ def _line(color: str, name: str, position: float, style=None) -> pg.InfiniteLine
     return line
 
 
-class ChartWidget(ChartFeatures, pg.GraphicsLayoutWidget):
+class ChartWidget(ChartFeatures, ChartOrders, pg.GraphicsLayoutWidget):
     """Per-pair price buffers fed by every snapshot; only the selected pair is drawn. GUI thread only.
 
     Candles, ranges, the pair picker and the crosshair: `ChartFeatures`; `controls` is their bar (the
@@ -128,6 +129,7 @@ class ChartWidget(ChartFeatures, pg.GraphicsLayoutWidget):
     """
 
     candles_wanted = Signal(str, str)
+    order_move_requested = Signal(str, object)  # a stop-loss / take-profit line dropped: (order id, Decimal)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -158,6 +160,7 @@ class ChartWidget(ChartFeatures, pg.GraphicsLayoutWidget):
         }
         for line in self.lines.values():
             self.price_plot.addItem(line, ignoreBounds=True)
+        self._init_order_lines()  # stop-loss, take-profit, trailing stop (ui/chart_orders.py)
 
         self.margin_plot: pg.PlotItem = self.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem()})
         self.margin_plot.setLabel("left", "margin level %", color=fg)
@@ -292,6 +295,7 @@ class ChartWidget(ChartFeatures, pg.GraphicsLayoutWidget):
             line.setValue(state[0])
             # The label is a format string; formatted numbers hold no braces.
             line.label.setFormat(state[1])
+        self._set_order_lines(pf)
 
     def visible_line_values(self) -> dict[str, float]:
         return {k: float(line.value()) for k, line in self.lines.items() if line.isVisible()}

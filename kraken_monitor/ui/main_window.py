@@ -19,6 +19,7 @@ from kraken_monitor.ui.account_bar import AccountBar
 from kraken_monitor.ui.alert_log import AlertLogDock
 from kraken_monitor.ui.futures_panel import FuturesDock
 from kraken_monitor.ui.history_dock import HistoryDock
+from kraken_monitor.ui.orders_dock import OrdersDock
 from kraken_monitor.ui.positions_model import PositionsModel
 from kraken_monitor.ui.positions_view import PositionsView
 from kraken_monitor.ui.replay_bar import ReplayBar
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
     closing = Signal()
     requested = Signal(object)  # a worker/requests.py record (Refresh, the alert log's acknowledge/snooze)
     data_requested = Signal(object)  # a view's read (worker/requests.DataRequest: the chart's candles)
+    order_move_requested = Signal(str, object)  # a chart line dragged: (order id, new trigger Decimal)
 
     def __init__(
         self, mode: AccountKind | str = AccountKind.DEMO, settings: QSettings | None = None, clock=None, parent=None, *, defer_chart: bool = False
@@ -111,6 +113,8 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.futures_dock, self.alert_dock, Qt.Orientation.Vertical)
         self.history_dock = HistoryDock(self)
         self.tabifyDockWidget(self.alert_dock, self.history_dock)
+        self.orders_dock = OrdersDock(self)  # issue 16: every open order, attached or not
+        self.tabifyDockWidget(self.alert_dock, self.orders_dock)
         self.alert_dock.raise_()  # alerts first: history is looked up, alerts must be seen
         self.status = MonitorStatusBar(**extra)
         self.status.reconnect_button.clicked.connect(self.refresh_now)
@@ -155,6 +159,7 @@ class MainWindow(QMainWindow):
         self._chart_area = _with_controls(chart)
         self.splitter.replaceWidget(self.splitter.indexOf(self.chart_placeholder), self._chart_area)
         chart.candles_wanted.connect(self._relay_candles_wanted)
+        chart.order_move_requested.connect(self.order_move_requested)  # the actions controller confirms it
         if self.isVisible() and sum(sizes):
             # Built after the first paint: the chart's larger minimum height would otherwise take rows
             # away from the table the trader is already looking at.
@@ -220,6 +225,8 @@ class MainWindow(QMainWindow):
         self.action_add_collateral = self._action("Add collateral...", "Ctrl+Shift+M", "Deposit collateral")
         self.action_close_position = self._action("Close position...", "Ctrl+Shift+X", "Close (part of) a position")
         self.action_settle = self._action("Settle position...", None, "Settle the selected position")
+        self.action_protect = self._action("Protect position...", "Ctrl+P",
+                                           "Stop-loss, take-profit or trailing stop on the selected position")
         self.action_settings = self._action("Settings...", "Ctrl+,", "Thresholds, polling, mode")
         self.action_quit = self._action("Quit", "Ctrl+Q", "Stop monitoring and quit")
         self.action_fit_columns = self._action("Fit columns", "Ctrl+0", "Size table columns to their contents")
@@ -227,6 +234,8 @@ class MainWindow(QMainWindow):
         self.action_show_alerts.setShortcut(QKeySequence("Ctrl+L"))
         self.action_show_history = self.history_dock.toggleViewAction()
         self.action_show_history.setShortcut(QKeySequence("Ctrl+H"))
+        self.action_show_orders = self.orders_dock.toggleViewAction()
+        self.action_show_orders.setShortcut(QKeySequence("Ctrl+Shift+O"))
         self.action_export_history = self._action(history_text.EXPORT_ACTION, "Ctrl+E", history_text.EXPORT_TIP)
         self.action_export_history.triggered.connect(self.history_dock.export_with_dialog)
         self.action_replay = self._action(replay_text.ACTION, "Ctrl+R", replay_text.ACTION_TIP)
@@ -246,13 +255,14 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.action_quit)
         pos_menu = menu.addMenu("&Position")
         pos_menu.addActions(
-            [self.action_add_margin, self.action_add_collateral, self.action_close_position, self.action_settle]
+            [self.action_add_margin, self.action_add_collateral, self.action_close_position, self.action_settle,
+             self.action_protect]
         )
         view_menu = menu.addMenu("&View")
         self.action_show_futures = self.futures_dock.toggleViewAction()
         self.action_show_futures.setShortcut(QKeySequence("Ctrl+Shift+F"))
-        view_menu.addActions([self.action_show_alerts, self.action_show_history, self.action_show_futures,
-                              self.action_fit_columns])
+        view_menu.addActions([self.action_show_alerts, self.action_show_history, self.action_show_orders,
+                              self.action_show_futures, self.action_fit_columns])
         view_menu.addSeparator()
         view_menu.addActions([self.action_replay, self.action_back_to_live])
         self.help_menu = menu.addMenu("&Help")
@@ -265,11 +275,15 @@ class MainWindow(QMainWindow):
         self.toolbar.setObjectName("mainToolbar")
         self.toolbar.setMovable(False)
         self.toolbar.addActions(
-            [self.action_refresh, self.action_add_margin, self.action_add_collateral, self.action_close_position]
+            [self.action_refresh, self.action_add_margin, self.action_add_collateral, self.action_close_position,
+             self.action_protect]
         )
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.action_settings)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        # Right-click a row: what can be done to that position (the press selects the row first).
+        self.positions_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.positions_view.addActions([self.action_protect, self.action_close_position, self.action_add_margin])
         self.position_actions_enabled(False)
 
     def _on_about_triggered(self) -> None:
@@ -279,7 +293,7 @@ class MainWindow(QMainWindow):
 
     def position_actions_enabled(self, enabled: bool) -> None:
         enabled = enabled and not self.replay.active  # orders are never sent from a replayed screen
-        for action in (self.action_add_margin, self.action_close_position, self.action_settle):
+        for action in (self.action_add_margin, self.action_close_position, self.action_settle, self.action_protect):
             action.setEnabled(enabled)
 
     def set_title(self, mode: str) -> None:
@@ -330,6 +344,7 @@ class MainWindow(QMainWindow):
             self.positions_model.set_snapshot(snapshot)
             self.account_bar.set_snapshot(snapshot)
         self.status.set_snapshot(snapshot)
+        self.orders_dock.set_snapshot(snapshot)  # live even while replaying: its cancel acts on the account now
         if self._chart is not None and not self.replay.active:
             self._chart.append_snapshot(snapshot)
         else:  # during a replay the chart keeps the replayed lines; it catches up on the way back

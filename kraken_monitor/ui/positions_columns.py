@@ -12,6 +12,7 @@ from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.models import PairRules, PositionFigures, Risk
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.text.pnl import NET_PNL_MEANING, net_pnl_tooltip
+from kraken_monitor.ui import positions_order_columns as order_columns
 
 FIRST_LIQUIDATED_TIP = "Kraken liquidates this position first (oldest, FIFO)"
 FIRST_BADGE = "1st"
@@ -36,6 +37,13 @@ class Column(enum.IntEnum):
     DISTANCE_TO_LIQUIDATION = 15
     NEXT_ROLLOVER = 16
     RISK = 17
+    # Protective orders (issue 16): ui/positions_order_columns.py makes their cells.
+    STOP_LOSS = 18
+    TAKE_PROFIT = 19
+    PROTECTION = 20
+
+
+_ORDER_KEYS = {Column.STOP_LOSS: "stop_loss", Column.TAKE_PROFIT: "take_profit", Column.PROTECTION: "protection"}
 
 
 HEADERS = {
@@ -57,6 +65,7 @@ HEADERS = {
     Column.DISTANCE_TO_LIQUIDATION: "To liquidation",
     Column.NEXT_ROLLOVER: "Next rollover",
     Column.RISK: "Risk",
+    **dict(zip(_ORDER_KEYS, order_columns.HEADERS, strict=True)),
 }
 
 # Money is in the account currency (named in the header); prices are in each row's quote currency.
@@ -97,6 +106,7 @@ HEADER_TIPS = {
     "'passed' when the market is already beyond it",
     Column.LIQUIDATION_PRICE: "Price of this pair at which Kraken liquidates (other pairs constant)",
     Column.DISTANCE_TO_LIQUIDATION: "Room left before the liquidation price, % of the current price",
+    **dict(zip(_ORDER_KEYS, order_columns.HEADER_TIPS, strict=True)),
 }
 
 # Raw sort values per column (Decimal/str/datetime/int), indexed like _COLUMNS.
@@ -119,6 +129,7 @@ SORT_VALUE = (
     lambda pf: pf.distance_to_liquidation_pct,
     lambda pf: pf.next_rollover,
     lambda pf: int(pf.risk),
+    *order_columns.SORT_VALUE,
 )
 # What each column's text is made of, for the smallest dataChanged range of a tick (NEXT_ROLLOVER
 # also follows the snapshot's clock, RISK its staleness: both checked in _changed_range).
@@ -127,6 +138,7 @@ FIELDS = tuple(f.split() for f in (
     "price", "leverage", "cost position.cost", "used_margin", "unrealized_pnl position.exchange_net", "pnl_pct", "fees",
     "net_pnl", "break_even_price", "margin_call_price distance_to_margin_call_pct",
     "liquidation_price distance_to_liquidation_pct", "distance_to_liquidation_pct distance_to_margin_call_pct", "next_rollover projected_cost_24h", "risk",
+    *order_columns.FIELDS,
 ))  # fmt: skip
 INPUTS = tuple(attrgetter(*f) for f in FIELDS)
 
@@ -134,6 +146,8 @@ INPUTS = tuple(attrgetter(*f) for f in FIELDS)
 def cell_text(pf: PositionFigures, column: Column, rules: PairRules | None, now: datetime | None, risk: Risk) -> str:
     """The text of one cell; `risk` is the row's shown risk (UNKNOWN when the data is stale)."""
     p = pf.position
+    if column in _ORDER_KEYS:
+        return order_columns.cell_text(pf, _ORDER_KEYS[column], rules)
     if column is Column.PAIR:
         text = p.pair + (" \u00b7 isolated" if p.margin_mode.value == "isolated" else "")
         return f"{text}  [{FIRST_BADGE}]" if pf.liquidation_order == 1 else text
@@ -174,9 +188,12 @@ def cell_text(pf: PositionFigures, column: Column, rules: PairRules | None, now:
 
 
 def cell_tooltip(
-    pf: PositionFigures, column: Column, stale_reason: str | None, now: datetime | None = None
+    pf: PositionFigures, column: Column, stale_reason: str | None, now: datetime | None = None,
+    rules: PairRules | None = None,
 ) -> str | None:
     """`stale_reason` is None while the data is fresh; `now` is the snapshot's time."""
+    if column in _ORDER_KEYS:
+        return order_columns.cell_tooltip(pf, _ORDER_KEYS[column], rules)
     if column is Column.NET_PNL:
         return _net_pnl_tip(pf, now)
     if column is Column.PAIR and pf.liquidation_order == 1:

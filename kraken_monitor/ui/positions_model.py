@@ -20,7 +20,7 @@ from kraken_monitor.ui.positions_columns import (
     header_text,
 )
 
-_NUMERIC = frozenset(Column) - {Column.PAIR, Column.SIDE, Column.RISK}
+_NUMERIC = frozenset(Column) - {Column.PAIR, Column.SIDE, Column.RISK, Column.PROTECTION}
 _ROLES = (
     Qt.ItemDataRole.DisplayRole,
     Qt.ItemDataRole.BackgroundRole,
@@ -139,8 +139,8 @@ class PositionsModel(QAbstractTableModel):
         # Only the outermost changed columns matter for the rectangle: scan in from both sides.
         left = next((c for c in range(_NCOLS) if moved(c)), None)
         right = next((c for c in range(_NCOLS - 1, (left or 0) - 1, -1) if moved(c)), left)
-        if right == Column.RISK:
-            left = 0  # a new risk recolours the whole row
+        if right is not None and right >= Column.RISK and (right == Column.RISK or moved(Column.RISK)):
+            left = 0  # a new risk recolours the whole row (columns after Risk: issue 16's order columns)
         if clock:
             left = Column.NEXT_ROLLOVER if left is None else min(left, Column.NEXT_ROLLOVER)
             right = max(right or 0, Column.NEXT_ROLLOVER)
@@ -276,7 +276,8 @@ class PositionsModel(QAbstractTableModel):
             return self._brush(role, self.row_risk(pf))
         if role == Qt.ItemDataRole.ToolTipRole:
             snapshot = self._snapshot
-            return cell_tooltip(pf, _COLUMNS[col], self._stale_reason(), snapshot.as_of if snapshot else None)
+            return cell_tooltip(pf, _COLUMNS[col], self._stale_reason(), snapshot.as_of if snapshot else None,
+                                snapshot.pair_rules.get(pf.position.pair) if snapshot else None)
         if role == _ALIGNMENT:
             return _ALIGN[col]
         if role == ID_ROLE:

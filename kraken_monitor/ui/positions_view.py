@@ -16,6 +16,7 @@ from kraken_monitor.ui.selection_delegate import SelectionOutlineDelegate
 DEFAULT_VISUAL_ORDER = (
     Column.PAIR, Column.SIDE, Column.SIZE, Column.ENTRY, Column.PRICE,
     Column.DISTANCE_TO_LIQUIDATION, Column.LIQUIDATION_PRICE, Column.MARGIN_CALL_PRICE, Column.RISK,
+    Column.STOP_LOSS, Column.TAKE_PROFIT, Column.PROTECTION,  # issue 16: next to the risk they answer
     Column.LEVERAGE, Column.PNL, Column.PNL_PCT, Column.NET_PNL, Column.FEES, Column.BREAK_EVEN,
     Column.USED_MARGIN, Column.COST, Column.NEXT_ROLLOVER,
 )  # fmt: skip

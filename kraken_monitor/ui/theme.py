@@ -44,6 +44,10 @@ LINE_ENTRY = "#757575"
 LINE_BREAK_EVEN = "#00897b"
 LINE_MARGIN_CALL = "#fb8c00"
 LINE_LIQUIDATION = "#e53935"
+# Protective orders (issue 16): dashed, and hues apart from the margin-call orange and liquidation red.
+LINE_STOP_LOSS = "#d81b60"
+LINE_TAKE_PROFIT = "#43a047"
+LINE_TRAILING = "#8e24aa"
 
 
 def is_dark() -> bool:
