@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +32,7 @@ from kraken_monitor.ui.dialog_footer import DialogFooter
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.preview_status import PreviewStatus
 from kraken_monitor.ui.validators import parse_amount, to_input_text
+from kraken_monitor.ui.volume_field import VolumeField
 
 SPOT_TRIGGERS = (TriggerSignal.LAST, TriggerSignal.INDEX)  # Kraken spot AddOrder `trigger`: index | last
 ALL_TRIGGERS = tuple(TriggerSignal)
@@ -71,13 +71,11 @@ class ProtectDialog(QDialog):
         self.volume_decimals = fmt.volume_decimals(self.pair_rules)
         self.price_decimals = fmt.price_decimals(self.pair_rules)
         self.preview_result: protection.ProtectionPreview | None = None
-        self._syncing = False
         self.unchanged_spec: OrderSpec | None = None
         self._built = False  # signals fire while _build() is still adding widgets
         self._build()
         self._built = True
-        self.percent_spin.setValue(100)
-        self._on_percent_changed(100)
+        self.volume.set_percent(100)
         if order_id is not None:
             index = self.order_box.findData(order_id)
             if index >= 0:
@@ -170,16 +168,10 @@ class ProtectDialog(QDialog):
         self.trigger_box.currentIndexChanged.connect(self._refresh)
         form.addRow("Trigger on:", self.trigger_box)
 
-        self.volume_edit = QLineEdit()
-        self.volume_edit.textEdited.connect(self._on_volume_edited)
-        self.percent_spin = QSpinBox()
-        self.percent_spin.setRange(1, 100)
-        self.percent_spin.setSuffix(" %")
-        self.percent_spin.valueChanged.connect(self._on_percent_changed)
-        size_row = QHBoxLayout()
-        size_row.addWidget(self.volume_edit, 1)
-        size_row.addWidget(self.percent_spin)
-        form.addRow("Volume:", size_row)
+        self.volume = VolumeField(self.remaining, self.volume_decimals)
+        self.volume.changed.connect(self._refresh)
+        self.volume_edit, self.percent_spin = self.volume.edit, self.volume.percent
+        form.addRow("Volume:", self.volume)
 
         self.distance_label, self.pnl_label, self.zone_label = QLabel(), QLabel(), QLabel()
         self.zone_label.setObjectName("zoneLabel")
@@ -228,9 +220,7 @@ class ProtectDialog(QDialog):
             self.limit_edit.setText("" if order.limit_price is None else to_input_text(order.limit_price,
                                                                                         self.price_decimals))
             self.trigger_box.setCurrentIndex(max(self.trigger_box.findData(order.trigger), 0))
-            self.volume_edit.setText(to_input_text(min(order.volume, self.remaining) if self.remaining else order.volume,
-                                                   self.volume_decimals))
-            self._on_volume_edited("")
+            self.volume.set_volume(min(order.volume, self.remaining) if self.remaining else order.volume)
         self._refresh()
 
     def _on_cancel_order(self) -> None:
@@ -241,28 +231,6 @@ class ProtectDialog(QDialog):
         if Messages.instance().confirm(self, "Confirm cancel", question):
             self.choice = ProtectChoice("cancel", None, order)
             super().accept()
-
-    # -- volume <-> percent ---------------------------------------------------------------------
-    def _on_percent_changed(self, pct: int) -> None:
-        if self._syncing:
-            return
-        step = Decimal(1).scaleb(-self.volume_decimals)
-        volume = self.remaining if pct >= 100 else (self.remaining * pct / 100).quantize(step, rounding=ROUND_DOWN)
-        self._syncing = True
-        self.volume_edit.setText(to_input_text(volume, self.volume_decimals))
-        self._syncing = False
-        self._refresh()
-
-    def _on_volume_edited(self, _text: str) -> None:
-        try:
-            volume = parse_amount(self.volume_edit.text(), decimals=self.volume_decimals, maximum=None)
-        except InvalidAmount:
-            volume = None
-        if volume is not None and self.remaining > 0:
-            self._syncing = True
-            self.percent_spin.setValue(min(max(int((volume / self.remaining * 100).to_integral_value()), 1), 100))
-            self._syncing = False
-        self._refresh()
 
     # -- validation -----------------------------------------------------------------------------
     def order_type(self) -> OrderType:

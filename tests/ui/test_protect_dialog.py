@@ -45,6 +45,11 @@ def test_defaults_to_a_market_stop_loss_for_the_whole_position(qtbot, snapshot):
     assert dialog.reduce_only_label.text() == text.REDUCE_ONLY_TEXT
     assert not dialog.ok_button.isEnabled()
     assert "Trigger price: Enter an amount" in dialog.reason_label.text()
+    dialog.volume_edit.clear()
+    qtbot.keyClicks(dialog.volume_edit, "0.125")  # typed: the % follows (0.125 / 0.5 = 25 %)
+    assert dialog.percent_spin.value() == 25
+    dialog.percent_spin.setValue(100)  # and back: exactly the whole position, no rounding dust
+    assert dialog.volume_edit.text() == "0.50000000"
 
 
 @pytest.mark.parametrize(
@@ -75,7 +80,6 @@ def test_bad_volume_shows_the_reason(qtbot, snapshot, volume, reason):
     dialog = make(qtbot, snapshot)
     dialog.trigger_edit.setText("61000")
     dialog.volume_edit.setText(volume)
-    dialog._on_volume_edited(volume)
     assert not dialog.ok_button.isEnabled()
     assert reason in dialog.reason_label.text()
 
