@@ -176,6 +176,17 @@ def position_label(pair: str, side: str, volume: Decimal, rules: PairRules | Non
     return f"position {position_id} ({side} {fmt.fmt_volume(volume, rules)} {base} {pair})"
 
 
+def exceeds_text(spec: OrderSpec, others: tuple[OpenOrder, ...], rules: PairRules | None) -> str:
+    """The dialog's warning when this order and the resting ones of its kind add up to more than the position."""
+    same_kind = [o for o in others if (o.type.is_stop, o.type.is_take_profit) == (spec.type.is_stop,
+                                                                                 spec.type.is_take_profit)]
+    if not same_kind:
+        return WARNING_TEXT[ORDER_EXCEEDS_POSITION]
+    resting = "; ".join(f"{order_summary(o, rules)} ({o.id})" for o in same_kind)
+    return (f"{WARNING_TEXT[ORDER_EXCEEDS_POSITION]}\nAlready resting: {resting}. To change it, choose it under "
+            "Order instead of placing another.")
+
+
 def pnl_at_trigger_text(breakdown: PnlBreakdown | None, at: Decimal | None, rules: PairRules | None) -> str:
     """'-1,234.56 USD at 60,000.0 (all fees; closing at 0.40 % taker)': the table's net P&L at that fill."""
     if breakdown is None:

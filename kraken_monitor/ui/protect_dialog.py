@@ -338,7 +338,7 @@ class ProtectDialog(QDialog):
         self.zone_label.setText(text.relation_text(result.relation, pf.margin_call_price, pf.liquidation_price,
                                                    self.pair_rules))
         exceeds = text.ORDER_EXCEEDS_POSITION in result.warnings
-        self.warning_label.setText(text.WARNING_TEXT[text.ORDER_EXCEEDS_POSITION] if exceeds else "")
+        self.warning_label.setText(text.exceeds_text(spec, others, self.pair_rules) if exceeds else "")
         self.warning_label.setVisible(exceeds)
         danger = {"beyond_liquidation": "color: #c62828; font-weight: bold;", "past_margin_call": "color: #ef6c00;"}
         self.zone_label.setStyleSheet(danger.get(result.relation.value, ""))

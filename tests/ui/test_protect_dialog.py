@@ -131,7 +131,8 @@ def test_an_extra_stop_on_a_stopped_position_warns_that_orders_exceed_it(qtbot, 
     dialog = make(qtbot, snapshot)  # OSL-1 already stops all 0.5 BTC
     dialog.trigger_edit.setText("61000")
     assert not dialog.warning_label.isHidden()
-    assert dialog.warning_label.text() == text.WARNING_TEXT[text.ORDER_EXCEEDS_POSITION]
+    assert dialog.warning_label.text().startswith(text.WARNING_TEXT[text.ORDER_EXCEEDS_POSITION])
+    assert "Already resting: Stop-loss sell 0.50000000 BTC at 58,000.0 (last trade) (OSL-1)" in dialog.warning_label.text()
     dialog.order_box.setCurrentIndex(dialog.order_box.findData("OSL-1"))  # modifying it instead: no excess
     dialog.trigger_edit.setText("61000")
     assert dialog.warning_label.isHidden()
