@@ -225,8 +225,7 @@ class MainWindow(QMainWindow):
         self.action_add_collateral = self._action("Add collateral...", "Ctrl+Shift+M", "Deposit collateral")
         self.action_close_position = self._action("Close position...", "Ctrl+Shift+X", "Close (part of) a position")
         self.action_settle = self._action("Settle position...", None, "Settle the selected position")
-        self.action_protect = self._action("Protect position...", "Ctrl+P",
-                                           "Stop-loss, take-profit or trailing stop on the selected position")
+        self.action_protect = self._action("Protect position...", "Ctrl+P", "Stop-loss, take-profit or trailing stop")
         self.action_settings = self._action("Settings...", "Ctrl+,", "Thresholds, polling, mode")
         self.action_quit = self._action("Quit", "Ctrl+Q", "Stop monitoring and quit")
         self.action_fit_columns = self._action("Fit columns", "Ctrl+0", "Size table columns to their contents")
@@ -281,8 +280,7 @@ class MainWindow(QMainWindow):
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.action_settings)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
-        # Right-click a row: what can be done to that position (the press selects the row first).
-        self.positions_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.positions_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)  # right-click a row
         self.positions_view.addActions([self.action_protect, self.action_close_position, self.action_add_margin])
         self.position_actions_enabled(False)
 
