@@ -13,7 +13,15 @@ from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.exposure import pair_currency
 from kraken_monitor.domain.fx import common_currency, fx_pairs_needed
 from kraken_monitor.domain.models import AccountState, PairRules, Side, Ticker
+from kraken_monitor.domain.orders import OrderSpec
 from kraken_monitor.domain.paper_account import PaperAccount, PaperEvent
+from kraken_monitor.domain.paper_orders import (
+    UnknownOrder,
+    new_order,
+    order_from_state,
+    order_to_state,
+    run_orders,
+)
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.base import Capabilities, Exchange, OrderResult
 from kraken_monitor.exchange.demo_market import DemoMarket
@@ -124,6 +132,7 @@ class PaperExchange(Exchange):
         self._tickers_at: datetime | None = None
         self._events: list[PaperEvent] = []
         self._orders = 0
+        self._resting: tuple = ()  # protective orders (domain/paper_orders.py), oldest first
 
     # -- Exchange interface -------------------------------------------------------------------
     def load_pair_rules(self) -> dict[str, PairRules]:
@@ -135,7 +144,18 @@ class PaperExchange(Exchange):
         tickers = _guard(lambda: self.price_source.tickers(list(pairs)))
         self._tickers.update(tickers)
         self._tickers_at = self.now()
+        if self._resting and self._account is not None:
+            self._run_orders(self._account)  # every price seen moves trailing stops and may fire a stop
         return tickers
+
+    def _run_orders(self, account: PaperAccount) -> PaperAccount:
+        prices = {pair: t.last for pair, t in self._tickers.items()}
+        try:
+            account, self._resting = run_orders(account, self._resting, prices, self.now(), self.load_pair_rules())
+        except DomainError:  # an FX rate missing for a fill: try again at the next price
+            return account
+        self._commit(account)
+        return account
 
     def fetch_ohlcv(self, pair: str, timeframe: str, since: float | None = None) -> list[Candle]:
         """The price source's candles: the demo market's own, or Kraken's public OHLC (paper)."""
@@ -144,13 +164,38 @@ class PaperExchange(Exchange):
     def fetch_account(self) -> AccountState:
         """Apply rollovers and liquidations due by now at current prices, then report the account."""
         account = self._settle_time()
-        return AccountState(balance=account.trade_balance(), positions=account.positions, as_of=self.now())
+        return AccountState(balance=account.trade_balance(), positions=account.positions, as_of=self.now(),
+                            orders=self._resting)
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
             can_trade=True, can_settle=True, can_add_collateral=True, can_add_isolated_margin=True,
             note=f"{self.mode.value.capitalize()} account: simulated fills at bid/ask, no real orders are sent.",
+            can_place_orders=True, can_trail=True,
         )
+
+    def place_order(self, spec: OrderSpec) -> OrderResult:
+        account = self._settle_time()
+        price = self._ticker(spec.pair).last
+        order = _domain(lambda: new_order(self._order_id(), account, spec, price, self.now()))
+        self._resting = (*self._resting, order)
+        return OrderResult(order_id=order.id, description=f"{spec.type.value} {spec.volume} {spec.pair}")
+
+    def cancel_order(self, order_id: str, pair: str) -> OrderResult:
+        if not any(o.id == order_id for o in self._resting):
+            raise Rejected(str(UnknownOrder(f"No open order {order_id} (filled, cancelled or its position closed)")))
+        self._resting = tuple(o for o in self._resting if o.id != order_id)
+        return OrderResult(order_id=order_id, description="cancelled")
+
+    def modify_order(self, order_id: str, spec: OrderSpec) -> OrderResult:
+        """The same id with the new size and prices (the paper venue amends in place)."""
+        account = self._settle_time()
+        if not any(o.id == order_id for o in self._resting):
+            raise Rejected(f"No open order {order_id} (filled, cancelled or its position closed)")
+        price = self._ticker(spec.pair).last
+        order = _domain(lambda: new_order(order_id, account, spec, price, self.now()))
+        self._resting = tuple(order if o.id == order_id else o for o in self._resting)
+        return OrderResult(order_id=order_id, description="amended")
 
     def close_position(
         self, position_id: str, volume: Decimal, order_type: str = "market", limit_price: Decimal | None = None
@@ -210,13 +255,18 @@ class PaperExchange(Exchange):
     def export_state(self) -> dict:
         """JSON-able state for SQLite; `account` is None until the first read built it."""
         account = None if self._account is None else self._account.drain_events()[0].export_state()
-        return {"version": STATE_VERSION, "mode": self.mode.value, "account": account}
+        return {"version": STATE_VERSION, "mode": self.mode.value, "account": account,
+                "orders": [order_to_state(o) for o in self._resting]}  # additive: older saves have none
 
     def import_state(self, state: Mapping) -> None:
         if not isinstance(state, Mapping) or state.get("version") != STATE_VERSION:
             raise BadResponse("The saved paper account has an unknown format")
         raw = state.get("account")
         self._account = None if raw is None else _domain(lambda: PaperAccount.from_state(raw), BadResponse)
+        try:
+            self._resting = tuple(order_from_state(row) for row in state.get("orders") or ())
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise BadResponse(f"The saved paper orders cannot be read ({exc})") from None
 
     def drain_events(self) -> tuple[PaperEvent, ...]:
         """Events since the last call (liquidations, rollovers, margin calls, fills) for the journal."""
@@ -243,6 +293,8 @@ class PaperExchange(Exchange):
             pairs = sorted(pair for pair in {*DEMO_BOOK_PAIRS, *DEMO_FX_PAIRS} if pair in rules)
             prices = {pair: t.last for pair, t in self.fetch_tickers(pairs).items()}
             account = _domain(lambda: demo_portfolio(prices, self.now(), self._collateral))
+        if self._resting:
+            account = self._run_orders(account)  # stops fire before the venue liquidates
         prices = self._valuation(account)
         # A rate that went missing is a failed read (risk unknown), never a guess.
         self._commit(_domain(lambda: account.apply_until(self.now(), prices, self.load_pair_rules()),
