@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from kraken_monitor.domain import margin
+from kraken_monitor.domain import margin, protection
 from kraken_monitor.domain.alert_levels import AlertThresholds
 from kraken_monitor.domain.alerts import AlertEngine
 from kraken_monitor.domain.errors import DomainError
@@ -29,6 +29,7 @@ from kraken_monitor.domain.models import (
     Snapshot,
     Ticker,
 )
+from kraken_monitor.domain.orders import OpenOrder
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class RecordedCycle:
     account_as_of: datetime | None = None
     prices_as_of: datetime | None = None
     alerts: tuple[Alert, ...] = field(default=())  # every alert fired up to `as_of`, as it stood then
+    orders: tuple[OpenOrder, ...] = field(default=())  # the open orders read with the account, as shown
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,14 @@ def rebuild(cycle: RecordedCycle, thresholds: AlertThresholds | None = None) -> 
         prices = {pair: t.last for pair, t in cycle.tickers.items()}
         try:
             computed, positions = margin.compute(state, prices, cycle.rules, cycle.as_of)
+            # The orders attached again as the poller did: stops, take-profits and warnings as they were.
+            positions, loose = protection.attach(cycle.orders, positions, cycle.as_of)
         except (DomainError, ArithmeticError, KeyError) as exc:
             failed = f"replay cannot recompute the positions ({type(exc).__name__}: {exc})"
         else:
             # The recorded numbers are what was shown; the recomputation adds what the row does not keep.
             account = replace(recorded, unknown_reason=computed.unknown_reason,
-                              fx_sensitivity=computed.fx_sensitivity)
+                              fx_sensitivity=computed.fx_sensitivity, orders=loose)
     stale = cycle.stale or bool(failed)
     if failed:
         account = replace(account, risk=Risk.UNKNOWN)

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from kraken_monitor.domain.models import Alert, PositionFigures, Risk, Snapshot
 from kraken_monitor.storage import retention
-from kraken_monitor.storage.replay_rows import InputLog
+from kraken_monitor.storage.replay_rows import InputLog, shown_orders
 from kraken_monitor.storage.retention import (
     DEFAULT_FULL_RESOLUTION_DAYS,
     HOURLY_AFTER_DAYS,
@@ -47,6 +47,7 @@ _INSERT_ACCOUNT = (
     " margin_call_level, liquidation_level, connection) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _INSERT_POSITION_STATES = "INSERT INTO position_states (ts, position_id, state) VALUES (?,?,?)"
+_INSERT_ORDERS = "INSERT INTO orders_log (ts, orders) VALUES (?,?)"
 _INSERT_RULES = "INSERT INTO pair_rules_log (ts, pair, rules) VALUES (?,?,?)"
 _INSERT_POSITIONS = (
     "INSERT INTO position_snapshots (ts, position_id, pair, side, margin_mode, volume, price, entry, upnl,"
@@ -184,6 +185,9 @@ class Journal:
         inputs = self._inputs
         states = inputs.position_rows(ts, snapshot.positions) if write_positions else ()
         rules = inputs.rules_rows(ts, snapshot.pair_rules)
+        orders = None
+        if write_positions and snapshot.account is not None:  # orders are read with the account
+            orders = inputs.orders_row(ts, shown_orders(snapshot.positions, snapshot.account.orders))
         positions_ts = ts if write_positions else self._positions_ts
         try:
             # One explicit transaction; plain executemany inside it, never insert_all (which would
@@ -206,9 +210,11 @@ class Journal:
                     self.conn.executemany(_INSERT_POSITION_STATES, states)
                 if rules:
                     self.conn.executemany(_INSERT_RULES, rules)
+                if orders is not None:
+                    self.conn.execute(_INSERT_ORDERS, orders)
                 self._set_meta("last_cycle_ts", repr(ts))
         except sqlite3.Error as exc:
-            inputs.forget(list(states), rules)
+            inputs.forget(list(states), rules, orders)
             raise JournalError(f"journal write failed: {exc}") from None
         self._positions_ts = positions_ts
         self._last_tick_ts.update(newest)  # only after the commit: a rolled-back tick is retried

@@ -18,13 +18,14 @@ from kraken_monitor.domain.models import AccountFigures, Alert, Risk, Ticker
 from kraken_monitor.domain.replay import RecordedCycle, Replayed, rebuild
 from kraken_monitor.storage.history_queries import open_read_only
 from kraken_monitor.storage.journal import JournalError, alert_from_row
-from kraken_monitor.storage.replay_rows import position_from_state, rules_from_state
+from kraken_monitor.storage.replay_rows import orders_from_state, position_from_state, rules_from_state
 from kraken_monitor.storage.retention import rowid_at
 
 __all__ = ["NotReplayable", "neighbour_cycle", "open_read_only", "read_replay", "recorded_cycle", "replay_at",
            "replay_range"]
 
 FIRST_WITH_REPLAY = 5  # schema version that keeps what a replay needs (schema._v5_replay)
+FIRST_WITH_ORDERS = 6  # ... and the open orders read with the account (schema._v6_orders_log)
 ALERTS_KEPT = 1000  # as many as the alert log shows
 _ACCOUNT = ("SELECT ts, mode, stale, trade_balance, equity, used_margin, free_margin, margin_level,"
             " margin_level_exchange, risk, currency, positions_ts, stale_reason, margin_call_level,"
@@ -100,6 +101,7 @@ def _read_cycle(conn: sqlite3.Connection, at: float) -> RecordedCycle:
         account=account, positions=tuple(p for p in positions if p is not None),
         tickers=_tickers(conn, math.inf if following is None else following), rules=_rules(conn, positions_ts),
         account_as_of=_dt(positions_ts), prices_as_of=_dt(ts), alerts=_alerts(conn, ts),
+        orders=_orders(conn, positions_ts),
     )
 
 
@@ -128,6 +130,14 @@ def _position(conn: sqlite3.Connection, position_id: str, ts: float):
     row = conn.execute("SELECT state FROM position_states WHERE position_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1",
                        (position_id, ts)).fetchone()
     return None if row is None else position_from_state(row[0])
+
+
+def _orders(conn: sqlite3.Connection, ts: float) -> tuple:
+    """The open orders read with the account at `ts` (the newest list journalled at or before it)."""
+    if _version(conn) < FIRST_WITH_ORDERS:
+        return ()
+    row = conn.execute("SELECT orders FROM orders_log WHERE ts <= ? ORDER BY ts DESC LIMIT 1", (ts,)).fetchone()
+    return () if row is None else orders_from_state(row[0])
 
 
 def _rules(conn: sqlite3.Connection, ts: float) -> dict:

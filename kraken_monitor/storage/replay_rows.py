@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from kraken_monitor.domain.models import MarginMode, PairRules, Position, PositionFigures, Side
+from kraken_monitor.domain.orders import OpenOrder, OrderSide, OrderType, TriggerSignal
 
 _POSITION_FIELDS = tuple(f.name for f in dataclasses.fields(Position))
 _RULES_FIELDS = tuple(f.name for f in dataclasses.fields(PairRules))
@@ -22,6 +23,9 @@ _POSITION_DECIMALS = frozenset({"volume", "volume_closed", "cost", "margin", "tr
                                 "allocated_margin", "exchange_value", "exchange_net"})
 _RULES_DECIMALS = frozenset({"margin_call_level", "margin_stop_level", "min_order", "maintenance_rate"})
 _TIMES = frozenset({"opened_at", "next_rollover"})
+_ORDER_FIELDS = tuple(f.name for f in dataclasses.fields(OpenOrder))
+_ORDER_DECIMALS = frozenset({"volume", "trigger_price", "limit_price", "trailing_offset", "leverage"})
+_ORDER_ENUMS = {"type": OrderType, "side": OrderSide, "trigger": TriggerSignal}
 
 
 def _plain(value: object) -> object:
@@ -29,7 +33,7 @@ def _plain(value: object) -> object:
         return str(value)
     if isinstance(value, datetime):
         return value.timestamp()
-    if isinstance(value, (Side, MarginMode)):
+    if isinstance(value, (Side, MarginMode, OrderType, OrderSide, TriggerSignal)):
         return value.value
     if isinstance(value, tuple):
         return list(value)
@@ -77,6 +81,35 @@ def rules_from_state(text: str) -> PairRules:
     return PairRules(**values)  # type: ignore[arg-type]
 
 
+def orders_state(orders: Iterable[OpenOrder]) -> str:
+    return json.dumps([{name: _plain(getattr(o, name)) for name in _ORDER_FIELDS} for o in orders],
+                      separators=(",", ":"), default=str)
+
+
+def orders_from_state(text: str) -> tuple[OpenOrder, ...]:
+    orders = []
+    for data in json.loads(text):
+        values: dict[str, object] = {}
+        for name in _ORDER_FIELDS:
+            if name not in data:
+                continue  # a field added after the row was written keeps its default
+            value = data[name]
+            if value is not None and name in _ORDER_DECIMALS:
+                value = Decimal(value)
+            elif value is not None and name == "opened_at":
+                value = datetime.fromtimestamp(value, timezone.utc)
+            elif name in _ORDER_ENUMS:
+                value = _ORDER_ENUMS[name](value)
+            values[name] = value
+        orders.append(OpenOrder(**values))  # type: ignore[arg-type]
+    return tuple(orders)
+
+
+def shown_orders(figures: Iterable[PositionFigures], loose: Iterable[OpenOrder]) -> tuple[OpenOrder, ...]:
+    """Every open order of a cycle as shown: each position's attached orders, then the unattached ones."""
+    return (*(o for pf in figures for o in pf.orders), *loose)
+
+
 _POSITION = operator.attrgetter("position")
 
 
@@ -93,6 +126,15 @@ class InputLog:
         self._position_order: tuple[Position, ...] = ()
         self._rules: dict[str, PairRules] = {}
         self._rules_order: tuple[PairRules, ...] = ()
+        self._orders: tuple[OpenOrder, ...] | None = None  # None: nothing journalled yet by this writer
+
+    def orders_row(self, ts: float, orders: tuple[OpenOrder, ...]) -> tuple | None:
+        """(ts, orders) when the open orders differ from the last ones journalled, else None."""
+        last = self._orders
+        if last is not None and (_same(orders, last) or orders == last):
+            return None
+        self._orders = orders
+        return ts, orders_state(orders)
 
     def position_rows(self, ts: float, figures: Iterable[PositionFigures]) -> list[tuple]:
         """(ts, position_id, state) for every position new or changed since the last account read."""
@@ -127,8 +169,10 @@ class InputLog:
         self._rules_order = values
         return rows
 
-    def forget(self, position_rows: list[tuple], rules_rows: list[tuple]) -> None:
+    def forget(self, position_rows: list[tuple], rules_rows: list[tuple], orders_row: tuple | None = None) -> None:
         """A rolled-back write: those records were not kept, so the next cycle must write them again."""
+        if orders_row is not None:
+            self._orders = None
         for _ts, position_id, _state in position_rows:
             self._positions.pop(position_id, None)
         for _ts, pair, _state in rules_rows:

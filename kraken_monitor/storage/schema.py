@@ -99,11 +99,18 @@ def _v5_replay(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_pair_rules_log ON pair_rules_log (pair, ts)")
 
 
+def _v6_orders_log(db: sqlite_utils.Database) -> None:
+    """The account's open orders as shown (issue 16), one JSON list per change: replay attaches them again,
+    so a past cycle shows its stops, take-profits and protection warnings as they were."""
+    db.execute("CREATE TABLE orders_log (ts REAL NOT NULL, orders TEXT NOT NULL)")
+    db.execute("CREATE INDEX idx_orders_log ON orders_log (ts)")
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 # Append only: migration N (1-based) brings a journal from user_version N-1 to N.
 MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_drop_time_indexes, _v3_alert_reasons, _v4_candles,
-                                  _v5_replay)
+                                  _v5_replay, _v6_orders_log)
 
 
 class SchemaTooNew(RuntimeError):

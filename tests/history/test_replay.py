@@ -126,3 +126,42 @@ def test_a_later_acknowledgement_is_not_shown_in_an_earlier_replay(tmp_path):
         conn.close()
     assert [(a.id, a.acknowledged_at) for a in at_one] == [(alert_id, None)]
     assert [(a.id, a.acknowledged_at) for a in at_five] == [(alert_id, T + timedelta(minutes=3))]
+
+
+def test_replay_shows_the_orders_of_the_time_with_their_stops_and_warnings(tmp_path):
+    from kraken_monitor.testing.builders import open_order
+
+    path = tmp_path / "j.sqlite3"
+    journal = Journal.open(path)
+    btc = position("TX-BTC", BTC, vol="2", entry="60000", lev=5, opened=T - timedelta(hours=3))
+    eth = position("TX-ETH", ETH, vol="10", entry="3000", lev=3, opened=T - timedelta(hours=2))
+    # At T: a reduce-only stop under the BTC long, and a buy limit on XRP that protects nothing (unattached).
+    stop = open_order("OSL-1", BTC, "stop-loss", "sell", vol="2", trigger="58000", reduce_only=True)
+    loose = open_order("OLX-1", "XRP/USD", "limit", "buy", vol="100", trigger=None, limit="0.5", margin=False)
+    protected = replace(account_state("30000", btc, eth, as_of=T), orders=(stop, loose))
+    live_then = _write(journal, protected, T)
+    _write(journal, protected, T + timedelta(seconds=1))  # the same orders again: no second orders_log row
+    # At T+2 s the stop was cancelled: the BTC long is unprotected from then on.
+    bare = account_state("30000", btc, eth, as_of=T + timedelta(seconds=2))
+    live_after = _write(journal, bare, T + timedelta(seconds=2))
+    assert journal.conn.execute("SELECT COUNT(*) FROM orders_log").fetchone()[0] == 2
+    journal.close()
+
+    conn = open_read_only(path)
+    try:
+        then = replay_at(conn, T + timedelta(seconds=1, milliseconds=500)).snapshot
+        after = replay_at(conn, T + timedelta(seconds=3)).snapshot
+    finally:
+        conn.close()
+    btc_then = next(pf for pf in then.positions if pf.position.id == "TX-BTC")
+    assert btc_then.stop_loss_price == D("58000") and "unprotected" not in [str(getattr(w, "value", w))
+                                                                            for w in btc_then.warnings]
+    assert [o.id for o in then.account.orders] == ["OLX-1"]
+    # The snapshot JSON of each moment is what `snapshot --json` printed live then (orders, stops, warnings).
+    for replayed, live in ((then, live_then), (after, live_after)):
+        got, want = snapshot_to_json(replayed), snapshot_to_json(live)
+        assert [(p["id"], p["orders"], p["stop_loss_price"], p["warnings"]) for p in got["positions"]] == [
+            (p["id"], p["orders"], p["stop_loss_price"], p["warnings"]) for p in want["positions"]]
+        assert got["account"]["orders"] == want["account"]["orders"]
+    btc_after = next(pf for pf in after.positions if pf.position.id == "TX-BTC")
+    assert btc_after.stop_loss_price is None
