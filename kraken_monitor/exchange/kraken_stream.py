@@ -99,7 +99,8 @@ class KrakenStream:
             known = [p for p in pairs if p in self._ccxt.markets]
             if not known:
                 raise BadResponse("none of the pairs to stream is listed by Kraken: " + ", ".join(pairs))
-            updated = await self._ccxt.watch_tickers(known)
+            # bbo: an update on every top-of-book change, not only on trades (docs spot-websocket-v2/ticker).
+            updated = await self._ccxt.watch_tickers(known, {"event_trigger": "bbo"})
         except ExchangeError:
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to a typed error, secrets scrubbed
