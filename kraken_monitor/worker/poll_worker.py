@@ -19,6 +19,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.exchange.errors import AuthFailed, BadResponse, ExchangeError, RateLimited
+from kraken_monitor.text.stream import price_feed_text
 from kraken_monitor.worker.backoff import Backoff
 from kraken_monitor.worker.cycle import Poller, utc_now
 from kraken_monitor.worker.freshness import Activity
@@ -55,6 +56,7 @@ class PollWorker(QObject):
     status_changed = Signal(str)
     capabilities_ready = Signal(object)  # exchange.base.Capabilities of the venue in use
     recent_alerts_ready = Signal(object)  # tuple[Alert, ...] from the journal, newest first
+    price_feed_changed = Signal(str)  # which price feed is live (text/stream.py); streaming: worker/stream_worker.py
     journal_status = Signal(str)  # "" = recording; else "not recording: <reason>" (persistent until it recovers)
 
     def __init__(
@@ -115,6 +117,7 @@ class PollWorker(QObject):
         self._account_cycle()
         self._price_cycle()
         self._publish()
+        self.price_feed_changed.emit(price_feed_text(None, "", self.config.price_interval_s))
         self._on_started()
 
     def _on_started(self) -> None:

@@ -49,8 +49,6 @@ class _StreamBridge(QObject):
 class StreamingPollWorker(PollWorker):
     """Runs in the worker thread; emits only. `price_feed_changed(text)` says which price feed is live."""
 
-    price_feed_changed = Signal(str)
-
     def __init__(
         self,
         config: MonitorConfig,
