@@ -132,10 +132,13 @@ class KrakenStream:
         if failed is not None:
             raise map_error(failed.exception(), secrets=self._secrets) from None
         getter = asyncio.ensure_future(self._events.get())
-        done, _pending = await asyncio.wait([getter, *self._private_tasks], return_when=asyncio.FIRST_COMPLETED)
+        try:
+            done, _pending = await asyncio.wait([getter, *self._private_tasks], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not getter.done():
+                getter.cancel()  # the session ended (cancelled): no coroutine may outlive the loop
         if getter in done:
             return getter.result()
-        getter.cancel()
         failed = next(t for t in done if t is not getter)
         exc = failed.exception() or ExchangeError("the private channel ended")
         raise map_error(exc, secrets=self._secrets) from None
