@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kraken_monitor import __version__
-from kraken_monitor.config import MODES, MonitorConfig
+from kraken_monitor.config import MODES, PRICE_FEEDS, MonitorConfig
 
 SECRET_ENV = ("KRAKEN_API_KEY", "KRAKEN_API_SECRET", "KRAKEN_FUTURES_API_KEY", "KRAKEN_FUTURES_API_SECRET")
 MAX_DURATION_S = 3650 * 86400.0  # ten years: anything longer is a typo, not a plan
@@ -42,6 +42,10 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="Kraken-protocol base URL: https://, or http:// to this machine only")
     parser.add_argument("--currency", type=_currency, default=default, metavar="CUR",
                         help="account currency: TradeBalance and every account figure in it (USD, EUR, BTC ...)")
+    parser.add_argument("--prices", choices=PRICE_FEEDS, default=default,
+                        help="stream (default: WebSocket pushes, REST polling while it is down) or poll")
+    parser.add_argument("--ws-url", type=_ws_url, default=default, metavar="URL",
+                        help="Kraken WebSocket v2 URL: wss://, or ws:// to this machine only")
     parser.add_argument(
         "--demo-scenario", choices=("crash",), default=default,
         help="demo only: 'crash' halves BTC/USD over 3 simulated minutes (see every alert level)",
@@ -154,6 +158,15 @@ def _api_url(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _ws_url(text: str) -> str:
+    from kraken_monitor.exchange.urls import InvalidApiUrl, validate_ws_url
+
+    try:
+        return validate_ws_url(text) or ""
+    except InvalidApiUrl as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) -> MonitorConfig:
     """Command-line options override `base` (the saved settings for the GUI, defaults otherwise)."""
     base = base or MonitorConfig()
@@ -170,6 +183,9 @@ def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) ->
     }
     # Flags hold for this run only: Settings never saves the fields they set (session_only).
     config = replace(base, **flags, session_only=base.session_only | frozenset(flags))
+    # Prices stream unless `--prices poll` (issue 17); like every flag, never saved by Settings.
+    feed = {"prices": getattr(args, "prices", None) or "stream", "ws_url": getattr(args, "ws_url", None) or None}
+    config = replace(config, **feed, session_only=config.session_only | frozenset(feed))
     interval = getattr(args, "interval", None)
     if interval and config.mode in ("live", "paper") and interval < KRAKEN_PUBLIC_MIN_INTERVAL_S:
         sys.stderr.write(f"kraken-monitor: --interval {interval:g} s is faster than Kraken's public API "

@@ -14,8 +14,9 @@ from kraken_monitor.domain.venue import MODES, AccountKind, Venue
 from kraken_monitor.paths import default_db_path
 
 THEMES = ("system", "light", "dark")
+PRICE_FEEDS = ("stream", "poll")
 
-__all__ = ["ACCOUNT_POLL_COST", "KRAKEN_TIERS", "MODES", "PRIVATE_COUNTER_DECAY", "THEMES", "MonitorConfig", "parse_decimal_setting"]
+__all__ = ["ACCOUNT_POLL_COST", "KRAKEN_TIERS", "MODES", "PRICE_FEEDS", "PRIVATE_COUNTER_DECAY", "THEMES", "MonitorConfig", "parse_decimal_setting"]
 
 # Kraken's private API counter decay per second by verification tier (shared reference section 3).
 # One account poll (TradeBalance + OpenPositions + OpenOrders) costs 3 points, so a tier sustains one poll every
@@ -34,6 +35,11 @@ class MonitorConfig:
     db_path: Path | None = None  # None = <data dir>/kraken-monitor-<mode>.sqlite3 (see journal_path)
     api_url: str | None = None  # override Kraken's base URL (tests, proxies)
     price_interval_s: float = 1.0
+    # "stream": prices pushed by the WebSocket (demo: the embedded market) with REST polling as the fallback
+    # while the socket is down; "poll": REST Ticker every price_interval_s. The command line defaults to
+    # "stream" (cli.py); constructed configs (tests, tools) poll unless they ask.
+    prices: str = "poll"
+    ws_url: str | None = None  # override Kraken's WebSocket v2 URL (tests, proxies); see exchange/urls.py
     account_interval_s: float = 3.0  # TradeBalance + OpenPositions + OpenOrders = 3 private-counter points
     kraken_tier: str = "starter"  # live: account polls are never scheduled faster than this tier sustains
     stale_after_intervals: float = 3.0  # data older than this many intervals -> stale, risk unknown
@@ -62,6 +68,8 @@ class MonitorConfig:
         # Callers at the edge (CLI, settings, tests) may pass "paper"; inside, the kind is typed.
         object.__setattr__(self, "mode", AccountKind.parse(self.mode))
         object.__setattr__(self, "venue", Venue(self.venue))
+        if self.prices not in PRICE_FEEDS:
+            raise ValueError(f"prices must be one of {', '.join(PRICE_FEEDS)}, not {self.prices!r}")
 
     def price_stale_after_s(self) -> float:
         return self.price_interval_s * self.stale_after_intervals

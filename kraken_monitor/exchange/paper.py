@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -55,23 +56,36 @@ class DemoPriceSource:
         self.market = market
         self._now = now
         self.candles = DemoCandles(market.volatility())
+        # The poll thread and (streaming, exchange/demo_stream.py) the price-stream thread both read the market.
+        self._lock = threading.RLock()
 
     def pair_rules(self) -> dict[str, PairRules]:
-        return self.market.pair_rules()
+        with self._lock:
+            return self.market.pair_rules()
 
     def tickers(self, pairs: list[str]) -> dict[str, Ticker]:
         # Pairs the demo does not simulate are simply absent (the worker shows them as stale).
-        quotes = self.market.tickers(self._now())
-        self.candles.record(quotes.values())  # every quote the demo hands out is its trade record
+        with self._lock:
+            quotes = self.market.tickers(self._now())
+            self.candles.record(quotes.values())  # every quote the demo hands out is its trade record
         return {pair: quotes[pair] for pair in pairs if pair in quotes}
 
+    def stream_quotes(self, pairs: list[str]) -> tuple[int, dict[str, Ticker]]:
+        """(the market's step count, the pairs' quotes): the demo stream pushes a quote when the step moved."""
+        with self._lock:
+            quotes = self.tickers(pairs)
+            return self.market.simulated_seconds, quotes
+
     def ohlc(self, pair: str, timeframe: str, since: float | None = None) -> list[Candle]:
-        price = self.market.last_prices().get(pair)
-        rows = self.candles.candles(pair, timeframe, self._now().timestamp(), None if price is None else float(price))
+        with self._lock:
+            price = self.market.last_prices().get(pair)
+            rows = self.candles.candles(pair, timeframe, self._now().timestamp(),
+                                        None if price is None else float(price))
         return [c for c in rows if since is None or c.ts >= since]
 
     def advance(self, seconds: float) -> None:
-        self.market.advance(seconds)
+        with self._lock:
+            self.market.advance(seconds)
 
 
 class KrakenPublicPriceSource:
@@ -156,6 +170,13 @@ class PaperExchange(Exchange):
             return account
         self._commit(account)
         return account
+
+    def observe_tickers(self, tickers: Mapping[str, Ticker]) -> None:
+        """Pushed prices (the price stream): fills, stops and liquidations use them as they would a Ticker read."""
+        self._tickers.update(tickers)
+        self._tickers_at = self.now()
+        if self._resting and self._account is not None:
+            self._run_orders(self._account)
 
     def fetch_ohlcv(self, pair: str, timeframe: str, since: float | None = None) -> list[Candle]:
         """The price source's candles: the demo market's own, or Kraken's public OHLC (paper)."""

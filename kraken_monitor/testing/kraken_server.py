@@ -188,6 +188,7 @@ class KrakenTestServer:
         self._counters: dict[str, tuple[float, float]] = {}  # key -> (level, at)
         self._nonces: dict[str, int] = {}
         self._faults: dict[str, list[_Fault]] = {}
+        self._ws_tokens: set[str] = set()  # minted by GetWebSocketsToken, checked by testing/ws_server.py
         self._hidden_pairs: set[str] = set()  # unified symbols left out of Ticker answers (hide_from_ticker)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -281,6 +282,17 @@ class KrakenTestServer:
             return result
         ids = {self.sim.spec(symbol).id for symbol in hidden}
         return {k: v for k, v in result.items() if k not in ids}
+
+    def ws_token_valid(self, token: str) -> bool:
+        """Whether GetWebSocketsToken minted `token` (the WS test server's private-channel check)."""
+        with self._lock:
+            return token in self._ws_tokens
+
+    def _mint_ws_token(self) -> dict[str, object]:
+        token = base64.b64encode(os.urandom(30)).decode()
+        with self._lock:
+            self._ws_tokens.add(token)
+        return {"token": token, "expires": 900}  # Kraken: valid 15 minutes for a first connection
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -377,6 +389,7 @@ class KrakenTestServer:
         private["TradesHistory"] = lambda: trades_history_payload(sim, params)  # issue 18: live history
         private["Ledgers"] = lambda: ledgers_payload(sim, params)
         private["QueryTrades"] = lambda: query_trades_payload(sim, params)
+        private["GetWebSocketsToken"] = self._mint_ws_token
         table = private if path.startswith("/0/private/") else public
         if method not in table:
             raise KrakenApiError("EGeneral:Unknown method")

@@ -34,6 +34,7 @@ WORKER_TO_GUI: tuple[tuple[str, str], ...] = (
     ("alerts_changed", "actions.on_alerts_changed"),  # acknowledged / snoozed anywhere: no escalation
     ("history_ready", "window.chart_history"),
     ("status_changed", "window.status.set_connection"),
+    ("price_feed_changed", "window.status.set_price_feed"),  # streaming worker: which price feed is live
     ("auth_failed", "window.status.set_connection"),
     ("auth_failed", "window.on_worker_auth_failed"),
     ("auth_failed", "window.status.show_reconnect"),

@@ -71,6 +71,10 @@ class MonitorStatusBar(QStatusBar):
         self.banner.hide()
         self.connection = QLabel("starting\u2026")
         self.connection.setObjectName("connectionLabel")
+        # Which price feed is live (issue 17): the WebSocket stream, or REST polling (by choice or as fallback).
+        self.price_feed = QLabel()
+        self.price_feed.setObjectName("priceFeedLabel")
+        self.price_feed.hide()
         self.last_poll = QLabel("last update: " + fmt.DASH)
         self.last_poll.setObjectName("lastPollLabel")
         self.api_url = QLabel()
@@ -89,6 +93,7 @@ class MonitorStatusBar(QStatusBar):
         self.addWidget(self.reconnect_button)
         self.addPermanentWidget(self.journal)
         self.addPermanentWidget(self.api_url)
+        self.addPermanentWidget(self.price_feed)
         self.addPermanentWidget(self.connection)
         self.addPermanentWidget(self.last_poll)
         self._timer = QTimer(self)
@@ -104,6 +109,12 @@ class MonitorStatusBar(QStatusBar):
     def set_connection(self, text: str) -> None:
         """Slot for the worker's `status_changed(str)`."""
         self.connection.setText(text)
+
+    def set_price_feed(self, text: str) -> None:
+        """Slot for the streaming worker's `price_feed_changed(str)`; the full words stay in the tooltip."""
+        self.price_feed.setText(text)
+        self.price_feed.setToolTip(text)
+        self.price_feed.setVisible(bool(text))
 
     def set_journal(self, text: str) -> None:
         """Slot for the worker's `journal_status`: "not recording: <reason>" stays until writes work again."""

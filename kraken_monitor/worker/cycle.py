@@ -136,6 +136,15 @@ class Poller:
         self.last_error = ""
         return tickers
 
+    def prices_pushed(self, tickers: dict[str, Ticker], arrived: float, now: datetime) -> None:
+        """Prices the stream pushed (worker/stream_worker.py), as old as their arrival on the monotonic clock."""
+        self.tickers.update(tickers)
+        self.freshness.prices_read(tickers, arrived)
+        self.prices_at = now
+        observe = getattr(self.exchange, "observe_tickers", None)  # the paper account fills at these prices
+        if observe is not None:
+            observe(tickers)
+
     def poll_account(self, now: datetime) -> AccountState:
         """Balance + positions; on failure the previous state is kept (never replaced by 'flat')."""
         mark = self.freshness.monotonic()  # the data is as old as the request (its time: when it was asked)

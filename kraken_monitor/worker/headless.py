@@ -173,6 +173,8 @@ def run_watch(
     worker.alerts_fired.connect(printer.on_alerts)
     worker.auth_failed.connect(printer.on_auth_failed)
     worker.status_changed.connect(printer.on_status)
+    if hasattr(worker, "price_feed_changed"):  # `--prices stream` (the default): which feed is live, logged
+        worker.price_feed_changed.connect(printer.on_status)
     worker.journal_status.connect(printer.on_journal)
     printer.quit_requested.connect(app.quit)
     notifications = _start_notifications(notify_urls, printer)

@@ -19,6 +19,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.exchange.errors import AuthFailed, BadResponse, ExchangeError, RateLimited
+from kraken_monitor.text.stream import price_feed_text
 from kraken_monitor.worker.backoff import Backoff
 from kraken_monitor.worker.cycle import Poller, utc_now
 from kraken_monitor.worker.freshness import Activity
@@ -55,6 +56,7 @@ class PollWorker(QObject):
     status_changed = Signal(str)
     capabilities_ready = Signal(object)  # exchange.base.Capabilities of the venue in use
     recent_alerts_ready = Signal(object)  # tuple[Alert, ...] from the journal, newest first
+    price_feed_changed = Signal(str)  # which price feed is live (text/stream.py); streaming: worker/stream_worker.py
     journal_status = Signal(str)  # "" = recording; else "not recording: <reason>" (persistent until it recovers)
 
     def __init__(
@@ -115,6 +117,15 @@ class PollWorker(QObject):
         self._account_cycle()
         self._price_cycle()
         self._publish()
+        self.price_feed_changed.emit(price_feed_text(None, "", self.config.price_interval_s))
+        self._on_started()
+
+    def _on_started(self) -> None:
+        """Hook for subclasses (the streaming worker), in this thread. Overriding a @Slot in a subclass makes
+        PySide6 6.11 run it in the thread of the signal's sender (the GUI thread): extend these hooks instead."""
+
+    def _on_stopping(self) -> None:
+        """Hook for subclasses: the first thing `stop` does, in this thread."""
 
     def _make_timer(self, interval_s: float, slot) -> QTimer:
         timer = QTimer(self)
@@ -254,6 +265,8 @@ class PollWorker(QObject):
         # The trader sees the figures first; the journal write (one transaction) follows in this
         # thread, and the alerts go out after it because they carry their journal ids.
         self.snapshot_ready.emit(snapshot)
+        if not snapshot.alerts and not self._journal_due():
+            return
         try:
             fired = self.poller.persist(snapshot)
         except Exception as exc:
@@ -266,6 +279,10 @@ class PollWorker(QObject):
         if fired:
             # Alerts go out with their journal ids so the UI can acknowledge / snooze them by id.
             self.alerts_fired.emit(fired)
+
+    def _journal_due(self) -> bool:
+        """Whether this snapshot goes to the journal (the streaming worker keeps one row per price interval)."""
+        return True
 
     def _in_start_grace(self) -> bool:
         """Nothing read yet and not yet overdue: stay 'connecting' instead of alarming on a first hiccup."""
@@ -410,6 +427,7 @@ class PollWorker(QObject):
     @Slot()
     def stop(self) -> None:
         """Stop timers, flush paper state, close journal + exchange here, then end this thread's loop."""
+        self._on_stopping()
         self._stopped = True
         for timer in (self._price_timer, self._account_timer):
             if timer is not None:

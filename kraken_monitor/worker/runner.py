@@ -24,6 +24,15 @@ def abandoned_running() -> bool:
     return any(thread.isRunning() for thread, _worker in _ABANDONED)
 
 
+def _worker_class(config: MonitorConfig) -> type[PollWorker]:
+    """`--prices stream`: the worker with the price stream beside its polls (worker/stream_worker.py)."""
+    if config.prices == "stream":
+        from kraken_monitor.worker.stream_worker import StreamingPollWorker
+
+        return StreamingPollWorker
+    return PollWorker
+
+
 class _Control(QObject):
     """Lives in the caller's thread; its signals reach the worker queued (it lives in another thread)."""
 
@@ -41,7 +50,7 @@ class MonitorThread:
     def __init__(
         self,
         config: MonitorConfig,
-        worker_class: type[PollWorker] = PollWorker,
+        worker_class: type[PollWorker] | None = None,
         *,
         exchange_factory: ExchangeFactory = create_exchange,
         journal_factory: JournalFactory = open_journal,
@@ -50,6 +59,8 @@ class MonitorThread:
         self.thread = QThread()
         self.thread.setObjectName("kraken-monitor-poll")
         # No parent: moveToThread requires it. The factories run in the poll thread (worker.start).
+        if worker_class is None:
+            worker_class = _worker_class(config)
         self.worker = worker_class(config, exchange_factory=exchange_factory, journal_factory=journal_factory)
         self.worker.moveToThread(self.thread)
         self._control = _Control()

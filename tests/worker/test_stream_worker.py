@@ -1,0 +1,82 @@
+"""StreamingPollWorker in its QThread: pushed prices reach snapshots without REST polls; silence falls back; fails closed."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from PySide6.QtCore import QObject, Slot
+
+from kraken_monitor.config import MonitorConfig
+from kraken_monitor.testing.kraken_server import KrakenTestServer
+from kraken_monitor.testing.ws_server import KrakenWsTestServer
+from kraken_monitor.worker.runner import MonitorThread
+from kraken_monitor.worker.stream_worker import StreamingPollWorker
+
+
+class Sink(QObject):
+    def __init__(self):
+        super().__init__()
+        self.snapshots, self.feeds = [], []
+
+    @Slot(object)
+    def on_snapshot(self, snap):
+        self.snapshots.append(snap)
+
+    @Slot(str)
+    def on_feed(self, text):
+        self.feeds.append(text)
+
+
+@pytest.fixture
+def servers():
+    with KrakenTestServer() as rest, KrakenWsTestServer(rest.ws_token_valid, heartbeat_s=0.2) as ws:
+        rest.set_prices({"BTC/USD": Decimal("50000")})
+        ws.set_ticker("BTC/USD", 50000)
+        yield rest, ws
+
+
+def _monitor(rest, ws, tmp_path):
+    config = MonitorConfig(mode="paper", api_url=rest.url, ws_url=ws.url, prices="stream",
+                           db_path=tmp_path / "j.sqlite3", price_interval_s=0.5, account_interval_s=0.5,
+                           watch_pairs=("BTC/USD",), backoff_cap_s=0.5)
+    monitor = MonitorThread(config)
+    assert isinstance(monitor.worker, StreamingPollWorker)
+    sink = Sink()
+    monitor.worker.snapshot_ready.connect(sink.on_snapshot)
+    monitor.worker.price_feed_changed.connect(sink.on_feed)
+    return monitor, sink
+
+
+def test_pushed_price_reaches_the_snapshot_and_rest_is_not_polled_meanwhile(servers, tmp_path, qtbot):
+    rest, ws = servers
+    monitor, sink = _monitor(rest, ws, tmp_path)
+    monitor.start()
+    try:
+        qtbot.waitUntil(lambda: bool(sink.feeds) and sink.feeds[-1] == "prices: streaming (WebSocket)", timeout=15_000)
+        polls = len(rest.requests_to("Ticker"))
+        ws.push_ticker("BTC/USD", Decimal("51234.5"))
+        qtbot.waitUntil(lambda: bool(sink.snapshots)
+                        and sink.snapshots[-1].tickers.get("BTC/USD") is not None
+                        and sink.snapshots[-1].tickers["BTC/USD"].last == Decimal("51234.5"), timeout=5_000)
+        assert len(rest.requests_to("Ticker")) == polls  # the price came by push, not by a Ticker poll
+    finally:
+        assert monitor.stop(timeout_ms=10_000)
+    assert "kraken-monitor-stream" not in {t.name for t in threading.enumerate()}
+
+
+def test_silent_socket_falls_back_to_polling_and_goes_stale_when_rest_fails_too(servers, tmp_path, qtbot):
+    rest, ws = servers
+    monitor, sink = _monitor(rest, ws, tmp_path)
+    monitor.start()
+    try:
+        qtbot.waitUntil(lambda: bool(sink.feeds) and "streaming" in sink.feeds[-1], timeout=15_000)
+        rest.inject_fault("Ticker", "http500", count=None)  # the fallback fails too: nothing may look fresh
+        ws.silence()
+        qtbot.waitUntil(lambda: "polling" in sink.feeds[-1] and "no data for" in sink.feeds[-1], timeout=10_000)
+        # Stale window 1.5 s (3 x 0.5 s) after the last pushed tick: risk unknown, with the pair's age as reason.
+        qtbot.waitUntil(lambda: bool(sink.snapshots) and sink.snapshots[-1].stale, timeout=10_000)
+        assert "prices are" in sink.snapshots[-1].stale_reason or "BTC/USD" in sink.snapshots[-1].stale_reason
+    finally:
+        assert monitor.stop(timeout_ms=10_000)
