@@ -29,7 +29,7 @@ from kraken_monitor.exchange.errors import (
     RateLimited,
     Rejected,
 )
-from kraken_monitor.exchange.kraken_history import closed_from_history, oldest_opening, opening_ids
+from kraken_monitor.exchange.kraken_history import all_pages, closed_from_history, oldest_opening, opening_ids
 from kraken_monitor.exchange.ohlc import candles_from_ccxt, since_ms
 from kraken_monitor.exchange.text import printable
 from kraken_monitor.exchange.transport import DEFAULT_MAX_BYTES, BoundedSession
@@ -288,10 +288,8 @@ class KrakenExchange(Exchange):
         (exchange/kraken_history.py): 2 counter points each, so only when the trader asks for history."""
         self._ensure_markets()
         start = {"start": str(int(since.timestamp()))}
-        trades = self._call(lambda: self._private.private_post_tradeshistory(start), private=True, cost=2)
-        orders = self._call(lambda: self._private.private_post_closedorders(start), private=True, cost=2)
-        trades = dict(self._result(trades, "TradesHistory"))
-        trades["trades"] = dict(trades.get("trades") or {})
+        trades = {"trades": self._history_pages(self._private.private_post_tradeshistory, start, "trades", "TradesHistory")}
+        orders = {"closed": self._history_pages(self._private.private_post_closedorders, start, "closed", "ClosedOrders")}
         # Positions opened before `since`: their opening trades by id (QueryTrades takes 20 ids a call).
         missing = sorted(opening_ids(trades) - set(trades["trades"]))
         for chunk in (missing[i:i + 20] for i in range(0, len(missing), 20)):
@@ -300,10 +298,14 @@ class KrakenExchange(Exchange):
             trades["trades"].update(self._result(found, "QueryTrades") or {})
         # Fees since the oldest of those openings: the opening fee and every rollover of each position.
         window = {"start": str(int(oldest_opening(trades, since.timestamp())) - 1)}
-        ledgers = self._call(lambda: self._private.private_post_ledgers(window), private=True, cost=2)
+        ledgers = {"ledger": self._history_pages(self._private.private_post_ledgers, window, "ledger", "Ledgers")}
         places = {symbol: rules.price_decimals for symbol, rules in self._rules.items()}
-        return closed_from_history(trades, self._result(orders, "ClosedOrders"),
-                                   self._result(ledgers, "Ledgers"), self._symbol_for_id, self.currency, places)
+        return closed_from_history(trades, orders, ledgers, self._symbol_for_id, self.currency, places)
+
+    def _history_pages(self, method: Callable[[dict], Any], params: dict, key: str, what: str) -> dict[str, dict]:
+        """Every row of a paged history call (kraken_history.all_pages), 2 counter points a page."""
+        return all_pages(lambda p: self._result(self._call(lambda: method(p), private=True, cost=2), what),
+                         params, key, what)
 
     def _position(self, position_id: str) -> Position:
         self._ensure_markets()

@@ -52,6 +52,28 @@ def _ledger_fees(ledger: Mapping[str, dict]) -> dict[str, dict[str, Decimal]]:
     return fees
 
 
+PAGE_SIZE = 50  # Kraken's rows per TradesHistory / ClosedOrders / Ledgers call
+MAX_PAGES = 40  # 2,000 rows: beyond that the trader narrows the period (a clear error, never a cut history)
+
+
+def all_pages(fetch: Callable[[dict], Any], params: dict, key: str, what: str) -> dict[str, dict]:
+    """Every row of a paged history call (`ofs` onwards until Kraken's `count`): a history cut at the first
+    page would silently drop closed positions. Rows are keyed by id, so a trade arriving between two pages
+    (shifting the offsets by one) is read twice, never lost."""
+    rows: dict[str, dict] = {}
+    for n in range(MAX_PAGES):
+        result = fetch({**params, "ofs": str(n * PAGE_SIZE)} if n else params)
+        page = result.get(key) if isinstance(result, dict) else None
+        if not isinstance(page, dict):
+            raise BadResponse(f"Kraken {what} response has no '{key}'.")
+        rows.update(page)
+        count = _dec(result.get("count"))
+        if not page or count is None or (n + 1) * PAGE_SIZE >= count:
+            return rows
+    raise BadResponse(f"Kraken {what} holds more than {MAX_PAGES * PAGE_SIZE:,} rows for this period: "
+                      "choose a later start date.")
+
+
 def opening_ids(trades_result: Any) -> set[str]:
     """The positions (opening trade ids) the closing trades of a TradesHistory response name."""
     rows = trades_result.get("trades") if isinstance(trades_result, dict) else None

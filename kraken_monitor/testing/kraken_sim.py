@@ -433,7 +433,7 @@ def closed_orders_payload(sim: KrakenSim, params: Mapping[str, str]) -> dict:
                 if v["closetm"] >= start}
     for row in rows.values():
         row["opentm"], row["closetm"] = f"{row['opentm']:.4f}", f"{row['closetm']:.4f}"
-    return {"closed": rows, "count": len(rows)}
+    return {"closed": kraken_trades.page(rows, params), "count": len(rows)}
 
 
 def _ohlc_from_trades(spec: PairSpec, trades: list[tuple[float, Decimal, Decimal]], step: int, since: int | None) -> dict:

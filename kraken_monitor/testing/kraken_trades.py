@@ -58,6 +58,15 @@ def record_closing(sim: Any, p: Any, volume: Decimal, price: Decimal, ordertxid:
     return trade_id
 
 
+PAGE_SIZE = 50  # TradesHistory, ClosedOrders and Ledgers answer 50 rows per call; `ofs` pages, `count` = all
+
+
+def page(rows: dict[str, dict], params: Mapping[str, str]) -> dict[str, dict]:
+    """The page Kraken returns: `PAGE_SIZE` rows from offset `ofs` of `rows` (already newest first)."""
+    ofs = int(params.get("ofs") or 0)
+    return dict(list(rows.items())[ofs:ofs + PAGE_SIZE])
+
+
 def trades_history_payload(sim: Any, params: Mapping[str, str]) -> dict:
     """TradesHistory: trades at or after `start` (unix seconds), newest first; `type` "closing position"
     keeps the closing trades only, "closed position" the openings of closed positions."""
@@ -71,7 +80,7 @@ def trades_history_payload(sim: Any, params: Mapping[str, str]) -> dict:
         rows = {k: v for k, v in rows.items() if v.get("posstatus") == "closed"}
     for row in rows.values():
         row["time"] = f"{row['time']:.4f}"
-    return {"trades": rows, "count": len(rows)}
+    return {"trades": page(rows, params), "count": len(rows)}
 
 
 ROLLOVER_RATE = Decimal("0.0001")  # the sim's positions carry Kraken's usual "0.0100% per 4 hours"
@@ -100,7 +109,8 @@ def ledgers_payload(sim: Any, params: Mapping[str, str]) -> dict:
                 rows[f"L{txid}-{n:03d}"] = {"refid": txid, "time": f"{at:.4f}", "type": kind, "subtype": "",
                                             "aclass": "currency", "asset": "ZUSD", "amount": str(-fee),
                                             "fee": "0", "balance": "0"}
-    return {"ledger": rows, "count": len(rows)}
+    rows = dict(sorted(rows.items(), key=lambda kv: -float(kv[1]["time"])))  # newest first, as Kraken pages them
+    return {"ledger": page(rows, params), "count": len(rows)}
 
 
 def query_trades_payload(sim: Any, params: Mapping[str, str]) -> dict:

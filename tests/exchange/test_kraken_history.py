@@ -64,3 +64,20 @@ def test_kraken_rows_replace_the_journal_row_of_the_same_position():
                             "closed", "USD")]
     rows = merged(journal, venue)
     assert [(r.id, r.volume) for r in rows] == [("TX-A", D("1.5")), ("TX-A", D("0.5")), ("TX-OLD", D("1"))]
+
+
+def test_a_history_longer_than_one_page_is_read_page_by_page(server, kraken):
+    # 60 positions opened and closed: 60 openings + 60 closings = 120 TradesHistory rows, which Kraken answers
+    # 50 at a time (ofs 0, 50, 100: three calls); 60 closing orders in ClosedOrders (two pages). A reader that
+    # took the first page only would show 50 - (openings on it) positions, not 60.
+    start = datetime.now(timezone.utc) - timedelta(minutes=1)
+    server.set_balance(D("500000"))
+    server.set_prices({"ETH/USD": D("3000")})
+    ids = [server.add_position("ETH/USD", "long", D("0.1"), D("3000"), leverage=2, opened_at=time.time() - 60)
+           for _ in range(60)]
+    for pid in ids:
+        kraken.close_position(pid, D("0.1"))
+    rows = kraken.closed_history(start)
+    assert sorted(r.id for r in rows) == sorted(ids)
+    offsets = [r.get("ofs", "0") for r in server.requests_to("TradesHistory")]
+    assert offsets == ["0", "50", "100"]
