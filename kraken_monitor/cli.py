@@ -183,9 +183,12 @@ def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) ->
     }
     # Flags hold for this run only: Settings never saves the fields they set (session_only).
     config = replace(base, **flags, session_only=base.session_only | frozenset(flags))
-    # Prices stream unless `--prices poll` (issue 17); like every flag, never saved by Settings.
+    # Prices stream unless `--prices poll` (issue 17). Settings never saves either field (settings_store's
+    # _SESSION_ONLY), so only a flag actually given is marked session-only (and named in Settings).
+    given = {f for f, value in (("prices", getattr(args, "prices", None)), ("ws_url", getattr(args, "ws_url", None)))
+             if value}
     feed = {"prices": getattr(args, "prices", None) or "stream", "ws_url": getattr(args, "ws_url", None) or None}
-    config = replace(config, **feed, session_only=config.session_only | frozenset(feed))
+    config = replace(config, **feed, session_only=config.session_only | frozenset(given))
     interval = getattr(args, "interval", None)
     if interval and config.mode in ("live", "paper") and interval < KRAKEN_PUBLIC_MIN_INTERVAL_S:
         sys.stderr.write(f"kraken-monitor: --interval {interval:g} s is faster than Kraken's public API "

@@ -146,3 +146,11 @@ def test_theme_choice_is_applied_when_settings_are_saved(qtbot, ini, monkeypatch
         assert app.palette().window().color().lightness() < 128  # the dark palette is in use
     finally:
         resources.apply_theme(app, "system")
+
+
+def test_the_price_feed_defaults_to_stream_and_only_a_given_flag_is_session_only(ini):
+    plain = _launch(ini)
+    assert plain.prices == "stream" and plain.ws_url is None and plain.session_only == frozenset()
+    polled = _launch(ini, "--prices", "poll", "--ws-url", "ws://127.0.0.1:9/v2")
+    assert polled.prices == "poll" and polled.ws_url == "ws://127.0.0.1:9/v2"
+    assert polled.session_only == {"prices", "ws_url"}
