@@ -80,7 +80,7 @@ def alert_message(alert: Alert) -> str:
         text = "Isolated " + _position_phrase(alert, "")
         if alert.margin_level is not None:
             text += f" (margin level {fmt_number(alert.margin_level, 1)}%)"
-        return text
+        return text + ("; no stop-loss" if alert.fact("unprotected") else "")
     if alert.key == ACCOUNT_KEY:
         return _account_message(alert)
     return alert.reason.replace("_", " ") or "alert"
