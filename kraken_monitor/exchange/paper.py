@@ -169,7 +169,7 @@ class PaperExchange(Exchange):
         except DomainError:  # an FX rate missing for a fill: try again at the next price
             return account
         self._commit(account)
-        return account
+        return self._account  # drained: the caller goes on from it, so no event is reported twice
 
     def observe_tickers(self, tickers: Mapping[str, Ticker]) -> None:
         """Pushed prices (the price stream): fills, stops and liquidations use them as they would a Ticker read."""
