@@ -143,6 +143,9 @@ def event_message(alert: Alert) -> str:
         text += f", P&L {fmt_number(pnl, 2)} {alert.fact('currency') or ''}".rstrip()
     if alert.reason == "position_liquidated":
         text += " (by Kraken)" if alert.fact("source") == "exchange" else ""
+    closed_by = alert.fact("closed_by")
+    if isinstance(closed_by, str) and closed_by:
+        text += f" ({closed_by} filled)"
     return text
 
 
