@@ -26,6 +26,7 @@ from kraken_monitor.domain.models import (
     Risk,
     Snapshot,
 )
+from kraken_monitor.domain.protection import OrderWarning
 
 __all__ = [
     "ACCOUNT_KEY", "DANGER_LEVELS", "STALE_KEY", "AlertEngine", "AlertThresholds", "classify_account",
@@ -371,5 +372,6 @@ def _position_alert(key: str, pf: PositionFigures, level: Risk, now: datetime, s
         distance_to_liquidation_pct=pf.distance_to_liquidation_pct,
         reason=REASON_ISOLATED,
         fired_at=now,
-        facts=_position_facts("", pf, snapshot),
+        # The protection warning as a code (issue 16 item 2): text/ words it "no stop-loss".
+        facts=(*_position_facts("", pf, snapshot), ("unprotected", int(OrderWarning.UNPROTECTED.value in pf.warnings))),
     )

@@ -25,6 +25,7 @@ class CloseInfo:
     pnl: Decimal | None = None
     source: str = "exchange"  # "exchange" (Kraken said so) | "paper" (the paper account did it)
     fee: Decimal | None = None  # the closing trade's fee in the quote currency (None: not reported)
+    order: str = ""  # the resting order that closed it (stop-loss, take-profit, ...); "" a close by hand or unknown
 
 
 def event_key(position_id: str) -> str:
@@ -101,6 +102,8 @@ def position_events(
         info = closes.get(p.id) or CloseInfo(CLOSED, source="")
         price = info.price if info.price is not None else prices.get(p.pair)
         extra = close_facts(p, now, info.kind, price, rates.get(p.pair), info.fee, info.pnl)
+        if info.order:
+            extra += (("closed_by", info.order),)
         events.append(position_event(info.kind, p, now, p.remaining_volume, price, info.pnl, currency,
                                      info.source, places.get(p.pair), extra))
     return tuple(events)

@@ -50,6 +50,7 @@ class PaperEvent:
     amount: Decimal = Decimal(0)
     price: Decimal | None = None  # closes, settles, liquidations: the fill price (quote currency)
     fee: Decimal | None = None  # the closing trade's fee in the quote currency (0 for a settle)
+    order: str | None = None  # order_filled: the type of the resting order that filled (stop-loss, ...)
 
 
 @dataclass(frozen=True)
@@ -354,8 +355,8 @@ class PaperAccount:
         return replace(self, balance=self.balance + booked, positions=positions), pnl
 
     def _log(self, kind: str, at: datetime, message: str, p: Position | None, amount: Decimal, *,
-             price: Decimal | None = None, fee: Decimal | None = None) -> PaperAccount:
-        event = PaperEvent(kind, at, message, p.id if p else None, p.pair if p else None, amount, price, fee)
+             price: Decimal | None = None, fee: Decimal | None = None, order: str | None = None) -> PaperAccount:
+        event = PaperEvent(kind, at, message, p.id if p else None, p.pair if p else None, amount, price, fee, order)
         return replace(self, events=(*self.events, event))
 
     # -- persistence ----------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def run_orders(account: PaperAccount, orders: tuple[OpenOrder, ...], prices: Map
         volume = min(order.volume, p.remaining_volume)
         account = account.close_position(p.id, volume, fill, now, prices=prices, rules=rules)  # type: ignore[arg-type]
         account = account._log("order_filled", now, f"{order.type.value} {order.id} filled {volume} {p.pair} at {fill}",
-                               p, Decimal(0), price=fill)
+                               p, Decimal(0), price=fill, order=order.type.value)
         open_ids = {q.id for q in account.positions}
     return account, tuple(left)
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from kraken_monitor.domain.candles import Candle
-from kraken_monitor.domain.demo_book import DEMO_BOOK_PAIRS, DEMO_FX_PAIRS, demo_portfolio
+from kraken_monitor.domain.demo_book import DEMO_BOOK_PAIRS, DEMO_FX_PAIRS, demo_book
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.exposure import pair_currency
 from kraken_monitor.domain.fx import common_currency, fx_pairs_needed
@@ -169,7 +169,7 @@ class PaperExchange(Exchange):
         except DomainError:  # an FX rate missing for a fill: try again at the next price
             return account
         self._commit(account)
-        return account
+        return self._account  # drained: the caller goes on from it, so no event is reported twice
 
     def observe_tickers(self, tickers: Mapping[str, Ticker]) -> None:
         """Pushed prices (the price stream): fills, stops and liquidations use them as they would a Ticker read."""
@@ -313,7 +313,9 @@ class PaperExchange(Exchange):
             rules = self.load_pair_rules()
             pairs = sorted(pair for pair in {*DEMO_BOOK_PAIRS, *DEMO_FX_PAIRS} if pair in rules)
             prices = {pair: t.last for pair, t in self.fetch_tickers(pairs).items()}
-            account = _domain(lambda: demo_portfolio(prices, self.now(), self._collateral))
+            now = self.now()
+            # The book comes with its resting stop-losses (one position protected, the rest not).
+            account, self._resting = _domain(lambda: demo_book(prices, now, self._collateral, order_ids=self._order_id))
         if self._resting:
             account = self._run_orders(account)  # stops fire before the venue liquidates
         prices = self._valuation(account)

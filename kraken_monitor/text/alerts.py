@@ -80,7 +80,7 @@ def alert_message(alert: Alert) -> str:
         text = "Isolated " + _position_phrase(alert, "")
         if alert.margin_level is not None:
             text += f" (margin level {fmt_number(alert.margin_level, 1)}%)"
-        return text
+        return text + ("; no stop-loss" if alert.fact("unprotected") else "")
     if alert.key == ACCOUNT_KEY:
         return _account_message(alert)
     return alert.reason.replace("_", " ") or "alert"
@@ -143,6 +143,9 @@ def event_message(alert: Alert) -> str:
         text += f", P&L {fmt_number(pnl, 2)} {alert.fact('currency') or ''}".rstrip()
     if alert.reason == "position_liquidated":
         text += " (by Kraken)" if alert.fact("source") == "exchange" else ""
+    closed_by = alert.fact("closed_by")
+    if isinstance(closed_by, str) and closed_by:
+        text += f" ({closed_by} filled)"
     return text
 
 

@@ -83,6 +83,9 @@ class Poller:
         self._retention_pending = False
         self._events: list[Alert] = []  # position events seen by account reads, out with the next snapshot
         self._paper_events: list[Any] = []  # the paper account's own events, for the action log
+        # Closes the paper account made between account reads (a stop filling on a price read): kept
+        # until the next account read sees the position gone, so it is told how it ended.
+        self._paper_closes: dict[str, CloseInfo] = {}
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -164,7 +167,8 @@ class Poller:
         drain = getattr(self.exchange, "drain_events", None)
         paper = tuple(drain()) if drain is not None else ()
         self._paper_events.extend(paper)
-        closes = _paper_closes(paper)
+        closes = {**self._paper_closes, **_paper_closes(paper)}
+        self._paper_closes = {}
         gone = [p for p in (before.positions if before else ()) if p.id not in {q.id for q in after.positions}]
         explain = getattr(self.exchange, "position_closes", None)
         if gone and explain is not None and not paper:
@@ -350,7 +354,9 @@ class Poller:
     def _journal_paper_events(self) -> None:
         """Paper fills the simulator made on its own (liquidations, rollovers) go to the action log."""
         drain = getattr(self.exchange, "drain_events", None)
-        events = [*self._paper_events, *(drain() if drain is not None else ())]
+        fresh = tuple(drain()) if drain is not None else ()
+        self._paper_closes.update(_paper_closes(fresh))  # not yet seen by an account read
+        events = [*self._paper_events, *fresh]
         self._paper_events.clear()
         for event in events:
             kind = getattr(event, "kind", "event")
@@ -473,6 +479,9 @@ def _paper_closes(events) -> dict[str, CloseInfo]:
         if kind is not None and position_id:
             closes[position_id] = CloseInfo(kind, getattr(event, "price", None), getattr(event, "amount", None),
                                             "paper", getattr(event, "fee", None))
+        elif getattr(event, "kind", "") == "order_filled" and position_id in closes:
+            # Logged right after the close it caused: that close was the stop (or take-profit) filling.
+            closes[position_id] = replace(closes[position_id], order=getattr(event, "order", None) or "")
     return closes
 
 

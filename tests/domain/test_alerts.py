@@ -90,6 +90,22 @@ def test_message_is_readable_with_rounded_numbers():
     assert iso.alerts[0].level is Risk.LIQUIDATION
 
 
+def test_an_alert_about_an_unprotected_position_says_no_stop_loss():
+    # Issue 16 item 2: the figures carry the `unprotected` code; the alert carries it as a fact and the
+    # text says it. The same position with a stop-loss (no warning) reads without it.
+    from dataclasses import replace
+
+    bare = rule_figures("I9", "2.04", MarginMode.ISOLATED, liq="61200", margin_level="51.27")
+    unprotected = replace(bare, warnings=("unprotected",))
+    alert = AlertEngine(T).apply(rule_snapshot(None, unprotected), T0).alerts[0]
+    assert alert.fact("unprotected") == 1
+    assert alert_message(alert) == (
+        "Isolated BTC/USD long is 2.0% from liquidation at 61,200 (margin level 51.3%); no stop-loss"
+    )
+    protected = AlertEngine(T).apply(rule_snapshot(None, bare), T0).alerts[0]
+    assert protected.fact("unprotected") == 0 and not alert_message(protected).endswith("no stop-loss")
+
+
 def test_at_the_liquidation_level_the_alert_names_the_position_kraken_closes_first():
     from dataclasses import replace
 

@@ -53,3 +53,16 @@ def test_an_unchanged_book_has_no_events():
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError):
         position_event("vanished", pos("A"), T0, None, None, None)
+
+
+def test_a_close_by_a_resting_order_names_it_and_a_close_by_hand_does_not():
+    from kraken_monitor.text.alerts import event_message
+
+    before = [pos("S"), pos("H")]
+    closes = {"S": CloseInfo("closed", D("47500"), D("-2600"), "paper", D("190"), order="stop-loss"),
+              "H": CloseInfo("closed", D("47500"), D("-2600"), "paper", D("190"))}
+    by_id = {e.position_id: e for e in position_events(before, [], T0, {"BTC/USD": D("47000")}, closes, currency="USD")}
+    assert by_id["S"].fact("closed_by") == "stop-loss" and by_id["H"].fact("closed_by") is None
+    # Filled at the stop's price (47,500), not the last price seen (47,000).
+    assert event_message(by_id["S"]) == "BTC/USD long S closed: 1 at 47,500, P&L -2,600.00 USD (stop-loss filled)"
+    assert event_message(by_id["H"]) == "BTC/USD long H closed: 1 at 47,500, P&L -2,600.00 USD"

@@ -39,7 +39,7 @@ def test_demo_is_a_seeded_paper_exchange():
     prices = [ex.fetch_tickers(["BTC/USD", "ETH/USD"]) for ex in exchanges]
     assert prices[0] == prices[1]
     assert prices[0]["BTC/USD"].last != prices[2]["BTC/USD"].last
-    assert len(exchanges[0].fetch_account().positions) == 6  # the demo book, BTC- and EUR-quoted ones included
+    assert len(exchanges[0].fetch_account().positions) == 7  # the demo book (six pairs, BTC/USD twice), BTC- and EUR-quoted ones included
 
 
 def test_paper_state_restored_for_the_same_mode_only():
@@ -52,7 +52,7 @@ def test_paper_state_restored_for_the_same_mode_only():
     assert fresh.fetch_account().balance.trade_balance == ex.fetch_account().balance.trade_balance - Decimal("1234")
     damaged = create_exchange(MonitorConfig(mode="demo"), paper_state={"version": 1, "mode": "demo", "account": {}},
                               clock=Clock())
-    assert len(damaged.fetch_account().positions) == 6  # started fresh instead of refusing to start
+    assert len(damaged.fetch_account().positions) == 7  # started fresh (the 7-row demo book) instead of refusing to start
 
 
 def test_paper_mode_uses_live_public_prices_and_a_10k_book():

@@ -57,7 +57,8 @@ def test_first_read_builds_the_demo_portfolio_and_reports_its_events(ex):
     assert set(by_pair(state)) == {"BTC/USD", "ETH/USD", "ETH/BTC", "SOL/USD", "ETH/EUR", "XRP/USD"}
     assert Decimal("20000") < state.balance.trade_balance < Decimal("25000")
     kinds = [e.kind for e in ex.drain_events()]
-    assert kinds.count("opened") == 6 and "rollover" in kinds and "liquidation" not in kinds
+    # Seven rows: six pairs, BTC/USD twice (the old unprotected long and the new one with its stop).
+    assert kinds.count("opened") == 7 and "rollover" in kinds and "liquidation" not in kinds
     assert ex.drain_events() == ()
     assert ex.capabilities().can_add_isolated_margin and ex.capabilities().can_settle
 
@@ -79,7 +80,7 @@ def test_rollover_every_4_hours_charged_on_account_read(ex, clock):
             CRYPTO_MONEY if quote == "BTC" else MONEY)
         expected += charge if quote == "USD" else (charge * fx_rate(quote, "USD", prices, {})).quantize(MONEY)
     assert after.balance.trade_balance == state.balance.trade_balance - expected
-    assert [e.kind for e in ex.drain_events()] == ["rollover"] * 5  # isolated XRP pays no rollover
+    assert [e.kind for e in ex.drain_events()] == ["rollover"] * 6  # 7 rows; isolated XRP pays no rollover
 
 
 def test_btc_crash_liquidates_the_oldest_position_first_and_stops_when_safe(ex, market, clock):

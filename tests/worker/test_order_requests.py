@@ -22,14 +22,17 @@ def test_place_modify_cancel_round_trip_journaled(tmp_path):
         now = worker._now()
         worker.poller.poll_account(now)
         worker.poller.poll_prices(now)
-        btc = next(p for p in worker.poller.account.positions if p.pair == "BTC/USD")
+        btc = next(p for p in worker.poller.account.positions if p.pair == "BTC/USD")  # the oldest, unprotected
+        # The demo book comes with one resting stop (on its newer BTC long, not on `btc`): it stays throughout.
+        seeded = [o.id for o in worker.poller.account.orders]
+        assert len(seeded) == 1 and worker.poller.account.orders[0].position_id != btc.id
         price = worker.poller.tickers["BTC/USD"].last
         spec = OrderSpec(btc.id, "BTC/USD", OrderType.STOP_LOSS, OrderSide.SELL, btc.remaining_volume,
                          (price * Decimal("0.9")).quantize(Decimal("0.1")))
         worker.handle(PlaceOrder(spec))
         assert results[-1][0] == "finished", results[-1]
         order_id = results[-1][2].order_id
-        assert [o.id for o in worker.poller.account.orders] == [order_id]  # re-read at once after the action
+        assert [o.id for o in worker.poller.account.orders] == [*seeded, order_id]  # re-read at once after the action
         pf = next(pf for pf in worker.poller.build_snapshot().positions if pf.position.id == btc.id)
         assert pf.stop_loss_price == spec.trigger_price and "unprotected" not in pf.warnings
         wrong = OrderSpec(btc.id, "BTC/USD", OrderType.STOP_LOSS, OrderSide.SELL, btc.remaining_volume,
@@ -37,7 +40,7 @@ def test_place_modify_cancel_round_trip_journaled(tmp_path):
         worker.handle(ModifyOrder(order_id, wrong))
         assert results[-1][0] == "failed" and "must trigger below" in results[-1][2]
         worker.handle(CancelOrder(order_id, "BTC/USD"))
-        assert results[-1][0] == "finished" and worker.poller.account.orders == ()
+        assert results[-1][0] == "finished" and [o.id for o in worker.poller.account.orders] == seeded
         kinds = [r[0] for r in worker.poller.journal.conn.execute(
             "SELECT kind FROM actions WHERE kind NOT LIKE 'paper:%' ORDER BY rowid").fetchall()]
         assert kinds == ["place_order", "cancel_order"]  # the refused modify was never sent (nor journaled)
