@@ -60,8 +60,12 @@ WATCHDOG_TO_GUI: tuple[tuple[str, str], ...] = (
 
 # The futures account's controller (ui/futures_controller.py, its own poll thread) and the GUI.
 FUTURES_TO_GUI: tuple[tuple[str, str], ...] = (
+    ("futures.book_ready", "window.show_futures_book"),  # its account bar and its rows in the one table
+    ("futures.outcome_ready", "window.futures_bar.show_outcome"),
+    ("futures.not_watched", "window.futures_bar.show_not_watched"),
     ("futures.alerts_fired", "window.alert_dock.add_alerts"),  # in the same log, naming their account
     ("futures.alerts_fired", "actions.on_alerts_fired"),  # popup, tray, sound and channels, as for spot
+    ("window.change_leverage_requested", "futures.change_leverage"),  # a futures row: Ctrl+Shift+L
     ("actions.messages.change_leverage_requested", "futures.change_leverage"),  # a futures popup's button
 )
 
@@ -95,6 +99,7 @@ class MonitorSession(QObject):
         lock: Any = None,
         lock_journal: Callable[[MonitorConfig], Any] = _lock_journal,
         futures: bool = False,
+        futures_poller: Callable[[MonitorConfig, float], Any] | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -109,6 +114,7 @@ class MonitorSession(QObject):
         self._futures_connections: list[tuple[Any, Any]] = []
         self.futures: Any = None  # the futures account's controller (its own poll thread), issue 15
         self.with_futures = futures  # the app watches the futures account too; tests opt in
+        self.futures_poller = futures_poller  # makes the futures poller (tests give their exchange); None: real
         window.closing.connect(self._on_window_closing)
         if actions is not None:
             self.set_actions(actions)
@@ -135,8 +141,7 @@ class MonitorSession(QObject):
 
     def _start_futures(self) -> None:
         """The futures account of the same kind (demo, paper, live) beside the spot one, in its own thread."""
-        panel = getattr(getattr(self.window, "futures_dock", None), "panel", None)
-        if panel is None or self.futures is not None or not self.with_futures:
+        if not hasattr(self.window, "show_futures_book") or self.futures is not None or not self.with_futures:
             return
         from dataclasses import replace
 
@@ -145,7 +150,10 @@ class MonitorSession(QObject):
         # Kraken Futures is its own host: the spot --api-url override never applies to it.
         config = replace(self.config, api_url=None)
         interval = self.config.price_interval_s if config.mode.simulated else max(self.config.price_interval_s, 1.0)
-        self.futures = FuturesController.start(panel, config, interval, self)
+        extra = {"poller_factory": self.futures_poller} if self.futures_poller is not None else {}
+        self.futures = FuturesController.start(config, interval, self, **extra)
+        self.futures.dialog_parent = self.window
+        self.window.watch_futures(True)
         owners = {"window": self.window, "actions": self.actions, "futures": self.futures}
         for signal_path, slot_path in FUTURES_TO_GUI:
             signal, slot = _resolve(owners, signal_path), _resolve(owners, slot_path)
@@ -163,6 +171,7 @@ class MonitorSession(QObject):
                 pass
         if futures is not None:
             futures.stop()
+            self.window.watch_futures(False)
 
     def restart(self, config: MonitorConfig) -> None:
         """Settings saved: stop the old worker (it flushes its journal), start one on the new settings.
