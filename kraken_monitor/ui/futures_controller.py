@@ -83,6 +83,12 @@ class FuturesController(QObject):
         if fired:
             self.alerts_fired.emit(fired)
 
+    def on_alerts_changed(self, alerts) -> None:
+        """Acknowledged / snoozed anywhere (the spot worker's engine keeps the records): a snoozed futures
+        alert stays quiet at its level until its time."""
+        for alert in alerts or ():
+            self.alerts.follow(alert)
+
     def _check_silence(self) -> None:
         """Fail closed when the poll thread stops answering: the rows stay, every risk reads unknown."""
         if self._silent or not self.poller.is_alive():

@@ -314,6 +314,7 @@ class MainWindow(QMainWindow):
     def show_futures_book(self, book: FuturesBook) -> None:
         """The futures account's read (ui/session.py FUTURES_TO_GUI): its bar and its rows in the table."""
         self.futures.show_book(book)
+        self._fit_once()
 
     def set_title(self, mode: str) -> None:
         api = getattr(self, "api_url_override", "")
@@ -370,10 +371,14 @@ class MainWindow(QMainWindow):
             self._chart.append_snapshot(snapshot)
         else:  # during a replay the chart keeps the replayed lines; it catches up on the way back
             self._chart_backlog.append(("snapshot", snapshot))
+        self._fit_once()
+        self.snapshot_shown.emit(snapshot)
+
+    def _fit_once(self) -> None:
+        """First rows of a fresh layout (spot or futures, whichever comes first): columns fit their contents."""
         if not self.restored and self.positions_model.rowCount() and not getattr(self, "_fitted", False):
             self._fitted = True
             self.positions_view.fit_columns()
-        self.snapshot_shown.emit(snapshot)
 
     def show_not_responding(self, snapshot: Snapshot) -> None:
         """The watchdog's verdict (the poll thread is stuck): every risk UNKNOWN, the reason in the banner."""

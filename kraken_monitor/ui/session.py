@@ -63,8 +63,10 @@ FUTURES_TO_GUI: tuple[tuple[str, str], ...] = (
     ("futures.book_ready", "window.show_futures_book"),  # its account bar and its rows in the one table
     ("futures.outcome_ready", "window.futures_bar.show_outcome"),
     ("futures.not_watched", "window.futures_bar.show_not_watched"),
-    ("futures.alerts_fired", "window.alert_dock.add_alerts"),  # in the same log, naming their account
-    ("futures.alerts_fired", "actions.on_alerts_fired"),  # popup, tray, sound and channels, as for spot
+    # Journalled by the spot worker (ids: acknowledge and snooze persist), back on its alerts_fired;
+    # shown at once, unjournalled, when no worker answers (record_futures_alerts).
+    ("futures.alerts_fired", "session.record_futures_alerts"),
+    ("worker.alerts_changed", "futures.on_alerts_changed"),  # a snoozed futures alert stays quiet
     ("window.change_leverage_requested", "futures.change_leverage"),  # a futures row: Ctrl+Shift+L
     ("actions.messages.change_leverage_requested", "futures.change_leverage"),  # a futures popup's button
 )
@@ -154,12 +156,30 @@ class MonitorSession(QObject):
         self.futures = FuturesController.start(config, interval, self, **extra)
         self.futures.dialog_parent = self.window
         self.window.watch_futures(True)
-        owners = {"window": self.window, "actions": self.actions, "futures": self.futures}
+        owners = {"window": self.window, "actions": self.actions, "futures": self.futures, "session": self,
+                  "worker": self.worker}
         for signal_path, slot_path in FUTURES_TO_GUI:
             signal, slot = _resolve(owners, signal_path), _resolve(owners, slot_path)
             if signal is not None and slot is not None:
                 signal.connect(slot)
                 self._futures_connections.append((signal, slot))
+
+    def record_futures_alerts(self, alerts: tuple) -> None:
+        """Futures alerts go through the spot worker's journal (one thread owns it), which gives them ids
+        and sends them on like its own. A worker that cannot take them (none, or not answering: the watchdog
+        says so) must not hold them back: they are shown now, id 0 (not acknowledgeable from the log)."""
+        monitor = self.monitor
+        quiet = self.watchdog is not None and self.watchdog.quiet
+        if monitor is not None and hasattr(monitor, "send") and self.worker is not None and not quiet:
+            from kraken_monitor.worker.requests import RecordAlerts
+
+            monitor.send(RecordAlerts(tuple(alerts)))
+            return
+        dock = getattr(self.window, "alert_dock", None)
+        if dock is not None:
+            dock.add_alerts(alerts)
+        if self.actions is not None:
+            self.actions.on_alerts_fired(alerts)  # popup, tray, sound and channels, as for spot
 
     def _stop_futures(self) -> None:
         futures, self.futures = self.futures, None
