@@ -129,3 +129,29 @@ def test_a_stale_futures_read_keeps_its_rows_unknown_and_leaves_the_spot_rows_al
     model.set_futures_book(futures_book())
     assert _cell(model, "BTC/USD:USD", Column.RISK) == Risk.WATCH.label
 
+
+
+def test_futures_rows_read_a_dash_in_the_protective_order_columns_not_unprotected():
+    model = PositionsModel()
+    model.set_snapshot(S.snapshot())
+    model.set_futures_book(futures_book())
+    btc = "BTC/USD:USD"
+    for column in (Column.STOP_LOSS, Column.TAKE_PROFIT, Column.PROTECTION):
+        assert _cell(model, btc, column) == DASH  # futures orders are not read: unknown, never "unprotected"
+        assert "spot margin only" in _cell(model, btc, column, Qt.ItemDataRole.ToolTipRole)
+    model.sort(Column.STOP_LOSS, Qt.SortOrder.AscendingOrder)  # no value: the futures rows sort last
+    assert model.position_at(model.rowCount() - 1).position.id.startswith("futures:")
+
+
+def test_a_new_risk_repaints_the_whole_row_up_to_the_account_column(qtbot):
+    model = PositionsModel()
+    first = S.snapshot()
+    model.set_snapshot(first)
+    model.set_futures_book(futures_book())
+    pid = first.positions[0].position.id
+    other = Risk.CRITICAL if first.positions[0].risk != Risk.CRITICAL else Risk.OK
+    with qtbot.waitSignal(model.dataChanged) as changed:
+        model.set_snapshot(S.snapshot(risks={pid: other}))
+    top_left, bottom_right = changed.args[0], changed.args[1]
+    assert (top_left.column(), bottom_right.column()) == (0, Column.ACCOUNT)  # Account is the last column
+    assert top_left.row() <= model.row_of(pid) <= bottom_right.row()
