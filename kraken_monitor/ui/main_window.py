@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QSplitter, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from kraken_monitor.domain.futures import FuturesBook
 from kraken_monitor.domain.models import PositionFigures, Snapshot
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.text import history as history_text
 from kraken_monitor.text import replay as replay_text
-from kraken_monitor.ui import layout_state
+from kraken_monitor.ui import layout_state, window_menus
 from kraken_monitor.ui.account_bar import AccountBar
 from kraken_monitor.ui.alert_log import AlertLogDock
 from kraken_monitor.ui.futures_window import FUTURES_ROW_REASON, FuturesWindow, spot_action_tip
@@ -250,46 +250,9 @@ class MainWindow(QMainWindow):
         self.action_refresh.triggered.connect(self.refresh_now)
         self.action_fit_columns.triggered.connect(self.positions_view.fit_columns)
 
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addActions([self.action_refresh, self.action_export_history, self.action_settings])
-        file_menu.addSeparator()
-        file_menu.addAction(self.action_quit)
-        pos_menu = menu.addMenu("&Position")
-        pos_menu.addActions(
-            [self.action_add_margin, self.action_add_collateral, self.action_close_position, self.action_settle,
-             self.action_protect]
-        )
-        pos_menu.addSeparator()
-        pos_menu.addAction(self.action_change_leverage)
-        view_menu = menu.addMenu("&View")
-        view_menu.addActions([self.action_show_alerts, self.action_show_history, self.action_show_orders,
-                              self.action_show_futures, self.action_fit_columns])
-        view_menu.addSeparator()
-        view_menu.addActions([self.action_replay, self.action_back_to_live])
-        self.help_menu = menu.addMenu("&Help")
-        self.action_about = self._action("About Kraken Monitor", None, "Version, licence and data folder")
-        self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
-        self.action_about.triggered.connect(self._on_about_triggered)
-        self.help_menu.addAction(self.action_about)
-
-        self.toolbar = QToolBar("Main toolbar")
-        self.toolbar.setObjectName("mainToolbar")
-        self.toolbar.setMovable(False)
-        self.toolbar.addActions(
-            [self.action_refresh, self.action_add_margin, self.action_add_collateral, self.action_close_position,
-             self.action_protect]
-        )
-        self.toolbar.addAction(self.action_change_leverage)
-        self.toolbar.addSeparator()
-        self.toolbar.addAction(self.action_settings)
-        self.toolbar.addSeparator()
-        self.toolbar.addWidget(self.account_filter)  # which account's rows the positions table shows
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
-        self.positions_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)  # right-click a row
-        self.positions_view.addActions([self.action_protect, self.action_close_position, self.action_add_margin])
+        window_menus.build(self)  # the menu bar, the toolbar, the table's context menu
         self.position_actions_enabled(False)
-        self._update_futures_actions(None)
+        self.futures.update_actions(None)
 
     def _on_about_triggered(self) -> None:
         from kraken_monitor.ui.about_dialog import AboutDialog
@@ -303,9 +266,6 @@ class MainWindow(QMainWindow):
             action.setEnabled(enabled and not replaying)
             if not replaying:
                 action.setToolTip(spot_action_tip(action, "" if enabled else reason))
-
-    def _update_futures_actions(self, row: FuturesRow | None) -> None:
-        self.futures.update_actions(row)
 
     def watch_futures(self, watched: bool) -> None:
         """The session watches a futures account (its bar shows) or stopped watching it."""
@@ -410,7 +370,7 @@ class MainWindow(QMainWindow):
         self.position_actions_enabled(
             self.selected_position() is not None,
             FUTURES_ROW_REASON if futures is not None else "")
-        self._update_futures_actions(futures)
+        self.futures.update_actions(futures)
         if self._chart is not None and futures is None:  # the chart draws spot positions; ensure_chart() shows
             # the selection when it builds the chart
             self._chart.show_position(self.selected_position(), self.positions_model.snapshot())
