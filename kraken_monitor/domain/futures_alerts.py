@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from kraken_monitor.domain.alert_levels import DANGER_LEVELS
 from kraken_monitor.domain.futures import FuturesBook
 from kraken_monitor.domain.models import FUTURES_KEY_PREFIX, Alert, Risk
@@ -19,6 +21,17 @@ class FuturesAlertTracker:
     def __init__(self, account_label: str) -> None:
         self.account_label = account_label  # "futures demo", named in every alert
         self._levels: dict[str, Risk] = {}
+        self._snoozed: dict[str, tuple[datetime, Risk]] = {}  # key -> (until, at this level and below)
+
+    def follow(self, alert: Alert) -> None:
+        """The trader snoozed one of these alerts (the journal's record): its key stays quiet at that level
+        and below until then; a higher level fires through, as for spot alerts."""
+        if alert.is_futures and alert.snoozed_until is not None:
+            self._snoozed[alert.key] = (alert.snoozed_until, alert.level)
+
+    def _silenced(self, key: str, level: Risk, now: datetime) -> bool:
+        until, snoozed_level = self._snoozed.get(key, (None, Risk.OK))
+        return until is not None and now < until and level <= snoozed_level
 
     def update(self, book: FuturesBook) -> tuple[Alert, ...]:
         if book.stale or book.account is None:
@@ -41,6 +54,6 @@ class FuturesAlertTracker:
         for key, level, alert in checks:
             before = self._levels.get(key, Risk.OK)
             self._levels[key] = level
-            if level in DANGER_LEVELS and level > before:
+            if level in DANGER_LEVELS and level > before and not self._silenced(key, level, book.as_of):
                 fired.append(alert)
         return tuple(fired)

@@ -10,9 +10,10 @@ from enum import Enum
 
 
 class Venue(str, Enum):
-    """The Kraken market the positions are held on (futures will be the second venue)."""
+    """The Kraken market the positions are held on: spot margin (api.kraken.com) or Kraken Futures."""
 
     SPOT_MARGIN = "spot_margin"
+    FUTURES = "futures"
 
     def __str__(self) -> str:
         return self.value

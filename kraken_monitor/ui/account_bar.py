@@ -39,6 +39,7 @@ class MarginGauge(QWidget):
         self.risk = Risk.UNKNOWN
         self._shown: tuple | None = None
         self.extra_tip: Callable[[], str] | None = None  # computed only when the tooltip is asked for
+        self.call_name = "margin call"  # Kraken Futures has no call: its bar names its critical level instead
         self.setMinimumSize(220, 34)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -53,7 +54,7 @@ class MarginGauge(QWidget):
         self.level, self.call_level, self.liquidation_level, self.risk = level, call, liquidation, Risk(risk)
         text = fmt.fmt_level(level, none="no margin used")
         self.setToolTip(
-            f"Margin level {text}; margin call at {fmt.fmt_threshold(call)} %, "
+            f"Margin level {text}; {self.call_name} at {fmt.fmt_threshold(call)} %, "
             f"liquidation at {fmt.fmt_threshold(liquidation)} %"
         )
         self.update()
@@ -103,10 +104,14 @@ class MarginGauge(QWidget):
         small = QFont(self.font())
         small.setPointSizeF(max(6.0, small.pointSizeF() * 0.75))
         p.setFont(small)
+        labelled: list[float] = []
         for value, color in ((self.liquidation_level, theme.LINE_LIQUIDATION), (self.call_level, theme.LINE_MARGIN_CALL)):
             x = x_of(float(value))
             p.setPen(QPen(QColor(color), 2))
             p.drawLine(int(x), int(bar.top()) - 3, int(x), int(bar.bottom()) + 2)
+            if any(abs(x - other) < 48 for other in labelled):
+                continue  # two ticks squeezed together by a high level: one label, never "10040%" (tooltip has both)
+            labelled.append(x)
             p.setPen(pal.color(QPalette.ColorRole.WindowText))
             p.drawText(QRectF(x - 24, bar.bottom() + 1, 48, 12), Qt.AlignmentFlag.AlignCenter, self.mark_text(value))
         label = RISK_UNKNOWN if unknown else fmt.fmt_level(self.level, none="no margin used")
@@ -146,10 +151,29 @@ class _Figure(QWidget):
             self.value.setText(text)
 
 
+def badge_box(venue: str, badge: QLabel) -> QVBoxLayout:
+    """The mode badge under the venue's name ("Spot margin", "Kraken Futures") when the window shows several."""
+    box = QVBoxLayout()
+    box.setSpacing(0)
+    box.setContentsMargins(0, 0, 0, 0)
+    caption = QLabel(venue)
+    caption.setObjectName("venueCaption")
+    caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    small = caption.font()
+    small.setPointSizeF(small.pointSizeF() * 0.85)
+    small.setBold(True)
+    caption.setFont(small)
+    caption.setVisible(bool(venue))
+    box.addWidget(caption)
+    box.addWidget(badge)
+    return box
+
+
 class AccountBar(QFrame):
     """Top bar of the main window; GUI thread only. `clock` is injectable so tests can fix 'now'."""
 
-    def __init__(self, mode: AccountKind | str = AccountKind.DEMO, clock: Callable[[], datetime] = _utcnow, parent=None) -> None:
+    def __init__(self, mode: AccountKind | str = AccountKind.DEMO, clock: Callable[[], datetime] = _utcnow, parent=None,
+                 venue: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("accountBar")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -162,7 +186,7 @@ class AccountBar(QFrame):
         self.mode_badge.setObjectName("modeBadge")
         self.mode_badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.mode_badge.setMinimumWidth(64)
-        layout.addWidget(self.mode_badge)
+        layout.addLayout(badge_box(venue, self.mode_badge))
         self.trade_balance = _Figure("Trade balance", "Collateral value (Kraken tb)")
         self.equity = _Figure("Equity", "Trade balance + unrealised P&L (Kraken e)")
         self.used_margin = _Figure("Used margin", "Sum of used margin; shorts revalued at the current price")

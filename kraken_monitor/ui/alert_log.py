@@ -22,6 +22,7 @@ from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.text import alerts as text
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.text import replay as replay_text
+from kraken_monitor.text.accounts import alert_account
 from kraken_monitor.ui import theme
 from kraken_monitor.ui.messages import Messages
 
@@ -32,12 +33,13 @@ MAX_ROWS = 1000
 class AlertColumn(enum.IntEnum):
     TIME = 0
     LEVEL = 1
-    SUBJECT = 2
-    MESSAGE = 3
-    STATE = 4
+    ACCOUNT = 2  # which monitored account: spot margin or futures, demo / paper / live
+    SUBJECT = 3
+    MESSAGE = 4
+    STATE = 5
 
 
-_HEADERS = ("Time", "Level", "Position / pair", "Message", "State")
+_HEADERS = ("Time", "Level", "Account", "Position / pair", "Message", "State")
 
 
 class AlertLogModel(QAbstractTableModel):
@@ -50,6 +52,7 @@ class AlertLogModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[Alert] = []
         self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self.spot_account = ""  # the account of alerts that do not name theirs (the spot worker's)
 
     def add_alerts(self, alerts) -> None:
         """Slot for `alerts_fired` and the journal's recent alerts: Alert records, any order."""
@@ -98,6 +101,8 @@ class AlertLogModel(QAbstractTableModel):
                 return fmt.fmt_datetime(a.fired_at)
             if col is AlertColumn.LEVEL:
                 return text.level_word(a)
+            if col is AlertColumn.ACCOUNT:
+                return alert_account(a, self.spot_account)
             if col is AlertColumn.SUBJECT:
                 return text.alert_subject(a)
             if col is AlertColumn.MESSAGE:
@@ -139,6 +144,7 @@ class AlertLogDock(QDockWidget):
         self.table.horizontalHeader().setSectionResizeMode(AlertColumn.MESSAGE, self.table.horizontalHeader().ResizeMode.Stretch)
         self.table.setColumnWidth(AlertColumn.TIME, 160)
         self.table.setColumnWidth(AlertColumn.SUBJECT, 180)
+        self.table.setColumnWidth(AlertColumn.ACCOUNT, 130)
         # "snoozed until 12:18:07 (warning and below)" must read in full, never elided.
         self.table.horizontalHeader().setSectionResizeMode(AlertColumn.STATE, self.table.horizontalHeader().ResizeMode.ResizeToContents)
         layout.addWidget(self.table)
@@ -161,6 +167,7 @@ class AlertLogDock(QDockWidget):
     # -- replay: the log as it stood at a past moment (the live model keeps every live alert meanwhile) --
     def show_replay(self, alerts, at: datetime) -> None:
         replayed = AlertLogModel(self, clock=lambda: at)
+        replayed.spot_account = self.model.spot_account  # the Account column reads as it does live
         replayed.add_alerts(alerts)
         self._show_model(replayed)
 

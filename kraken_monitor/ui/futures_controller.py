@@ -1,4 +1,4 @@
-"""Feeds the futures panel from its poll thread and sends the leverage changes the trader confirms."""
+"""Feeds the window from the futures poll thread (books, answers, alerts) and sends the leverage changes confirmed."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from PySide6.QtWidgets import QDialog, QWidget
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.futures import FuturesBook
 from kraken_monitor.domain.futures_alerts import FuturesAlertTracker
+from kraken_monitor.domain.models import FUTURES_KEY_PREFIX
+from kraken_monitor.domain.venue import Venue
 from kraken_monitor.exchange.errors import AuthFailed, CredentialsMissing
+from kraken_monitor.text.accounts import account_name
 from kraken_monitor.ui.change_leverage_dialog import ChangeLeverageDialog
-from kraken_monitor.ui.futures_panel import FuturesPanel
 from kraken_monitor.worker.futures_watch import FuturesPoller, LeverageOutcome
 from kraken_monitor.worker.requests import ChangeLeverage
 
@@ -28,30 +30,34 @@ STARTUP_SILENCE_S = 60.0  # the first read also imports ccxt and loads the instr
 class FuturesController(QObject):
     """Lives in the GUI thread; the poller's thread never touches a Qt object (results come through a queue).
 
-    `alerts_fired` carries the futures Alert records (account named) for the alert log.
+    It touches no widget either: the session (ui/session.py FUTURES_TO_GUI) connects its signals to the
+    window. `alerts_fired` carries the futures Alert records (account named) for the journal and the log.
     """
 
+    book_ready = Signal(object)  # FuturesBook, fresh or stale (with the reason)
+    outcome_ready = Signal(str, bool)  # Kraken's answer to a leverage change (text, accepted)
+    not_watched = Signal(str)  # live without a futures key: why the account is not monitored
     alerts_fired = Signal(object)  # tuple[Alert, ...]
 
-    def __init__(self, panel: FuturesPanel, poller: FuturesPoller, parent: QObject | None = None,
+    def __init__(self, poller: FuturesPoller, parent: QObject | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
-        self.panel, self.poller = panel, poller
+        self.poller = poller
         self._monotonic = monotonic
         self._heard_at = monotonic()
         self._heard_any = False
         self._silent = False
         self.book: FuturesBook | None = None
-        self.alerts = FuturesAlertTracker(f"futures {poller.mode}")
-        self.dialog_parent: QWidget | None = panel
-        panel.change_leverage_requested.connect(self.change_leverage)
+        self.account = account_name(Venue.FUTURES, poller.mode)
+        self.alerts = FuturesAlertTracker(self.account)
+        self.dialog_parent: QWidget | None = None
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.pump)
 
     @classmethod
-    def start(cls, panel: FuturesPanel, config: MonitorConfig, interval_s: float,
-              parent: QObject | None = None) -> FuturesController:
-        controller = cls(panel, FuturesPoller(config, interval_s).start(), parent)
+    def start(cls, config: MonitorConfig, interval_s: float, parent: QObject | None = None,
+              poller_factory: Callable[[MonitorConfig, float], FuturesPoller] = FuturesPoller) -> FuturesController:
+        controller = cls(poller_factory(config, interval_s).start(), parent)
         controller.timer.start(200)
         return controller
 
@@ -64,18 +70,24 @@ class FuturesController(QObject):
                     self.book = item
                 self._show_book(item)
             elif isinstance(item, LeverageOutcome):
-                self.panel.show_outcome(item.message, item.ok)
+                self.outcome_ready.emit(item.message, item.ok)
             elif isinstance(item, CredentialsMissing):
-                self.panel.show_not_watched(str(item))
+                self.not_watched.emit(str(item))
             elif isinstance(item, AuthFailed):
-                self.panel.show_outcome(f"futures authentication failed: {item}", False)
+                self.outcome_ready.emit(f"futures authentication failed: {item}", False)
         self._check_silence()
 
     def _show_book(self, book: FuturesBook) -> None:
-        self.panel.set_book(book)
+        self.book_ready.emit(book)
         fired = self.alerts.update(book)
         if fired:
             self.alerts_fired.emit(fired)
+
+    def on_alerts_changed(self, alerts) -> None:
+        """Acknowledged / snoozed anywhere (the spot worker's engine keeps the records): a snoozed futures
+        alert stays quiet at its level until its time."""
+        for alert in alerts or ():
+            self.alerts.follow(alert)
 
     def _check_silence(self) -> None:
         """Fail closed when the poll thread stops answering: the rows stay, every risk reads unknown."""
@@ -90,10 +102,12 @@ class FuturesController(QObject):
         self._show_book(FuturesBook(self.poller.mode, datetime.now(timezone.utc), None, (), stale=True, stale_reason=reason))
 
     def change_leverage(self, position_id: str) -> None:
+        """The table's selection ("futures:<id>") or a popup's position (Kraken's id): the dialog, then Kraken."""
+        position_id = position_id.removeprefix(FUTURES_KEY_PREFIX)
         book = self.book
         figures = next((pf for pf in book.positions if pf.position.id == position_id), None) if book else None
         if book is None or book.account is None or figures is None or figures.position.pair not in book.contracts:
-            self.panel.show_outcome("No fresh futures figures for this position yet; try after the next read.", False)
+            self.outcome_ready.emit("No fresh futures figures for this position yet; try after the next read.", False)
             return
         dialog = ChangeLeverageDialog(figures, book.contracts[figures.position.pair], book.account.flex,
                                       self.dialog_parent)
@@ -104,7 +118,7 @@ class FuturesController(QObject):
             if leverage is None and not dialog.back_to_cross:
                 return
             self.poller.handle(ChangeLeverage(figures.position.pair, leverage))
-            self.panel.show_outcome("Sent to Kraken; waiting for its answer…", True)
+            self.outcome_ready.emit("Sent to Kraken; waiting for its answer…", True)
         finally:
             dialog.deleteLater()
 

@@ -8,18 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QSplitter, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
+from kraken_monitor.domain.futures import FuturesBook
 from kraken_monitor.domain.models import PositionFigures, Snapshot
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.text import history as history_text
 from kraken_monitor.text import replay as replay_text
-from kraken_monitor.ui import layout_state
+from kraken_monitor.ui import layout_state, window_menus
 from kraken_monitor.ui.account_bar import AccountBar
 from kraken_monitor.ui.alert_log import AlertLogDock
-from kraken_monitor.ui.futures_panel import FuturesDock
+from kraken_monitor.ui.futures_window import FUTURES_ROW_REASON, FuturesWindow, spot_action_tip
 from kraken_monitor.ui.history_dock import HistoryDock
 from kraken_monitor.ui.orders_dock import OrdersDock
+from kraken_monitor.ui.positions_futures import FuturesRow
 from kraken_monitor.ui.positions_model import PositionsModel
 from kraken_monitor.ui.positions_view import PositionsView
 from kraken_monitor.ui.replay_bar import ReplayBar
@@ -70,6 +72,7 @@ class MainWindow(QMainWindow):
     requested = Signal(object)  # a worker/requests.py record (Refresh, the alert log's acknowledge/snooze)
     data_requested = Signal(object)  # a view's read (worker/requests.DataRequest: the chart's candles)
     order_move_requested = Signal(str, object)  # a chart line dragged: (order id, new trigger Decimal)
+    change_leverage_requested = Signal(str)  # a futures row's id ("futures:<Kraken id>"): Change leverage...
 
     def __init__(
         self, mode: AccountKind | str = AccountKind.DEMO, settings: QSettings | None = None, clock=None, parent=None, *, defer_chart: bool = False
@@ -80,7 +83,9 @@ class MainWindow(QMainWindow):
         self._settings = settings
         extra = {"clock": clock} if clock is not None else {}
 
-        self.account_bar = AccountBar(mode, **extra)
+        self.account_bar = AccountBar(mode, venue="Spot margin", **extra)
+        self.futures = FuturesWindow(self, mode, extra)  # issue 15: the futures bar, account filter, leverage
+        self.futures_bar = self.futures.bar
         self.positions_model = PositionsModel(self)
         self.positions_view = PositionsView(self.positions_model)
         self.replay_bar = ReplayBar()  # hidden while live
@@ -103,14 +108,11 @@ class MainWindow(QMainWindow):
         layout.setSpacing(6)
         layout.addWidget(self.replay_bar)
         layout.addWidget(self.account_bar)
+        layout.addWidget(self.futures_bar)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-        # The futures account (issue 15) first in the bottom area, above the alert log and history tabs.
-        self.futures_dock = FuturesDock(self)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.futures_dock)
         self.alert_dock = AlertLogDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alert_dock)
-        self.splitDockWidget(self.futures_dock, self.alert_dock, Qt.Orientation.Vertical)
         self.history_dock = HistoryDock(self)
         self.tabifyDockWidget(self.alert_dock, self.history_dock)
         self.orders_dock = OrdersDock(self)  # issue 16: every open order, attached or not
@@ -124,11 +126,10 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self.set_title(mode)
         self.resize(1400, 860)
-        # First-start proportions: the positions table first (every row of a usual book without scrolling: the
-        # riskiest must not hide below the fold), the chart the rest; the futures account's lines and rows,
-        # a short alert log.
-        self.splitter.setSizes([270, 260])
-        self.resizeDocks([self.futures_dock, self.alert_dock], [200, 90], Qt.Orientation.Vertical)
+        # First-start proportions: the positions table first (every row of a usual book, spot and futures,
+        # without scrolling: the riskiest must not hide below the fold), the chart the rest; a short alert log.
+        self.splitter.setSizes([300, 230])
+        self.resizeDocks([self.alert_dock], [120], Qt.Orientation.Vertical)
 
         self.positions_view.position_selected.connect(self._on_positions_selected)
         self.alert_dock.acknowledge_requested.connect(self._on_acknowledge_requested)
@@ -182,8 +183,8 @@ class MainWindow(QMainWindow):
                 chart.set_history(payload)
             else:
                 chart.append_snapshot(payload)
-        if self.positions_view.selected_position_id() is not None:
-            chart.show_position(self.positions_view.selected_position(), self.positions_model.snapshot())
+        if self.selected_position() is not None:
+            chart.show_position(self.selected_position(), self.positions_model.snapshot())
 
     def _relay_candles_wanted(self, pair: str, timeframe: str) -> None:
         """The chart wants candles: a request record, carried to the worker like every other."""
@@ -231,6 +232,8 @@ class MainWindow(QMainWindow):
         self.action_fit_columns = self._action("Fit columns", "Ctrl+0", "Size table columns to their contents")
         self.action_show_alerts = self.alert_dock.toggleViewAction()
         self.action_show_alerts.setShortcut(QKeySequence("Ctrl+L"))
+        self.action_change_leverage, self.account_filter, self.action_show_futures = self.futures.make_actions(
+            self._settings)
         self.action_show_history = self.history_dock.toggleViewAction()
         self.action_show_history.setShortcut(QKeySequence("Ctrl+H"))
         self.action_show_orders = self.orders_dock.toggleViewAction()
@@ -247,52 +250,31 @@ class MainWindow(QMainWindow):
         self.action_refresh.triggered.connect(self.refresh_now)
         self.action_fit_columns.triggered.connect(self.positions_view.fit_columns)
 
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addActions([self.action_refresh, self.action_export_history, self.action_settings])
-        file_menu.addSeparator()
-        file_menu.addAction(self.action_quit)
-        pos_menu = menu.addMenu("&Position")
-        pos_menu.addActions(
-            [self.action_add_margin, self.action_add_collateral, self.action_close_position, self.action_settle,
-             self.action_protect]
-        )
-        view_menu = menu.addMenu("&View")
-        self.action_show_futures = self.futures_dock.toggleViewAction()
-        self.action_show_futures.setShortcut(QKeySequence("Ctrl+Shift+F"))
-        view_menu.addActions([self.action_show_alerts, self.action_show_history, self.action_show_orders,
-                              self.action_show_futures, self.action_fit_columns])
-        view_menu.addSeparator()
-        view_menu.addActions([self.action_replay, self.action_back_to_live])
-        self.help_menu = menu.addMenu("&Help")
-        self.action_about = self._action("About Kraken Monitor", None, "Version, licence and data folder")
-        self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
-        self.action_about.triggered.connect(self._on_about_triggered)
-        self.help_menu.addAction(self.action_about)
-
-        self.toolbar = QToolBar("Main toolbar")
-        self.toolbar.setObjectName("mainToolbar")
-        self.toolbar.setMovable(False)
-        self.toolbar.addActions(
-            [self.action_refresh, self.action_add_margin, self.action_add_collateral, self.action_close_position,
-             self.action_protect]
-        )
-        self.toolbar.addSeparator()
-        self.toolbar.addAction(self.action_settings)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
-        self.positions_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)  # right-click a row
-        self.positions_view.addActions([self.action_protect, self.action_close_position, self.action_add_margin])
+        window_menus.build(self)  # the menu bar, the toolbar, the table's context menu
         self.position_actions_enabled(False)
+        self.futures.update_actions(None)
 
     def _on_about_triggered(self) -> None:
         from kraken_monitor.ui.about_dialog import AboutDialog
 
         AboutDialog.ask(self)
 
-    def position_actions_enabled(self, enabled: bool) -> None:
-        enabled = enabled and not self.replay.active  # orders are never sent from a replayed screen
+    def position_actions_enabled(self, enabled: bool, reason: str = "") -> None:
+        """Spot-margin actions on the selected row; `reason` says why they are off (a futures row)."""
+        replaying = self.replay.active  # orders are never sent from a replayed screen (the replay's tips say so)
         for action in (self.action_add_margin, self.action_close_position, self.action_settle, self.action_protect):
-            action.setEnabled(enabled)
+            action.setEnabled(enabled and not replaying)
+            if not replaying:
+                action.setToolTip(spot_action_tip(action, "" if enabled else reason))
+
+    def watch_futures(self, watched: bool) -> None:
+        """The session watches a futures account (its bar shows) or stopped watching it."""
+        self.futures.watch(watched)
+
+    def show_futures_book(self, book: FuturesBook) -> None:
+        """The futures account's read (ui/session.py FUTURES_TO_GUI): its bar and its rows in the table."""
+        self.futures.show_book(book)
+        self._fit_once()
 
     def set_title(self, mode: str) -> None:
         api = getattr(self, "api_url_override", "")
@@ -341,16 +323,22 @@ class MainWindow(QMainWindow):
         else:
             self.positions_model.set_snapshot(snapshot)
             self.account_bar.set_snapshot(snapshot)
+            self.account_filter.set_accounts(self.positions_model.accounts())
+            self.alert_dock.model.spot_account = self.positions_model.spot_account()
         self.status.set_snapshot(snapshot)
         self.orders_dock.set_snapshot(snapshot)  # live even while replaying: its cancel acts on the account now
         if self._chart is not None and not self.replay.active:
             self._chart.append_snapshot(snapshot)
         else:  # during a replay the chart keeps the replayed lines; it catches up on the way back
             self._chart_backlog.append(("snapshot", snapshot))
+        self._fit_once()
+        self.snapshot_shown.emit(snapshot)
+
+    def _fit_once(self) -> None:
+        """First rows of a fresh layout (spot or futures, whichever comes first): columns fit their contents."""
         if not self.restored and self.positions_model.rowCount() and not getattr(self, "_fitted", False):
             self._fitted = True
             self.positions_view.fit_columns()
-        self.snapshot_shown.emit(snapshot)
 
     def show_not_responding(self, snapshot: Snapshot) -> None:
         """The watchdog's verdict (the poll thread is stuck): every risk UNKNOWN, the reason in the banner."""
@@ -366,15 +354,26 @@ class MainWindow(QMainWindow):
         return self.positions_model.snapshot()
 
     def selected_position_id(self) -> str | None:
-        return self.positions_view.selected_position_id()
+        """The selected spot-margin position's id (None when a futures row is selected: spot actions only)."""
+        return self.selected_position().position.id if self.selected_position() is not None else None
 
     def selected_position(self) -> PositionFigures | None:
-        return self.positions_view.selected_position()
+        row = self.positions_view.selected_position()
+        return None if isinstance(row, FuturesRow) else row
+
+    def selected_futures_row(self) -> FuturesRow | None:
+        row = self.positions_view.selected_position()
+        return row if isinstance(row, FuturesRow) else None
 
     def _on_positions_selected(self, position_id: str | None) -> None:
-        self.position_actions_enabled(position_id is not None)
-        if self._chart is not None:  # otherwise ensure_chart() shows the selection when it builds the chart
-            self._chart.show_position(self.positions_view.selected_position(), self.positions_model.snapshot())
+        futures = self.selected_futures_row()
+        self.position_actions_enabled(
+            self.selected_position() is not None,
+            FUTURES_ROW_REASON if futures is not None else "")
+        self.futures.update_actions(futures)
+        if self._chart is not None and futures is None:  # the chart draws spot positions; ensure_chart() shows
+            # the selection when it builds the chart
+            self._chart.show_position(self.selected_position(), self.positions_model.snapshot())
 
     # --- shutdown ------------------------------------------------------------------------------
     def save_layout(self) -> None:

@@ -41,6 +41,7 @@ class Column(enum.IntEnum):
     STOP_LOSS = 18
     TAKE_PROFIT = 19
     PROTECTION = 20
+    ACCOUNT = 21  # venue and kind: "spot margin demo", "futures live" (the model names each row's account)
 
 
 _ORDER_KEYS = {Column.STOP_LOSS: "stop_loss", Column.TAKE_PROFIT: "take_profit", Column.PROTECTION: "protection"}
@@ -66,6 +67,7 @@ HEADERS = {
     Column.NEXT_ROLLOVER: "Next rollover",
     Column.RISK: "Risk",
     **dict(zip(_ORDER_KEYS, order_columns.HEADERS, strict=True)),
+    Column.ACCOUNT: "Account",
 }
 
 # Money is in the account currency (named in the header); prices are in each row's quote currency.
@@ -107,6 +109,7 @@ HEADER_TIPS = {
     Column.LIQUIDATION_PRICE: "Price of this pair at which Kraken liquidates (other pairs constant)",
     Column.DISTANCE_TO_LIQUIDATION: "Room left before the liquidation price, % of the current price",
     **dict(zip(_ORDER_KEYS, order_columns.HEADER_TIPS, strict=True)),
+    Column.ACCOUNT: "The monitored account: venue (spot margin or futures) and kind (demo, paper, live)",
 }
 
 # Raw sort values per column (Decimal/str/datetime/int), indexed like _COLUMNS.
@@ -130,6 +133,7 @@ SORT_VALUE = (
     lambda pf: pf.next_rollover,
     lambda pf: int(pf.risk),
     *order_columns.SORT_VALUE,
+    lambda pf: None,  # Column.ACCOUNT: the model sorts it on the row's account name
 )
 # What each column's text is made of, for the smallest dataChanged range of a tick (NEXT_ROLLOVER
 # also follows the snapshot's clock, RISK its staleness: both checked in _changed_range).
@@ -139,6 +143,7 @@ FIELDS = tuple(f.split() for f in (
     "net_pnl", "break_even_price", "margin_call_price distance_to_margin_call_pct",
     "liquidation_price distance_to_liquidation_pct", "distance_to_liquidation_pct distance_to_margin_call_pct", "next_rollover projected_cost_24h", "risk",
     *order_columns.FIELDS,
+    "position.id",  # Column.ACCOUNT: a row's account never changes under the same id
 ))  # fmt: skip
 INPUTS = tuple(attrgetter(*f) for f in FIELDS)
 

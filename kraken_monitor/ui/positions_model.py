@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from kraken_monitor.domain.futures import FuturesBook
 from kraken_monitor.domain.models import PositionFigures, Risk, Snapshot
+from kraken_monitor.domain.venue import Venue
+from kraken_monitor.text.accounts import account_name
 from kraken_monitor.ui import theme
 from kraken_monitor.ui.positions_columns import (
     FIELDS,
@@ -19,8 +23,15 @@ from kraken_monitor.ui.positions_columns import (
     cell_tooltip,
     header_text,
 )
+from kraken_monitor.ui.positions_futures import (
+    FuturesRow,
+    futures_cell_text,
+    futures_cell_tooltip,
+    futures_rows,
+    futures_sort_value,
+)
 
-_NUMERIC = frozenset(Column) - {Column.PAIR, Column.SIDE, Column.RISK, Column.PROTECTION}
+_NUMERIC = frozenset(Column) - {Column.PAIR, Column.SIDE, Column.RISK, Column.PROTECTION, Column.ACCOUNT}
 _ROLES = (
     Qt.ItemDataRole.DisplayRole,
     Qt.ItemDataRole.BackgroundRole,
@@ -40,9 +51,19 @@ _ALIGN = tuple(_RIGHT if c in _NUMERIC else _LEFT for c in _COLUMNS)
 _DISPLAY, _ALIGNMENT = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.TextAlignmentRole)
 _BACKGROUND, _FOREGROUND = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.ForegroundRole)
 _ID = attrgetter("position.id")
+Row = PositionFigures | FuturesRow  # a spot-margin or a Kraken Futures position (ui/positions_futures.py)
+
+
+def _quote(pair: str) -> str:
+    """The quote currency of a spot pair (BTC/USD) or a futures symbol (BTC/USD:USD)."""
+    return pair.partition(":")[0].rpartition("/")[2]
 
 class PositionsModel(QAbstractTableModel):
     """Holds the latest snapshot's positions; GUI thread only (fed from `snapshot_ready`).
+
+    Every monitored account's positions are rows of this one table: the spot-margin snapshot's and the
+    futures book's (`set_futures_book`), each named in the Account column; `set_account_filter` shows one
+    account's rows only. Each venue's staleness is its own: a stale futures read turns only its rows unknown.
 
     Sorts itself (no QSortFilterProxyModel: the proxy cost ~1.7 ms per paint): `sort()` reorders on
     the raw values, and price ticks keep the current row order so rows never move under the cursor.
@@ -55,8 +76,12 @@ class PositionsModel(QAbstractTableModel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._rows: tuple[PositionFigures, ...] = ()  # in display (sorted) order
-        self._snapshot: Snapshot | None = None
+        self._rows: tuple[Row, ...] = ()  # in display (sorted) order
+        self._snapshot: Snapshot | None = None  # the spot-margin account's
+        self._spot_account = ""  # its name in the Account column
+        self._futures_rows: tuple[FuturesRow, ...] = ()
+        self._futures_reason: str | None = None  # None while the futures book is fresh
+        self._account_filter: str | None = None  # None: every account
         self._units: tuple[str | None, str | None] = (None, None)  # (account currency, common quote) in headers
         self._brushes: dict[tuple[int, int], Any] = {}  # (role, risk) -> brush, rebuilt per snapshot
         self._row_index: dict[str, int] | None = None  # position id -> row, built on demand
@@ -66,14 +91,67 @@ class PositionsModel(QAbstractTableModel):
     # --- feeding -------------------------------------------------------------------------------
     def set_snapshot(self, snapshot: Snapshot) -> None:
         """Price tick (same ids): one ranged dataChanged, no reordering; row change: remove/insert or reset."""
+        self._spot_account = account_name(Venue.SPOT_MARGIN, snapshot.mode)
+        self._show(snapshot)
+
+    def set_futures_book(self, book: FuturesBook) -> None:
+        """The futures account's read: its rows replace the previous ones; a stale book keeps the rows it
+        had (Kraken said nothing new about them) with every risk unknown, and the reason in the tooltip."""
+        if book.stale:
+            self._futures_reason = book.stale_reason
+            rows = tuple(replace(r, risk=Risk.UNKNOWN) for r in self._futures_rows)
+        else:
+            self._futures_reason = None
+            rows = futures_rows(book, stale=False)
+        self._futures_rows = rows
+        self._show(self._snapshot)
+
+    def clear_futures(self) -> None:
+        """The futures account is no longer watched (a settings restart): its rows go."""
+        self._futures_rows, self._futures_reason = (), None
+        self._show(self._snapshot)
+
+    def set_account_filter(self, account: str | None) -> None:
+        """Show only the rows of `account` (an Account column name); None shows every account."""
+        if account == self._account_filter:
+            return
+        self._account_filter = account
+        self._show(self._snapshot)
+
+    def account_filter(self) -> str | None:
+        return self._account_filter
+
+    def accounts(self) -> tuple[str, ...]:
+        """The accounts with rows or a snapshot now, spot first: the filter's choices."""
+        names = [self._spot_account] if self._spot_account else []
+        names += sorted({r.account for r in self._futures_rows} - set(names))
+        return tuple(names)
+
+    def _all_rows(self, snapshot: Snapshot | None) -> tuple[Row, ...]:
+        rows: tuple[Row, ...] = (tuple(snapshot.positions) if snapshot is not None else ()) + self._futures_rows
+        wanted = self._account_filter
+        if wanted is None:
+            return rows
+        return tuple(r for r in rows if self.account_of(r) == wanted)
+
+    def spot_account(self) -> str:
+        return self._spot_account
+
+    def account_of(self, row: Row) -> str:
+        return row.account if isinstance(row, FuturesRow) else self._spot_account
+
+    def _show(self, snapshot: Snapshot | None) -> None:
         self._brushes = {}  # the theme may have changed; brushes are cheap to rebuild once per tick
-        currency = snapshot.account.currency if snapshot.account is not None else self._units[0]
-        quotes = {pf.position.pair.rpartition("/")[2] for pf in snapshot.positions}
+        new_rows = self._all_rows(snapshot)
+        account = snapshot.account if snapshot is not None else None
+        currency = account.currency if account is not None else self._units[0]
+        if currency is None and self._futures_rows:
+            currency = self._futures_rows[0].account_currency
+        quotes = {_quote(pf.position.pair) for pf in new_rows}
         units = (currency, quotes.pop() if len(quotes) == 1 else None)
         if units != self._units:
             self._units = units
             self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(Column) - 1)
-        new_rows = tuple(snapshot.positions)
         if self._sort_column >= 0 and self._rows:
             by_id = {pf.position.id: pf for pf in new_rows}
             if len(by_id) == len(new_rows) == len(self._rows):
@@ -111,12 +189,12 @@ class PositionsModel(QAbstractTableModel):
             self._rows = self._sorted(self._rows, self._sort_column, self._sort_order)
         self.endResetModel()
 
-    def _set_rows(self, snapshot: Snapshot, rows: tuple[PositionFigures, ...]) -> None:
+    def _set_rows(self, snapshot: Snapshot | None, rows: tuple[Row, ...]) -> None:
         self._snapshot = snapshot
         self._rows = rows
         self._row_index = None
 
-    def _tick(self, snapshot: Snapshot, rows: tuple[PositionFigures, ...]) -> None:
+    def _tick(self, snapshot: Snapshot | None, rows: tuple[Row, ...]) -> None:
         changed = self._changed_range(self._snapshot, self._rows, snapshot, rows)
         self._set_rows(snapshot, rows)
         if changed is not None:
@@ -124,12 +202,13 @@ class PositionsModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(top, left), self.index(bottom, right), list(_ROLES))
 
     @staticmethod
-    def _changed_range(old_snap: Snapshot | None, old, snap: Snapshot, new) -> tuple | None:
+    def _changed_range(old_snap: Snapshot | None, old, snap: Snapshot | None, new) -> tuple | None:
         """Smallest (row, column) rectangle holding every cell whose inputs changed; None: nothing did."""
         if not new:
             return None
-        if old_snap is None or old_snap.stale != snap.stale or old_snap.pair_rules != snap.pair_rules:
-            return (0, 0), (len(new) - 1, _NCOLS - 1)  # precision or "unknown" risk: every cell
+        if (old_snap is None or snap is None or old_snap.stale != snap.stale or old_snap.mode != snap.mode
+                or old_snap.pair_rules != snap.pair_rules):
+            return (0, 0), (len(new) - 1, _NCOLS - 1)  # precision, account or "unknown" risk: every cell
         clock = old_snap.as_of != snap.as_of  # "in 25 min" counts down with the snapshot's clock
 
         def moved(col: int) -> bool:
@@ -139,8 +218,10 @@ class PositionsModel(QAbstractTableModel):
         # Only the outermost changed columns matter for the rectangle: scan in from both sides.
         left = next((c for c in range(_NCOLS) if moved(c)), None)
         right = next((c for c in range(_NCOLS - 1, (left or 0) - 1, -1) if moved(c)), left)
-        if right is not None and right >= Column.RISK and (right == Column.RISK or moved(Column.RISK)):
-            left = 0  # a new risk recolours the whole row (columns after Risk: issue 16's order columns)
+        if right is not None and left <= Column.RISK <= right and (
+                Column.RISK in (left, right) or moved(Column.RISK)):
+            # A new risk recolours the whole row: every column, the order and Account columns after Risk too.
+            left, right = 0, _NCOLS - 1
         if clock:
             left = Column.NEXT_ROLLOVER if left is None else min(left, Column.NEXT_ROLLOVER)
             right = max(right or 0, Column.NEXT_ROLLOVER)
@@ -190,11 +271,11 @@ class PositionsModel(QAbstractTableModel):
     def sort_order(self) -> Qt.SortOrder:
         return self._sort_order
 
-    def _sorted(self, rows: tuple[PositionFigures, ...], column: int, order: Qt.SortOrder) -> tuple[PositionFigures, ...]:
-        if column < 0:
-            fifo = {pf.position.id: n for n, pf in enumerate(self._snapshot.positions)} if self._snapshot else {}
+    def _sorted(self, rows: tuple[Row, ...], column: int, order: Qt.SortOrder) -> tuple[Row, ...]:
+        if column < 0:  # the exchange's (FIFO) order, spot margin first, then futures as Kraken lists them
+            fifo = {pf.position.id: n for n, pf in enumerate(self._all_rows(self._snapshot))}
             return tuple(sorted(rows, key=lambda pf: fifo.get(pf.position.id, len(fifo))))
-        value = SORT_VALUE[column]
+        value = self._sort_value(column)
         present = [pf for pf in rows if value(pf) is not None]
         missing = [pf for pf in rows if value(pf) is None]  # no value ("–") sorts last either way
         descending = order == Qt.SortOrder.DescendingOrder
@@ -204,11 +285,19 @@ class PositionsModel(QAbstractTableModel):
             present.sort(key=lambda pf: str(value(pf)), reverse=descending)
         return tuple(present + missing)
 
+    def _sort_value(self, column: int):
+        """The raw sort value of `column` for a row of either venue."""
+        col = _COLUMNS[column]
+        if col is Column.ACCOUNT:
+            return self.account_of
+        spot = SORT_VALUE[column]
+        return lambda r: futures_sort_value(r, col) if isinstance(r, FuturesRow) else spot(r)
+
     # --- queries -------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot | None:
         return self._snapshot
 
-    def position_at(self, row: int) -> PositionFigures | None:
+    def position_at(self, row: int) -> Row | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def row_of(self, position_id: str) -> int:
@@ -219,8 +308,11 @@ class PositionsModel(QAbstractTableModel):
     def is_stale(self) -> bool:
         return self._snapshot is None or self._snapshot.stale
 
-    def row_risk(self, pf: PositionFigures) -> Risk:
-        # Stale data: the risk is unknown, whatever the last computation said.
+    def row_risk(self, pf: Row) -> Risk:
+        # Stale data: the risk is unknown, whatever the last computation said. A futures row carries its
+        # own book's verdict (the spot account's staleness says nothing about it).
+        if isinstance(pf, FuturesRow):
+            return pf.risk
         return Risk.UNKNOWN if self.is_stale() else Risk(pf.risk)
 
     # --- Qt model API --------------------------------------------------------------------------
@@ -271,10 +363,14 @@ class PositionsModel(QAbstractTableModel):
         if role == _DISPLAY:
             return self._text(pf, _COLUMNS[col], self.row_risk(pf))
         if role == Qt.ItemDataRole.UserRole:
-            return SORT_VALUE[col](pf)
+            return self._sort_value(col)(pf)
         if role in (_BACKGROUND, _FOREGROUND):
             return self._brush(role, self.row_risk(pf))
         if role == Qt.ItemDataRole.ToolTipRole:
+            if isinstance(pf, FuturesRow):
+                return futures_cell_tooltip(pf, _COLUMNS[col], self._futures_reason)
+            if _COLUMNS[col] is Column.ACCOUNT:
+                return HEADER_TIPS[Column.ACCOUNT]
             snapshot = self._snapshot
             return cell_tooltip(pf, _COLUMNS[col], self._stale_reason(), snapshot.as_of if snapshot else None,
                                 snapshot.pair_rules.get(pf.position.pair) if snapshot else None)
@@ -294,7 +390,11 @@ class PositionsModel(QAbstractTableModel):
             self._brushes[key] = theme.risk_background(risk) if background else theme.risk_foreground(risk)
         return self._brushes[key]
 
-    def _text(self, pf: PositionFigures, column: Column, risk: Risk) -> str:
+    def _text(self, pf: Row, column: Column, risk: Risk) -> str:
+        if column is Column.ACCOUNT:
+            return self.account_of(pf)
+        if isinstance(pf, FuturesRow):
+            return futures_cell_text(pf, column, self._units[0])
         snapshot = self._snapshot
         rules = snapshot.pair_rules.get(pf.position.pair) if snapshot else None
         return cell_text(pf, column, rules, snapshot.as_of if snapshot else None, risk)

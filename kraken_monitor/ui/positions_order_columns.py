@@ -42,6 +42,8 @@ def _mark(order: OpenOrder | None) -> str:
 
 
 def cell_text(pf: PositionFigures, key: str, rules: PairRules | None) -> str:
+    if pf.orders is None:  # a row whose orders are not read (a Kraken Futures row): unknown, not unprotected
+        return fmt.DASH
     if key == "stop_loss":
         return text.trigger_cell(pf.stop_loss_price, pf.stop_loss_distance_pct, rules) + (
             _mark(_nearest(pf, True)) if pf.stop_loss_price is not None else "")
@@ -52,6 +54,8 @@ def cell_text(pf: PositionFigures, key: str, rules: PairRules | None) -> str:
 
 
 def cell_tooltip(pf: PositionFigures, key: str, rules: PairRules | None) -> str | None:
+    if pf.orders is None:  # orders not read for this row's venue: no "unprotected" warning either
+        return None
     if key == "protection":
         return text.warnings_tooltip(pf.warnings)
     stops = key == "stop_loss"

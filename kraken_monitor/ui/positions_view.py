@@ -14,7 +14,7 @@ from kraken_monitor.ui.selection_delegate import SelectionOutlineDelegate
 # bookkeeping. Only the visual order changes (the model keeps the issue's column order), and a saved
 # header layout overrides it.
 DEFAULT_VISUAL_ORDER = (
-    Column.PAIR, Column.SIDE, Column.SIZE, Column.ENTRY, Column.PRICE,
+    Column.ACCOUNT, Column.PAIR, Column.SIDE, Column.SIZE, Column.ENTRY, Column.PRICE,
     Column.DISTANCE_TO_LIQUIDATION, Column.LIQUIDATION_PRICE, Column.MARGIN_CALL_PRICE, Column.RISK,
     Column.STOP_LOSS, Column.TAKE_PROFIT, Column.PROTECTION,  # issue 16: next to the risk they answer
     Column.LEVERAGE, Column.PNL, Column.PNL_PCT, Column.NET_PNL, Column.FEES, Column.BREAK_EVEN,
@@ -53,12 +53,17 @@ class PositionsView(QTableView):
         for visual, column in enumerate(DEFAULT_VISUAL_ORDER):
             header.moveSection(header.visualIndex(column), visual)
         self._pending_id: str | None = None
+        # True while the selection is the view's own pick (nobody chose a row yet): when rows of another
+        # account arrive, the pick moves to the first row again (spot rows come first, and the chart draws them).
+        self._auto_selected = False
+        self._auto_selecting = False
         self._last_emitted: object = ()
         model.modelAboutToBeReset.connect(self._remember_selection)
         model.modelReset.connect(self._after_rows_changed)
         model.rowsInserted.connect(self._after_rows_changed)
         model.rowsRemoved.connect(self._after_rows_changed)
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.pressed.connect(self._on_pressed)  # a click on the row already picked is a choice too
         model.layoutChanged.connect(self._outline_selected_row)
         # Numbers must never elide ("-11,31…" hides the sign and size of a loss): once a second a
         # column too narrow for what it shows widens; it never shrinks (no jitter), and the table
@@ -82,6 +87,8 @@ class PositionsView(QTableView):
         return self._model.position_at(self._model.row_of(pid))
 
     def select_position(self, position_id: str) -> bool:
+        if not self._auto_selecting:
+            self._auto_selected = False
         row = self._model.row_of(position_id)
         if row < 0:
             return False
@@ -121,20 +128,30 @@ class PositionsView(QTableView):
 
     # --- bookkeeping ---------------------------------------------------------------------------
     def _remember_selection(self) -> None:
-        self._pending_id = self.selected_position_id()
+        self._pending_id = None if self._auto_selected else self.selected_position_id()
 
     def _after_rows_changed(self, *args) -> None:
         # Row set changed (the model re-sorts new rows itself): restore the selection by id.
         if self._pending_id is not None:
             self.select_position(self._pending_id)
             self._pending_id = None
-        if not self.selectionModel().selectedRows() and self._model.rowCount() > 0:
+        if (self._auto_selected or not self.selectionModel().selectedRows()) and self._model.rowCount() > 0:
             # Something is always selected so the chart never sits empty while positions exist.
-            self.select_position(self._model.data(self._model.index(0, 0), ID_ROLE))
+            self._auto_selecting = True
+            try:
+                self.select_position(self._model.data(self._model.index(0, 0), ID_ROLE))
+            finally:
+                self._auto_selecting = False
+            self._auto_selected = True
         self._outline_selected_row()  # the selected row may have moved without a selection change
         self._emit_selection()
 
+    def _on_pressed(self, *_args) -> None:
+        self._auto_selected = False
+
     def _on_selection_changed(self, *_args) -> None:
+        if not self._auto_selecting:
+            self._auto_selected = False  # the trader's (or a caller's) choice from now on
         self._outline_selected_row()
         self._emit_selection()
 

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 EVENT_LEAD = timedelta(microseconds=1)  # an ended position is replayed at the cycle just before its end
 # The window's actions that send orders: disabled while the screen shows history.
-ORDER_ACTIONS = ("action_add_margin", "action_add_collateral", "action_close_position", "action_settle")
+ORDER_ACTIONS = ("action_add_margin", "action_add_collateral", "action_close_position", "action_settle",
+                 "action_protect", "action_change_leverage")
 
 
 class ReplayController(QObject):
@@ -197,6 +198,7 @@ class ReplayController(QObject):
         if not replaying:
             w.action_add_collateral.setEnabled(True)
             w.position_actions_enabled(w.selected_position_id() is not None)
+            w.futures.update_actions(w.selected_futures_row())  # Change leverage... follows the selection again
 
     # -- live data arriving meanwhile ----------------------------------------------------------------
     def hold(self, snapshot: Snapshot) -> None:

@@ -61,8 +61,14 @@ WATCHDOG_TO_GUI: tuple[tuple[str, str], ...] = (
 
 # The futures account's controller (ui/futures_controller.py, its own poll thread) and the GUI.
 FUTURES_TO_GUI: tuple[tuple[str, str], ...] = (
-    ("futures.alerts_fired", "window.alert_dock.add_alerts"),  # in the same log, naming their account
-    ("futures.alerts_fired", "actions.on_alerts_fired"),  # popup, tray, sound and channels, as for spot
+    ("futures.book_ready", "window.show_futures_book"),  # its account bar and its rows in the one table
+    ("futures.outcome_ready", "window.futures_bar.show_outcome"),
+    ("futures.not_watched", "window.futures_bar.show_not_watched"),
+    # Journalled by the spot worker (ids: acknowledge and snooze persist), back on its alerts_fired;
+    # shown at once, unjournalled, when no worker answers (record_futures_alerts).
+    ("futures.alerts_fired", "session.record_futures_alerts"),
+    ("worker.alerts_changed", "futures.on_alerts_changed"),  # a snoozed futures alert stays quiet
+    ("window.change_leverage_requested", "futures.change_leverage"),  # a futures row: Ctrl+Shift+L
     ("actions.messages.change_leverage_requested", "futures.change_leverage"),  # a futures popup's button
 )
 
@@ -96,6 +102,7 @@ class MonitorSession(QObject):
         lock: Any = None,
         lock_journal: Callable[[MonitorConfig], Any] = _lock_journal,
         futures: bool = False,
+        futures_poller: Callable[[MonitorConfig, float], Any] | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -110,6 +117,7 @@ class MonitorSession(QObject):
         self._futures_connections: list[tuple[Any, Any]] = []
         self.futures: Any = None  # the futures account's controller (its own poll thread), issue 15
         self.with_futures = futures  # the app watches the futures account too; tests opt in
+        self.futures_poller = futures_poller  # makes the futures poller (tests give their exchange); None: real
         window.closing.connect(self._on_window_closing)
         if actions is not None:
             self.set_actions(actions)
@@ -136,8 +144,7 @@ class MonitorSession(QObject):
 
     def _start_futures(self) -> None:
         """The futures account of the same kind (demo, paper, live) beside the spot one, in its own thread."""
-        panel = getattr(getattr(self.window, "futures_dock", None), "panel", None)
-        if panel is None or self.futures is not None or not self.with_futures:
+        if not hasattr(self.window, "show_futures_book") or self.futures is not None or not self.with_futures:
             return
         from dataclasses import replace
 
@@ -146,13 +153,34 @@ class MonitorSession(QObject):
         # Kraken Futures is its own host: the spot --api-url override never applies to it.
         config = replace(self.config, api_url=None)
         interval = self.config.price_interval_s if config.mode.simulated else max(self.config.price_interval_s, 1.0)
-        self.futures = FuturesController.start(panel, config, interval, self)
-        owners = {"window": self.window, "actions": self.actions, "futures": self.futures}
+        extra = {"poller_factory": self.futures_poller} if self.futures_poller is not None else {}
+        self.futures = FuturesController.start(config, interval, self, **extra)
+        self.futures.dialog_parent = self.window
+        self.window.watch_futures(True)
+        owners = {"window": self.window, "actions": self.actions, "futures": self.futures, "session": self,
+                  "worker": self.worker}
         for signal_path, slot_path in FUTURES_TO_GUI:
             signal, slot = _resolve(owners, signal_path), _resolve(owners, slot_path)
             if signal is not None and slot is not None:
                 signal.connect(slot)
                 self._futures_connections.append((signal, slot))
+
+    def record_futures_alerts(self, alerts: tuple) -> None:
+        """Futures alerts go through the spot worker's journal (one thread owns it), which gives them ids
+        and sends them on like its own. A worker that cannot take them (none, or not answering: the watchdog
+        says so) must not hold them back: they are shown now, id 0 (not acknowledgeable from the log)."""
+        monitor = self.monitor
+        quiet = self.watchdog is not None and self.watchdog.quiet
+        if monitor is not None and hasattr(monitor, "send") and self.worker is not None and not quiet:
+            from kraken_monitor.worker.requests import RecordAlerts
+
+            monitor.send(RecordAlerts(tuple(alerts)))
+            return
+        dock = getattr(self.window, "alert_dock", None)
+        if dock is not None:
+            dock.add_alerts(alerts)
+        if self.actions is not None:
+            self.actions.on_alerts_fired(alerts)  # popup, tray, sound and channels, as for spot
 
     def _stop_futures(self) -> None:
         futures, self.futures = self.futures, None
@@ -164,6 +192,7 @@ class MonitorSession(QObject):
                 pass
         if futures is not None:
             futures.stop()
+            self.window.watch_futures(False)
 
     def restart(self, config: MonitorConfig) -> None:
         """Settings saved: stop the old worker (it flushes its journal), start one on the new settings.

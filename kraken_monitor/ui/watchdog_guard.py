@@ -28,6 +28,7 @@ class WindowWatchdog(QObject):
         self.mode = config.mode
         window_s, startup_s = watchdog_windows(config)
         self.watchdog = Watchdog(window_s, startup_s, activity)
+        self.quiet = False  # the poll thread is not answering now (its journal cannot take other alerts)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.check)
@@ -40,6 +41,7 @@ class WindowWatchdog(QObject):
     @Slot()
     def check(self) -> str | None:
         reason, started = self.watchdog.check()
+        self.quiet = reason is not None
         if reason is None:
             return None
         self.not_responding.emit(self.watchdog.unknown_snapshot(self.mode, reason))

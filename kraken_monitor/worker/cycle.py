@@ -283,6 +283,18 @@ class Poller:
         """Raises NeedsConfirmation for an unconfirmed LIQUIDATION snooze (nothing journalled then)."""
         return self._persist_state(self.engine.snooze_alert(alert_id, until, confirmed=confirmed))
 
+    def record_alerts(self, alerts: tuple[Alert, ...]) -> tuple[Alert, ...]:
+        """Another account's alerts (the futures one): journalled with ids, remembered by the engine; a failed
+        write still gives them local ids (acknowledge works until the restart) and is logged."""
+        if self.journal is None:
+            return self.engine.recorded(alerts)
+        try:
+            ids = self.journal.write_alerts(alerts)
+        except Exception as exc:  # the journal's health shows at the next cycle write
+            log.error("journal write of %d futures alerts failed: %s: %s", len(alerts), type(exc).__name__, exc)
+            return self.engine.recorded(alerts)
+        return self.engine.recorded(alerts, ids)
+
     def _persist_state(self, alert: Alert | None) -> Alert | None:
         if alert is not None and self.journal is not None and alert.id > 0:
             self.journal.save_alert_state(alert)

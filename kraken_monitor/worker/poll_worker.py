@@ -30,7 +30,14 @@ from kraken_monitor.worker.opening import (
     open_journal,
     open_poller,
 )
-from kraken_monitor.worker.requests import AlertRequest, DataRequest, OrderRequest, RefreshNow, Request
+from kraken_monitor.worker.requests import (
+    AlertRequest,
+    DataRequest,
+    JournalRequest,
+    OrderRequest,
+    RefreshNow,
+    Request,
+)
 
 log = logging.getLogger(__name__)
 
@@ -365,6 +372,8 @@ class PollWorker(QObject):
             self._action(request)
         elif isinstance(request, DataRequest):
             self.read(request)
+        elif isinstance(request, JournalRequest):
+            self._record(request)
         else:
             log.error("unknown request %r", request)
             self.action_failed.emit(request, f"Unknown request ({type(request).__name__}).")
@@ -401,6 +410,16 @@ class PollWorker(QObject):
             log.error("%s failed: %s: %s", request.doing, type(exc).__name__, exc)
             return
         self.history_ready.emit({request.key: result})
+
+    def _record(self, request: JournalRequest) -> None:
+        """Another account's alerts: journalled here (ids for acknowledge / snooze), then out like ours."""
+        if self.poller is None:
+            recorded = request.alerts  # not started yet: shown with id 0 rather than held back
+        else:
+            with self.activity.doing("the journal write"):
+                recorded = request.apply(self.poller, self._now())
+        if recorded:
+            self.alerts_fired.emit(tuple(recorded))
 
     def _alert_call(self, request: AlertRequest) -> None:
         if self.poller is None:

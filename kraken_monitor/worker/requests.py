@@ -121,6 +121,20 @@ class ChangeLeverage(OrderRequest):
         return poller.set_leverage(self.pair, self.leverage)
 
 
+class JournalRequest(Request):
+    """Alerts another account's monitor fired (the futures account, ui/futures_controller.py): the journal
+    gives them ids, the alert engine keeps their records (so acknowledge and snooze work and persist), and
+    they go out on `alerts_fired` like the worker's own. One thread owns the journal: this one."""
+
+
+@dataclass(frozen=True)
+class RecordAlerts(JournalRequest):
+    alerts: tuple  # tuple[Alert, ...], id 0
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.record_alerts(self.alerts)
+
+
 @dataclass(frozen=True)
 class Acknowledge(AlertRequest):
     alert_id: int  # the journal id the alert carries

@@ -54,7 +54,7 @@ def test_the_session_routes_futures_alerts_to_popups_and_their_button_to_the_fut
     assert mine() == [alert]  # popup, tray, sound and the notification channels, as for a spot alert
     controller.messages.change_leverage_requested.emit("PF_GONE:USD")
     # The futures controller answered: no figures for a position its book does not hold (no dialog opened).
-    assert "No fresh futures figures" in window.futures_dock.panel.outcome_label.text()
+    assert "No fresh futures figures" in window.futures_bar.outcome_label.text()
     session.stop()
     futures.alerts_fired.emit((alert,))  # a stopped futures account reaches nothing any more
     assert mine() == [alert]

@@ -9,6 +9,7 @@ from kraken_monitor.domain.models import Risk
 from kraken_monitor.storage.journal import Journal
 from kraken_monitor.testing.fakes import CrashOnCueWorker
 from kraken_monitor.ui import actions
+from kraken_monitor.ui.alert_log import AlertColumn
 from kraken_monitor.ui.main_window import MainWindow
 from kraken_monitor.ui.messages import Messages
 from kraken_monitor.ui.session import MonitorSession
@@ -47,7 +48,7 @@ def test_acknowledge_and_snooze_anywhere_show_everywhere_and_popups_follow_the_m
         # Acknowledged from the tray: the popup closes and the log row says so (the engine's record).
         messages.acknowledge_open()
         assert messages.popups() == {}
-        qtbot.waitUntil(lambda: model.data(model.index(_row_of(model, watch.id), 4)).startswith("acknowledged"),
+        qtbot.waitUntil(lambda: model.data(model.index(_row_of(model, watch.id), AlertColumn.STATE)).startswith("acknowledged"),
                         timeout=5_000)
         # The crash: a WARNING popup whose live line moves with every snapshot.
         cue.crash.emit()
@@ -60,10 +61,10 @@ def test_acknowledge_and_snooze_anywhere_show_everywhere_and_popups_follow_the_m
         # Snoozed from the log: the popup of that alert closes, the row shows the snooze and its scope.
         window.alert_dock.table.selectRow(_row_of(model, warning.id))
         window.alert_dock.snooze_button.click()
-        qtbot.waitUntil(lambda: "snoozed until" in model.data(model.index(_row_of(model, warning.id), 4)),
+        qtbot.waitUntil(lambda: "snoozed until" in model.data(model.index(_row_of(model, warning.id), AlertColumn.STATE)),
                         timeout=5_000)
         assert messages.popups().get("account") is None or messages.popups()["account"].alert.id != warning.id
-        assert f"({warning.level.label} and below)" in model.data(model.index(_row_of(model, warning.id), 4))
+        assert f"({warning.level.label} and below)" in model.data(model.index(_row_of(model, warning.id), AlertColumn.STATE))
     finally:
         assert monitor.stop()
         messages.close_all_popups()

@@ -17,6 +17,7 @@ from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.models import Alert, Risk
 from kraken_monitor.testing import builders as S
 from kraken_monitor.testing.fakes import FakeMonitor
+from kraken_monitor.ui.alert_log import AlertColumn
 from kraken_monitor.ui.positions_model import Column
 from kraken_monitor.ui.session import MonitorSession
 
@@ -92,11 +93,11 @@ def test_history_status_and_alerts_are_wired(make_window):
     assert monitor.worker.acked == [42]
     assert monitor.worker.snoozed == [(42, 900.0)]
     # The row shows what the engine decided, when its updated record comes back (one source of truth).
-    assert dock.model.data(dock.model.index(0, 4)) == ""
+    assert dock.model.data(dock.model.index(0, AlertColumn.STATE)) == ""
     until = datetime.now(timezone.utc) + timedelta(minutes=15)
     monitor.worker.alerts_changed.emit((replace(critical, snoozed_until=until),))
-    assert dock.model.data(dock.model.index(0, 4)).startswith("snoozed until")
-    assert "(critical and below)" in dock.model.data(dock.model.index(0, 4))
+    assert dock.model.data(dock.model.index(0, AlertColumn.STATE)).startswith("snoozed until")
+    assert "(critical and below)" in dock.model.data(dock.model.index(0, AlertColumn.STATE))
 
 
 def test_alerts_reloaded_from_the_journal_keep_their_state(make_window):
@@ -108,9 +109,9 @@ def test_alerts_reloaded_from_the_journal_keep_their_state(make_window):
     model = window.alert_dock.model
     assert model.rowCount() == 2
     assert [model.row(r).id for r in (0, 1)] == [6, 5]
-    assert model.data(model.index(1, 4)).startswith("acknowledged") and model.data(model.index(0, 4)) == ""
-    assert model.data(model.index(0, 2)) == "account \u2192 BTC/USD"  # the account's alert; act on BTC/USD
-    assert model.data(model.index(0, 2), Qt.ItemDataRole.ToolTipRole) == "Position TXB-1 (BTC/USD)"
+    assert model.data(model.index(1, AlertColumn.STATE)).startswith("acknowledged") and model.data(model.index(0, AlertColumn.STATE)) == ""
+    assert model.data(model.index(0, AlertColumn.SUBJECT)) == "account \u2192 BTC/USD"  # the account's alert; act on BTC/USD
+    assert model.data(model.index(0, AlertColumn.SUBJECT), Qt.ItemDataRole.ToolTipRole) == "Position TXB-1 (BTC/USD)"
 
 
 def test_actions_shortcuts_refresh_and_close_stops_the_worker(make_window):

@@ -1,0 +1,91 @@
+"""The main window's Kraken Futures parts (issue 15): its account bar, the account filter, Change leverage...."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QAction
+
+from kraken_monitor.domain.futures import FuturesBook
+from kraken_monitor.domain.models import Risk
+from kraken_monitor.ui.account_filter import AccountFilter
+from kraken_monitor.ui.futures_account_bar import FuturesAccountBar
+from kraken_monitor.ui.positions_futures import FuturesRow
+
+FUTURES_ROW_REASON = "a Kraken Futures position (use Change leverage..., Ctrl+Shift+L)"
+
+
+def spot_action_tip(action: QAction, reason: str) -> str:
+    """A spot-margin action's tooltip: why it is off (`reason`, a futures row selected) or its shortcut."""
+    text = action.text().rstrip(".")
+    if reason:
+        return f"{text}: {reason}"
+    return f"{text} ({action.shortcut().toString()})" if not action.shortcut().isEmpty() else text
+
+
+class FuturesWindow:
+    """Builds and feeds the futures widgets of `window` (a MainWindow); GUI thread only.
+
+    Kept out of main_window.py so the window stays a list of wiring: this holds the futures bar, the
+    toolbar's account filter (Alt+A, remembered) and the Change leverage... action that follows a futures row.
+    """
+
+    def __init__(self, window: Any, mode: Any, extra: dict) -> None:
+        self.window = window
+        # Every monitored account has its bar: the futures one shows once the session watches it.
+        self.bar = FuturesAccountBar(mode, **extra)
+        self.bar.setVisible(False)
+
+    def make_actions(self, settings) -> tuple[QAction, AccountFilter, QAction]:
+        """(Change leverage..., the account filter, View > Futures account bar), connected."""
+        w = self.window
+        leverage = w._action("Change leverage...", "Ctrl+Shift+L",
+                             "Kraken Futures: isolated leverage (lower adds margin, higher releases it), or cross")
+        leverage.triggered.connect(self._on_change_leverage_triggered)
+        account_filter = AccountFilter(settings, w)
+        account_filter.changed.connect(w.positions_model.set_account_filter)
+        w.positions_model.set_account_filter(account_filter.current())
+        show_bar = w._action("Futures account bar", "Ctrl+Shift+F", "Show or hide the Kraken Futures account's bar")
+        show_bar.setCheckable(True)
+        show_bar.setChecked(True)
+        show_bar.setEnabled(False)  # until the session watches a futures account
+        show_bar.toggled.connect(self.bar.setVisible)
+        return leverage, account_filter, show_bar
+
+    def update_actions(self, row: FuturesRow | None) -> None:
+        """Change leverage... follows the selection: a futures row with fresh figures, never while replaying."""
+        action = self.window.action_change_leverage
+        replaying = self.window.replay.active
+        fresh = row is not None and row.risk is not Risk.UNKNOWN
+        action.setEnabled(fresh and not replaying)
+        if replaying:
+            return  # the replay controller names its own reason
+        if row is None:
+            tip = "Change leverage: select a Kraken Futures position"
+        elif not fresh:
+            tip = "Change leverage: the futures figures are stale; wait for a fresh read"
+        else:
+            tip = f"Change leverage of {row.position.pair} (Ctrl+Shift+L)"
+        action.setToolTip(tip)
+
+    def _on_change_leverage_triggered(self) -> None:
+        w = self.window
+        row = w.selected_futures_row()
+        if row is not None and w.action_change_leverage.isEnabled():
+            w.change_leverage_requested.emit(row.position.id)
+
+    def watch(self, watched: bool) -> None:
+        """The session watches a futures account (its bar shows) or stopped watching it."""
+        w = self.window
+        self.bar.setVisible(watched and w.action_show_futures.isChecked())
+        w.action_show_futures.setEnabled(watched)
+        if not watched:
+            w.positions_model.clear_futures()
+
+    def show_book(self, book: FuturesBook) -> None:
+        """The futures account's read: its bar and its rows in the table."""
+        w = self.window
+        self.bar.set_book(book)
+        w.positions_model.set_futures_book(book)
+        w.account_filter.set_accounts(w.positions_model.accounts())
+        self.update_actions(w.selected_futures_row())
