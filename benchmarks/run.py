@@ -44,21 +44,46 @@ GOALS: dict[str, tuple[object, str]] = {
     # Issue 3 (no goal set): one Ticker request for 4 pairs; TradeBalance + OpenPositions, signed.
     "kraken_fetch_tickers_ms": (None, ""),
     "kraken_fetch_account_ms": (None, ""),
+    # Naive baselines measured in the same run (issue 17 item 6): ratio = baseline / ours, no goal.
+    "recompute_1000_uncached_ms": (None, ""),
+    "recompute_ratio": (None, ""),
+    "table_update_naive_ms": (None, ""),
+    "table_update_ratio": (None, ""),
+    "sqlite_insert_all_naive_ms": (None, ""),
+    "sqlite_cycle_write_ratio": (None, ""),
+    # Issue 17 item 6: exchange push -> table cell and chart painted; the goal is one display frame
+    # plus the loopback round trip measured in the same run (stream_p99_goal_ms), checked by *_within_goal.
+    "stream_to_paint_p50_ms": (None, ""),
+    "stream_to_paint_p99_ms": (None, ""),
+    "poll_to_paint_p50_ms": (None, ""),
+    "poll_to_paint_p99_ms": (None, ""),
+    "loopback_rtt_ms": (None, ""),
+    "stream_p99_goal_ms": (None, ""),
+    "stream_p99_within_goal": (True, "=="),
+    "poll_stream_p50_ratio": (None, ""),
+    "poll_stream_p99_ratio": (None, ""),
+    # Issue 17 item 7: demo GUI process idling with streaming on; RSS over a streaming soak.
+    "idle_cpu_pct_one_core": (3.0, "<="),
+    "soak_rss_growth_mb": (10.0, "<="),
 }
 
 # Which subprocess "group" produces which keys.
 GROUPS = {
-    "recompute": ["recompute_1000_ms", "recompute_1000_mixed_ms"],
+    "recompute": ["recompute_1000_ms", "recompute_1000_mixed_ms", "recompute_1000_uncached_ms", "recompute_ratio"],
     "tick": ["tick_to_screen_p50_ms", "tick_to_screen_p99_ms"],
-    "table": ["table_update_1000_ms"],
+    "table": ["table_update_1000_ms", "table_update_naive_ms", "table_update_ratio"],
     "chart": ["chart_update_1m_ms"],
-    "sqlite": ["sqlite_cycle_write_ms"],
+    "sqlite": ["sqlite_cycle_write_ms", "sqlite_insert_all_naive_ms", "sqlite_cycle_write_ratio"],
     "alert": ["alert_to_popup_ms"],
     "startup": ["startup_ms"],
     "rss": ["peak_rss_mb"],
     "signals": ["signal_emits_ok"],
     "worker": ["price_to_signal_p50_ms", "price_to_signal_p99_ms", "worker_cycle_write_ms"],
     "exchange": ["kraken_fetch_tickers_ms", "kraken_fetch_account_ms"],
+    "stream": ["stream_to_paint_p50_ms", "stream_to_paint_p99_ms", "poll_to_paint_p50_ms", "poll_to_paint_p99_ms",
+               "loopback_rtt_ms", "stream_p99_goal_ms", "stream_p99_within_goal", "poll_stream_p50_ratio",
+               "poll_stream_p99_ratio"],
+    "idle": ["idle_cpu_pct_one_core", "soak_rss_growth_mb"],
 }
 
 
@@ -85,6 +110,18 @@ def bench_recompute(quick: bool) -> dict:
     ticks = [data.bump(px, f"P{i % 100:03d}/USD", "0.01") for i in range(n)]
     it = iter(ticks)
     result = {"recompute_1000_ms": _median_ms(lambda: margin.compute(st, next(it), rl, data.NOW), len(ticks))}
+    # Baseline: the same engine without its caches (figures.clear_cache before each call = a cold book;
+    # the hypothesis test in tests/domain/test_figures.py compares the two digit for digit).
+    from kraken_monitor.domain import figures
+
+    it = iter(ticks)
+
+    def cold() -> None:
+        figures.clear_cache()
+        margin.compute(st, next(it), rl, data.NOW)
+
+    result["recompute_1000_uncached_ms"] = _median_ms(cold, len(ticks))
+    result["recompute_ratio"] = result["recompute_1000_uncached_ms"] / result["recompute_1000_ms"]
     q = data.MIXED_QUOTES
     rl, st, px = data.rules(100, q), data.state(1000, 100, quotes=q), data.prices(100, quotes=q)
     pairs = data.pair_names(100, q)
@@ -122,7 +159,34 @@ def bench_sqlite(quick: bool) -> dict:
         figure = _median_ms(lambda: journal.write_cycle(next(it)), n)
         rows = journal.row_counts() if hasattr(journal, "row_counts") else {}
         journal.close()
-    return {"sqlite_cycle_write_ms": figure, "sqlite_rows": rows}
+        naive = _naive_insert_all(Path(tmp) / "naive.sqlite3", snaps, n)
+    return {"sqlite_cycle_write_ms": figure, "sqlite_rows": rows, "sqlite_insert_all_naive_ms": naive,
+            "sqlite_cycle_write_ratio": naive / figure}
+
+
+def _naive_insert_all(path: Path, snaps: list, n: int) -> float:
+    """Baseline: plain sqlite-utils `insert_all` of the same rows per cycle (tickers, account, positions)."""
+    import dataclasses
+
+    import sqlite_utils
+
+    def rows(items) -> list[dict]:
+        return [{f.name: str(getattr(x, f.name)) for f in dataclasses.fields(x)} for x in items]
+
+    db = sqlite_utils.Database(path)
+
+    def write(s) -> None:
+        with db.conn:
+            db["tickers"].insert_all(rows(s.tickers.values()))
+            db["accounts"].insert_all(rows([s.account]))
+            db["positions"].insert_all(rows(s.positions))
+
+    for s in snaps[:3]:
+        write(s)
+    it = iter(snaps[3:])
+    figure = _median_ms(lambda: write(next(it)), n)
+    db.close()
+    return figure
 
 
 def bench_startup(quick: bool) -> dict:
@@ -187,6 +251,16 @@ def run_group(group: str, quick: bool) -> dict:
         import worker_latency
 
         return worker_latency.price_to_signal(seconds=2.0 if quick else 6.0)
+    if group == "stream":
+        import stream_latency
+
+        return stream_latency.stream_vs_poll(stream_samples=30 if quick else 150, poll_samples=4 if quick else 20)
+    if group == "idle":
+        import stream_latency
+
+        out = stream_latency.idle_cpu(seconds=4.0 if quick else 60.0)
+        out.update(stream_latency.stream_soak(ticks=1000 if quick else 10_000))
+        return out
     return bench_gui(group, quick)
 
 
@@ -249,11 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({**results, "_meta": meta}, default=str))
     else:
-        print(f"{'key':<24} {'goal':>8} {'measured':>10}  met")
+        print(f"{'key':<28} {'goal':>8} {'measured':>10}  met")
         for key, value in results.items():
             goal, op = GOALS[key]
             goal_text = "" if goal is None else f"{op} {goal}"
-            print(f"{key:<24} {goal_text:>8} {value!s:>10}  {_met(key, value)}")
+            print(f"{key:<28} {goal_text:>8} {value!s:>10}  {_met(key, value)}")
         print(f"machine: {meta['machine']}; python {meta['python']}; total {meta['total_s']} s; "
               f"load avg {meta['load_avg_1m_before_after']}")
         for error in errors:
