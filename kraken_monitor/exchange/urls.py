@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 DEFAULT_API_URL = "https://api.kraken.com"
@@ -24,6 +25,48 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class _UrlKind:
+    """What one kind of URL accepts: its name in messages, secure and plain scheme, and why plain is local only."""
+
+    name: str
+    secure: str
+    plain: str
+    accepted: str
+    exposed: str  # what plain text to another machine would expose
+
+
+_REST = _UrlKind("API URL", "https", "http", _ACCEPTED, "keys and balances would travel unencrypted")
+_WS = _UrlKind("WebSocket URL", "wss", "ws",
+               "use wss://…, or ws:// only to this machine (localhost, 127.0.0.1, ::1)",
+               "the private channels' token would travel unencrypted")
+
+
+def _checked(raw: str, kind: _UrlKind):
+    """The split URL after the rules both kinds share, or InvalidApiUrl naming the rule (one line)."""
+    name, accepted = kind.name, kind.accepted
+    shown = raw if raw.isprintable() and len(raw) <= 80 else repr(raw[:80])
+    if not raw.isprintable() or any(ch.isspace() for ch in raw):
+        raise InvalidApiUrl(f"{name} {shown} contains spaces or control characters; {accepted}.")
+    try:
+        parts = urlsplit(raw)
+        host, port = parts.hostname or "", parts.port  # .port raises ValueError when out of range
+    except ValueError:
+        raise InvalidApiUrl(f"{name} {shown} is not a valid URL; {accepted}.") from None
+    scheme = parts.scheme.lower()
+    if scheme not in (kind.secure, kind.plain) or not host:
+        article = "an" if kind.plain[0] in "aeiouh" else "a"  # "an http(s) URL", "a ws(s) URL"
+        raise InvalidApiUrl(f"{name} {shown} is not {article} {kind.plain}(s) URL with a host; {accepted}.")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidApiUrl(f"{name} {shown.split('@')[-1]} must not contain a user name or password.")
+    if parts.query or parts.fragment or raw.endswith(("?", "#")):
+        raise InvalidApiUrl(f"{name} {shown} must not have a query or fragment; {accepted}.")
+    if scheme == kind.plain and not is_loopback_host(host):
+        raise InvalidApiUrl(f"{name} {shown} uses plain {kind.plain} to another machine ({kind.exposed}); "
+                            f"{accepted}.")
+    return parts, scheme, host, port
+
+
 def validate_api_url(text: str | None) -> str:
     """The normalised base URL (no trailing slash), or InvalidApiUrl. Empty means Kraken's own API.
 
@@ -34,24 +77,7 @@ def validate_api_url(text: str | None) -> str:
     raw = (text or "").strip()
     if not raw:
         return DEFAULT_API_URL
-    shown = raw if raw.isprintable() and len(raw) <= 80 else repr(raw[:80])
-    if not raw.isprintable() or any(ch.isspace() for ch in raw):
-        raise InvalidApiUrl(f"API URL {shown} contains spaces or control characters; {_ACCEPTED}.")
-    try:
-        parts = urlsplit(raw)
-        host, port = parts.hostname or "", parts.port  # .port raises ValueError when out of range
-    except ValueError:
-        raise InvalidApiUrl(f"API URL {shown} is not a valid URL; {_ACCEPTED}.") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http") or not host:
-        raise InvalidApiUrl(f"API URL {shown} is not an http(s) URL with a host; {_ACCEPTED}.")
-    if parts.username is not None or parts.password is not None:
-        raise InvalidApiUrl(f"API URL {shown.split('@')[-1]} must not contain a user name or password.")
-    if parts.query or parts.fragment or raw.endswith(("?", "#")):
-        raise InvalidApiUrl(f"API URL {shown} must not have a query or fragment; {_ACCEPTED}.")
-    if scheme == "http" and not is_loopback_host(host):
-        raise InvalidApiUrl(f"API URL {shown} uses plain http to another machine (keys and balances would "
-                            f"travel unencrypted); {_ACCEPTED}.")
+    parts, scheme, host, port = _checked(raw, _REST)
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"
@@ -63,9 +89,6 @@ def is_default_api_url(url: str | None) -> bool:
     return not url or url.rstrip("/").lower() == DEFAULT_API_URL
 
 
-_WS_ACCEPTED = "use wss://…, or ws:// only to this machine (localhost, 127.0.0.1, ::1)"
-
-
 def validate_ws_url(text: str | None) -> str | None:
     """The WebSocket v2 URL as given (trimmed), None for Kraken's own, or InvalidApiUrl.
 
@@ -75,23 +98,5 @@ def validate_ws_url(text: str | None) -> str | None:
     raw = (text or "").strip()
     if not raw:
         return None
-    shown = raw if raw.isprintable() and len(raw) <= 80 else repr(raw[:80])
-    if not raw.isprintable() or any(ch.isspace() for ch in raw):
-        raise InvalidApiUrl(f"WebSocket URL {shown} contains spaces or control characters; {_WS_ACCEPTED}.")
-    try:
-        parts = urlsplit(raw)
-        host = parts.hostname or ""
-        _ = parts.port
-    except ValueError:
-        raise InvalidApiUrl(f"WebSocket URL {shown} is not a valid URL; {_WS_ACCEPTED}.") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("wss", "ws") or not host:
-        raise InvalidApiUrl(f"WebSocket URL {shown} is not a ws(s) URL with a host; {_WS_ACCEPTED}.")
-    if parts.username is not None or parts.password is not None:
-        raise InvalidApiUrl(f"WebSocket URL {shown.split('@')[-1]} must not contain a user name or password.")
-    if parts.query or parts.fragment or raw.endswith(("?", "#")):
-        raise InvalidApiUrl(f"WebSocket URL {shown} must not have a query or fragment; {_WS_ACCEPTED}.")
-    if scheme == "ws" and not is_loopback_host(host):
-        raise InvalidApiUrl(f"WebSocket URL {shown} uses plain ws to another machine (the private channels' "
-                            f"token would travel unencrypted); {_WS_ACCEPTED}.")
+    _checked(raw, _WS)
     return raw
