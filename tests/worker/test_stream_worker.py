@@ -12,7 +12,7 @@ from kraken_monitor.config import MonitorConfig
 from kraken_monitor.testing.kraken_server import KrakenTestServer
 from kraken_monitor.testing.ws_server import KrakenWsTestServer
 from kraken_monitor.worker.runner import MonitorThread
-from kraken_monitor.worker.stream_worker import StreamingPollWorker
+from kraken_monitor.worker.stream_worker import EVENT_REFRESH_GAP_S, StreamingPollWorker
 
 
 class Sink(QObject):
@@ -78,5 +78,30 @@ def test_silent_socket_falls_back_to_polling_and_goes_stale_when_rest_fails_too(
         # Stale window 1.5 s (3 x 0.5 s) after the last pushed tick: risk unknown, with the pair's age as reason.
         qtbot.waitUntil(lambda: bool(sink.snapshots) and sink.snapshots[-1].stale, timeout=10_000)
         assert "prices are" in sink.snapshots[-1].stale_reason or "BTC/USD" in sink.snapshots[-1].stale_reason
+    finally:
+        assert monitor.stop(timeout_ms=10_000)
+
+
+def test_a_private_fill_in_live_mode_reads_the_account_at_once(servers, tmp_path, qtbot, monkeypatch):
+    # Live: the account is polled every 30 s on its own schedule, so without the private channel a fill made on
+    # Kraken's own screen would show here up to 30 s late. An `executions` push must trigger one account read now.
+    rest, ws = servers
+    monkeypatch.setenv("KRAKEN_API_KEY", rest.api_key)
+    monkeypatch.setenv("KRAKEN_API_SECRET", rest.api_secret)
+    config = MonitorConfig(mode="live", api_url=rest.url, ws_url=ws.url, prices="stream",
+                           db_path=tmp_path / "j.sqlite3", price_interval_s=1.0, account_interval_s=30.0,
+                           watch_pairs=("BTC/USD",), backoff_cap_s=0.5)
+    monitor = MonitorThread(config)
+    monitor.start()
+    try:
+        qtbot.waitUntil(lambda: ws.subscribed("executions") == {"yes"}, timeout=15_000)
+        qtbot.waitUntil(lambda: len(rest.requests_to("TradeBalance")) >= 1, timeout=10_000)  # the start-up read
+        # A (re)subscription's balances snapshot also asks for one read (at most one per EVENT_REFRESH_GAP_S):
+        # let it pass, so the read counted below can only come from the fill.
+        qtbot.wait(int(EVENT_REFRESH_GAP_S * 1000) + 1000)
+        before = len(rest.requests_to("TradeBalance"))
+        ws.push_execution("BTC/USD")
+        qtbot.waitUntil(lambda: len(rest.requests_to("TradeBalance")) > before, timeout=5_000)  # not 30 s later
+        assert monitor.worker.account_events >= 1
     finally:
         assert monitor.stop(timeout_ms=10_000)
