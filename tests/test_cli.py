@@ -93,6 +93,10 @@ def test_watch_demo_prints_json_lines_and_exits_zero(tmp_path):
         if line["type"] == "alert":
             assert set(line) == {"type", "venue", "ts", "level", "position", "pair", "margin_level",
                                  "distance_to_liquidation_pct", "message"}
+        if line.get("margin_level") is not None:
+            # At most 4 decimal places, like the alert lines and `snapshot --json`: the engine's 28 significant
+            # digits ("105.8318004602047195380808865") are false precision.
+            assert "E" not in line["margin_level"] and len(line["margin_level"].partition(".")[2]) <= 4, line
     assert "Traceback" not in result.stderr
 
 

@@ -237,7 +237,7 @@ def watch_snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
         "type": "snapshot",
         "ts": _ts(snapshot.as_of),
         "stale": snapshot.stale,
-        "margin_level": _num(account.margin_level, None) if account is not None else None,
+        "margin_level": _pct(account.margin_level) if account is not None else None,
         "risk": _risk(account.risk) if account is not None else "unknown",
         "positions": len(snapshot.positions),
     }
