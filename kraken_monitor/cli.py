@@ -46,6 +46,8 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="stream (default: WebSocket pushes, REST polling while it is down) or poll")
     parser.add_argument("--ws-url", type=_ws_url, default=default, metavar="URL",
                         help="Kraken WebSocket v2 URL: wss://, or ws:// to this machine only")
+    parser.add_argument("--futures-ws-url", type=_ws_url, default=default, metavar="URL",
+                        help="Kraken Futures WebSocket v1 URL: wss://, or ws:// to this machine only")
     parser.add_argument(
         "--demo-scenario", choices=("crash",), default=default,
         help="demo only: 'crash' halves BTC/USD over 3 simulated minutes (see every alert level)",
@@ -178,6 +180,7 @@ def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) ->
             ("api_url", getattr(args, "api_url", None)),
             ("demo_scenario", getattr(args, "demo_scenario", None)),
             ("collateral_currency", getattr(args, "currency", None)),
+            ("futures_ws_url", getattr(args, "futures_ws_url", None)),
         )
         if value
     }

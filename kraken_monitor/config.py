@@ -40,6 +40,7 @@ class MonitorConfig:
     # "stream" (cli.py); constructed configs (tests, tools) poll unless they ask.
     prices: str = "poll"
     ws_url: str | None = None  # override Kraken's WebSocket v2 URL (tests, proxies); see exchange/urls.py
+    futures_ws_url: str | None = None  # override Kraken Futures' WebSocket v1 URL (tests, proxies), as ws_url
     account_interval_s: float = 3.0  # TradeBalance + OpenPositions + OpenOrders = 3 private-counter points
     kraken_tier: str = "starter"  # live: account polls are never scheduled faster than this tier sustains
     stale_after_intervals: float = 3.0  # data older than this many intervals -> stale, risk unknown

@@ -88,6 +88,7 @@ class FuturesBook:
     stale: bool = False
     stale_reason: str = ""
     contracts: dict[str, FuturesContract] = field(default_factory=dict, compare=False)  # margin schedules read
+    feed: str = ""  # which futures feed the figures came from ("" = REST by choice; see worker/futures_live.py)
 
 
 def margin_level(flex: FlexAccount) -> Decimal | None:

@@ -199,3 +199,32 @@ class KrakenFuturesStream:
             await self._ccxt.close()
         except Exception:  # noqa: BLE001 - closing a dead socket must not mask the reason it died
             pass
+
+
+def futures_stream_opener(config: Any) -> tuple[Any, bool] | None:
+    """(opener, private) for a MonitorConfig, or None when futures are polled alone (`--prices poll`, demo).
+
+    live: marks plus the challenge-signed open_positions and balances feeds (with the futures key); paper: the
+    public marks only (its positions are simulated). URLs are checked before any connection.
+    """
+    from kraken_monitor.domain.venue import AccountKind
+    from kraken_monitor.exchange.urls import InvalidApiUrl, validate_api_url, validate_ws_url
+
+    if config.prices != "stream" or config.mode is AccountKind.DEMO:
+        return None
+    try:
+        ws_url = validate_ws_url(config.futures_ws_url)
+        api_url = validate_api_url(config.api_url) if config.api_url else None
+    except InvalidApiUrl as exc:
+        raise BadResponse(str(exc)) from None
+    credentials = None
+    if config.mode is AccountKind.LIVE:
+        from kraken_monitor.exchange.credentials import FUTURES, load_credentials
+
+        credentials = load_credentials(venue=FUTURES)
+    timeout_s = min(10.0, max(5.0, config.price_stale_after_s()))
+
+    def open_stream() -> KrakenFuturesStream:
+        return KrakenFuturesStream(api_url, ws_url, credentials, timeout_s=timeout_s)
+
+    return open_stream, credentials is not None

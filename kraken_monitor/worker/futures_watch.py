@@ -21,6 +21,7 @@ from kraken_monitor.exchange.text import printable
 from kraken_monitor.text.alerts import alert_message
 from kraken_monitor.text.futures import futures_stale_message
 from kraken_monitor.worker.cycle import utc_now
+from kraken_monitor.worker.futures_live import FuturesFeed, futures_feed_for
 from kraken_monitor.worker.futures_snapshot import read_futures_book
 from kraken_monitor.worker.requests import ChangeLeverage
 from kraken_monitor.worker.serialize import (
@@ -49,8 +50,10 @@ class FuturesPoller:
     """
 
     def __init__(self, config: MonitorConfig, interval_s: float,
-                 factory: Callable[[], FuturesExchange] | None = None) -> None:
+                 factory: Callable[[], FuturesExchange] | None = None, feed: FuturesFeed | None = None) -> None:
         self._config, self._interval = config, interval_s
+        # The futures WebSocket (`--prices stream`): Kraken's liquidation thresholds and pushed marks.
+        self._feed = feed if feed is not None or factory is not None else futures_feed_for(config, interval_s)
         self.mode = str(config.mode)
         self._factory = factory
         self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome] = queue.Queue()
@@ -73,6 +76,8 @@ class FuturesPoller:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
+        if self._feed is not None:
+            self._feed.stop()
         self._thread.join(timeout_s)
 
     def _make(self) -> FuturesExchange:
@@ -88,6 +93,8 @@ class FuturesPoller:
         exchange = None
         try:
             exchange = self._make()
+            if self._feed is not None:
+                exchange = self._feed.wrap(exchange)
             contracts: dict = {}
             while not self._stop.is_set():
                 started = time.monotonic()
@@ -95,7 +102,7 @@ class FuturesPoller:
                     book = read_futures_book(exchange, self._config.thresholds, utc_now(), contracts)
                     # Margin schedules change rarely: re-read them when a position's contract is unknown.
                     contracts = book.contracts if not book.stale else {}
-                    self.results.put(book)
+                    self.results.put(self._feed.tag(book) if self._feed is not None else book)
                 except AuthFailed as exc:
                     self.results.put(exc)
                     return
@@ -123,6 +130,8 @@ class FuturesPoller:
             try:
                 request = self._requests.get(timeout=min(remaining, 0.1))
             except queue.Empty:
+                if self._feed is not None and (pushed := self._feed.pushed_book(self._config.thresholds, utc_now())):
+                    self.results.put(pushed)  # marks or thresholds pushed between REST reads
                 continue
             pair, leverage = request.pair, request.leverage
             try:
