@@ -212,6 +212,10 @@ def futures_stream_opener(config: Any) -> tuple[Any, bool] | None:
 
     if config.prices != "stream" or config.mode is AccountKind.DEMO:
         return None
+    if config.api_url and not config.futures_ws_url:
+        # REST goes elsewhere (a test server, a proxy): Kraken's own socket would describe another account,
+        # and its thresholds must never be laid over these positions. Stream only when told where to.
+        return None
     try:
         ws_url = validate_ws_url(config.futures_ws_url)
         api_url = validate_api_url(config.api_url) if config.api_url else None

@@ -69,6 +69,12 @@ class FuturesAccountBar(QFrame):
         layout.addLayout(gauge_box, 1)
         self.age = _Figure("Updated", "Age of the futures account data")
         layout.addWidget(self.age)
+        # Which futures feed is live (issue 17): the WebSocket (Kraken's liquidation prices) or REST alone.
+        self.feed_label = QLabel()
+        self.feed_label.setObjectName("futuresFeedLabel")
+        self.feed_label.setVisible(False)
+        self.feed_label.setMinimumWidth(self.feed_label.fontMetrics().horizontalAdvance("futures: polling every 30 s"))
+        layout.addWidget(self.feed_label)
         self.risk_label = QLabel(RISK_UNKNOWN)
         self.risk_label.setObjectName("futuresRiskLabel")
         self.risk_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -105,6 +111,10 @@ class FuturesAccountBar(QFrame):
             self.stale_reason = book.stale_reason
         else:
             self.book, self.stale_reason, self._as_of = book, None, book.as_of
+        if book.feed:  # the full words in the tooltip; the bar says only which feed
+            self.feed_label.setText(book.feed.split(" (")[0])
+            self.feed_label.setToolTip(book.feed)
+            self.feed_label.setVisible(True)
         self._show(self.book, stale=book.stale)
         self.refresh_age()
 

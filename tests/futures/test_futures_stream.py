@@ -18,7 +18,11 @@ from kraken_monitor.domain.models import MarginMode, Side
 from kraken_monitor.exchange.credentials import Credentials
 from kraken_monitor.exchange.errors import AuthFailed, BadResponse
 from kraken_monitor.exchange.kraken_futures import KrakenFuturesExchange
-from kraken_monitor.exchange.kraken_futures_stream import KrakenFuturesStream, PushedPosition, futures_stream_opener
+from kraken_monitor.exchange.kraken_futures_stream import (
+    KrakenFuturesStream,
+    PushedPosition,
+    futures_stream_opener,
+)
 from kraken_monitor.testing.futures_server import FuturesTestServer
 from kraken_monitor.testing.futures_ws_server import FuturesWsTestServer, sign_challenge
 from kraken_monitor.worker.backoff import Backoff
@@ -101,6 +105,11 @@ def test_plain_ws_to_another_machine_is_refused_before_any_connection():
     with pytest.raises(BadResponse, match="plain ws"):
         futures_stream_opener(config)
     assert futures_stream_opener(MonitorConfig(mode="paper", prices="poll")) is None
+    # REST to a test server or proxy, no futures WS URL: never Kraken's own socket (another account's thresholds)
+    assert futures_stream_opener(MonitorConfig(mode="paper", prices="stream", api_url="http://127.0.0.1:1")) is None
+    opener, private = futures_stream_opener(MonitorConfig(mode="paper", prices="stream", api_url="http://127.0.0.1:1",
+                                                           futures_ws_url="ws://127.0.0.1:2/ws/v1"))
+    assert callable(opener) and private is False  # paper: public marks only
 
 
 def _poller(rest, ws, interval_s=30.0, silence_s=0.6):
