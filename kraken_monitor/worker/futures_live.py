@@ -38,6 +38,7 @@ from kraken_monitor.worker.price_stream import StreamState
 log = logging.getLogger(__name__)
 
 MAX_SILENCE_S = 2.5  # as the spot stream: Kraken heartbeats and marks arrive more often than this
+PUSHED_BOOK_GAP_S = 0.25  # pushed books at most 4 a second (the window pumps futures results every 200 ms)
 
 
 class FuturesPushStore:
@@ -197,6 +198,7 @@ class FuturesFeed:
         self._monotonic = monotonic
         self._exchange: StreamedFuturesExchange | None = None
         self._published = -1
+        self._published_at = float("-inf")
 
     def wrap(self, exchange: FuturesExchange) -> StreamedFuturesExchange:
         self._exchange = StreamedFuturesExchange(exchange, self.store, self.thread.set_pairs, self._monotonic)
@@ -213,11 +215,21 @@ class FuturesFeed:
 
     def pushed_book(self, thresholds: AlertThresholds, now: datetime) -> FuturesBook | None:
         """A new book when something was pushed (or the feed changed state) since the last one published."""
-        version = self.store.version
-        if self._exchange is None or version == self._published:
+        version, mono = self.store.version, self._monotonic()
+        if self._exchange is None or version == self._published or mono - self._published_at < PUSHED_BOOK_GAP_S:
             return None
-        self._published = version
+        self._published, self._published_at = version, mono
         return self._exchange.pushed_book(thresholds, now, self.text())
+
+    def settled_book(self, book: FuturesBook, thresholds: AlertThresholds, wait_s: float) -> FuturesBook:
+        """One-shot reads (`snapshot`): after a REST read, wait up to `wait_s` for the feed to go live and lay
+        what it pushed over that read; the REST book as it was (estimates) when it does not."""
+        end = self._monotonic() + wait_s
+        while not book.stale and self._exchange is not None and self._monotonic() < end:
+            if self.store.live():
+                return self._exchange.pushed_book(thresholds, book.as_of, self.text()) or book
+            time.sleep(0.05)
+        return self.tag(book)
 
     def stop(self) -> bool:
         return self.thread.stop()

@@ -22,6 +22,8 @@ from kraken_monitor.worker.serialize import futures_snapshot_to_json
 
 log = logging.getLogger(__name__)
 
+SNAPSHOT_FEED_WAIT_S = 5.0  # how long a snapshot waits for the futures WebSocket before printing estimates
+
 
 def read_futures_book(exchange: FuturesExchange, thresholds: AlertThresholds, now: datetime,
                       contracts: dict[str, FuturesContract] | None = None) -> FuturesBook:
@@ -43,11 +45,17 @@ def run_futures_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys
                          err: TextIO = sys.stderr) -> int:
     """Print the futures book; exit 2 with one stderr line on any failure (never an empty position list)."""
     from kraken_monitor.exchange.futures_factory import create_futures_exchange  # lazy: imports ccxt
+    from kraken_monitor.worker.futures_live import futures_feed_for
 
     exchange = None
+    feed = futures_feed_for(config, 1.0)  # `--prices stream`: Kraken's liquidation thresholds, if it answers
     try:
         exchange = create_futures_exchange(config.mode, config.api_url)
+        if feed is not None:
+            exchange = feed.wrap(exchange)
         book = read_futures_book(exchange, config.thresholds, utc_now())
+        if feed is not None:
+            book = feed.settled_book(book, config.thresholds, SNAPSHOT_FEED_WAIT_S)
         if book.stale or book.account is None:
             return _fail(err, f"incomplete data from the {config.mode} futures exchange: {book.stale_reason}")
     except AuthFailed as exc:
@@ -58,6 +66,8 @@ def run_futures_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys
         log.error("futures snapshot failed: %s: %s", type(exc).__name__, exc, exc_info=True)
         return _fail(err, f"unexpected error ({type(exc).__name__}): {exc}")
     finally:
+        if feed is not None:
+            feed.stop()
         if exchange is not None:
             exchange.close()
     if as_json:

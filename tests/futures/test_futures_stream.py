@@ -213,3 +213,33 @@ def test_a_pushed_row_of_another_size_or_an_old_one_is_not_laid_over_rest():
     store.on_state(StreamState(False, "no data for 2.6 s"))  # the session ended: nothing pushed counts
     assert store.overlay_positions([_position("0.5")])[0].liquidation_threshold is None
     assert not store.live()
+
+
+def _cli(args, home, env):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    full = dict(os.environ, KRAKEN_MONITOR_HOME=str(home), QT_QPA_PLATFORM="offscreen",
+                PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", **env)
+    result = subprocess.run([sys.executable, "-m", "kraken_monitor", *args], capture_output=True, text=True,
+                            timeout=60, env=full, cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("prices, btc_source", [("stream", "exchange"), ("poll", "estimate")])
+def test_snapshot_futures_json_names_krakens_threshold_as_exchange_only_when_streaming(servers, tmp_path, prices,
+                                                                                       btc_source):
+    rest, ws = servers
+    env = {"KRAKEN_FUTURES_API_KEY": rest.api_key, "KRAKEN_FUTURES_API_SECRET": rest.api_secret}
+    out = _cli(["snapshot", "--venue", "futures", "--mode", "live", "--api-url", rest.url, "--futures-ws-url",
+                ws.url, "--prices", prices, "--json"], tmp_path, env)
+    rows = {p["pair"]: p for p in out["positions"]}
+    assert out["stale"] is False and rows[BTC]["liquidation_price_source"] == btc_source
+    if btc_source == "exchange":
+        assert rows[BTC]["liquidation_price"] == "38123.5"
+    assert rows[ETH]["liquidation_price_source"] == "estimate"  # Kraken's 0 = not available
+    assert not [path for path, _ in rest.requests if not path.startswith("GET ")]  # snapshot only reads
