@@ -52,13 +52,14 @@ class FuturesPushStore:
         self._marks: dict[str, tuple[Decimal, float]] = {}
         self._positions: tuple[list[Any], float] | None = None  # (PushedPosition rows, arrival)
         self._flex: tuple[dict[str, Decimal], float] | None = None
+        self._private_error = ""  # why the private feeds failed in this session
         self.version = 0  # bumps on every push or state change: the poller publishes when it moved
 
     # -- stream thread ------------------------------------------------------------------------
     def on_state(self, state: StreamState) -> None:
         with self._lock:
             if not state.live:  # a new session must earn every figure again
-                self._marks, self._positions, self._flex = {}, None, None
+                self._marks, self._positions, self._flex, self._private_error = {}, None, None, ""
             self._state = state
             self.version += 1
 
@@ -75,6 +76,11 @@ class FuturesPushStore:
                     self._marks[row.pair] = (row.mark_price, arrived)
             self.version += 1
 
+    def on_private_error(self, reason: str) -> None:
+        with self._lock:
+            self._private_error = reason
+            self.version += 1
+
     def on_flex(self, fields: dict[str, Decimal], arrived: float) -> None:
         with self._lock:
             self._flex = (dict(fields), arrived)
@@ -89,7 +95,8 @@ class FuturesPushStore:
     def detail(self) -> str:
         with self._lock:
             if self._state.live and self.private and self._positions is None:
-                return "waiting for Kraken's positions feed"
+                return f"private feeds: {self._private_error}" if self._private_error else \
+                    "waiting for Kraken's positions feed"
             return self._state.detail
 
     def overlay_marks(self, marks: dict[str, Decimal], read_at: float) -> dict[str, Decimal]:
@@ -193,7 +200,8 @@ class FuturesFeed:
         self.polling_every_s = polling_every_s
         self.store = FuturesPushStore(private, positions_max_age_s or max(30.0, 3 * polling_every_s), monotonic)
         self.thread = FuturesStreamThread(open_source, (), self.store.on_marks, self.store.on_positions,
-                                          self.store.on_flex, self.store.on_state, silence_s=silence_s,
+                                          self.store.on_flex, self.store.on_state, self.store.on_private_error,
+                                          silence_s=silence_s,
                                           monotonic=monotonic, **thread_options)
         self._monotonic = monotonic
         self._exchange: StreamedFuturesExchange | None = None

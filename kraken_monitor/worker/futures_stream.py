@@ -47,6 +47,7 @@ class FuturesStreamThread(PriceStreamThread):
         on_positions: Callable[[list[Any], float], None],
         on_flex: Callable[[dict[str, Decimal], float], None],
         on_state: Callable[[StreamState], None],
+        on_private_error: Callable[[str], None] = lambda reason: None,
         silence_s: float = 2.5,
         backoff: Backoff | None = None,
         monotonic: Callable[[], float] = time.monotonic,
@@ -54,6 +55,7 @@ class FuturesStreamThread(PriceStreamThread):
         super().__init__(open_source, pairs, lambda tickers, arrived: None, on_state,  # type: ignore[arg-type]
                          silence_s=silence_s, backoff=backoff, monotonic=monotonic)
         self._on_marks, self._on_positions, self._on_flex = on_marks, on_positions, on_flex
+        self._on_private_error = on_private_error
 
     def _arrived(self) -> float:
         """Data arrived: the session is live (the backoff resets); returns the arrival time."""
@@ -81,6 +83,7 @@ class FuturesStreamThread(PriceStreamThread):
             raise
         except Exception as exc:  # noqa: BLE001
             log.warning("futures private feeds unavailable: %s: %s", type(exc).__name__, exc)
+            self._on_private_error(str(exc).strip() or type(exc).__name__)
             await asyncio.Event().wait()  # park until the session ends
 
     async def _positions(self, source: FuturesStreamSource) -> None:

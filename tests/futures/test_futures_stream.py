@@ -112,12 +112,13 @@ def test_plain_ws_to_another_machine_is_refused_before_any_connection():
     assert callable(opener) and private is False  # paper: public marks only
 
 
-def _poller(rest, ws, interval_s=30.0, silence_s=0.6):
-    creds = Credentials(rest.api_key, rest.api_secret)
+def _poller(rest, ws, interval_s=30.0, silence_s=0.6, secret=None):
+    creds = Credentials(rest.api_key, secret or rest.api_secret)
     feed = FuturesFeed(lambda: KrakenFuturesStream(rest.url, ws.url, creds, timeout_s=3), True, interval_s,
                        silence_s=silence_s, backoff=Backoff(0.05, 0.2))
     config = MonitorConfig(mode="live")
-    poller = FuturesPoller(config, interval_s, factory=lambda: KrakenFuturesExchange(rest.url, creds), feed=feed)
+    rest_creds = Credentials(rest.api_key, rest.api_secret)
+    poller = FuturesPoller(config, interval_s, factory=lambda: KrakenFuturesExchange(rest.url, rest_creds), feed=feed)
     return poller.start(), feed
 
 
@@ -170,6 +171,10 @@ def test_pushed_marks_update_the_rows_between_rest_reads(servers):
         book = _until(poller, lambda b: _row(b, BTC).mark_price == D(61000))
         # 0.5 x (61000 - 58000) = 1500, from the pushed mark and REST's entry
         assert _row(book, BTC).unrealized_pnl == D(1500)
+        ws.push_balances()  # Kraken's margin equity, pushed: 10000 + 0.5 x (61000 - 58000) + 2 x (3100 - 3000)
+        book = _until(poller, lambda b: b.account.flex.margin_equity == D(11700))
+        # margin level = 11700 / maintenance (0.5 x 61000 x 1 % + 2 x 3000 x 1 % = 365) x 100 = 3205.479... %
+        assert book.account.margin_level.quantize(D("0.001")) == D("3205.479")
         assert len(rest.requests_to("GET openpositions")) == reads  # no REST read made it
     finally:
         poller.stop()
@@ -192,6 +197,17 @@ def test_a_silent_socket_falls_back_to_the_estimate_and_a_drop_reconnects_and_re
         assert ws.connections_made > made
         assert ws.subscribed("open_positions") == {"open_positions"} and "PF_XBTUSD" in ws.subscribed("ticker")
         assert _row(book, BTC).liquidation_price == D("38123.5")
+    finally:
+        poller.stop()
+
+
+def test_a_refused_challenge_keeps_the_estimates_and_says_why(servers):
+    rest, ws = servers
+    poller, _feed = _poller(rest, ws, secret=base64.b64encode(b"not the secret" * 4).decode())
+    try:
+        book = _until(poller, lambda b: "refused the WebSocket challenge" in b.feed)
+        assert book.feed.startswith("futures: polling")  # marks stream; positions and thresholds do not
+        assert _row(book, BTC).liquidation_price_source == "estimate"
     finally:
         poller.stop()
 
