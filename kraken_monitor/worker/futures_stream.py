@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -22,6 +23,8 @@ from kraken_monitor.worker.backoff import Backoff
 from kraken_monitor.worker.price_stream import PriceStreamThread, StreamState
 
 log = logging.getLogger(__name__)
+
+THREAD_NAME = "kraken-monitor-futures-stream"
 
 
 class FuturesStreamSource(Protocol):
@@ -56,6 +59,11 @@ class FuturesStreamThread(PriceStreamThread):
                          silence_s=silence_s, backoff=backoff, monotonic=monotonic)
         self._on_marks, self._on_positions, self._on_flex = on_marks, on_positions, on_flex
         self._on_private_error = on_private_error
+
+    def start(self) -> None:
+        if self._thread is None:  # its own name: the spot stream's tests and diagnostics look for theirs
+            self._thread = threading.Thread(target=self._main, name=THREAD_NAME, daemon=True)
+            self._thread.start()
 
     def _arrived(self) -> float:
         """Data arrived: the session is live (the backoff resets); returns the arrival time."""

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import queue
+import threading
 import time
 from decimal import Decimal
 
@@ -199,6 +200,7 @@ def test_a_silent_socket_falls_back_to_the_estimate_and_a_drop_reconnects_and_re
         assert _row(book, BTC).liquidation_price == D("38123.5")
     finally:
         poller.stop()
+    assert "kraken-monitor-futures-stream" not in {t.name for t in threading.enumerate()}  # its socket closed
 
 
 def test_a_refused_challenge_keeps_the_estimates_and_says_why(servers):
