@@ -52,8 +52,9 @@ class FuturesPoller:
     def __init__(self, config: MonitorConfig, interval_s: float,
                  factory: Callable[[], FuturesExchange] | None = None, feed: FuturesFeed | None = None) -> None:
         self._config, self._interval = config, interval_s
-        # The futures WebSocket (`--prices stream`): Kraken's liquidation thresholds and pushed marks.
-        self._feed = feed if feed is not None or factory is not None else futures_feed_for(config, interval_s)
+        # The futures WebSocket (`--prices stream`): Kraken's liquidation thresholds and pushed marks. Made in
+        # the poll thread when not given (it reads the keyring), never for a test's own factory.
+        self._feed, self._auto_feed = feed, feed is None and factory is None
         self.mode = str(config.mode)
         self._factory = factory
         self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome] = queue.Queue()
@@ -93,6 +94,8 @@ class FuturesPoller:
         exchange = None
         try:
             exchange = self._make()
+            if self._auto_feed and not self._stop.is_set():
+                self._feed = futures_feed_for(self._config, self._interval)
             if self._feed is not None:
                 exchange = self._feed.wrap(exchange)
             contracts: dict = {}
@@ -117,6 +120,8 @@ class FuturesPoller:
             self.results.put(FuturesBook(str(self._config.mode), utc_now(), None, (), True,
                                          f"futures poll failed ({type(exc).__name__})"))
         finally:
+            if self._feed is not None:
+                self._feed.stop()  # also when stop() came before the feed was made
             if exchange is not None:
                 exchange.close()
 

@@ -261,3 +261,27 @@ def test_snapshot_futures_json_names_krakens_threshold_as_exchange_only_when_str
         assert rows[BTC]["liquidation_price"] == "38123.5"
     assert rows[ETH]["liquidation_price_source"] == "estimate"  # Kraken's 0 = not available
     assert not [path for path, _ in rest.requests if not path.startswith("GET ")]  # snapshot only reads
+
+
+@pytest.mark.parametrize("prices", ["stream", "poll"])
+def test_watch_futures_streams_only_with_prices_stream(servers, tmp_path, prices):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rest, ws = servers
+    env = dict(os.environ, KRAKEN_MONITOR_HOME=str(tmp_path), QT_QPA_PLATFORM="offscreen",
+               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", KRAKEN_FUTURES_API_KEY=rest.api_key,
+               KRAKEN_FUTURES_API_SECRET=rest.api_secret)
+    result = subprocess.run(
+        [sys.executable, "-m", "kraken_monitor", "watch", "--venue", "futures", "--mode", "live", "--api-url",
+         rest.url, "--futures-ws-url", ws.url, "--prices", prices, "--json", "--duration", "3", "--interval", "1"],
+        capture_output=True, text=True, timeout=60, env=env, cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    subscribed = {m.get("feed") for m in ws.received if m.get("event") == "subscribe"}
+    if prices == "stream":
+        assert {"open_positions", "balances", "ticker", "heartbeat"} <= subscribed
+    else:
+        assert ws.connections_made == 0 and not subscribed
+    assert result.stdout.strip()  # futures lines either way: REST keeps polling
