@@ -1,4 +1,4 @@
-"""One poll cycle without Qt: read prices and account, compute figures, judge staleness, persist, act.
+"""One poll cycle without Qt: read prices and account, compute figures, judge staleness, persist (actions: trading_actions.py).
 
 Threading contract: a `Poller` is created and used by ONE thread (the poll worker's thread, or the
 main thread of the headless `snapshot` command); the exchange and journal it owns are never shared.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -16,8 +15,7 @@ from typing import Any
 from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain import fx, margin, protection
 from kraken_monitor.domain.alerts import AlertEngine
-from kraken_monitor.domain.decimals import to_decimal
-from kraken_monitor.domain.errors import DomainError, InvalidAmount, NotSupported
+from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.events import CloseInfo, position_events
 from kraken_monitor.domain.exposure import pair_currency
 from kraken_monitor.domain.fx_markets import fx_markets
@@ -31,11 +29,13 @@ from kraken_monitor.domain.models import (
     Snapshot,
     Ticker,
 )
-from kraken_monitor.domain.venue import AccountKind
-from kraken_monitor.exchange.base import Exchange, OrderResult
-from kraken_monitor.exchange.errors import ExchangeError, Rejected
+from kraken_monitor.exchange.base import Exchange
+from kraken_monitor.exchange.errors import ExchangeError
+from kraken_monitor.worker.alert_lifecycle import AlertLifecycle
 from kraken_monitor.worker.freshness import Activity, Freshness, Monotonic
+from kraken_monitor.worker.paper_events import event_fields, paper_closes
 from kraken_monitor.worker.safety_net import SafetyNet
+from kraken_monitor.worker.trading_actions import TradingActions
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Poller:
+class Poller(AlertLifecycle, TradingActions):
     """Owns one Exchange, one Journal (optional) and one AlertEngine; keeps the last good data."""
 
     def __init__(
@@ -167,7 +167,7 @@ class Poller:
         drain = getattr(self.exchange, "drain_events", None)
         paper = tuple(drain()) if drain is not None else ()
         self._paper_events.extend(paper)
-        closes = {**self._paper_closes, **_paper_closes(paper)}
+        closes = {**self._paper_closes, **paper_closes(paper)}
         self._paper_closes = {}
         gone = [p for p in (before.positions if before else ()) if p.id not in {q.id for q in after.positions}]
         explain = getattr(self.exchange, "position_closes", None)
@@ -266,40 +266,6 @@ class Poller:
     def _apply_alerts(self, snapshot: Snapshot, now: datetime) -> Snapshot:
         return self.engine.apply(snapshot, now)
 
-    # -- alert lifecycle (the engine decides, the journal persists) --------------------------
-
-    def restore_alerts(self, now: datetime, latch_since: datetime | None, limit: int = 500) -> tuple[Alert, ...]:
-        """Seed the engine from the journal; returns the journalled alerts, newest first (the log's rows)."""
-        if self.journal is None:
-            return ()
-        alerts = tuple(self.journal.recent_alerts(limit))
-        self.engine.restore(alerts, now, latch_since)
-        return alerts
-
-    def acknowledge_alert(self, alert_id: int, now: datetime) -> Alert | None:
-        return self._persist_state(self.engine.acknowledge_alert(alert_id, now))
-
-    def snooze_alert(self, alert_id: int, until: datetime, confirmed: bool = False) -> Alert | None:
-        """Raises NeedsConfirmation for an unconfirmed LIQUIDATION snooze (nothing journalled then)."""
-        return self._persist_state(self.engine.snooze_alert(alert_id, until, confirmed=confirmed))
-
-    def record_alerts(self, alerts: tuple[Alert, ...]) -> tuple[Alert, ...]:
-        """Another account's alerts (the futures one): journalled with ids, remembered by the engine; a failed
-        write still gives them local ids (acknowledge works until the restart) and is logged."""
-        if self.journal is None:
-            return self.engine.recorded(alerts)
-        try:
-            ids = self.journal.write_alerts(alerts)
-        except Exception as exc:  # the journal's health shows at the next cycle write
-            log.error("journal write of %d futures alerts failed: %s: %s", len(alerts), type(exc).__name__, exc)
-            return self.engine.recorded(alerts)
-        return self.engine.recorded(alerts, ids)
-
-    def _persist_state(self, alert: Alert | None) -> Alert | None:
-        if alert is not None and self.journal is not None and alert.id > 0:
-            self.journal.save_alert_state(alert)
-        return alert
-
     def _unknown_reasons(self, figures) -> list[str]:
         """Fail closed: Kraken contradicting itself, or figures that cannot be known (a missing FX rate)."""
         reasons = []
@@ -367,12 +333,12 @@ class Poller:
         """Paper fills the simulator made on its own (liquidations, rollovers) go to the action log."""
         drain = getattr(self.exchange, "drain_events", None)
         fresh = tuple(drain()) if drain is not None else ()
-        self._paper_closes.update(_paper_closes(fresh))  # not yet seen by an account read
+        self._paper_closes.update(paper_closes(fresh))  # not yet seen by an account read
         events = [*self._paper_events, *fresh]
         self._paper_events.clear()
         for event in events:
             kind = getattr(event, "kind", "event")
-            self._record(f"paper:{kind}", _as_dict(event), ok=True, result=str(getattr(event, "message", "")))
+            self._record(f"paper:{kind}", event_fields(event), ok=True, result=str(getattr(event, "message", "")))
 
     def flush(self) -> None:
         """Called before shutdown, in the owning thread: last paper state, then close the journal."""
@@ -385,119 +351,9 @@ class Poller:
                 self.journal = None
             self.exchange.close()
 
-    # -- actions -----------------------------------------------------------------------------
-
-    def _record(self, kind: str, request: dict, ok: bool, result: str) -> None:
-        if self.journal is not None:
-            self.journal.record_action(kind, request, ok=ok, result=result)
-
-    def _act(self, kind: str, request: dict, call: Callable[[], OrderResult]) -> OrderResult:
-        """Run one action, journal request + outcome, re-raise typed errors unchanged."""
-        try:
-            result = call()
-        except (ExchangeError, DomainError) as exc:
-            if isinstance(exc, Rejected):
-                self.safety.order_rejected()  # Kraken's margin rules may have changed: re-read them
-            self._record(kind, request, ok=False, result=f"{type(exc).__name__}: {exc}")
-            raise
-        self._record(kind, request, ok=True, result=f"{result.order_id} {result.description}".strip())
-        self.save_paper_state()  # money moved: do not wait for the periodic save
-        return result
-
-    def close(
-        self, position_id: str, volume: object, order_type: str = "market", limit_price: object = None
-    ) -> OrderResult:
-        vol = to_decimal(volume, "Volume", positive=True)
-        limit = None if limit_price is None else to_decimal(limit_price, "Limit price", positive=True)
-        if order_type not in ("market", "limit"):
-            raise InvalidAmount(f"unknown order type {order_type!r}")
-        if order_type == "limit" and limit is None:
-            raise InvalidAmount("a limit close needs a limit price")
-        request = {"position_id": position_id, "volume": str(vol), "order_type": order_type,
-                   "limit_price": None if limit is None else str(limit)}
-        return self._act("close", request, lambda: self.exchange.close_position(position_id, vol, order_type, limit))
-
-    def _order_position(self, spec: Any) -> tuple[Any, Any]:
-        """The position a protective order is for, from the last account read, and its pair's price now."""
-        if self.account is None:
-            raise InvalidAmount("The account has not been read yet; wait for the first read.")
-        position = next((p for p in self.account.positions if p.id == spec.position_id), None)
-        if position is None:
-            raise InvalidAmount(f"Position {spec.position_id} is not open.")
-        ticker = self.tickers.get(position.pair)
-        return position, None if ticker is None else ticker.last
-
-    def _trading_allowed(self) -> None:
-        # The dialogs refuse first (as for closes); this is the worker's own floor for a live account.
-        if self.config.mode is AccountKind.LIVE and not self.config.live_trading_enabled:
-            raise NotSupported('Live trading is off: enable "Live trading" in Settings to place or cancel orders.')
-
-    def place_order(self, spec: Any) -> OrderResult:
-        """Validate against the position (volume, side, trigger on the right side of the price), journal, place."""
-        self._trading_allowed()
-        position, price = self._order_position(spec)
-        spec.validate(price, position.remaining_volume, position.side)
-        return self._act("place_order", _spec_dict(spec), lambda: self.exchange.place_order(spec))
-
-    def cancel_order(self, order_id: str, pair: str) -> OrderResult:
-        self._trading_allowed()
-        return self._act("cancel_order", {"order_id": order_id, "pair": pair},
-                         lambda: self.exchange.cancel_order(order_id, pair))
-
-    def modify_order(self, order_id: str, spec: Any) -> OrderResult:
-        self._trading_allowed()
-        position, price = self._order_position(spec)
-        spec.validate(price, position.remaining_volume, position.side)
-        return self._act("modify_order", {"order_id": order_id, **_spec_dict(spec)},
-                         lambda: self.exchange.modify_order(order_id, spec))
-
-    def settle(self, position_id: str) -> OrderResult:
-        return self._act("settle", {"position_id": position_id},
-                         lambda: self.exchange.settle_position(position_id))
-
-    def add_collateral(self, amount: object) -> OrderResult:
-        value = to_decimal(amount, "Amount", positive=True)
-        return self._act("add_collateral", {"amount": str(value)}, lambda: self.exchange.add_collateral(value))
-
-    def add_isolated_margin(self, position_id: str, amount: object) -> OrderResult:
-        value = to_decimal(amount, "Amount", positive=True)
-        return self._act("add_isolated_margin", {"position_id": position_id, "amount": str(value)},
-                         lambda: self.exchange.add_isolated_margin(position_id, value))
-
-
-def _spec_dict(spec: Any) -> dict:
-    """A protective order's request as the journal keeps it (strings, no secrets)."""
-    return {name: (None if value is None else getattr(value, "value", value if isinstance(value, bool) else str(value)))
-            for name, value in vars(spec).items()}
-
 
 def _unknown_risk(snapshot: Snapshot) -> Snapshot:
     """Stale data can say nothing about safety: every risk becomes UNKNOWN, figures stay visible."""
     account = replace(snapshot.account, risk=Risk.UNKNOWN) if snapshot.account is not None else None
     positions = tuple(replace(pf, risk=Risk.UNKNOWN) for pf in snapshot.positions)
     return replace(snapshot, account=account, positions=positions)
-
-
-_PAPER_KINDS = {"liquidation": "liquidated", "isolated_liquidation": "liquidated", "closed": "closed",
-                "settled": "settled"}
-
-
-def _paper_closes(events) -> dict[str, CloseInfo]:
-    """The paper account's own word on how positions ended (P&L after fees, in the account currency)."""
-    closes: dict[str, CloseInfo] = {}
-    for event in events:
-        kind = _PAPER_KINDS.get(getattr(event, "kind", ""))
-        position_id = getattr(event, "position_id", None)
-        if kind is not None and position_id:
-            closes[position_id] = CloseInfo(kind, getattr(event, "price", None), getattr(event, "amount", None),
-                                            "paper", getattr(event, "fee", None))
-        elif getattr(event, "kind", "") == "order_filled" and position_id in closes:
-            # Logged right after the close it caused: that close was the stop (or take-profit) filling.
-            closes[position_id] = replace(closes[position_id], order=getattr(event, "order", None) or "")
-    return closes
-
-
-def _as_dict(event: object) -> dict:
-    fields = getattr(event, "__dataclass_fields__", None) or {}
-    return {name: None if getattr(event, name) is None else str(getattr(event, name)) for name in fields}
-
