@@ -17,9 +17,9 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from kraken_monitor.config import MonitorConfig
-from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.exchange.errors import AuthFailed, BadResponse, ExchangeError, RateLimited
 from kraken_monitor.text.stream import price_feed_text
+from kraken_monitor.worker.auth_recovery import AuthRecovery
 from kraken_monitor.worker.backoff import Backoff
 from kraken_monitor.worker.cycle import Poller, utc_now
 from kraken_monitor.worker.freshness import Activity
@@ -30,6 +30,7 @@ from kraken_monitor.worker.opening import (
     open_journal,
     open_poller,
 )
+from kraken_monitor.worker.request_handlers import RequestHandlers, error_message
 from kraken_monitor.worker.requests import (
     AlertRequest,
     DataRequest,
@@ -50,7 +51,7 @@ SESSION_STARTED = utc_now()
 PRICE_BACKOFF_CAP_S = 5.0
 
 
-class PollWorker(QObject):
+class PollWorker(RequestHandlers, AuthRecovery, QObject):
     """Runs in the worker thread; emits only. Slots are invoked queued from the UI thread."""
 
     snapshot_ready = Signal(object)  # Snapshot
@@ -103,14 +104,14 @@ class PollWorker(QObject):
                 exchange_factory=self.exchange_factory,
                 journal_factory=self.journal_factory,
                 activity=self.activity,
-                journal_failed=lambda exc: self._set_journal_problem(_message(exc)),
+                journal_failed=lambda exc: self._set_journal_problem(error_message(exc)),
             )
         except AuthFailed as exc:
             self._on_auth_failed(str(exc))
             return
         except Exception as exc:
             log.error("cannot create exchange: %s: %s", type(exc).__name__, exc)
-            self._set_status(f"cannot start: {_message(exc)}")
+            self._set_status(f"cannot start: {error_message(exc)}")
             return
         self.poller = opened.poller
         exchange = self.poller.exchange
@@ -250,9 +251,9 @@ class PollWorker(QObject):
 
     def _failed(self, backoff: Backoff, mono: float, exc: Exception, retry_after: float | None = None) -> None:
         delay = backoff.failed(mono, retry_after)
-        self.poller.last_error = _message(exc)
+        self.poller.last_error = error_message(exc)
         self.poller.connection = "retrying"
-        self._set_status(f"retrying in {delay:.1f} s: {_message(exc)}")
+        self._set_status(f"retrying in {delay:.1f} s: {error_message(exc)}")
 
     def _now(self) -> datetime:
         return utc_now()
@@ -278,7 +279,7 @@ class PollWorker(QObject):
             fired = self.poller.persist(snapshot)
         except Exception as exc:
             log.error("journal write failed: %s: %s", type(exc).__name__, exc)
-            self._set_journal_problem(_message(exc))
+            self._set_journal_problem(error_message(exc))
             fired = self.poller.engine.recorded(snapshot.alerts)
         else:
             if self.poller.journal is not None:
@@ -299,52 +300,10 @@ class PollWorker(QObject):
         grace = max(self.config.price_stale_after_s(), self.config.account_stale_after_s())
         return time.monotonic() - self._started_mono < grace
 
-    def _on_auth_failed(self, message: str) -> None:
-        """Not retryable: stop polling (a key storm could lock the account) and tell the user."""
-        self._auth_failed = True
-        for timer in (self._price_timer, self._account_timer):
-            if timer is not None:
-                timer.stop()
-        if self.poller is not None:
-            self.poller.last_error = message
-            self.poller.connection = "auth failed"
-        self._set_status(f"authentication failed: {message}")
-        self.auth_failed.emit(message)
-        self._publish()
-
     @Slot()
     def reconnect(self) -> None:
         """After an auth failure (the trader fixed the key, or it was a one-off): new exchange, timers on, poll."""
-        if not self._auth_failed or self._stopped:
-            return
-        self._auth_failed = False
-        self._price_backoff.succeeded()
-        self._account_backoff.succeeded()
-        self._set_status("reconnecting")
-        if self.poller is None:
-            self.start()  # the exchange was never created (auth failed at start)
-            return
-        try:
-            self.poller.exchange.close()
-            with self.activity.doing("the exchange connection to start"):
-                self.poller.exchange = self.exchange_factory(self.config, self._paper_state())
-        except AuthFailed as exc:
-            self._on_auth_failed(str(exc))
-            return
-        except Exception as exc:
-            log.error("reconnect failed: %s: %s", type(exc).__name__, exc)
-            self._failed(self._account_backoff, time.monotonic(), exc)
-        self.poller.connection = "starting"
-        for timer in (self._price_timer, self._account_timer):
-            if timer is not None:
-                timer.start()
-        self._account_cycle()
-        self._price_cycle()
-        self._publish()
-
-    def _paper_state(self) -> Any:
-        export = getattr(self.poller.exchange, "export_state", None) if self.poller else None
-        return export() if export is not None else None
+        self._reconnect()
 
     def _set_journal_problem(self, reason: str) -> None:
         """Journal health, emitted on change: "" recording, else "not recording: <reason>"."""
@@ -378,25 +337,6 @@ class PollWorker(QObject):
             log.error("unknown request %r", request)
             self.action_failed.emit(request, f"Unknown request ({type(request).__name__}).")
 
-    def _action(self, request: OrderRequest) -> None:
-        if self.poller is None:
-            self.action_failed.emit(request, "Not connected to the exchange yet.")
-            return
-        try:
-            result = request.apply(self.poller, self._now())
-        except (ExchangeError, DomainError) as exc:
-            self.action_failed.emit(request, _message(exc))
-            return
-        except Exception as exc:
-            log.error("action failed unexpectedly: %s: %s", type(exc).__name__, exc, exc_info=True)
-            self.action_failed.emit(request, f"Unexpected error ({type(exc).__name__}); see the log file.")
-            return
-        self.action_finished.emit(request, result)
-        # Show the effect at once instead of at the next account tick.
-        self._account_backoff.succeeded()
-        self._account_cycle()
-        self._publish()
-
     @Slot(object)
     def read(self, request: DataRequest) -> None:
         """A view's read (the chart's candles), not a trader's action: out on `history_ready` as
@@ -411,31 +351,6 @@ class PollWorker(QObject):
             return
         self.history_ready.emit({request.key: result})
 
-    def _record(self, request: JournalRequest) -> None:
-        """Another account's alerts: journalled here (ids for acknowledge / snooze), then out like ours."""
-        if self.poller is None:
-            recorded = request.alerts  # not started yet: shown with id 0 rather than held back
-        else:
-            with self.activity.doing("the journal write"):
-                recorded = request.apply(self.poller, self._now())
-        if recorded:
-            self.alerts_fired.emit(tuple(recorded))
-
-    def _alert_call(self, request: AlertRequest) -> None:
-        if self.poller is None:
-            return
-        try:
-            changed = request.apply(self.poller, self._now())
-        except DomainError as exc:  # e.g. an unconfirmed LIQUIDATION snooze: nothing changed
-            self.action_failed.emit(request, _message(exc))
-            return
-        except Exception as exc:
-            log.error("%s alert %s failed: %s: %s", request.verb, getattr(request, "alert_id", "?"), type(exc).__name__, exc)
-            self.action_failed.emit(request, f"Could not {request.verb} the alert: {_message(exc)}")
-            return
-        if changed is not None:
-            self.alerts_changed.emit((changed,))
-        self.action_finished.emit(request, changed)
 
     # -- shutdown ----------------------------------------------------------------------------
 
@@ -461,8 +376,3 @@ class PollWorker(QObject):
         app = QCoreApplication.instance()
         if app is not None and thread is not app.thread():
             thread.quit()
-
-
-def _message(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text or type(exc).__name__
