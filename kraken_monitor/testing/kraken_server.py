@@ -18,12 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from kraken_monitor.testing import transport_faults as tf
-from kraken_monitor.testing.kraken_sim import (
-    KrakenApiError,
-    KrakenSim,
-    closed_orders_payload,
-    liquidate_position,
-)
+from kraken_monitor.testing.kraken_candles import add_trades, ohlc_payload
+from kraken_monitor.testing.kraken_closed_orders import closed_orders_payload, liquidate_position
+from kraken_monitor.testing.kraken_sim import KrakenApiError, KrakenSim
 from kraken_monitor.testing.kraken_trades import ledgers_payload, query_trades_payload, trades_history_payload
 
 FAULT_KINDS = ("timeout", "reset", "http500", "rate_limit", "unavailable", "busy", "malformed", "missing_fields",
@@ -232,8 +229,8 @@ class KrakenTestServer:
         self.sim.script_prices(pair, prices)
 
     def add_trades(self, pair: str, trades: Iterable[tuple]) -> None:
-        """(ts, price[, volume]) trades; OHLC is then aggregated from them (see KrakenSim.add_trades)."""
-        self.sim.add_trades(pair, trades)
+        """(ts, price[, volume]) trades; OHLC is then aggregated from them (see kraken_candles.add_trades)."""
+        add_trades(self.sim, pair, trades)
 
     def step(self) -> None:
         self.sim.step()
@@ -370,7 +367,7 @@ class KrakenTestServer:
             "Assets": lambda: sim.assets_payload(),
             "AssetPairs": lambda: sim.asset_pairs_payload(params.get("pair")),
             "Ticker": lambda: self._without_hidden(sim.ticker_payload(params.get("pair"))),
-            "OHLC": lambda: sim.ohlc_payload(params.get("pair", ""), int(params.get("interval") or 1),
+            "OHLC": lambda: ohlc_payload(sim, params.get("pair", ""), int(params.get("interval") or 1),
                                              int(params["since"]) if params.get("since") else None),
             "Time": lambda: {"unixtime": int(time.time()), "rfc1123": time.strftime("%a, %d %b %y %H:%M:%S +0000")},
             "SystemStatus": lambda: {"status": "online", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ")},

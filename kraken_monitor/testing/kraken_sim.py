@@ -51,7 +51,8 @@ class SimPosition:
         return self.vol - self.vol_closed
 
 
-def _fmt(value: Decimal, places: int) -> str:
+def fmt_decimal(value: Decimal, places: int) -> str:
+    """A Decimal as Kraken writes it: exactly `places` decimals."""
     return str(value.quantize(Decimal(1).scaleb(-places)))
 
 
@@ -224,14 +225,14 @@ class KrakenSim:
                     continue
                 row = {
                     "ordertxid": p.ordertxid, "posstatus": "open", "pair": p.spec.id, "time": p.time, "type": p.type,
-                    "ordertype": "limit", "cost": _fmt(p.cost, 5), "fee": _fmt(p.fee, 5), "vol": _fmt(p.vol, 8),
-                    "vol_closed": _fmt(p.vol_closed, 8), "margin": _fmt(p.margin, 5), "terms": p.terms,
+                    "ordertype": "limit", "cost": fmt_decimal(p.cost, 5), "fee": fmt_decimal(p.fee, 5), "vol": fmt_decimal(p.vol, 8),
+                    "vol_closed": fmt_decimal(p.vol_closed, 8), "margin": fmt_decimal(p.margin, 5), "terms": p.terms,
                     "rollovertm": p.rollovertm, "misc": "", "oflags": "",
                 }
                 if docalcs:
                     value, net, _ = self._calcs(p)
-                    row["value"] = _fmt(value, 4)
-                    row["net"] = ("+" if net >= 0 else "") + _fmt(net, 4)
+                    row["value"] = fmt_decimal(value, 4)
+                    row["net"] = ("+" if net >= 0 else "") + fmt_decimal(net, 4)
                 rows[p.txid] = row
             if params.get("consolidation") == "market":
                 return self._consolidate(rows)
@@ -252,8 +253,8 @@ class KrakenSim:
         out = []
         for g in grouped.values():
             lev = g["cost"] / g["margin"] if g["margin"] else Decimal(0)
-            out.append({k: (_fmt(v, 8) if isinstance(v, Decimal) else str(v)) for k, v in g.items()}
-                       | {"leverage": _fmt(lev, 8)})
+            out.append({k: (fmt_decimal(v, 8) if isinstance(v, Decimal) else str(v)) for k, v in g.items()}
+                       | {"leverage": fmt_decimal(lev, 8)})
         return out
 
     def ticker_payload(self, pair_param: str | None) -> dict:
@@ -265,7 +266,7 @@ class KrakenSim:
                 spec = self.spec(name)
                 last = self.prices[spec.symbol]
                 tick = Decimal(1).scaleb(-spec.pair_decimals)
-                px = lambda v, s=spec: _fmt(v, s.pair_decimals)  # noqa: E731
+                px = lambda v, s=spec: fmt_decimal(v, s.pair_decimals)  # noqa: E731
                 result[spec.id] = {
                     "a": [px(last + tick), "1", "1.000"], "b": [px(last), "2", "2.000"], "c": [px(last), "0.00100000"],
                     "v": ["100.00000000", "250.00000000"], "p": [px(last), px(last)], "t": [1000, 2500],
@@ -273,28 +274,6 @@ class KrakenSim:
                     "h": [px(last * Decimal("1.02")), px(last * Decimal("1.03"))], "o": px(last),
                 }
             return result
-
-    def add_trades(self, pair: str, trades: Iterable[tuple[float, Decimal] | tuple[float, Decimal, Decimal]]) -> None:
-        """Trades the server learns: its OHLC is then built from them, as Kraken builds candles."""
-        with self._lock:
-            rows = self.trades.setdefault(self.spec(pair).symbol, [])
-            rows.extend((float(t[0]), Decimal(t[1]), Decimal(t[2]) if len(t) > 2 else Decimal(1)) for t in trades)
-            rows.sort(key=lambda r: r[0])
-
-    def ohlc_payload(self, pair: str, interval: int, since: int | None) -> dict:
-        with self._lock:
-            spec = self.spec(pair)
-            last = self.prices[spec.symbol]
-            trades = list(self.trades.get(spec.symbol, ()))
-        step = interval * 60
-        if trades:
-            return _ohlc_from_trades(spec, trades, step, since)
-        end = int(time.time()) // step * step
-        start = max(since or 0, end - 99 * step) // step * step
-        px = lambda v: _fmt(v, spec.pair_decimals)  # noqa: E731
-        rows = [[t, px(last), px(last * Decimal("1.001")), px(last * Decimal("0.999")), px(last), px(last),
-                 "1.00000000", 10] for t in range(start, end + 1, step)]
-        return {spec.id: rows, "last": end}
 
     def assets_payload(self) -> dict:
         return {k: dict(v) for k, v in ASSETS.items()}
@@ -318,7 +297,7 @@ class KrakenSim:
 
     def balance_ex_payload(self) -> dict:
         with self._lock:
-            return {a: {"balance": _fmt(v, int(ASSETS[a]["decimals"])), "hold_trade": "0.0000"}
+            return {a: {"balance": fmt_decimal(v, int(ASSETS[a]["decimals"])), "hold_trade": "0.0000"}
                     for a, v in self.collateral.items()}
 
     # ----- orders -----
@@ -400,59 +379,3 @@ class KrakenSim:
         if Decimal(balance["mf"]) < fill * volume / leverage:
             raise KrakenApiError("EOrder:Insufficient margin")
         self.add_position(spec.symbol, side, volume, fill, leverage=int(leverage))
-
-
-def liquidate_position(sim: KrakenSim, txid: str, price: Decimal | None = None) -> str:
-    """Kraken liquidates a position itself: it leaves OpenPositions and ClosedOrders shows the closing
-    market order with misc "liquidated" (as Kraken marks them). Returns the closing order's txid."""
-    with sim._lock:
-        p = sim.positions.pop(txid)
-        fill = Decimal(price) if price is not None else sim.prices[p.spec.symbol]
-        now = time.time()
-        order_id = f"O{next(sim._ids):05d}-SIMUL-LIQUID"
-        closing = "sell" if p.type == "buy" else "buy"
-        volume = p.remaining
-        kraken_trades.record_closing(sim, p, volume, fill, order_id)
-        sim.closed_orders[order_id] = {
-            "refid": None, "userref": 0, "status": "closed", "opentm": now, "closetm": now, "starttm": 0,
-            "expiretm": 0, "descr": {"pair": p.spec.altname, "type": closing, "ordertype": "market", "price": "0",
-                                     "price2": "0", "leverage": f"{int(p.cost / p.margin)}:1",
-                                     "order": f"{closing} {volume} {p.spec.altname} @ market", "close": ""},
-            "vol": str(volume), "vol_exec": str(volume), "cost": str(fill * volume),
-            "fee": str(fill * volume * sim.fee_rate), "price": str(fill), "stopprice": "0", "limitprice": "0",
-            "misc": "liquidated", "oflags": "fciq", "margin": True, "reason": None,
-        }
-        return order_id
-
-
-def closed_orders_payload(sim: KrakenSim, params: Mapping[str, str]) -> dict:
-    """ClosedOrders: orders closed at or after `start` (unix seconds), newest first, with their count."""
-    start = float(params.get("start") or 0)
-    with sim._lock:
-        rows = {k: dict(v) for k, v in sorted(sim.closed_orders.items(), key=lambda kv: -kv[1]["closetm"])
-                if v["closetm"] >= start}
-    for row in rows.values():
-        row["opentm"], row["closetm"] = f"{row['opentm']:.4f}", f"{row['closetm']:.4f}"
-    return {"closed": kraken_trades.page(rows, params), "count": len(rows)}
-
-
-def _ohlc_from_trades(spec: PairSpec, trades: list[tuple[float, Decimal, Decimal]], step: int, since: int | None) -> dict:
-    """Kraken's OHLC shape: {id: [[time, open, high, low, close, vwap, volume, count], ...], "last": t}:
-    candles starting after `since`, the newest 720; `last` is the newest *closed* candle's time."""
-    buckets: dict[int, list[tuple[Decimal, Decimal]]] = {}
-    for ts, price, volume in trades:
-        buckets.setdefault(int(ts) // step * step, []).append((price, volume))
-    px = lambda v: _fmt(v, spec.pair_decimals)  # noqa: E731
-    rows = []
-    for start in sorted(buckets):
-        if since is not None and start <= since:
-            continue
-        fills = buckets[start]
-        prices = [p for p, _ in fills]
-        volume = sum((v for _, v in fills), Decimal(0))
-        vwap = sum((p * v for p, v in fills), Decimal(0)) / volume if volume else prices[-1]
-        rows.append([start, px(prices[0]), px(max(prices)), px(min(prices)), px(prices[-1]), px(vwap),
-                     f"{volume:.8f}", len(fills)])
-    rows = rows[-720:]
-    last = rows[-2][0] if len(rows) > 1 else (rows[-1][0] if rows else int(since or 0))
-    return {spec.id: rows, "last": last}
