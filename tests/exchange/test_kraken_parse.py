@@ -16,7 +16,7 @@ from kraken_monitor.exchange.errors import (
     RateLimited,
     Rejected,
 )
-from kraken_monitor.exchange.kraken import map_error, scrub
+from kraken_monitor.exchange.kraken_errors import map_error, scrub
 from kraken_monitor.exchange.kraken_parse import (
     CallCounter,
     MinIntervalPacer,
