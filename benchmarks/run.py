@@ -110,14 +110,14 @@ def bench_recompute(quick: bool) -> dict:
     ticks = [data.bump(px, f"P{i % 100:03d}/USD", "0.01") for i in range(n)]
     it = iter(ticks)
     result = {"recompute_1000_ms": _median_ms(lambda: margin.compute(st, next(it), rl, data.NOW), len(ticks))}
-    # Baseline: the same engine without its caches (figures.clear_cache before each call = a cold book;
+    # Baseline: the same engine without its caches (figure_books.clear_cache before each call = a cold book;
     # the hypothesis test in tests/domain/test_figures.py compares the two digit for digit).
-    from kraken_monitor.domain import figures
+    from kraken_monitor.domain import figure_books
 
     it = iter(ticks)
 
     def cold() -> None:
-        figures.clear_cache()
+        figure_books.clear_cache()
         margin.compute(st, next(it), rl, data.NOW)
 
     result["recompute_1000_uncached_ms"] = _median_ms(cold, len(ticks))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kraken_monitor.domain import costs, figures, margin
+from kraken_monitor.domain import costs, figure_books, margin
 from kraken_monitor.domain.alerts import AlertEngine
 from kraken_monitor.domain.decimals import ENGINE_CONTEXT, HUNDRED
 from kraken_monitor.domain.errors import InvalidAmount
@@ -128,7 +128,7 @@ step_st = st.one_of(
 @settings(max_examples=120, deadline=None)
 @given(book_st(), st.fixed_dictionaries({pair: prices_st for pair in PAIRS}), st.lists(step_st, max_size=12))
 def test_cached_cycles_equal_a_plain_recomputation(state, prices, steps):
-    figures.clear_cache()
+    figure_books.clear_cache()
     rl, now = rules(), NOW
     assert_identical(margin.compute(state, prices, rl, now), reference(state, prices, rl, now))
     for kind, a, b in steps:
@@ -177,11 +177,11 @@ def test_errors_are_the_same_after_cached_cycles():
 
 
 def test_the_book_cache_is_bounded():
-    figures.clear_cache()
+    figure_books.clear_cache()
     p = Position("A", "BTC/USD", Side.LONG, D(1), D(0), D(50000), D(10000), NOW)
-    for _ in range(3 * figures._MAX_BOOKS):
+    for _ in range(3 * figure_books.MAX_BOOKS):
         margin.compute(AccountState(Balance("USD", D(1)), tuple([p]), NOW), {"BTC/USD": D(1)}, rules(), NOW)
-    assert len(figures._books()) == figures._MAX_BOOKS
+    assert len(figure_books.thread_books()) == figure_books.MAX_BOOKS
 
 
 def test_alert_risks_match_a_replace_per_position():
