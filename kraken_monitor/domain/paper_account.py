@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from kraken_monitor.domain import costs, margin
-from kraken_monitor.domain.costs import TAKER_FEE_RATE
+from kraken_monitor.domain.costs import ROLLOVER_PERIOD, TAKER_FEE_RATE
 from kraken_monitor.domain.errors import DomainError, InvalidAmount, NotSupported, UnknownRate
 from kraken_monitor.domain.exposure import currency_rates, pair_currency
 from kraken_monitor.domain.fx import common_currency
 from kraken_monitor.domain.models import Balance, MarginMode, PairRules, Position, Side
+from kraken_monitor.domain.paper_booking import (
+    CRYPTO_MONEY,
+    FIAT,
+    MONEY,
+    Prices,
+    Rules,
+    convert,
+    positive,
+    quote_currency,
+    swap_position,
+)
 from kraken_monitor.domain.paper_state import _dump, _load
+from kraken_monitor.domain.paper_venue import VenueMoves
 
-MONEY = Decimal("0.0001")  # Kraken keeps USD balances to 4 decimals (Assets: ZUSD decimals 4)
-CRYPTO_MONEY = Decimal("0.0000000001")  # and BTC/ETH to 10 (Assets: XXBT decimals 10)
-_FIAT = frozenset({"USD", "EUR", "GBP", "CAD", "JPY", "CHF", "AUD"})
-Prices = Mapping[str, Decimal] | None
-Rules = Mapping[str, PairRules] | None
-ROLLOVER_PERIOD = timedelta(hours=4)
 DEFAULT_FEE_RATE = TAKER_FEE_RATE  # Kraken Pro's taker fee at the lowest volume tier
 DEFAULT_TERMS = "0.0200% per 4 hours"
 STATE_VERSION = 1
@@ -54,7 +60,7 @@ class PaperEvent:
 
 
 @dataclass(frozen=True)
-class PaperAccount:
+class PaperAccount(VenueMoves):
     """Cross trade balance (isolated allocations excluded), open positions and pending events.
 
     Currencies as on Kraken (shared reference section 1b): a position's cost, margin, fees and
@@ -75,7 +81,7 @@ class PaperAccount:
 
     @classmethod
     def funded(cls, amount: Decimal, currency: str = "USD", fee_rate: Decimal = DEFAULT_FEE_RATE) -> PaperAccount:
-        return cls(balance=_positive(amount, "Starting collateral"), currency=currency, fee_rate=fee_rate)
+        return cls(balance=positive(amount, "Starting collateral"), currency=currency, fee_rate=fee_rate)
 
     # -- reading --------------------------------------------------------------------------------
     def trade_balance(self) -> Balance:
@@ -115,7 +121,7 @@ class PaperAccount:
         other pair held) a cross open that would leave the margin level below 100% is refused, as Kraken does.
         Isolated positions model Kraken Futures, which has no rollover: their terms default to none.
         """
-        volume, price = _positive(volume, "Volume"), _positive(price, "Price")
+        volume, price = positive(volume, "Volume"), positive(price, "Price")
         if terms is None:
             terms = DEFAULT_TERMS if margin_mode is MarginMode.CROSS else ""
         pair_rules = (rules or {}).get(pair)
@@ -134,11 +140,11 @@ class PaperAccount:
         allocated = None
         if margin_mode is MarginMode.ISOLATED:
             # `allocated_margin` is in the account currency, like every amount a trader types.
-            allocated = _positive(allocated_margin, "Allocated margin") if allocated_margin is not None else None
-            allocated = used if allocated is None else _convert(allocated, None if rate is None else 1 / rate, quantum)
+            allocated = positive(allocated_margin, "Allocated margin") if allocated_margin is not None else None
+            allocated = used if allocated is None else convert(allocated, None if rate is None else 1 / rate, quantum)
             if allocated < used:
-                raise InsufficientMargin(f"Isolated margin must be at least {used} {_quote(pair, rules)} at {leverage}x")
-        new_balance = self.balance - _convert(trading_fee + opening_fee + (allocated or 0), rate)
+                raise InsufficientMargin(f"Isolated margin must be at least {used} {quote_currency(pair, rules)} at {leverage}x")
+        new_balance = self.balance - convert(trading_fee + opening_fee + (allocated or 0), rate)
         position = Position(
             id=f"PAPER-{self.next_id:05d}",
             pair=pair,
@@ -163,7 +169,7 @@ class PaperAccount:
             level = margin.account_figures(opened.trade_balance(), opened.cross_positions(), {**prices, pair: price}, rules).margin_level
             if level is not None and level < 100:
                 raise InsufficientMargin("Insufficient margin: the margin level would fall below 100%")
-        fees = _convert(trading_fee + opening_fee, rate)
+        fees = convert(trading_fee + opening_fee, rate)
         return opened._log("opened", now, f"Opened {side.value} {volume} {pair} at {price}, {leverage}x", position, -fees)
 
     def close_position(self, position_id: str, volume: Decimal, price: Decimal, now: datetime, *,
@@ -173,14 +179,14 @@ class PaperAccount:
         `prices` (other pairs) give the FX rate when the pair is not quoted in the account currency.
         """
         p = self.position(position_id)
-        volume, price = _positive(volume, "Volume"), _positive(price, "Price")
+        volume, price = positive(volume, "Volume"), positive(price, "Price")
         if volume > p.remaining_volume:
             raise ReduceOnlyViolation(
                 f"Reduce only: volume {volume} exceeds the open {p.remaining_volume} of {p.pair}"
             )
         rate = self._rate(p.pair, {**(prices or {}), p.pair: price}, rules)
         fee_quote = (volume * price * self.fee_rate).quantize(self._quantum(p.pair, rules))
-        fee = _convert(fee_quote, rate)
+        fee = convert(fee_quote, rate)
         account, pnl = self._reduce(p, volume, price, rate, rules)
         account = replace(account, balance=account.balance - fee)
         what = "Closed" if volume == p.remaining_volume else "Partially closed"
@@ -191,14 +197,14 @@ class PaperAccount:
                         prices: Prices = None, rules: Rules = None) -> PaperAccount:
         """Settle with collateral: no trading fee, P&L realised at `price` (converted as in close)."""
         p = self.position(position_id)
-        price = _positive(price, "Price")
+        price = positive(price, "Price")
         rate = self._rate(p.pair, {**(prices or {}), p.pair: price}, rules)
         account, pnl = self._reduce(p, p.remaining_volume, price, rate, rules)
         return account._log("settled", now, f"Settled {p.remaining_volume} {p.pair} at {price}: P&L {pnl}", p, pnl,
                             price=price, fee=Decimal(0))
 
     def deposit(self, amount: Decimal, now: datetime) -> PaperAccount:
-        amount = _positive(amount, "Deposit")
+        amount = positive(amount, "Deposit")
         account = replace(self, balance=self.balance + amount)
         return account._log("deposit", now, f"Deposited {amount} {self.currency}", None, amount)
 
@@ -207,102 +213,21 @@ class PaperAccount:
         """Move collateral (account currency) from the cross balance into one isolated position (its
         liquidation price moves away); the position holds it in its quote currency."""
         p = self.position(position_id)
-        amount = _positive(amount, "Amount")
+        amount = positive(amount, "Amount")
         if p.margin_mode is not MarginMode.ISOLATED:
             raise NotSupported("Cross positions share the account's collateral: deposit instead of adding margin")
         if amount > self.balance:
             raise InsufficientMargin(f"Insufficient margin: only {self.balance} {self.currency} available")
         rate = self._rate(p.pair, prices, rules)
-        added = _convert(amount, None if rate is None else 1 / rate, self._quantum(p.pair, rules))
+        added = convert(amount, None if rate is None else 1 / rate, self._quantum(p.pair, rules))
         moved = replace(p, allocated_margin=(p.allocated_margin or Decimal(0)) + added)
-        account = replace(self, balance=self.balance - amount, positions=_swap(self.positions, p, moved))
+        account = replace(self, balance=self.balance - amount, positions=swap_position(self.positions, p, moved))
         return account._log("isolated_margin_added", now, f"Added {amount} {self.currency} to {p.pair}", p, amount)
 
     def set_margin_mode(self, position_id: str, mode: MarginMode) -> PaperAccount:
         if self.position(position_id).margin_mode is not mode:
             raise NotSupported("A position cannot switch between isolated and cross margin while open")
         return self
-
-    # -- time and risk --------------------------------------------------------------------------
-    def charge_rollovers(self, now: datetime, prices: Prices = None, rules: Rules = None) -> PaperAccount:
-        """Charge every rollover due up to `now` (terms rate x cost each 4 h), advancing `next_rollover`.
-
-        Charged in the quote currency, converted at `prices` into the account currency.
-        """
-        account = self
-        for p in self.positions:
-            due = 0
-            next_at = p.next_rollover or p.opened_at + ROLLOVER_PERIOD
-            while next_at <= now:
-                due += 1
-                next_at += ROLLOVER_PERIOD
-            if not due:
-                continue
-            charge = (p.cost * costs.rollover_rate(p)).quantize(self._quantum(p.pair, rules)) * due
-            if not charge:
-                account = replace(account, positions=_swap(account.positions, p, replace(p, next_rollover=next_at)))
-                continue
-            charge = _convert(charge, self._rate(p.pair, prices, rules))
-            account = replace(
-                account, balance=account.balance - charge,
-                positions=_swap(account.positions, p, replace(p, next_rollover=next_at)),
-            )
-            account = account._log("rollover", now, f"Rollover x{due} on {p.pair}: {charge} {self.currency}", p, -charge)
-        return account
-
-    def apply_until(self, now: datetime, prices: Mapping[str, Decimal], rules: Mapping[str, PairRules]) -> PaperAccount:
-        """What the venue would have done by `now`: rollovers, isolated and cross liquidations, margin call."""
-        account = self.charge_rollovers(now, prices, rules)
-        for p in account.positions:
-            price = prices.get(p.pair)
-            if p.margin_mode is not MarginMode.ISOLATED or price is None:
-                continue
-            rate = rules[p.pair].maintenance_rate if p.pair in rules else PairRules.maintenance_rate
-            liq = margin.isolated_liquidation_price(p, rate)
-            if liq is not None and ((price <= liq) if p.side is Side.LONG else (price >= liq)):
-                # The allocated margin is gone; the cross balance is untouched.
-                lost = _convert(p.allocated_margin or Decimal(0), self._rate(p.pair, prices, rules))
-                account = replace(account, positions=tuple(q for q in account.positions if q.id != p.id))
-                account = account._log(
-                    "isolated_liquidation", now, f"Isolated {p.pair} liquidated at {price}: lost {lost}", p, -lost,
-                    price=price, fee=Decimal(0),  # the allocation is lost; no closing trade fee is charged
-                )
-        return account._liquidate_cross(now, prices, rules)
-
-    def _liquidate_cross(self, now: datetime, prices: Mapping[str, Decimal], rules: Mapping[str, PairRules]) -> PaperAccount:
-        account = self
-        while True:
-            cross = account.cross_positions()
-            if not cross or any(p.pair not in prices for p in cross):
-                return account  # cannot judge without a price for every position
-            figures = margin.account_figures(account.trade_balance(), cross, prices, rules)
-            if figures.unknown_reason:
-                return account  # an FX rate is missing: cannot judge, so nothing is liquidated
-            level, call_level, stop_level = figures.margin_level, figures.margin_call_level, figures.liquidation_level
-            if level is not None and level <= stop_level:
-                # Kraken liquidates the OLDEST position first, regardless of pair or profit (FIFO).
-                order = margin.liquidation_order(cross)
-                oldest = next(p for p in cross if order[p.id] == 1)
-                price = prices[oldest.pair]
-                rate = account._rate(oldest.pair, prices, rules)
-                fee_quote = (oldest.remaining_volume * price * account.fee_rate).quantize(
-                    account._quantum(oldest.pair, rules))
-                fee = _convert(fee_quote, rate)
-                account, pnl = account._reduce(oldest, oldest.remaining_volume, price, rate, rules)
-                account = replace(account, balance=account.balance - fee)
-                account = account._log(
-                    "liquidation", now,
-                    f"Margin level {level:.2f}% <= {stop_level}%: liquidated {oldest.pair} at {price}",
-                    oldest, pnl - fee, price=price, fee=fee_quote,
-                )
-                continue
-            in_call = level is not None and level <= call_level
-            if in_call and not account.margin_call_active:
-                account = replace(account, margin_call_active=True)
-                return account._log("margin_call", now, f"Margin call: margin level {level:.2f}%", None, Decimal(0))
-            if not in_call and account.margin_call_active:
-                return replace(account, margin_call_active=False)
-            return account
 
     # -- internals ------------------------------------------------------------------------------
     def _rate(self, pair: str, prices: Prices, rules: Rules) -> Decimal | None:
@@ -318,7 +243,7 @@ class PaperAccount:
 
     @staticmethod
     def _quantum(pair: str, rules: Rules) -> Decimal:
-        return MONEY if _quote(pair, rules) in _FIAT else CRYPTO_MONEY
+        return MONEY if quote_currency(pair, rules) in FIAT else CRYPTO_MONEY
 
     def _reduce(self, p: Position, volume: Decimal, price: Decimal, rate: Decimal | None,
                 rules: Rules) -> tuple[PaperAccount, Decimal]:
@@ -349,9 +274,9 @@ class PaperAccount:
                 opening_fee=None if p.opening_fee is None else (p.opening_fee * keep).quantize(quantum),
                 allocated_margin=allocated,
             )
-            positions = _swap(self.positions, p, rest)
-        booked = _convert(pnl + released, rate)
-        pnl = _convert(pnl, rate)
+            positions = swap_position(self.positions, p, rest)
+        booked = convert(pnl + released, rate)
+        pnl = convert(pnl, rate)
         return replace(self, balance=self.balance + booked, positions=positions), pnl
 
     def _log(self, kind: str, at: datetime, message: str, p: Position | None, amount: Decimal, *,
@@ -390,27 +315,3 @@ class PaperAccount:
             )
         except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
             raise InvalidAmount(f"The saved paper account cannot be read ({exc})") from None
-
-
-def _swap(positions: tuple[Position, ...], old: Position, new: Position) -> tuple[Position, ...]:
-    return tuple(new if q.id == old.id else q for q in positions)
-
-
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(MONEY)
-
-
-def _convert(amount: Decimal, rate: Decimal | None, quantum: Decimal = MONEY) -> Decimal:
-    """`amount` at `rate`, rounded to `quantum`; unchanged when no conversion is needed (rate None)."""
-    return amount if rate is None else (amount * rate).quantize(quantum)
-
-
-def _quote(pair: str, rules: Rules) -> str:
-    return pair_currency(pair, rules) or "USD"
-
-
-def _positive(value: object, what: str) -> Decimal:
-    if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
-        raise InvalidAmount(f"{what} must be a positive number")
-    return value
-
