@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
@@ -20,24 +19,18 @@ import sqlite_utils
 
 from kraken_monitor.domain.models import Alert, PositionFigures, Risk, Snapshot
 from kraken_monitor.storage import retention
+from kraken_monitor.storage.journal_file import JournalError, open_database, secure_sidecars
 from kraken_monitor.storage.replay_rows import InputLog, shown_orders
 from kraken_monitor.storage.retention import (
     DEFAULT_FULL_RESOLUTION_DAYS,
     HOURLY_AFTER_DAYS,
     estimated_year_size_bytes,
 )
-from kraken_monitor.storage.schema import SchemaTooNew, migrate
 
-SIDECARS = ("-wal", "-shm", "-journal")
 _SECRET_WORDS = ("secret", "password", "api_key", "apikey", "private_key", "token")
 
 
 __all__ = ["Journal", "JournalError", "estimated_year_size_bytes"]
-
-
-class JournalError(RuntimeError):
-    """A journal read or write failed; the message is safe to show (it never contains secrets)."""
-
 
 # Prepared once; sqlite3's statement cache then reuses the compiled statements every cycle.
 _INSERT_TICKS = "INSERT INTO ticks (ts, pair, bid, ask, last, last_f) VALUES (?,?,?,?,?,?)"
@@ -88,18 +81,6 @@ def _redacted(request: Mapping) -> dict:
     return {k: ("<redacted>" if any(w in str(k).lower() for w in _SECRET_WORDS) else v) for k, v in request.items()}
 
 
-def _make_private_dirs(directory: Path) -> None:
-    """Create missing ancestors with 0700; directories that already exist are the user's and left alone."""
-    missing = []
-    for parent in (directory, *directory.parents):
-        if parent.exists():
-            break
-        missing.append(parent)
-    for parent in reversed(missing):
-        parent.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(parent, 0o700)  # mkdir's mode is filtered by the umask
-
-
 class Journal:
     """The app's history file. Use `Journal.open(path)`; every write of one cycle is one transaction."""
 
@@ -118,31 +99,7 @@ class Journal:
     @classmethod
     def open(cls, path: Path | str) -> Journal:
         path = Path(path)
-        _make_private_dirs(path.parent)
-        # Create the file ourselves with 0600 before SQLite does: its default would follow the umask.
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-        os.chmod(path, 0o600)
-        conn = sqlite3.connect(str(path))
-        try:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise JournalError(f"cannot enable WAL on {path} (journal_mode={mode})")
-            conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable on app crash, fast
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=2000")
-            # A damaged file is found now, not at the first write of a crash: "not recording" from the start.
-            check = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if str(check).lower() != "ok":
-                raise JournalError(f"the journal {path} is damaged (quick_check: {check})")
-            db = sqlite_utils.Database(conn)
-            migrate(db)
-        except (SchemaTooNew, JournalError) as exc:
-            conn.close()
-            raise JournalError(str(exc)) from None
-        except sqlite3.Error as exc:
-            conn.close()
-            raise JournalError(f"cannot open the journal {path}: {exc}") from None
-        journal = cls(path, db)
+        journal = cls(path, open_database(path))
         journal._secure_sidecars()
         return journal
 
@@ -150,12 +107,8 @@ class Journal:
         self.conn.close()
 
     def _secure_sidecars(self) -> None:
-        """SQLite copies the db's mode to -wal/-shm; chmod anyway so a wide umask can never leak them."""
-        for suffix in SIDECARS:
-            side = Path(str(self.path) + suffix)
-            if side.exists():
-                os.chmod(side, 0o600)
-                self._sidecars_checked = True
+        if secure_sidecars(self.path):
+            self._sidecars_checked = True
 
     # -- one poll cycle ------------------------------------------------------------------------
 
