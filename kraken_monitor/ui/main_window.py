@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from kraken_monitor.domain.futures import FuturesBook
 from kraken_monitor.domain.models import PositionFigures, Snapshot
@@ -18,6 +17,7 @@ from kraken_monitor.text import replay as replay_text
 from kraken_monitor.ui import layout_state, window_menus
 from kraken_monitor.ui.account_bar import AccountBar
 from kraken_monitor.ui.alert_log import AlertLogDock
+from kraken_monitor.ui.deferred_chart import DeferredChart
 from kraken_monitor.ui.futures_window import FUTURES_ROW_REASON, FuturesWindow, spot_action_tip
 from kraken_monitor.ui.history_dock import HistoryDock
 from kraken_monitor.ui.orders_dock import OrdersDock
@@ -27,17 +27,12 @@ from kraken_monitor.ui.positions_view import PositionsView
 from kraken_monitor.ui.replay_bar import ReplayBar
 from kraken_monitor.ui.replay_controller import ReplayController
 from kraken_monitor.ui.status_bar import MonitorStatusBar
-from kraken_monitor.worker.requests import Acknowledge, FetchCandles, FetchClosedHistory, RefreshNow, Snooze
+from kraken_monitor.worker.requests import Acknowledge, FetchClosedHistory, RefreshNow, Snooze
 
 if TYPE_CHECKING:
     from kraken_monitor.ui.chart import ChartWidget
 
 log = logging.getLogger(__name__)
-
-# Chart feed that arrived before the chart existed, replayed in order when it is built. Bounded so a
-# chart that can never be built (broken pyqtgraph) does not hold every snapshot forever.
-BACKLOG_MAX = 600
-
 
 def __getattr__(name: str):
     # `main_window.ChartWidget` stays available (benchmarks/gui.py subclasses and replaces it) without
@@ -53,7 +48,7 @@ def _chart_class() -> type:
     return globals().get("ChartWidget") or __getattr__("ChartWidget")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DeferredChart, QMainWindow):
     """GUI thread only. Extension points for the actions controller (ui/actions.py):
 
     - QActions `action_add_margin`, `action_close_position`, `action_settle`, `action_add_collateral`,
@@ -90,16 +85,10 @@ class MainWindow(QMainWindow):
         self.positions_view = PositionsView(self.positions_model)
         self.replay_bar = ReplayBar()  # hidden while live
         self.replay = ReplayController(self)
-        self._chart: ChartWidget | None = None
-        self._chart_backlog: deque[tuple[str, Any]] = deque(maxlen=BACKLOG_MAX)
-        self.chart_placeholder = QLabel("Loading chart\u2026")
-        self.chart_placeholder.setObjectName("chartPlaceholder")
-        self.chart_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.chart_placeholder.setEnabled(False)  # greyed text: a placeholder, not a message
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.positions_view)
-        self.splitter.addWidget(self.chart_placeholder)
+        self.splitter.addWidget(self._make_chart_placeholder())
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         central = QWidget()
@@ -140,75 +129,9 @@ class MainWindow(QMainWindow):
         if not defer_chart:
             self.ensure_chart()
 
-    # --- chart (built after the first paint) ----------------------------------------------------
-    @property
-    def chart(self) -> ChartWidget:
-        """The price/margin chart; builds it now if it is still deferred."""
-        return self.ensure_chart()
-
-    def chart_ready(self) -> bool:
-        return self._chart is not None
-
-    def ensure_chart(self) -> ChartWidget:
-        """Build the chart (imports pyqtgraph) in place of the placeholder and replay what it missed."""
-        if self._chart is not None:
-            return self._chart
-        chart = _chart_class()()
-        sizes = self.splitter.sizes()
-        # Kept: PySide's replaceWidget leaves the wrapper's ownership with Python, so a dropped reference
-        # would delete the area (and the chart in it) at once.
-        self._chart_area = _with_controls(chart)
-        self.splitter.replaceWidget(self.splitter.indexOf(self.chart_placeholder), self._chart_area)
-        chart.candles_wanted.connect(self._relay_candles_wanted)
-        chart.order_move_requested.connect(self.order_move_requested)  # the actions controller confirms it
-        if self.isVisible() and sum(sizes):
-            # Built after the first paint: the chart's larger minimum height would otherwise take rows
-            # away from the table the trader is already looking at.
-            self.splitter.setSizes(sizes)
-        self.chart_placeholder.hide()
-        self.chart_placeholder.deleteLater()
-        self._chart = chart
-        if not self.replay.active:
-            self.resume_chart()
-        return chart
-
-    def resume_chart(self) -> None:
-        """Feed the chart what it missed (built late, or held during a replay), then the selection's lines."""
-        chart = self._chart
-        if chart is None:
-            return
-        backlog, self._chart_backlog = self._chart_backlog, deque(maxlen=BACKLOG_MAX)
-        for kind, payload in backlog:
-            if kind == "history":
-                chart.set_history(payload)
-            else:
-                chart.append_snapshot(payload)
-        if self.selected_position() is not None:
-            chart.show_position(self.selected_position(), self.positions_model.snapshot())
-
-    def _relay_candles_wanted(self, pair: str, timeframe: str) -> None:
-        """The chart wants candles: a request record, carried to the worker like every other."""
-        self.data_requested.emit(FetchCandles(pair, timeframe))  # to the worker's `read` slot
-
-    def build_chart_later(self) -> None:
-        """After-paint hook: like `ensure_chart`, but a failure leaves a note instead of stopping the monitor."""
-        try:
-            self.ensure_chart()
-        except Exception as exc:  # positions, alerts and the risk banner matter more than the chart
-            log.error("chart unavailable: %s: %s", type(exc).__name__, exc, exc_info=True)
-            self.chart_placeholder.setText(f"Chart unavailable ({type(exc).__name__}); see the log file.")
-
-    def chart_history(self, history: dict) -> None:
-        """Slot for `history_ready` (the chart may not exist yet); the history dock's venue rows go to the dock."""
-        if FetchClosedHistory.key in history:
-            history = dict(history)
-            self.history_dock.set_venue_history(history.pop(FetchClosedHistory.key))
-            if not history:
-                return
-        if self._chart is not None and not self.replay.active:
-            self._chart.set_history(history)
-        else:
-            self._chart_backlog.append(("history", history))
+    # --- chart (built after the first paint: ui/deferred_chart.py) --------------------------------
+    def _new_chart(self) -> ChartWidget:
+        return _chart_class()()
 
     # --- actions -------------------------------------------------------------------------------
     def _action(self, text: str, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
@@ -327,10 +250,7 @@ class MainWindow(QMainWindow):
             self.alert_dock.model.spot_account = self.positions_model.spot_account()
         self.status.set_snapshot(snapshot)
         self.orders_dock.set_snapshot(snapshot)  # live even while replaying: its cancel acts on the account now
-        if self._chart is not None and not self.replay.active:
-            self._chart.append_snapshot(snapshot)
-        else:  # during a replay the chart keeps the replayed lines; it catches up on the way back
-            self._chart_backlog.append(("snapshot", snapshot))
+        self._feed_chart("snapshot", snapshot)
         self._fit_once()
         self.snapshot_shown.emit(snapshot)
 
@@ -386,21 +306,3 @@ class MainWindow(QMainWindow):
         # The session stops the worker on this (it flushes its journal in its own thread, then quits).
         self.closing.emit()
         super().closeEvent(event)
-
-
-def _with_controls(chart: QWidget) -> QWidget:
-    """The chart under its control bar (pair, timeframe, ranges, candles, crosshair readout)."""
-    controls = getattr(chart, "controls", None)
-    if controls is None:
-        return chart
-    box = QWidget()
-    box.setObjectName("chartArea")
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(2)
-    layout.addWidget(controls)
-    layout.addWidget(chart, 1)
-    # No taller minimum than the chart alone had: the bar must not stop a small window from fitting.
-    layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
-    box.setMinimumHeight(chart.minimumSizeHint().height())
-    return box

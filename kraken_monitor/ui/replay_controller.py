@@ -3,7 +3,7 @@
 GUI thread only. The journal is read on a read-only connection of its own (WAL: the poll thread's
 writes go on). While replaying, the live snapshots keep arriving: the status bar, the popups and the
 dialogs still follow them (the controller holds the newest), the chart queues them (the window's
-bounded backlog: a replay longer than BACKLOG_MAX cycles leaves a gap in the live line), while the
+bounded backlog: a replay longer than deferred_chart.BACKLOG_MAX cycles leaves a gap in the live line), while the
 positions table, account bar, gauge, the chart's position lines and the alert log show the replayed
 moment through their normal entry points.
 """
