@@ -25,6 +25,7 @@ from kraken_monitor.text import replay as replay_text
 from kraken_monitor.text.accounts import alert_account
 from kraken_monitor.ui import theme
 from kraken_monitor.ui.messages import Messages
+from kraken_monitor.ui.row_menu import install_row_menu
 
 SNOOZE_SECONDS = 15 * 60.0
 MAX_ROWS = 1000
@@ -158,8 +159,7 @@ class AlertLogDock(QDockWidget):
         self.setWidget(body)
         self.ack_button.clicked.connect(self.acknowledge_selected)
         self.snooze_button.clicked.connect(self.snooze_selected)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.table.customContextMenuRequested.connect(self._context_menu)
+        install_row_menu(self.table, self.context_menu_at)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.model.rowsInserted.connect(self._update_buttons)
         self._update_buttons()
@@ -191,7 +191,7 @@ class AlertLogDock(QDockWidget):
         self._update_buttons()
 
     def context_menu_at(self, pos: QPoint) -> QMenu | None:
-        """The row's menu ("Replay this moment"), or None off the rows; `_context_menu` pops it up."""
+        """The row's menu ("Replay this moment"), or None off the rows (ui/row_menu.py pops it up)."""
         row = self.table.indexAt(pos).row()
         alert = self.shown_row(row) if row >= 0 else None
         if alert is None:
@@ -201,12 +201,6 @@ class AlertLogDock(QDockWidget):
         action.setToolTip(replay_text.EVENT_TIP)
         action.triggered.connect(lambda: self.replay_requested.emit(alert))
         return menu
-
-    def _context_menu(self, pos: QPoint) -> None:
-        menu = self.context_menu_at(pos)
-        if menu is not None:
-            menu.aboutToHide.connect(menu.deleteLater)
-            menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def add_alerts(self, alerts) -> None:
         self.model.add_alerts(alerts)

@@ -33,6 +33,7 @@ from kraken_monitor.domain.models import EVENT_REASON_PREFIX, Risk
 from kraken_monitor.text import history as text
 from kraken_monitor.text import replay as replay_text
 from kraken_monitor.ui import theme
+from kraken_monitor.ui.row_menu import install_row_menu
 from kraken_monitor.worker.serialize import write_history_csv
 
 _ENDINGS = frozenset(EVENT_REASON_PREFIX + r for r in REASONS)
@@ -141,8 +142,7 @@ class HistoryDock(QDockWidget):
         self.from_date.dateChanged.connect(self._apply_filters)
         self.to_date.dateChanged.connect(self._apply_filters)
         self.export_button.clicked.connect(self.export_with_dialog)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.table.customContextMenuRequested.connect(self._context_menu)
+        install_row_menu(self.table, self.context_menu_at)
         self.table.doubleClicked.connect(lambda index: self._replay_row(index.row()))
         self._period_changed()
 
@@ -152,19 +152,13 @@ class HistoryDock(QDockWidget):
             self.replay_requested.emit(rows[row].closed_at)
 
     def context_menu_at(self, pos: QPoint) -> QMenu | None:
-        """The row's menu ("Replay the moment before it ended"), or None off the rows."""
+        """The row's menu ("Replay the moment before it ended"), or None off the rows (ui/row_menu.py pops it up)."""
         row = self.table.indexAt(pos).row()
         if row < 0:
             return None
         menu = QMenu(self.table)
         menu.addAction(replay_text.HISTORY_ACTION).triggered.connect(lambda: self._replay_row(row))
         return menu
-
-    def _context_menu(self, pos: QPoint) -> None:
-        menu = self.context_menu_at(pos)
-        if menu is not None:
-            menu.aboutToHide.connect(menu.deleteLater)
-            menu.popup(self.table.viewport().mapToGlobal(pos))
 
     # -- data ------------------------------------------------------------------------------------
     def set_journal(self, path: Path | str | None) -> None:
