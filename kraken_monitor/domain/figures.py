@@ -1,4 +1,4 @@
-"""Per-cycle margin figures (`margin.compute`) and the margin kernels it shares with margin.py.
+"""Per-cycle margin figures (`margin.compute`), from the margin kernels (kernels.py) over cached books (figure_books.py).
 
 Sources: shared reference "Kraken margin" sections 1 and 2 (support 360030886332, 203325693, 203053156,
 203325763; Kraken Futures 360022835671) and costs.py (support 206161568).
@@ -33,29 +33,7 @@ from kraken_monitor.domain.exposure import (
 )
 from kraken_monitor.domain.figure_books import book_for
 from kraken_monitor.domain.fx import common_currency
-from kraken_monitor.domain.kernels import (  # noqa: F401  (margin.py imports them from here)
-    _CROSS,
-    _LONG,
-    _OK,
-    _SHORT,
-    DEFAULT_LIQUIDATION_LEVEL,
-    DEFAULT_MAINTENANCE_RATE,
-    DEFAULT_MARGIN_CALL_LEVEL,
-    _cross,
-    _isolated_level,
-    _isolated_liquidation,
-    _isolated_trigger,
-    _levels,
-    _leverage,
-    _price,
-    _short_slope,
-    _solve,
-    account_levels,
-    account_record,
-    allocated_margin,
-    liquidation_order,
-    unknown_account,
-)
+from kraken_monitor.domain.kernels import _levels, _solve, account_record, unknown_account
 from kraken_monitor.domain.models import (
     AccountFigures,
     AccountState,

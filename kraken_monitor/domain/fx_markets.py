@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kraken_monitor.domain.figures import DEFAULT_LIQUIDATION_LEVEL, DEFAULT_MARGIN_CALL_LEVEL
+from kraken_monitor.domain.kernels import DEFAULT_LIQUIDATION_LEVEL, DEFAULT_MARGIN_CALL_LEVEL
 from kraken_monitor.domain.models import PairRules
 
 

@@ -30,9 +30,11 @@ from kraken_monitor.domain.exposure import (
     solve,
 )
 
-# The kernels, the per-cycle `compute` and the cross-account helpers live in figures.py (this
-# module's size limit); they are re-exported here, where callers have always found them.
-from kraken_monitor.domain.figures import (
+# The kernels and cross-account helpers live in kernels.py, the per-cycle `compute` in figures.py (its
+# caches in figure_books.py), for this module's size limit; re-exported here, where callers have always found them.
+from kraken_monitor.domain.figures import compute
+from kraken_monitor.domain.fx import common_currency
+from kraken_monitor.domain.kernels import (
     _CROSS,
     _LONG,
     DEFAULT_LIQUIDATION_LEVEL,
@@ -47,11 +49,9 @@ from kraken_monitor.domain.figures import (
     account_levels,
     account_record,
     allocated_margin,
-    compute,
     liquidation_order,
     unknown_account,
 )
-from kraken_monitor.domain.fx import common_currency
 from kraken_monitor.domain.models import (
     AccountFigures,
     Balance,

@@ -10,7 +10,7 @@ from typing import Any
 
 from kraken_monitor.domain.decimals import to_decimal
 from kraken_monitor.domain.errors import InvalidAmount
-from kraken_monitor.domain.figures import DEFAULT_LIQUIDATION_LEVEL, DEFAULT_MARGIN_CALL_LEVEL
+from kraken_monitor.domain.kernels import DEFAULT_LIQUIDATION_LEVEL, DEFAULT_MARGIN_CALL_LEVEL
 from kraken_monitor.domain.models import Balance, MarginMode, PairRules, Position, Side, Ticker
 from kraken_monitor.exchange.base import OrderResult
 from kraken_monitor.exchange.errors import BadResponse
