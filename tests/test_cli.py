@@ -161,3 +161,27 @@ def test_snapshot_of_the_docs_positions_agrees_with_krakens_own_e_m_ml(tmp_path)
     assert Decimal(account["used_margin"]).quantize(Decimal("0.0001")) == Decimal(kraken["m"])
     assert Decimal(account["margin_level"]).quantize(Decimal("0.01")) == Decimal(kraken["ml"])
     assert Decimal(account["margin_level_exchange"]) == Decimal(kraken["ml"])  # Kraken's own, beside ours
+
+
+def test_watch_says_stale_soon_when_kraken_refuses_every_connection(tmp_path):
+    """Kraken unreachable from the first request: a retry that fails again ends the start-up grace.
+
+    Live mode's grace is the account window (27.42 s with the defaults); without the rule `watch` printed
+    nothing at all for the first 27 s, so a script reading it saw silence rather than "risk unknown".
+    """
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nobody listens on: every connection is refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {"KRAKEN_API_KEY": "TEST-KEY", "KRAKEN_API_SECRET": "c2VjcmV0"}
+    result = run_cli(["watch", "--mode", "live", "--api-url", f"http://127.0.0.1:{port}", "--prices", "poll",
+                      "--json", "--duration", "10"], tmp_path, extra_env=env)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    stale = [line for line in lines if line["type"] == "stale"]
+    assert stale, f"no stale line in 10 s: {lines}"
+    assert "last error" in stale[0]["reason"]
+    snapshots = [line for line in lines if line["type"] == "snapshot"]
+    assert snapshots and all(s["stale"] and s["risk"] == "unknown" for s in snapshots)
+    assert "Traceback" not in result.stderr

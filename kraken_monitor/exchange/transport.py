@@ -158,7 +158,7 @@ class BoundedSession(requests.Session):
         except (requests.Timeout, urllib3_errors.TimeoutError, TimeoutError):
             flight.error = TransportTimeout(f"{_origin(url)} did not answer within {self.deadline_s:g} s.")
         except (urllib3_errors.HTTPError, OSError) as exc:  # body reads bypass requests' own wrapping
-            flight.error = ExchangeUnavailable(f"{_origin(url)} broke off its answer ({type(exc).__name__}).")
+            flight.error = ExchangeUnavailable(_unavailable(_origin(url), exc))
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller, which raises it
             flight.error = exc
         finally:
@@ -233,3 +233,22 @@ def _origin(url: str) -> str:
     """scheme://host[:port] of a URL, printable: error texts name where, never the path or query."""
     parts = urlsplit(url)
     return printable(f"{parts.scheme}://{parts.netloc}" if parts.netloc else url)[:120]
+
+
+def _unavailable(origin: str, exc: BaseException) -> str:
+    """Why no answer came, in words: never connected (refused, unknown host) is not an answer broken off."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and all(cause is not seen for seen in chain) and len(chain) < 12:
+        chain.append(cause)
+        reason = getattr(cause, "reason", None)
+        nested = [a for a in getattr(cause, "args", ()) if isinstance(a, BaseException)]
+        cause = (reason if isinstance(reason, BaseException) else nested[0] if nested
+                 else cause.__cause__ or cause.__context__)
+    if any(isinstance(c, ConnectionRefusedError) for c in chain):
+        return f"{origin} refused the connection (nothing listens there)."
+    if any(isinstance(c, (socket.gaierror, urllib3_errors.NameResolutionError)) for c in chain):
+        return f"{origin} could not be found (name lookup failed)."
+    if any(isinstance(c, urllib3_errors.NewConnectionError) for c in chain):
+        return f"{origin} could not be reached ({type(chain[-1]).__name__})."
+    return f"{origin} broke off its answer ({type(exc).__name__})."

@@ -50,6 +50,9 @@ SESSION_STARTED = utc_now()
 # is never more than this far away (the account channel keeps the configured, longer cap).
 PRICE_BACKOFF_CAP_S = 5.0
 
+# Failed reads of one kind the start-up grace forgives (a first hiccup); one more ends it (worker stale).
+START_FAILURES_TOLERATED = 1
+
 
 class PollWorker(RequestHandlers, AuthRecovery, QObject):
     """Runs in the worker thread; emits only. Slots are invoked queued from the UI thread."""
@@ -293,9 +296,15 @@ class PollWorker(RequestHandlers, AuthRecovery, QObject):
         return True
 
     def _in_start_grace(self) -> bool:
-        """Nothing read yet and not yet overdue: stay 'connecting' instead of alarming on a first hiccup."""
+        """Nothing read yet and not yet overdue: stay 'connecting' instead of alarming on a first hiccup.
+
+        A retry that failed again is no hiccup (Kraken unreachable, refused, rate limited): the grace ends
+        there, so `watch` prints "stale" within seconds instead of nothing for the whole account window.
+        """
         p = self.poller
         if self._auth_failed or (p.prices_at is not None and p.account_at is not None):
+            return False
+        if max(self._price_backoff.failures, self._account_backoff.failures) >= START_FAILURES_TOLERATED + 1:
             return False
         grace = max(self.config.price_stale_after_s(), self.config.account_stale_after_s())
         return time.monotonic() - self._started_mono < grace

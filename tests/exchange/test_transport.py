@@ -219,3 +219,16 @@ def test_bounded_session_decodes_deflate_and_refuses_announced_oversize(server):
         httpd.shutdown()
         httpd.server_close()
 
+
+
+def test_a_refused_connection_says_so_rather_than_a_broken_answer():
+    """Nothing listens on the port: the reason the trader reads is "refused", which points at the URL or a proxy,
+    not "broke off its answer", which points at Kraken."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(ExchangeUnavailable) as caught:
+        BoundedSession(5.0).get(f"http://127.0.0.1:{port}/0/public/Time")
+    assert str(caught.value) == f"http://127.0.0.1:{port} refused the connection (nothing listens there)."
