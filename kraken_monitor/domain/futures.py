@@ -17,6 +17,7 @@ from kraken_monitor.domain.futures_liquidation import (
     pnl_at,
 )
 from kraken_monitor.domain.models import MarginMode, Risk, Side
+from kraken_monitor.domain.orders import OpenOrder
 
 LIQUIDATION_LEVEL = Decimal(100)  # Kraken Futures liquidates when margin equity falls to the maintenance margin
 # Kraken spot's margin call sits 40 pp above its stop (80 % / 40 %); futures has no call, so the alert
@@ -75,6 +76,37 @@ class FuturesPositionFigures:
     liquidation_price_source: str  # "exchange" | "estimate"
     distance_to_liquidation_pct: Decimal | None
     risk: Risk
+    # Protective orders (issue 16), attached by domain/futures_protection.py: None = not read (never "unprotected").
+    orders: tuple[OpenOrder, ...] | None = None
+    stop_loss_price: Decimal | None = None
+    stop_loss_distance_pct: Decimal | None = None
+    stop_loss_pnl: Decimal | None = None
+    take_profit_price: Decimal | None = None
+    take_profit_distance_pct: Decimal | None = None
+    take_profit_pnl: Decimal | None = None
+    warnings: tuple[str, ...] = ()
+
+    # The names domain/protection.py reads of a spot PositionFigures: Kraken Futures triggers and liquidates
+    # on the mark, has no margin call, and its flex account counts in USD.
+    @property
+    def price(self) -> Decimal:
+        return self.mark_price
+
+    @property
+    def remaining_volume(self) -> Decimal:
+        return self.position.volume
+
+    @property
+    def margin_call_price(self) -> None:
+        return None
+
+    @property
+    def account_currency(self) -> str:
+        return "USD"
+
+    @property
+    def quote_currency(self) -> str:
+        return self.position.pair.split("/")[1].split(":")[0] if "/" in self.position.pair else "USD"
 
 
 @dataclass(frozen=True)
@@ -89,6 +121,7 @@ class FuturesBook:
     stale_reason: str = ""
     contracts: dict[str, FuturesContract] = field(default_factory=dict, compare=False)  # margin schedules read
     feed: str = ""  # which futures feed the figures came from ("" = REST by choice; see worker/futures_live.py)
+    orders: tuple[OpenOrder, ...] = ()  # resting orders attached to no position (issue 16)
 
 
 def margin_level(flex: FlexAccount) -> Decimal | None:

@@ -60,6 +60,21 @@ class PaperFuturesBook:
                                 leverage=p.leverage, unrealized_funding=p.unrealized_funding)
                 for pair, p in self.positions.items()]
 
+    def reduce(self, pair: str, size: Decimal, price: Decimal, fee_rate: Decimal) -> Decimal:
+        """A reduce-only fill of up to `size` at `price`: the P&L and that share of the funding are realized into
+        the collateral, less the fee on the fill's notional. Returns the size it closed (0: no position)."""
+        p = self.positions.get(pair)
+        if p is None or size <= 0:
+            return ZERO
+        closed = min(size, p.size)
+        funding = p.unrealized_funding * closed / p.size
+        self.collateral += pnl_at(p.side, closed, p.entry, price) + funding - fee_rate * price * closed
+        if closed == p.size:
+            del self.positions[pair]
+        else:
+            self.positions[pair] = replace(p, size=p.size - closed, unrealized_funding=p.unrealized_funding - funding)
+        return closed
+
     def preview_leverage(self, pair: str, leverage: Decimal, marks: dict[str, Decimal],
                          contracts: dict[str, FuturesContract]) -> LeveragePreview:
         p = self.positions[pair]

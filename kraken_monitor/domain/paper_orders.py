@@ -97,6 +97,10 @@ def run_orders(account: PaperAccount, orders: tuple[OpenOrder, ...], prices: Map
     return account, tuple(left)
 
 
+fires = _fires  # shared with the paper futures orders (domain/futures_paper_orders.py)
+follow = _follow
+
+
 def order_to_state(order: OpenOrder) -> dict:
     return {k: (None if v is None else getattr(v, "value", v if isinstance(v, bool) else str(v)))
             for k, v in vars(order).items()}

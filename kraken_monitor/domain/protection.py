@@ -10,10 +10,11 @@ taker rate (a triggered order takes liquidity), a plain limit close at the maker
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from kraken_monitor.domain import costs
 from kraken_monitor.domain.decimals import ONE, ZERO, engine_context
@@ -122,17 +123,21 @@ def pnl_if_filled(pf: PositionFigures, price: Decimal | None, volume: Decimal, r
     return costs.pnl_breakdown(pf.position, price, now, fx, pf.account_currency, rate, share)
 
 
-def preview(pf: PositionFigures, spec: OrderSpec, now: datetime, price: Decimal | None = None,
-            others: Iterable[OpenOrder] = ()) -> ProtectionPreview:
+def preview(pf: Any, spec: OrderSpec, now: datetime, price: Decimal | None = None,
+            others: Iterable[OpenOrder] = (), pnl: PnlIfFilled | None = None,
+            rate: Callable[[OrderType], Decimal] = fee_rate) -> ProtectionPreview:
     """The Protect dialog's preview of `spec` on the position of `pf`, at `price` (default: the position's price).
 
     `others`: the position's other resting orders (minus the one being modified), for the warnings.
-    Does not validate: call `spec.validate(...)` for the message that disables OK.
+    Does not validate: call `spec.validate(...)` for the message that disables OK. `pnl` / `rate`: another
+    venue's P&L-if-filled and fee rate (Kraken Futures); its preview has no spot cost breakdown.
     """
     price = pf.price if price is None else price
     trigger = trigger_of(spec, price)
     fill = fill_price(spec, trigger)
-    breakdown = pnl_if_filled(pf, fill, spec.volume, fee_rate(spec.type), now)
+    breakdown = pnl_if_filled(pf, fill, spec.volume, rate(spec.type), now) if pnl is None else None
+    net = breakdown.net if breakdown is not None else (
+        pnl(pf, fill, spec.volume, rate(spec.type), now) if pnl is not None else None)
     as_order = OpenOrder("(new)", spec.pair, spec.type, spec.side, spec.volume, trigger, spec.limit_price,
                          spec.trigger, True, False, spec.trailing_offset, spec.trailing_percent, pf.position.id)
     warnings = position_warnings(pf, (*others, as_order), pf.remaining_volume)
@@ -140,7 +145,7 @@ def preview(pf: PositionFigures, spec: OrderSpec, now: datetime, price: Decimal 
         trigger_price=trigger,
         fill_price=fill,
         trigger_distance_pct=distance_pct(spec, trigger, price),
-        pnl_at_trigger=None if breakdown is None else breakdown.net,
+        pnl_at_trigger=net,
         breakdown=breakdown,
         currency=pf.account_currency or pf.quote_currency,
         vs_margin_call=None if trigger is None or pf.margin_call_price is None else trigger - pf.margin_call_price,
@@ -196,18 +201,40 @@ def _protects(order: OpenOrder, pf: PositionFigures) -> bool:
             and (order.reduce_only or order.margin or order.conditional))
 
 
+# P&L of closing (figures, fill price, volume, fee rate, now) -> net money, None if unknown. Spot's is
+# costs.pnl_breakdown's net (below); Kraken Futures' lives in domain/futures_protection.py.
+PnlIfFilled = Callable[[Any, Decimal | None, Decimal, Decimal, datetime], Decimal | None]
+
+
+def spot_pnl(pf: PositionFigures, price: Decimal | None, volume: Decimal, rate: Decimal,
+             now: datetime) -> Decimal | None:
+    result = pnl_if_filled(pf, price, volume, rate, now)
+    return None if result is None else result.net
+
+
+def _opened_key(pf: Any) -> tuple[bool, float]:
+    # Kraken Futures nets one position per contract and openpositions gives no reliable opening time here.
+    opened = getattr(pf.position, "opened_at", None)
+    return (opened is not None, opened.timestamp() if opened is not None else 0.0)
+
+
 @engine_context
-def attach(orders: Iterable[OpenOrder], positions: tuple[PositionFigures, ...],
-           now: datetime) -> tuple[tuple[PositionFigures, ...], tuple[OpenOrder, ...]]:
+def attach(orders: Iterable[OpenOrder], positions: tuple[Any, ...], now: datetime,
+           pnl: PnlIfFilled = spot_pnl, rate: Callable[[OrderType], Decimal] = fee_rate,
+           ) -> tuple[tuple[Any, ...], tuple[OpenOrder, ...]]:
     """Each position's figures with its orders, nearest stop / take-profit, P&L if they fire, warnings; plus the
     orders attached to no position. An order naming its position goes there; else to the oldest position of
-    its pair that it closes. Positions of one pair and side share their orders' volume check."""
+    its pair that it closes. Positions of one pair and side share their orders' volume check.
+
+    `positions`: spot PositionFigures, or any figures with the same names (position.id/pair/side, price,
+    remaining_volume, liquidation_price, margin_call_price and the order fields): Kraken Futures' pass their
+    own `pnl` and fee `rate`."""
     by_id = {pf.position.id: pf for pf in positions}
     groups: dict[tuple[str, Side], Decimal] = {}
     for pf in positions:
         key = (pf.position.pair, pf.position.side)
         groups[key] = groups.get(key, ZERO) + pf.remaining_volume
-    oldest = sorted(positions, key=lambda pf: pf.position.opened_at)
+    oldest = sorted(positions, key=_opened_key)
     attached: dict[str, list[OpenOrder]] = {}
     loose: list[OpenOrder] = []
     for order in orders:
@@ -222,12 +249,13 @@ def attach(orders: Iterable[OpenOrder], positions: tuple[PositionFigures, ...],
         if order.position_id != p.id:
             order = replace(order, position_id=p.id)
         attached.setdefault(p.id, []).append(order)
-    out = tuple(_with_orders(pf, tuple(attached.get(pf.position.id, ())), groups, now) for pf in positions)
+    out = tuple(_with_orders(pf, tuple(attached.get(pf.position.id, ())), groups, now, pnl, rate)
+                for pf in positions)
     return out, tuple(loose)
 
 
-def _with_orders(pf: PositionFigures, orders: tuple[OpenOrder, ...], groups: dict[tuple[str, Side], Decimal],
-                 now: datetime) -> PositionFigures:
+def _with_orders(pf: Any, orders: tuple[OpenOrder, ...], groups: dict[tuple[str, Side], Decimal],
+                 now: datetime, pnl: PnlIfFilled, rate: Callable[[OrderType], Decimal]) -> Any:
     p = pf.position
     stop = nearest(orders, pf, stops=True)
     take = nearest(orders, pf, stops=False)
@@ -236,8 +264,7 @@ def _with_orders(pf: PositionFigures, orders: tuple[OpenOrder, ...], groups: dic
         if found is None:
             continue
         order, trigger = found
-        result = pnl_if_filled(pf, fill_price(order, trigger), order.volume, fee_rate(order.type), now)
         fields[f"{name}_price"] = trigger
         fields[f"{name}_distance_pct"] = distance_pct(order, trigger, pf.price)
-        fields[f"{name}_pnl"] = None if result is None else result.net
+        fields[f"{name}_pnl"] = pnl(pf, fill_price(order, trigger), order.volume, rate(order.type), now)
     return replace(pf, **fields)

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from kraken_monitor.domain.futures import FlexAccount, FuturesPosition
 from kraken_monitor.domain.futures_liquidation import FuturesContract
-from kraken_monitor.exchange.base import OrderResult
-from kraken_monitor.exchange.errors import Rejected
+from kraken_monitor.domain.orders import OpenOrder, OrderSpec
+from kraken_monitor.exchange.base import Capabilities, OrderResult
+from kraken_monitor.exchange.errors import BadResponse, Rejected
 
 
 class FuturesExchange(ABC):
@@ -39,6 +40,26 @@ class FuturesExchange(ABC):
     def transfer_to_flex(self, amount: Decimal, currency: str = "USD") -> OrderResult:
         """Cross "add margin": move collateral from the futures cash wallet into the flex account."""
         raise Rejected("This futures venue cannot transfer collateral.")
+
+    # ----- protective orders (issue 16): read with the account, placed reduce-only -----
+    def fetch_open_orders(self) -> tuple[OpenOrder, ...]:
+        """Every open order, trigger orders included; raises on a failed read (never "no orders")."""
+        raise BadResponse(f"{type(self).__name__} cannot read open orders: the positions' protection is unknown.")
+
+    def order_capabilities(self) -> Capabilities:
+        """What the Protect dialog may offer on this venue."""
+        return Capabilities(False, False, False, False, note=f"{type(self).__name__} cannot place orders.")
+
+    def place_order(self, spec: OrderSpec) -> OrderResult:
+        """A reduce-only stop-loss / take-profit / trailing stop / limit close on one position's contract."""
+        raise Rejected(f"{type(self).__name__} cannot place protective orders.")
+
+    def cancel_order(self, order_id: str, pair: str) -> OrderResult:
+        raise Rejected(f"{type(self).__name__} cannot cancel orders.")
+
+    def modify_order(self, order_id: str, spec: OrderSpec) -> OrderResult:
+        """Move a resting order to `spec` (the venue's edit, or cancel then place)."""
+        raise Rejected(f"{type(self).__name__} cannot modify orders.")
 
     def advance(self, seconds: float) -> None:  # noqa: B027 - optional hook
         """Simulated venues move their market; live ignores it."""

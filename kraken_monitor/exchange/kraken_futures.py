@@ -12,8 +12,10 @@ from kraken_monitor.domain.futures import FlexAccount, FuturesPosition
 from kraken_monitor.domain.futures_liquidation import FuturesContract, MarginTier
 from kraken_monitor.domain.models import MarginMode, Side
 from kraken_monitor.domain.venue import AccountKind
+from kraken_monitor.domain.orders import OpenOrder, OrderSpec
+from kraken_monitor.exchange import kraken_futures_orders as kfo
 from kraken_monitor.exchange import kraken_parse as kp
-from kraken_monitor.exchange.base import OrderResult
+from kraken_monitor.exchange.base import Capabilities, OrderResult
 from kraken_monitor.exchange.credentials import Credentials
 from kraken_monitor.exchange.errors import (
     AuthFailed,
@@ -35,7 +37,7 @@ DEMO_API_URL = "https://demo-futures.kraken.com"  # Kraken's futures demo enviro
 # Kraken's budget is 500 per 10 s for /derivatives (it refills continuously: 50 per second).
 BUDGET, REFILL_PER_S = 500.0, 50.0
 COST = {"accounts": 2, "openpositions": 2, "openorders": 2, "leveragepreferences": 2, "set_leverage": 10,
-        "transfer": 10}
+        "transfer": 10, "sendorder": 10, "editorder": 10, "cancelorder": 10}
 _FLEX_FIELDS = ("marginEquity", "initialMargin", "maintenanceMargin", "availableMargin", "portfolioValue",
                 "collateralValue")
 
@@ -65,7 +67,8 @@ def map_futures_error(exc: BaseException, *, action: bool = False, secrets: tupl
     where = "; the outcome is unknown: check Kraken Futures before retrying" if action else ""
     if isinstance(exc, ExchangeError):
         return exc
-    said = scrub(kraken_message(exc), secrets) if isinstance(exc, ccxt.BaseError) else ""
+    # Kraken's word: the error body's, or the sendStatus word ccxt raised for ("... failed due to invalidSize").
+    said = scrub(kraken_message(exc) or kfo.refusal_word(str(exc)), secrets) if isinstance(exc, ccxt.BaseError) else ""
     shown = said or type(exc).__name__
     if isinstance(exc, ccxt.InvalidNonce):
         return NonceRejected(f"Kraken Futures rejected the nonce ({shown}); another program may use this key.")
@@ -271,6 +274,56 @@ class KrakenFuturesExchange(FuturesExchange):
         text = format(amount.normalize(), "f")
         self._call(lambda: self._ccxt.transfer(currency, text, "cash", "flex"), cost=COST["transfer"], action=True)
         return OrderResult("transfer", f"{text} {currency} moved from the futures cash wallet into the flex account")
+
+    # ----- protective orders (exchange/kraken_futures_orders.py builds and reads them) -----
+    def fetch_open_orders(self) -> tuple[OpenOrder, ...]:
+        self._ensure_contracts()
+        answer = self._call(lambda: self._ccxt.private_get_openorders(), cost=COST["openorders"])
+        return kfo.parse_open_orders(answer, lambda raw: self._by_id.get(str(raw).upper()))
+
+    def order_capabilities(self) -> Capabilities:
+        has_key = self._credentials is not None
+        return Capabilities(can_trade=has_key, can_settle=False, can_add_collateral=False,
+                            can_add_isolated_margin=False, can_place_orders=has_key, can_trail=has_key,
+                            trailing_note=kfo.TRAILING_UNCONFIRMED,
+                            note="" if has_key else "Read-only: no Kraken Futures API key configured.")
+
+    def _order_call(self, fn: Callable[[], Any], endpoint: str, key: str) -> str:
+        """Run an order action; its status word checked (ccxt returns a "rejected" order for words it does not know)."""
+        answer = self._call(fn, cost=COST[endpoint], action=True)
+        info = answer.get("info") if isinstance(answer, dict) else None
+        body = info if isinstance(info, dict) and "status" in info else (info or {}).get(key)
+        return kfo.check_status({key: body}, endpoint, key)
+
+    def place_order(self, spec: OrderSpec) -> OrderResult:
+        """A reduce-only order on the position's contract, sized to at most the position."""
+        self._ensure_contracts()
+        if spec.pair not in self._contracts:
+            raise Rejected(f"{printable(spec.pair)[:40]} is not a Kraken Futures flex contract.")
+        kind, price, params = kfo.create_args(spec)
+        size = format(spec.volume, "f")
+        order_id = self._order_call(
+            lambda: self._ccxt.create_order(spec.pair, kind, spec.side.value, size, price, params),
+            "sendorder", "sendStatus")
+        return OrderResult(order_id, f"{spec.type.value} {spec.side.value} {size} {spec.pair} placed")
+
+    def cancel_order(self, order_id: str, pair: str) -> OrderResult:
+        self._ensure_contracts()
+        self._order_call(lambda: self._ccxt.cancel_order(order_id), "cancelorder", "cancelStatus")
+        return OrderResult(order_id, "cancelled")
+
+    def modify_order(self, order_id: str, spec: OrderSpec) -> OrderResult:
+        """editorder when only size or prices change (same order id); else cancel, then place."""
+        current = next((o for o in self.fetch_open_orders() if o.id == order_id), None)
+        if current is None:
+            raise Rejected(f"Order {printable(order_id)[:80]} is no longer open on Kraken Futures.")
+        if not kfo.can_edit(current, spec):
+            self.cancel_order(order_id, spec.pair)
+            return self.place_order(spec)
+        params = kfo.edit_params(spec)
+        self._order_call(lambda: self._ccxt.edit_order(order_id, spec.pair, "market", spec.side.value, None, None,
+                                                       params), "editorder", "editStatus")
+        return OrderResult(order_id, "edited")
 
     def close(self) -> None:
         session = getattr(self._ccxt, "session", None)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from kraken_monitor.domain.futures import FlexAccount, FuturesPosition
 from kraken_monitor.domain.futures_liquidation import FuturesContract, MarginTier, Refusal
+from kraken_monitor.domain import futures_paper_orders as fpo
+from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.futures_paper import PaperFuturesBook, demo_futures_book
+from kraken_monitor.domain.orders import OpenOrder, OrderSpec
 from kraken_monitor.domain.venue import AccountKind
-from kraken_monitor.exchange.base import OrderResult
+from kraken_monitor.exchange.base import Capabilities, OrderResult
 from kraken_monitor.exchange.demo_market import DemoMarket
 from kraken_monitor.exchange.errors import BadResponse, Rejected
 from kraken_monitor.exchange.futures_base import FuturesExchange
@@ -61,6 +65,7 @@ class PaperFuturesExchange(FuturesExchange):
 
     def fetch_marks(self) -> dict[str, Decimal]:
         self._marks = dict(self._marks_source())
+        self._run_orders()  # a new mark fires the triggers before anything reads the account
         return dict(self._marks)
 
     def _ready(self) -> None:
@@ -71,6 +76,7 @@ class PaperFuturesExchange(FuturesExchange):
         if self._book is None:
             self._book = (demo_futures_book(self._marks) if self.mode is AccountKind.DEMO
                           else PaperFuturesBook(Decimal(10000)))
+            self._seed_orders()
 
     def fetch_account(self) -> tuple[FlexAccount, list[FuturesPosition]]:
         self._ready()
@@ -105,3 +111,62 @@ class PaperFuturesExchange(FuturesExchange):
             raise Rejected(f"Kraken Futures refused: {_KRAKEN_WORDS[preview.refusal]}")
         shown = "cross margin" if leverage is None else f"isolated at {format(leverage.normalize(), 'f')}x"
         return OrderResult(pair, f"{pair} set to {shown} ({self.mode})")
+
+    # ----- protective orders (domain/futures_paper_orders.py): reduce-only, triggered on the mark -----
+    _orders: tuple[OpenOrder, ...] = ()
+    _order_count = 0
+
+    def _seed_orders(self) -> None:
+        """The demo futures book starts with one protected position (a stop under the BTC long)."""
+        if self.mode is AccountKind.DEMO and self._book is not None:
+            self._orders = fpo.demo_orders(self._book, self._marks, datetime.now(timezone.utc))
+
+    def _run_orders(self) -> None:
+        if self._book is not None and self._orders:
+            self._orders, _filled = fpo.run_orders(self._book, self._orders, self._marks)
+
+    def fetch_open_orders(self) -> tuple[OpenOrder, ...]:
+        self._ready()
+        return self._orders
+
+    def order_capabilities(self) -> Capabilities:
+        return Capabilities(can_trade=True, can_settle=False, can_add_collateral=True, can_add_isolated_margin=False,
+                            can_place_orders=True, can_trail=True,
+                            trailing_note=f"{self.mode} futures: triggers on the mark (the only simulated price)")
+
+    def place_order(self, spec: OrderSpec) -> OrderResult:
+        self._ready()
+        assert self._book is not None
+        mark = self._marks.get(spec.pair)
+        if mark is None:
+            raise Rejected(f"No {self.mode} futures mark for {spec.pair}.")
+        self._order_count += 1
+        order_id = f"{self.mode}-fut-{self._order_count}"
+        try:
+            order = fpo.new_order(order_id, self._book, spec, mark, datetime.now(timezone.utc))
+        except DomainError as exc:
+            raise Rejected(str(exc)) from None
+        self._orders = (*self._orders, order)
+        return OrderResult(order_id, f"{spec.type.value} {spec.side.value} {spec.volume} {spec.pair} placed "
+                                     f"({self.mode})")
+
+    def cancel_order(self, order_id: str, pair: str) -> OrderResult:
+        self._ready()
+        if not any(o.id == order_id for o in self._orders):
+            raise Rejected(f"Order {order_id} is no longer open ({self.mode} futures).")
+        self._orders = tuple(o for o in self._orders if o.id != order_id)
+        return OrderResult(order_id, "cancelled")
+
+    def modify_order(self, order_id: str, spec: OrderSpec) -> OrderResult:
+        """Cancel then place (validated first, so a refused change leaves the old order standing)."""
+        self._ready()
+        assert self._book is not None
+        mark = self._marks.get(spec.pair)
+        if mark is None:
+            raise Rejected(f"No {self.mode} futures mark for {spec.pair}.")
+        try:
+            fpo.new_order(order_id, self._book, spec, mark, datetime.now(timezone.utc))
+        except DomainError as exc:
+            raise Rejected(str(exc)) from None
+        self.cancel_order(order_id, spec.pair)
+        return self.place_order(spec)

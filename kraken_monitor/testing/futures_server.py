@@ -16,18 +16,20 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlsplit
 
 from kraken_monitor.testing import transport_faults as tf
+from kraken_monitor.testing.futures_orders import order_answer
 from kraken_monitor.testing.futures_sim import FuturesApiError, FuturesSim
 from kraken_monitor.testing.kraken_server import KrakenTestServer, _Fault, _Handler
 
 PREFIX = "/derivatives/api/v3/"
 # The "budget" each private endpoint spends from 500 per 10 s (docs.kraken.com/exchange/guides/futures/ratelimits).
 COSTS = {("GET", "accounts"): 2, ("GET", "openpositions"): 2, ("GET", "openorders"): 2,
-         ("GET", "leveragepreferences"): 2, ("PUT", "leveragepreferences"): 10, ("POST", "transfer"): 10}
+         ("GET", "leveragepreferences"): 2, ("PUT", "leveragepreferences"): 10, ("POST", "transfer"): 10,
+         ("POST", "sendorder"): 10, ("POST", "editorder"): 10, ("POST", "cancelorder"): 10}
 BUDGET, WINDOW_S = 500.0, 10.0
 _ERRORS = {"rate_limit": "apiLimitExceeded", "unavailable": "unavailable", "busy": "Server Error",
            "invalid_nonce": "nonceBelowThreshold", "invalid_key": "authenticationError"}
 # What the missing_fields fault removes: a whole list (ccxt must not read it as "flat") or fields of rows.
-_MISSING = {"openpositions": ("openPositions",), "accounts": ("marginEquity", "maintenanceMargin"),
+_MISSING = {"openpositions": ("openPositions",), "openorders": ("openOrders",), "accounts": ("marginEquity", "maintenanceMargin"),
             "tickers": ("markPrice",), "instruments": ("marginLevels",)}
 
 
@@ -102,7 +104,7 @@ def _error_body(err: FuturesApiError) -> dict[str, object]:
 
 def _strip(endpoint: str, payload: dict[str, object]) -> dict[str, object]:
     fields = _MISSING.get(endpoint, ())
-    if endpoint == "openpositions":
+    if endpoint in ("openpositions", "openorders"):
         return {k: v for k, v in payload.items() if k not in fields}
     if endpoint == "accounts":
         accounts = dict(payload["accounts"])  # type: ignore[arg-type]
@@ -183,7 +185,11 @@ class FuturesTestServer(KrakenTestServer):
         if verb == "GET" and endpoint == "accounts":
             return dict(ok, accounts=sim.accounts_payload())
         if verb == "GET" and endpoint == "openorders":
-            return dict(ok, openOrders=list(sim.open_orders))
+            with self._sim_lock, sim._lock:
+                return dict(ok, openOrders=list(sim.open_orders) + sim.orders.rows())
+        if verb == "POST" and endpoint in ("sendorder", "editorder", "cancelorder"):
+            with self._sim_lock, sim._lock:
+                return dict(ok, **order_answer(sim, endpoint, params, _server_time()))
         if verb == "GET" and endpoint == "leveragepreferences":
             return dict(ok, leveragePreferences=sim.leverage_payload(params.get("symbol")))
         if verb == "POST" and endpoint == "transfer":

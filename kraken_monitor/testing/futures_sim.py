@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from kraken_monitor.testing.futures_orders import FuturesOrderBook
+
 # Kraken Futures' own error texts for leveragepreferences (docs set-leverage-settings; ccxt#19896 sample).
 WOULD_LIQUIDATE = (41, "Would cause liquidation")
 INSUFFICIENT_MARGIN = (92, "INSUFFICIENT_MARGIN")
@@ -68,12 +70,68 @@ class FuturesSim:
     lower_case_symbols: bool = True
     numbers_as_strings: bool = True
     include_unrealized_pnl: bool = False
+    # Last trade and index prices where a test sets them apart from the mark (else they follow it).
+    lasts: dict[str, Decimal] = field(default_factory=dict)
+    indexes: dict[str, Decimal] = field(default_factory=dict)
+    fees_paid: Decimal = Decimal(0)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
+    def __post_init__(self) -> None:
+        self.orders = FuturesOrderBook(self)  # sendorder / openorders / cancelorder / editorder (futures_orders.py)
+
     # ----- scenario -----
-    def set_mark(self, symbol: str, mark: Decimal) -> None:
+    def set_mark(self, symbol: str, mark: Decimal, *, last: Decimal | None = None,
+                 index: Decimal | None = None) -> None:
+        """Move the contract's mark (and its last / index when given): trailing stops follow, triggers fire."""
         with self._lock:
-            self.marks[symbol.upper()] = Decimal(mark)
+            symbol = symbol.upper()
+            self.marks[symbol] = Decimal(mark)
+            for prices, value in ((self.lasts, last), (self.indexes, index)):
+                if value is not None:
+                    prices[symbol] = Decimal(value)
+            self.orders.on_prices(symbol)
+
+    def signal_price(self, symbol: str, signal: str) -> Decimal:
+        with self._lock:
+            mark = self.marks[symbol]
+            return {"last": self.lasts.get(symbol, mark), "index": self.indexes.get(symbol, mark)}.get(signal, mark)
+
+    def position_of(self, symbol: str) -> SimPosition | None:
+        with self._lock:
+            return next((p for p in self.positions if p.symbol == symbol), None)
+
+    def can_open(self, symbol: str, side: str, size: Decimal) -> bool:
+        """Kraken checks the initial margin of what an order could add against the available margin."""
+        with self._lock:
+            held = self.position_of(symbol)
+            if held is not None and (held.side == "long") != (side == "buy") and size <= held.size:
+                return True  # it only reduces
+            notional = size * self._mark(symbol)
+            return notional * self.tier(symbol, notional).initial_rate <= self.flex()["availableMargin"]
+
+    def trade(self, symbol: str, side: str, size: Decimal, price: Decimal, fee_rate: Decimal) -> None:
+        """A fill: reduces (realizing P&L into USD collateral) or opens / adds to the contract's one position."""
+        with self._lock:
+            fee = size * price * fee_rate
+            self.fees_paid += fee
+            self.collateral["USD"] = self.collateral.get("USD", Decimal(0)) - fee
+            held = self.position_of(symbol)
+            buying = side == "buy"
+            if held is not None and (held.side == "long") != buying:
+                closed = min(size, held.size)
+                sign = 1 if held.side == "long" else -1
+                self.collateral["USD"] += sign * closed * (price - held.price)
+                held.size -= closed
+                size -= closed
+                if held.size == 0:
+                    self.positions.remove(held)  # its leverage preference stays, as Kraken keeps it
+                    held = None
+            if size > 0:
+                if held is None:
+                    self.positions.append(SimPosition(symbol, "long" if buying else "short", size, price))
+                else:
+                    held.price = (held.price * held.size + price * size) / (held.size + size)
+                    held.size += size
 
     def add_position(self, symbol: str, side: str, size: Decimal, price: Decimal, *,
                      leverage: Decimal | None = None, unrealized_funding: Decimal = Decimal(0)) -> None:
@@ -186,7 +244,8 @@ class FuturesSim:
         with self._lock:
             rows: list[dict[str, object]] = [
                 {"tag": "perpetual", "pair": symbol[3:6].replace("XBT", "XBT") + ":USD", "symbol": symbol,
-                 "markPrice": self._n(mark), "indexPrice": self._n(mark), "last": self._n(mark),
+                 "markPrice": self._n(mark), "indexPrice": self._n(self.indexes.get(symbol, mark)),
+                 "last": self._n(self.lasts.get(symbol, mark)),
                  "bid": self._n(mark - 1), "ask": self._n(mark + 1), "open24h": self._n(mark),
                  "vol24h": "1234", "lastTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
                  "suspended": False, "fundingRate": "0.0001"}

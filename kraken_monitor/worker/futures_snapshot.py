@@ -12,6 +12,7 @@ from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.alert_levels import AlertThresholds
 from kraken_monitor.domain.futures import FuturesBook, book_figures
 from kraken_monitor.domain.futures_liquidation import FuturesContract
+from kraken_monitor.domain.futures_protection import with_orders
 from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
 from kraken_monitor.exchange.futures_base import FuturesExchange
 from kraken_monitor.exchange.text import printable
@@ -30,15 +31,17 @@ def read_futures_book(exchange: FuturesExchange, thresholds: AlertThresholds, no
     """Contracts (unless given: the instruments list is large), account and marks in one pass. A missing mark
     or contract for a held position makes the book stale with the reason: its risk is unknown, never guessed."""
     contracts = contracts or exchange.load_contracts()
+    marks = exchange.fetch_marks()  # first: a simulated venue fills the triggers these marks reached
     flex, positions = exchange.fetch_account()
-    marks = exchange.fetch_marks()
+    # Part of the account read: a failed openorders fails the whole read (never positions without their orders).
+    orders = exchange.fetch_open_orders()
     mode = str(exchange.mode)
     unpriced = sorted({p.pair for p in positions if p.pair not in marks or p.pair not in contracts})
     if unpriced:
         return FuturesBook(mode, now, None, (), stale=True,
                            stale_reason=f"no mark price or margin schedule for {', '.join(unpriced)}")
     account, rows = book_figures(flex, positions, marks, contracts, thresholds)
-    return FuturesBook(mode, now, account, rows, contracts=contracts)
+    return with_orders(FuturesBook(mode, now, account, rows, contracts=contracts), orders)
 
 
 def run_futures_snapshot(config: MonitorConfig, as_json: bool, out: TextIO = sys.stdout,

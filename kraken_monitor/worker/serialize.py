@@ -176,6 +176,11 @@ def futures_position_to_json(pf: FuturesPositionFigures) -> dict[str, Any]:
         "liquidation_price_source": pf.liquidation_price_source,
         "distance_to_liquidation_pct": _pct(pf.distance_to_liquidation_pct),
         "risk": _risk(pf.risk),
+        # Protective orders (issue 16), the spot keys and shapes: the nearest trigger or null, warning codes.
+        "orders": [order_to_json(o) for o in pf.orders or ()],
+        "stop_loss_price": _num(pf.stop_loss_price),
+        "take_profit_price": _num(pf.take_profit_price),
+        "warnings": list(pf.warnings),
     }
 
 
@@ -189,6 +194,8 @@ def futures_snapshot_to_json(book: FuturesBook) -> dict[str, Any]:
         "account": futures_account_to_json(book.account),
         "positions": [futures_position_to_json(pf) for pf in book.positions],
     }
+    if result["account"] is not None:
+        result["account"]["orders"] = [order_to_json(o) for o in book.orders]  # attached to no position
     if book.stale:
         result["stale_reason"] = book.stale_reason
     return result
