@@ -153,6 +153,9 @@ class FuturesOrderBook:
         """Validate and place (a market order fills at once); raises FuturesApiError / SendRefused as Kraken does."""
         from kraken_monitor.testing.futures_sim import FuturesApiError
 
+        if self.sim.refuse_next_order:
+            word, self.sim.refuse_next_order = self.sim.refuse_next_order, ""
+            raise SendRefused(word)
         symbol = params.get("symbol", "").upper()
         if not symbol or symbol not in self.sim.marks:
             raise FuturesApiError("contractNotFound")

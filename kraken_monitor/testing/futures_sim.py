@@ -74,6 +74,7 @@ class FuturesSim:
     lasts: dict[str, Decimal] = field(default_factory=dict)
     indexes: dict[str, Decimal] = field(default_factory=dict)
     fees_paid: Decimal = Decimal(0)
+    refuse_next_order: str = ""  # scenario: the next sendorder is refused with this sendStatus word
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:

@@ -14,10 +14,12 @@ from kraken_monitor.testing.futures_server import FuturesTestServer
 ROOT = Path(__file__).resolve().parents[2]
 D = Decimal
 ACCOUNT_KEYS = {"currency", "margin_equity", "initial_margin", "maintenance_margin", "available_margin",
-                "portfolio_value", "margin_level", "risk"}
+                "portfolio_value", "margin_level", "risk",
+                "orders"}  # issue 16: resting orders attached to no position
 POSITION_KEYS = {"id", "pair", "side", "margin_mode", "volume", "entry_price", "mark_price", "leverage",
                  "unrealized_pnl", "unrealized_funding", "liquidation_price", "liquidation_price_source",
-                 "distance_to_liquidation_pct", "risk"}
+                 "distance_to_liquidation_pct", "risk",
+                 "orders", "stop_loss_price", "take_profit_price", "warnings"}  # issue 16, the spot shape
 
 
 def run_cli(args, home, extra_env=None):
