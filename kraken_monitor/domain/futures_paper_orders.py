@@ -18,7 +18,14 @@ from decimal import Decimal
 from kraken_monitor.domain.futures_paper import PaperFuturesBook
 from kraken_monitor.domain.futures_protection import FUTURES_TAKER_FEE_RATE, futures_fee_rate
 from kraken_monitor.domain.models import Side
-from kraken_monitor.domain.orders import InvalidOrder, OpenOrder, OrderSide, OrderSpec, OrderType, TriggerSignal
+from kraken_monitor.domain.orders import (
+    InvalidOrder,
+    OpenOrder,
+    OrderSide,
+    OrderSpec,
+    OrderType,
+    TriggerSignal,
+)
 from kraken_monitor.domain.paper_orders import fires, follow
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from kraken_monitor.domain.futures import FlexAccount, FuturesPosition
 from kraken_monitor.domain.futures_liquidation import FuturesContract, MarginTier
 from kraken_monitor.domain.models import MarginMode, Side
-from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.domain.orders import OpenOrder, OrderSpec
+from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange import kraken_futures_orders as kfo
 from kraken_monitor.exchange import kraken_parse as kp
 from kraken_monitor.exchange.base import Capabilities, OrderResult

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from kraken_monitor.domain.futures import FlexAccount, FuturesPosition
-from kraken_monitor.domain.futures_liquidation import FuturesContract, MarginTier, Refusal
 from kraken_monitor.domain import futures_paper_orders as fpo
 from kraken_monitor.domain.errors import DomainError
+from kraken_monitor.domain.futures import FlexAccount, FuturesPosition
+from kraken_monitor.domain.futures_liquidation import FuturesContract, MarginTier, Refusal
 from kraken_monitor.domain.futures_paper import PaperFuturesBook, demo_futures_book
 from kraken_monitor.domain.orders import OpenOrder, OrderSpec
 from kraken_monitor.domain.venue import AccountKind

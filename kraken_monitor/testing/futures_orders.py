@@ -74,9 +74,9 @@ class FuturesOrder:
 
     def follow(self, price: Decimal) -> None:
         """A trailing stop's best price: the highest since placed for a sell, the lowest for a buy."""
-        if self.order_type == "trailing_stop":
-            if self.best is None or (price > self.best if self.side == "sell" else price < self.best):
-                self.best = price
+        better = self.best is None or (price > self.best if self.side == "sell" else price < self.best)
+        if self.order_type == "trailing_stop" and better:
+            self.best = price
 
     def fires(self, price: Decimal) -> bool:
         stop = self.current_stop()
