@@ -13,16 +13,18 @@ from decimal import Decimal
 from typing import Any
 
 from kraken_monitor.domain.futures import FuturesBook, FuturesPositionFigures
-from kraken_monitor.domain.models import FUTURES_KEY_PREFIX, MarginMode, Risk, Side
+from kraken_monitor.domain.models import FUTURES_KEY_PREFIX, MarginMode, PairRules, Risk, Side
+from kraken_monitor.domain.orders import OpenOrder
 from kraken_monitor.domain.venue import Venue
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.text.accounts import account_name
+from kraken_monitor.ui import positions_order_columns as order_columns
 from kraken_monitor.ui.positions_columns import Column
 
 ESTIMATE_MARK = " (est.)"
 CROSS = "cross"
 SPOT_ONLY_TIP = "Kraken spot margin only: not a Kraken Futures figure"
-ORDERS_NOT_READ_TIP = "Protective orders are read for Kraken spot margin only: the monitor does not see futures orders"
+ORDERS_NOT_READ_TIP = "This futures account's open orders were not read: its protection is unknown"
 FUNDING_AS_COST_TIP = ("Unrealized funding as a cost (paid = positive), the futures counterpart of rollovers: "
                        "Kraken {verb} {amount}. Trading fees are not included.")
 
@@ -70,16 +72,16 @@ class FuturesRow:
     next_rollover: None = None
     projected_cost_24h: None = None
     liquidation_order: None = None
-    # Protective-order columns (issue 16): Kraken Futures orders are not read, so None ("not known"), never
-    # an empty tuple that would read as "unprotected".
-    orders: None = None
-    warnings: tuple = ()
-    stop_loss_price: None = None
-    stop_loss_distance_pct: None = None
-    stop_loss_pnl: None = None
-    take_profit_price: None = None
-    take_profit_distance_pct: None = None
-    take_profit_pnl: None = None
+    # Protective-order columns (issue 16), from Kraken Futures openorders (domain/futures_protection.py): None =
+    # not read ("not known"), never an empty tuple that would read as "unprotected".
+    orders: tuple[OpenOrder, ...] | None = None
+    warnings: tuple[str, ...] = ()
+    stop_loss_price: Decimal | None = None
+    stop_loss_distance_pct: Decimal | None = None
+    stop_loss_pnl: Decimal | None = None
+    take_profit_price: Decimal | None = None
+    take_profit_distance_pct: Decimal | None = None
+    take_profit_pnl: Decimal | None = None
 
     @property
     def futures_id(self) -> str:
@@ -125,7 +127,10 @@ def futures_rows(book: FuturesBook, stale: bool) -> tuple[FuturesRow, ...]:
             distance_to_liquidation_pct=pf.distance_to_liquidation_pct,
             risk=Risk.UNKNOWN if stale else pf.risk,
             price_decimals=_decimals(contract.tick_size if contract is not None else None),
-            account_currency=currency))
+            account_currency=currency, orders=pf.orders, warnings=pf.warnings,
+            stop_loss_price=pf.stop_loss_price, stop_loss_distance_pct=pf.stop_loss_distance_pct,
+            stop_loss_pnl=pf.stop_loss_pnl, take_profit_price=pf.take_profit_price,
+            take_profit_distance_pct=pf.take_profit_distance_pct, take_profit_pnl=pf.take_profit_pnl))
     return tuple(rows)
 
 
@@ -174,18 +179,29 @@ def futures_cell_text(row: FuturesRow, column: Column, header_currency: str | No
         return "passed" if distance is not None and distance < 0 else fmt.fmt_pct(distance)
     if column is Column.RISK:
         return row.risk.label
-    return fmt.DASH  # cost, break-even, margin call, next rollover, protective orders: spot margin only
+    if column in _ORDER_KEYS:
+        return order_columns.cell_text(row, _ORDER_KEYS[column], format_rules(row))  # type: ignore[arg-type]
+    return fmt.DASH  # cost, break-even, margin call, next rollover: spot margin only
 
 
 _SPOT_ONLY = frozenset({Column.COST, Column.BREAK_EVEN, Column.MARGIN_CALL_PRICE, Column.NEXT_ROLLOVER})
-_ORDER_COLUMNS = frozenset({Column.STOP_LOSS, Column.TAKE_PROFIT, Column.PROTECTION})
+_ORDER_KEYS = dict(zip((Column.STOP_LOSS, Column.TAKE_PROFIT, Column.PROTECTION), order_columns.KEYS, strict=True))
+
+
+def format_rules(row: FuturesRow) -> PairRules:
+    """The price / size places of the contract, in the shape the order texts format with (no margin levels)."""
+    base, _, rest = row.position.pair.partition("/")
+    return PairRules(row.position.pair, base, rest.split(":")[0] or "USD", Decimal(0), Decimal(0),
+                     price_decimals=row.price_decimals, volume_decimals=4)
 
 
 def futures_cell_tooltip(row: FuturesRow, column: Column, stale_reason: str | None) -> str | None:
     if column in _SPOT_ONLY:
         return SPOT_ONLY_TIP
-    if column in _ORDER_COLUMNS:
-        return ORDERS_NOT_READ_TIP
+    if column in _ORDER_KEYS:
+        if row.orders is None:
+            return ORDERS_NOT_READ_TIP
+        return order_columns.cell_tooltip(row, _ORDER_KEYS[column], format_rules(row))  # type: ignore[arg-type]
     if column is Column.RISK and row.risk is Risk.UNKNOWN:
         return "Risk unknown: the futures data is stale" + (f" ({stale_reason})" if stale_reason else "")
     if column is Column.PRICE:

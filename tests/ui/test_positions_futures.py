@@ -137,8 +137,8 @@ def test_futures_rows_read_a_dash_in_the_protective_order_columns_not_unprotecte
     model.set_futures_book(futures_book())
     btc = "BTC/USD:USD"
     for column in (Column.STOP_LOSS, Column.TAKE_PROFIT, Column.PROTECTION):
-        assert _cell(model, btc, column) == DASH  # futures orders are not read: unknown, never "unprotected"
-        assert "spot margin only" in _cell(model, btc, column, Qt.ItemDataRole.ToolTipRole)
+        assert _cell(model, btc, column) == DASH  # this book's orders were not read: unknown, never "unprotected"
+        assert "not read" in _cell(model, btc, column, Qt.ItemDataRole.ToolTipRole)
     model.sort(Column.STOP_LOSS, Qt.SortOrder.AscendingOrder)  # no value: the futures rows sort last
     assert model.position_at(model.rowCount() - 1).position.id.startswith("futures:")
 
