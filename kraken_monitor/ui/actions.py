@@ -251,6 +251,9 @@ class ActionsController(QObject):
 
     def open_protect(self, position_id: str | None = None, order_id: str | None = None) -> ProtectChoice | None:
         """Ctrl+P, the table's context menu, the Orders dock's Modify: place, modify or cancel, confirmed."""
+        selected_futures = getattr(self.window, "selected_futures_row", None)
+        if position_id is None and selected_futures is not None and selected_futures() is not None:
+            return None  # a futures row: ui/futures_window.py sends it to the futures account (futures_protect.py)
         if not self._ready():
             return None
         position_id = self._pick_position(position_id)

@@ -51,6 +51,7 @@ class FuturesController(QObject):
         self.account = account_name(Venue.FUTURES, poller.mode)
         self.alerts = FuturesAlertTracker(self.account)
         self.dialog_parent: QWidget | None = None
+        self.config: MonitorConfig | None = None  # live trading on/off for protective orders (issue 16)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.pump)
 
@@ -58,6 +59,7 @@ class FuturesController(QObject):
     def start(cls, config: MonitorConfig, interval_s: float, parent: QObject | None = None,
               poller_factory: Callable[[MonitorConfig, float], FuturesPoller] = FuturesPoller) -> FuturesController:
         controller = cls(poller_factory(config, interval_s).start(), parent)
+        controller.config = config
         controller.timer.start(200)
         return controller
 
@@ -121,6 +123,22 @@ class FuturesController(QObject):
             self.outcome_ready.emit("Sent to Kraken; waiting for its answer…", True)
         finally:
             dialog.deleteLater()
+
+    # Protective orders (issue 16): ui/futures_protect.py runs the dialog and sends the record to the poller.
+    def protect(self, position_id: str) -> None:
+        from kraken_monitor.ui import futures_protect
+
+        futures_protect.protect(self, position_id)
+
+    def protect_order(self, order) -> None:
+        from kraken_monitor.ui import futures_protect
+
+        futures_protect.protect(self, order.position_id or "", order.id)
+
+    def cancel_order(self, order) -> None:
+        from kraken_monitor.ui import futures_protect
+
+        futures_protect.cancel(self, order)
 
     def stop(self) -> None:
         self.timer.stop()

@@ -12,7 +12,7 @@ from kraken_monitor.ui.account_filter import AccountFilter
 from kraken_monitor.ui.futures_account_bar import FuturesAccountBar
 from kraken_monitor.ui.positions_futures import FuturesRow
 
-FUTURES_ROW_REASON = "a Kraken Futures position (use Change leverage..., Ctrl+Shift+L)"
+FUTURES_ROW_REASON = "a Kraken Futures position (use Change leverage..., Ctrl+Shift+L, or Protect position..., Ctrl+P)"
 
 
 def spot_action_tip(action: QAction, reason: str) -> str:
@@ -42,6 +42,7 @@ class FuturesWindow:
         leverage = w._action("Change leverage...", "Ctrl+Shift+L",
                              "Kraken Futures: isolated leverage (lower adds margin, higher releases it), or cross")
         leverage.triggered.connect(self._on_change_leverage_triggered)
+        w.action_protect.triggered.connect(self._on_protect_triggered)
         account_filter = AccountFilter(settings, w)
         account_filter.changed.connect(w.positions_model.set_account_filter)
         w.positions_model.set_account_filter(account_filter.current())
@@ -58,6 +59,12 @@ class FuturesWindow:
         replaying = self.window.replay.active
         fresh = row is not None and row.risk is not Risk.UNKNOWN
         action.setEnabled(fresh and not replaying)
+        if row is not None:  # Protect position... works on a fresh futures row as well (issue 16)
+            protect = self.window.action_protect
+            protect.setEnabled(fresh and not replaying)
+            if not replaying:
+                protect.setToolTip(f"Protect {row.position.pair} (Ctrl+P)" if fresh else
+                                   "Protect position: the futures figures are stale; wait for a fresh read")
         if replaying:
             return  # the replay controller names its own reason
         if row is None:
@@ -74,6 +81,12 @@ class FuturesWindow:
         if row is not None and w.action_change_leverage.isEnabled():
             w.change_leverage_requested.emit(row.position.id)
 
+    def _on_protect_triggered(self) -> None:
+        w = self.window
+        row = w.selected_futures_row()
+        if row is not None and w.action_protect.isEnabled():
+            w.protect_futures_requested.emit(row.position.id)
+
     def watch(self, watched: bool) -> None:
         """The session watches a futures account (its bar shows) or stopped watching it."""
         w = self.window
@@ -87,5 +100,6 @@ class FuturesWindow:
         w = self.window
         self.bar.set_book(book)
         w.positions_model.set_futures_book(book)
+        w.orders_dock.set_futures_book(book)
         w.account_filter.set_accounts(w.positions_model.accounts())
         self.update_actions(w.selected_futures_row())

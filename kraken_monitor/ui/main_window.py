@@ -68,6 +68,7 @@ class MainWindow(DeferredChart, QMainWindow):
     data_requested = Signal(object)  # a view's read (worker/requests.DataRequest: the chart's candles)
     order_move_requested = Signal(str, object)  # a chart line dragged: (order id, new trigger Decimal)
     change_leverage_requested = Signal(str)  # a futures row's id ("futures:<Kraken id>"): Change leverage...
+    protect_futures_requested = Signal(str)  # a futures row's id: Protect position... (ui/futures_protect.py)
 
     def __init__(
         self, mode: AccountKind | str = AccountKind.DEMO, settings: QSettings | None = None, clock=None, parent=None, *, defer_chart: bool = False

@@ -1,7 +1,8 @@
-"""Orders dock: every open order of the account, attached to its position or not, with modify and a confirmed cancel."""
+"""Orders dock: every open order of the accounts (spot margin and Kraken Futures), with modify and a confirmed cancel."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from kraken_monitor.domain import protection
-from kraken_monitor.domain.models import Risk, Snapshot
+from kraken_monitor.domain.futures import FuturesBook
+from kraken_monitor.domain.models import FUTURES_KEY_PREFIX, PairRules, Risk, Snapshot
 from kraken_monitor.domain.orders import OpenOrder
 from kraken_monitor.text import orders as text
 from kraken_monitor.ui import theme
@@ -38,6 +40,13 @@ def snapshot_orders(snapshot: Snapshot | None) -> tuple[OpenOrder, ...]:
     return attached + (snapshot.account.orders if snapshot.account is not None else ())
 
 
+def futures_orders(book: FuturesBook) -> tuple[OpenOrder, ...]:
+    """A futures book's orders, attached ones naming their table row ("futures:<Kraken id>"), then the loose ones."""
+    attached = tuple(replace(o, position_id=FUTURES_KEY_PREFIX + pf.position.id)
+                     for pf in book.positions for o in pf.orders or ())
+    return attached + book.orders
+
+
 class OrdersModel(QAbstractTableModel):
     """One row per open order from the newest snapshot; a tick with the same orders emits dataChanged only."""
 
@@ -46,13 +55,37 @@ class OrdersModel(QAbstractTableModel):
         self._rows: tuple[OpenOrder, ...] = ()
         self._snapshot: Snapshot | None = None
         self._prices: dict[str, Decimal] = {}
+        self._spot: tuple[OpenOrder, ...] = ()
+        self._futures: tuple[OpenOrder, ...] = ()  # Kraken Futures orders, after the spot ones
+        self._futures_prices: dict[str, Decimal] = {}
+        self._futures_rules: dict[str, PairRules] = {}
 
     def set_snapshot(self, snapshot: Snapshot) -> None:
-        rows = snapshot_orders(snapshot)
+        self._snapshot = snapshot
+        self._spot = snapshot_orders(snapshot)
+        self._show()
+
+    def set_futures_book(self, book: FuturesBook) -> None:
+        """A fresh futures read's orders; a stale read keeps the last ones (their rows say unknown risk)."""
+        if book.stale or book.account is None:
+            return
+        from kraken_monitor.ui.futures_protect import FuturesDialogSnapshot
+
+        self._futures = futures_orders(book)
+        self._futures_prices = {pf.position.pair: pf.mark_price for pf in book.positions}
+        self._futures_rules = FuturesDialogSnapshot.of(book).pair_rules
+        self._show()
+
+    def is_futures(self, order: OpenOrder) -> bool:
+        return any(o is order for o in self._futures)
+
+    def _show(self) -> None:
+        rows = self._spot + self._futures
         same = [o.id for o in rows] == [o.id for o in self._rows]
         if not same:
             self.beginResetModel()
-        self._rows, self._snapshot, self._prices = rows, snapshot, snapshot.prices()
+        spot_prices = self._snapshot.prices() if self._snapshot is not None else {}
+        self._rows, self._prices = rows, {**spot_prices, **self._futures_prices}
         if same:
             if rows:
                 self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(text.ORDER_COLUMNS) - 1))
@@ -90,7 +123,8 @@ class OrdersModel(QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         order, key = self._rows[index.row()], text.ORDER_COLUMNS[index.column()][0]
-        rules = self._snapshot.pair_rules.get(order.pair) if self._snapshot else None
+        rules = self._futures_rules.get(order.pair) or (self._snapshot.pair_rules.get(order.pair)
+                                                        if self._snapshot else None)
         if role == Qt.ItemDataRole.DisplayRole:
             return text.order_cell(order, key, rules, self.distance(order) if key == "distance" else None)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -121,6 +155,8 @@ class OrdersDock(QDockWidget):
 
     cancel_requested = Signal(object)
     modify_requested = Signal(object)
+    futures_cancel_requested = Signal(object)  # a Kraken Futures order: the futures account's controller confirms
+    futures_modify_requested = Signal(object)
 
     def __init__(self, parent=None) -> None:
         super().__init__(text.DOCK_TITLE, parent)
@@ -165,9 +201,15 @@ class OrdersDock(QDockWidget):
         self._update_buttons()
 
     def set_snapshot(self, snapshot: Snapshot) -> None:
+        self._update(lambda: self.model.set_snapshot(snapshot))
+
+    def set_futures_book(self, book: FuturesBook) -> None:
+        self._update(lambda: self.model.set_futures_book(book))
+
+    def _update(self, change) -> None:
         selected = self.selected_order()
         fresh = self.model.rowCount() == 0
-        self.model.set_snapshot(snapshot)
+        change()
         if selected is not None:
             self.select_order(selected.id)
         if fresh and self.model.rowCount():
@@ -188,6 +230,9 @@ class OrdersDock(QDockWidget):
     def _emit(self, signal) -> None:
         order = self.selected_order()
         if order is not None and (signal is not self.modify_requested or order.position_id is not None):
+            if self.model.is_futures(order):  # the futures account's poller acts on it, not the spot worker
+                signal = self.futures_modify_requested if signal is self.modify_requested \
+                    else self.futures_cancel_requested
             signal.emit(order)
 
     def _update_buttons(self, *_args) -> None:

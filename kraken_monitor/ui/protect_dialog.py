@@ -111,7 +111,7 @@ class ProtectDialog(QDialog):
         form = QFormLayout()
         self.order_box = QComboBox()
         self.order_box.addItem("New order", None)
-        for order in (self.figures.orders if self.figures else ()):
+        for order in (self.figures.orders or () if self.figures else ()):
             self.order_box.addItem(f"{text.order_summary(order, self.pair_rules)} \u00b7 {order.id}", order.id)
         self.order_box.currentIndexChanged.connect(self._on_order_chosen)
         self.cancel_order_button = QPushButton("Cancel order...")
@@ -201,7 +201,7 @@ class ProtectDialog(QDialog):
     # -- existing orders ------------------------------------------------------------------------
     def chosen_order(self) -> OpenOrder | None:
         order_id = self.order_box.currentData()
-        orders = self.figures.orders if self.figures else ()
+        orders = (self.figures.orders or ()) if self.figures else ()
         return next((o for o in orders if o.id == order_id), None) if order_id else None
 
     def _on_order_chosen(self, _index: int) -> None:
@@ -323,9 +323,9 @@ class ProtectDialog(QDialog):
             self.warning_label.setVisible(False)
             return
         chosen = self.chosen_order()
-        others = tuple(o for o in self.figures.orders if chosen is None or o.id != chosen.id)
+        others = tuple(o for o in self.figures.orders or () if chosen is None or o.id != chosen.id)
         try:
-            result = protection.preview(self.figures, spec, self.snapshot.as_of, others=others)
+            result = self._preview(spec, others)
         except DomainError as err:
             self.distance_label.setText(f"no preview: {err}")
             return
@@ -333,15 +333,23 @@ class ProtectDialog(QDialog):
         pf = self.figures
         self.distance_label.setText(text.distance_text(result.trigger_price, result.trigger_distance_pct, pf.price,
                                                        self.pair_rules, spec.type.is_trailing))
-        self.pnl_label.setText(text.pnl_at_trigger_text(result.breakdown, result.fill_price, self.pair_rules))
-        self.pnl_label.setToolTip(text.pnl_at_trigger_tip(result.breakdown))
-        self.zone_label.setText(text.relation_text(result.relation, pf.margin_call_price, pf.liquidation_price,
-                                                   self.pair_rules))
+        self._show_pnl_and_zone(result, spec)
         exceeds = text.ORDER_EXCEEDS_POSITION in result.warnings
         self.warning_label.setText(text.exceeds_text(spec, others, self.pair_rules) if exceeds else "")
         self.warning_label.setVisible(exceeds)
         danger = {"beyond_liquidation": "color: #c62828; font-weight: bold;", "past_margin_call": "color: #ef6c00;"}
         self.zone_label.setStyleSheet(danger.get(result.relation.value, ""))
+
+    # -- what another venue (ui/futures_protect.py) computes and words its own way --------------
+    def _preview(self, spec: OrderSpec, others: tuple[OpenOrder, ...]) -> protection.ProtectionPreview:
+        return protection.preview(self.figures, spec, self.snapshot.as_of, others=others)
+
+    def _show_pnl_and_zone(self, result: protection.ProtectionPreview, spec: OrderSpec) -> None:
+        pf = self.figures
+        self.pnl_label.setText(text.pnl_at_trigger_text(result.breakdown, result.fill_price, self.pair_rules))
+        self.pnl_label.setToolTip(text.pnl_at_trigger_tip(result.breakdown))
+        self.zone_label.setText(text.relation_text(result.relation, pf.margin_call_price, pf.liquidation_price,
+                                                   self.pair_rules))
 
     def request(self) -> ProtectChoice | None:
         spec, reason = self.validate()

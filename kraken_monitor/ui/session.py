@@ -70,6 +70,10 @@ FUTURES_TO_GUI: tuple[tuple[str, str], ...] = (
     ("worker.alerts_changed", "futures.on_alerts_changed"),  # a snoozed futures alert stays quiet
     ("window.change_leverage_requested", "futures.change_leverage"),  # a futures row: Ctrl+Shift+L
     ("actions.messages.change_leverage_requested", "futures.change_leverage"),  # a futures popup's button
+    # Protective orders on futures (issue 16): the row's Protect, the Orders dock's futures rows.
+    ("window.protect_futures_requested", "futures.protect"),
+    ("window.orders_dock.futures_modify_requested", "futures.protect_order"),
+    ("window.orders_dock.futures_cancel_requested", "futures.cancel_order"),
 )
 
 

@@ -138,7 +138,8 @@ class FuturesPoller:
                 if self._feed is not None and (pushed := self._feed.pushed_book(self._config.thresholds, utc_now())):
                     self.results.put(pushed)  # marks or thresholds pushed between REST reads
                 continue
-            pair, leverage = request.pair, request.leverage
+            # Order records (issue 16) carry no leverage; their outcome travels the same way.
+            pair, leverage = getattr(request, "pair", ""), getattr(request, "leverage", None)
             try:
                 result = request.apply(exchange, utc_now())  # the futures exchange is this poller's "Poller"
                 self.results.put(LeverageOutcome(pair, leverage, True, result.description))
