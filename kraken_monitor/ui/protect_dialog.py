@@ -94,7 +94,6 @@ class ProtectDialog(QDialog):
         self.preview_status.update_from(snapshot)
         self._refresh()
 
-    # -- layout ---------------------------------------------------------------------------------
     def _build(self) -> None:
         self.setWindowTitle("Protect position")
         self.setMinimumWidth(640)
@@ -340,7 +339,7 @@ class ProtectDialog(QDialog):
         danger = {"beyond_liquidation": "color: #c62828; font-weight: bold;", "past_margin_call": "color: #ef6c00;"}
         self.zone_label.setStyleSheet(danger.get(result.relation.value, ""))
 
-    # -- what another venue (ui/futures_protect.py) computes and words its own way --------------
+    # -- another venue (ui/futures_protect.py) computes and words these its own way --------------
     def _preview(self, spec: OrderSpec, others: tuple[OpenOrder, ...]) -> protection.ProtectionPreview:
         return protection.preview(self.figures, spec, self.snapshot.as_of, others=others)
 
