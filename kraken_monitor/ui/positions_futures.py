@@ -243,4 +243,5 @@ _SORT_ATTR = {Column.SIZE: "remaining_volume", Column.ENTRY: "entry_price", Colu
               Column.LEVERAGE: "leverage", Column.USED_MARGIN: "used_margin", Column.PNL: "unrealized_pnl",
               Column.PNL_PCT: "pnl_pct", Column.FEES: "fees", Column.NET_PNL: "net_pnl",
               Column.LIQUIDATION_PRICE: "liquidation_price",
-              Column.DISTANCE_TO_LIQUIDATION: "distance_to_liquidation_pct"}
+              Column.DISTANCE_TO_LIQUIDATION: "distance_to_liquidation_pct",
+              Column.STOP_LOSS: "stop_loss_distance_pct", Column.TAKE_PROFIT: "take_profit_distance_pct"}
