@@ -50,7 +50,9 @@ class FuturesAlertTracker:
                 margin_level=account.margin_level, distance_to_liquidation_pct=pf.distance_to_liquidation_pct,
                 reason=REASON_POSITION, fired_at=book.as_of,
                 facts=(("account", self.account_label), ("side", pf.position.side.value),
-                       ("liquidation_price", pf.liquidation_price), ("source", pf.liquidation_price_source)))))
+                       ("liquidation_price", pf.liquidation_price), ("source", pf.liquidation_price_source),
+                       # issue 16: worded "no stop-loss" (only when its orders were read and none is a stop)
+                       ("unprotected", int("unprotected" in pf.warnings))))))
         for key, level, alert in checks:
             before = self._levels.get(key, Risk.OK)
             self._levels[key] = level

@@ -59,7 +59,8 @@ def futures_alert_message(alert: Alert) -> str | None:
         price = alert.fact("liquidation_price")
         return f"{account}: " + position_alert_message(
             f"{alert.pair} {alert.fact('side')}", alert.distance_to_liquidation_pct,
-            price if isinstance(price, Decimal) else None, str(alert.fact("source") or "estimate"))
+            price if isinstance(price, Decimal) else None, str(alert.fact("source") or "estimate")) + (
+            "; no stop-loss" if alert.fact("unprotected") else "")
     return None
 
 

@@ -61,3 +61,20 @@ def test_preview_against_the_liquidation_price_of_a_short():
     # -0.5 x (71000 - 62000) = -4500, fee 0.5 x 71000 x 0.05 % = 17.75
     assert result.pnl_at_trigger == D("-4517.75") and result.currency == "USD"
     assert "stop_beyond_liquidation" in result.warnings
+
+
+def test_a_futures_alert_about_an_unprotected_position_says_no_stop_loss():
+    from kraken_monitor.domain.futures_alerts import FuturesAlertTracker
+    from kraken_monitor.testing.futures_books import futures_book
+    from kraken_monitor.text.alerts import alert_message
+
+    stop = OpenOrder("f-1", BTC, OrderType.STOP_LOSS, "sell", D(1), D(48000), None, TriggerSignal.MARK, True)
+    protected = fp.with_orders(futures_book(), [stop])
+    fired = {a.pair: alert_message(a) for a in FuturesAlertTracker("futures demo").update(protected) if a.pair}
+    assert fired[BTC].startswith("futures demo: BTC/USD:USD long") and "no stop-loss" not in fired[BTC]
+    bare = fp.with_orders(futures_book(), [])
+    fired = {a.pair: alert_message(a) for a in FuturesAlertTracker("futures demo").update(bare) if a.pair}
+    assert fired[BTC].endswith("; no stop-loss")
+    unread = futures_book()  # orders not read: unknown, never worded "no stop-loss"
+    fired = {a.pair: alert_message(a) for a in FuturesAlertTracker("futures demo").update(unread) if a.pair}
+    assert "no stop-loss" not in fired[BTC]
