@@ -17,6 +17,7 @@ from kraken_monitor.exchange.errors import AuthFailed, ExchangeError
 from kraken_monitor.exchange.futures_base import FuturesExchange
 from kraken_monitor.exchange.text import printable
 from kraken_monitor.text import numbers as fmt
+from kraken_monitor.text import orders as orders_text
 from kraken_monitor.worker.cycle import utc_now
 from kraken_monitor.worker.headless import EXIT_OK, _fail
 from kraken_monitor.worker.serialize import futures_snapshot_to_json
@@ -95,7 +96,7 @@ def format_futures_table(book: FuturesBook) -> str:
         lines.append("no open futures positions")
         return "\n".join(lines)
     header = ("pair", "side", "mode", "size", "entry", "mark", "lev.", "P&L", "funding", "liq. price", "dist %",
-              "risk")
+              "risk", "stop-loss", "protection")
     rows = [header]
     for pf in book.positions:
         p = pf.position
@@ -104,7 +105,9 @@ def format_futures_table(book: FuturesBook) -> str:
                      fmt.fmt_money(p.entry_price), fmt.fmt_money(pf.mark_price), fmt.fmt_leverage(p.leverage),
                      fmt.fmt_money(pf.unrealized_pnl, signed=True), fmt.fmt_money(p.unrealized_funding, signed=True),
                      liq + (" (est.)" if pf.liquidation_price_source == "estimate" else ""),
-                     fmt.fmt_pct(pf.distance_to_liquidation_pct), pf.risk.label))
+                     fmt.fmt_pct(pf.distance_to_liquidation_pct), pf.risk.label,
+                     fmt.fmt_money(pf.stop_loss_price),
+                     "not read" if pf.orders is None else orders_text.warnings_cell(pf.warnings) or "ok"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(lines)

@@ -87,3 +87,5 @@ def test_demo_futures_snapshot_runs_offline_and_table_reads(tmp_path):
     assert {p["margin_mode"] for p in data["positions"]} == {"cross", "isolated"}
     table = run_cli(["snapshot", "--venue", "futures"], tmp_path)
     assert table.returncode == 0 and "margin level" in table.stdout and "(est.)" in table.stdout
+    # issue 16: the demo's BTC long has its stop, the ETH short none
+    assert "protection" in table.stdout and "no stop-loss" in table.stdout
