@@ -106,6 +106,11 @@ def test_server_validates_raw_arguments_as_kraken_does(server, ex):
                                     "orderEvents": []}
     answer = ex._ccxt.private_post_sendorder(dict(base, orderType="stp", stopPrice="-1", triggerSignal="mark"))
     assert answer["sendStatus"]["status"] == "invalidPrice"
+    # Not reduce-only, 10 BTC: 10 x 60000 x 4 % (the 500k+ tier) = 24000 > available 11000 - 600 = 10400
+    big = {"symbol": "PF_XBTUSD", "side": "buy", "size": "10", "orderType": "lmt", "limitPrice": "59000"}
+    with pytest.raises(ccxt.InsufficientFunds):  # ccxt raises for this word
+        ex._ccxt.create_order(BTC, "limit", "buy", "10", "59000")
+    assert ex._ccxt.private_post_sendorder(big)["sendStatus"]["status"] == "insufficientAvailableFunds"
 
 
 def test_cancel_and_cancel_again(server, ex):
