@@ -29,7 +29,9 @@ from typing import Any
 from kraken_monitor.domain.alert_levels import AlertThresholds
 from kraken_monitor.domain.futures import FlexAccount, FuturesBook, FuturesPosition, book_figures
 from kraken_monitor.domain.futures_liquidation import FuturesContract
-from kraken_monitor.exchange.base import OrderResult
+from kraken_monitor.domain.futures_protection import with_orders
+from kraken_monitor.domain.orders import OpenOrder, OrderSpec
+from kraken_monitor.exchange.base import Capabilities, OrderResult
 from kraken_monitor.exchange.futures_base import FuturesExchange
 from kraken_monitor.text.futures_feed import futures_feed_text
 from kraken_monitor.worker.futures_stream import FuturesStreamSource, FuturesStreamThread
@@ -138,6 +140,7 @@ class StreamedFuturesExchange(FuturesExchange):
         self._contracts: dict[str, FuturesContract] = {}
         self._account: tuple[FlexAccount, list[FuturesPosition], float] | None = None  # last REST read
         self._marks: tuple[dict[str, Decimal], float] | None = None
+        self._orders: tuple[OpenOrder, ...] | None = None  # last openorders read (issue 16)
 
     def load_contracts(self) -> dict[str, FuturesContract]:
         self._account = self._marks = None  # a read begins: until it succeeds, nothing to lay pushes over
@@ -145,7 +148,7 @@ class StreamedFuturesExchange(FuturesExchange):
         return self._contracts
 
     def fetch_account(self) -> tuple[FlexAccount, list[FuturesPosition]]:
-        self._account = None  # a failed read leaves nothing for pushes to be laid over
+        self._account = self._orders = None  # a failed read leaves nothing for pushes to be laid over
         read_at = self._monotonic()
         flex, positions = self.inner.fetch_account()
         self._account = (flex, positions, read_at)
@@ -170,7 +173,26 @@ class StreamedFuturesExchange(FuturesExchange):
             return None
         figures, rows = book_figures(self.store.overlay_flex(flex, read_at), self.store.overlay_positions(positions),
                                      marks_now, self._contracts, thresholds)
-        return FuturesBook(str(self.mode), now, figures, rows, contracts=self._contracts, feed=feed)
+        book = FuturesBook(str(self.mode), now, figures, rows, contracts=self._contracts, feed=feed)
+        # The orders of the last REST read (openorders is not streamed): rows keep their protection.
+        return with_orders(book, self._orders) if self._orders is not None else book
+
+    # ----- protective orders (issue 16): read and sent through REST -----
+    def fetch_open_orders(self) -> tuple[OpenOrder, ...]:
+        self._orders = self.inner.fetch_open_orders()
+        return self._orders
+
+    def order_capabilities(self) -> Capabilities:
+        return self.inner.order_capabilities()
+
+    def place_order(self, spec: OrderSpec) -> OrderResult:
+        return self.inner.place_order(spec)
+
+    def cancel_order(self, order_id: str, pair: str) -> OrderResult:
+        return self.inner.cancel_order(order_id, pair)
+
+    def modify_order(self, order_id: str, spec: OrderSpec) -> OrderResult:
+        return self.inner.modify_order(order_id, spec)
 
     def leverage_preferences(self) -> dict[str, Decimal]:
         return self.inner.leverage_preferences()
