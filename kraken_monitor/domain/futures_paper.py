@@ -13,7 +13,15 @@ from kraken_monitor.domain.futures_liquidation import (
     pnl_at,
     preview_leverage_change,
 )
+from kraken_monitor.domain.futures_margin_mode import CrossPreview, preview_back_to_cross
 from kraken_monitor.domain.models import MarginMode, Side
+
+# The paper/demo futures cash wallet a transfer into flex draws on (Kraken's "cash" account), in USD.
+PAPER_CASH = Decimal(5000)
+
+
+class TransferRefused(ValueError):
+    """Kraken Futures' answer to a transfer it will not make, in its own words (insufficientFunds, ...)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,7 @@ class PaperFuturesBook:
 
     collateral: Decimal
     positions: dict[str, PaperFuturesPosition] = field(default_factory=dict)
+    cash: Decimal = PAPER_CASH  # the futures cash wallet (USD): transfers into flex come from here
 
     def flex(self, marks: dict[str, Decimal], contracts: dict[str, FuturesContract]) -> FlexAccount:
         """What Kraken would report: equity = collateral + P&L + funding; initial margin = cross notional x
@@ -68,17 +77,37 @@ class PaperFuturesBook:
                                        contracts[pair])
 
     def set_leverage(self, pair: str, leverage: Decimal | None, marks: dict[str, Decimal],
-                     contracts: dict[str, FuturesContract]) -> LeveragePreview | None:
-        """Apply unless refused; returns the preview it judged by (None when going back to cross)."""
+                     contracts: dict[str, FuturesContract]) -> LeveragePreview | CrossPreview | None:
+        """Apply unless refused; returns the preview it judged by (None: already cross, nothing to judge)."""
         if pair not in self.positions:
             raise KeyError(pair)
         if leverage is None:
-            self.positions[pair] = replace(self.positions[pair], leverage=None)
-            return None
+            if self.positions[pair].leverage is None:
+                return None  # already cross: Kraken accepts the PUT and nothing moves
+            cross = self.preview_cross(pair, marks, contracts)
+            if cross.allowed:
+                self.positions[pair] = replace(self.positions[pair], leverage=None)
+            return cross
         preview = self.preview_leverage(pair, leverage, marks, contracts)
         if preview.allowed:
             self.positions[pair] = replace(self.positions[pair], leverage=leverage)
         return preview
+
+    def preview_cross(self, pair: str, marks: dict[str, Decimal],
+                      contracts: dict[str, FuturesContract]) -> CrossPreview:
+        """The same judgement the window previews (domain.futures_margin_mode), on the paper figures."""
+        positions = self.as_positions()
+        target = next(p for p in positions if p.pair == pair)
+        return preview_back_to_cross(target, positions, marks, contracts, self.flex(marks, contracts))
+
+    def transfer_to_flex(self, amount: Decimal) -> None:
+        """Cash wallet -> flex collateral (USD), refused as Kraken refuses it: invalidAmount, insufficientFunds."""
+        if not amount.is_finite() or amount <= 0:
+            raise TransferRefused("invalidAmount")
+        if amount > self.cash:
+            raise TransferRefused("insufficientFunds")
+        self.cash -= amount
+        self.collateral += amount
 
 
 def demo_futures_book(marks: dict[str, Decimal]) -> PaperFuturesBook:

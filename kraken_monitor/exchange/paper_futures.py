@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from kraken_monitor.domain.futures import FlexAccount, FuturesPosition
 from kraken_monitor.domain.futures_liquidation import FuturesContract, MarginTier, Refusal
-from kraken_monitor.domain.futures_paper import PaperFuturesBook, demo_futures_book
+from kraken_monitor.domain.futures_paper import PaperFuturesBook, TransferRefused, demo_futures_book
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.base import OrderResult
 from kraken_monitor.exchange.demo_market import DemoMarket
@@ -86,14 +86,17 @@ class PaperFuturesExchange(FuturesExchange):
         return {pair: p.leverage for pair, p in self._book.positions.items() if p.leverage is not None}
 
     def transfer_to_flex(self, amount: Decimal, currency: str = "USD") -> OrderResult:
-        """Simulated money: credits the flex collateral (a demo/paper account has no cash wallet to drain)."""
+        """Simulated money, Kraken's rules: from the paper cash wallet into the flex collateral (USD only)."""
         self._ready()
         assert self._book is not None
-        if not amount.is_finite() or amount <= 0:
-            raise Rejected("The transfer amount must be a positive number.")
-        self._book.collateral += amount
-        return OrderResult("transfer", f"{format(amount.normalize(), 'f')} {currency} credited to the {self.mode} "
-                                       "flex account")
+        if currency.upper() != "USD":
+            raise Rejected(f"Kraken Futures refused: invalidUnit (the {self.mode} account holds USD only)")
+        try:
+            self._book.transfer_to_flex(amount)
+        except TransferRefused as refused:
+            raise Rejected(f"Kraken Futures refused: {refused}") from None
+        return OrderResult("transfer", f"{format(amount.normalize(), 'f')} USD moved from the {self.mode} futures "
+                                       "cash wallet into the flex account")
 
     def set_leverage(self, pair: str, leverage: Decimal | None) -> OrderResult:
         self._ready()

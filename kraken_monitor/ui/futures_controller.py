@@ -13,12 +13,13 @@ from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.futures import FuturesBook
 from kraken_monitor.domain.futures_alerts import FuturesAlertTracker
 from kraken_monitor.domain.models import FUTURES_KEY_PREFIX
-from kraken_monitor.domain.venue import Venue
+from kraken_monitor.domain.venue import AccountKind, Venue
 from kraken_monitor.exchange.errors import AuthFailed, CredentialsMissing
 from kraken_monitor.text.accounts import account_name
 from kraken_monitor.ui.change_leverage_dialog import ChangeLeverageDialog
-from kraken_monitor.worker.futures_watch import FuturesPoller, LeverageOutcome
-from kraken_monitor.worker.requests import ChangeLeverage
+from kraken_monitor.ui.transfer_collateral_dialog import LIVE_CURRENCIES, TransferCollateralDialog
+from kraken_monitor.worker.futures_watch import FuturesPoller, LeverageOutcome, TransferOutcome
+from kraken_monitor.worker.requests import ChangeLeverage, TransferToFlex
 
 # A read is up to four requests of at most 10 s each (the transport's deadline): a poll thread silent for
 # longer than this is stuck, and the last book must not go on looking fresh (the spot window's watchdog
@@ -69,7 +70,7 @@ class FuturesController(QObject):
                 if not item.stale:
                     self.book = item
                 self._show_book(item)
-            elif isinstance(item, LeverageOutcome):
+            elif isinstance(item, LeverageOutcome | TransferOutcome):
                 self.outcome_ready.emit(item.message, item.ok)
             elif isinstance(item, CredentialsMissing):
                 self.not_watched.emit(str(item))
@@ -101,7 +102,7 @@ class FuturesController(QObject):
         reason = f"no futures read for {quiet:.0f} s (the futures poll thread is not answering)"
         self._show_book(FuturesBook(self.poller.mode, datetime.now(timezone.utc), None, (), stale=True, stale_reason=reason))
 
-    def change_leverage(self, position_id: str) -> None:
+    def change_leverage(self, position_id: str, to_cross: bool = False) -> None:
         """The table's selection ("futures:<id>") or a popup's position (Kraken's id): the dialog, then Kraken."""
         position_id = position_id.removeprefix(FUTURES_KEY_PREFIX)
         book = self.book
@@ -110,15 +111,47 @@ class FuturesController(QObject):
             self.outcome_ready.emit("No fresh futures figures for this position yet; try after the next read.", False)
             return
         dialog = ChangeLeverageDialog(figures, book.contracts[figures.position.pair], book.account.flex,
-                                      self.dialog_parent)
+                                      self.dialog_parent, book=book, to_cross=to_cross)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            if self.book is None:  # the poll thread went silent while the dialog was open
+                self.outcome_ready.emit("Not sent: the futures figures went stale while the dialog was open.", False)
                 return
             leverage = None if dialog.back_to_cross else dialog.leverage()
             if leverage is None and not dialog.back_to_cross:
                 return
             self.poller.handle(ChangeLeverage(figures.position.pair, leverage))
             self.outcome_ready.emit("Sent to Kraken; waiting for its answer…", True)
+        finally:
+            dialog.deleteLater()
+
+    def switch_margin_mode(self, position_id: str) -> None:
+        """Position > Switch margin mode...: an isolated position goes back to cross (previewed); a cross one is
+        made isolated at the leverage typed (the same dialog, its isolated half)."""
+        position_id = position_id.removeprefix(FUTURES_KEY_PREFIX)
+        book = self.book
+        figures = next((pf for pf in book.positions if pf.position.id == position_id), None) if book else None
+        isolated = figures is not None and figures.allocated_margin is not None
+        self.change_leverage(position_id, to_cross=isolated)
+
+    def transfer_collateral(self) -> None:
+        """Position > Transfer futures collateral...: cash wallet -> flex (cross "add margin"), confirmed first."""
+        book = self.book
+        if book is None or book.account is None:
+            self.outcome_ready.emit("No fresh futures account figures yet; try after the next read.", False)
+            return
+        simulated = AccountKind.parse(self.poller.mode).simulated
+        dialog = TransferCollateralDialog(book.account.flex, self.poller.mode,
+                                          ("USD",) if simulated else LIVE_CURRENCIES, self.dialog_parent)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.amount() is None:
+                return
+            if self.book is None:
+                self.outcome_ready.emit("Not sent: the futures figures went stale while the dialog was open.", False)
+                return
+            self.poller.handle(TransferToFlex(dialog.amount(), dialog.currency()))
+            self.outcome_ready.emit("Transfer sent to Kraken; waiting for its answer…", True)
         finally:
             dialog.deleteLater()
 

@@ -70,6 +70,8 @@ FUTURES_TO_GUI: tuple[tuple[str, str], ...] = (
     ("worker.alerts_changed", "futures.on_alerts_changed"),  # a snoozed futures alert stays quiet
     ("window.change_leverage_requested", "futures.change_leverage"),  # a futures row: Ctrl+Shift+L
     ("actions.messages.change_leverage_requested", "futures.change_leverage"),  # a futures popup's button
+    ("window.futures.signals.margin_mode_requested", "futures.switch_margin_mode"),  # Ctrl+Shift+K
+    ("window.futures.signals.transfer_requested", "futures.transfer_collateral"),
 )
 
 

@@ -23,7 +23,7 @@ from kraken_monitor.text.futures import futures_stale_message
 from kraken_monitor.worker.cycle import utc_now
 from kraken_monitor.worker.futures_live import FuturesFeed, futures_feed_for
 from kraken_monitor.worker.futures_snapshot import read_futures_book
-from kraken_monitor.worker.requests import ChangeLeverage
+from kraken_monitor.worker.requests import ChangeLeverage, TransferToFlex
 from kraken_monitor.worker.serialize import (
     futures_alert_to_json,
     futures_freshness_to_json,
@@ -43,6 +43,25 @@ class LeverageOutcome:
     message: str
 
 
+@dataclass(frozen=True)
+class TransferOutcome:
+    """What became of a collateral transfer into the flex account: Kraken's answer, in its words when refused."""
+
+    amount: Decimal
+    currency: str
+    ok: bool
+    message: str
+
+
+FuturesRequest = ChangeLeverage | TransferToFlex
+
+
+def _outcome(request: FuturesRequest, ok: bool, message: str) -> LeverageOutcome | TransferOutcome:
+    if isinstance(request, TransferToFlex):
+        return TransferOutcome(request.amount, request.currency, ok, message)
+    return LeverageOutcome(request.pair, request.leverage, ok, message)
+
+
 class FuturesPoller:
     """Reads the futures book every `interval_s` in a daemon thread that creates and alone uses the exchange.
 
@@ -57,8 +76,8 @@ class FuturesPoller:
         self._feed, self._auto_feed = feed, feed is None and factory is None
         self.mode = str(config.mode)
         self._factory = factory
-        self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome] = queue.Queue()
-        self._requests: queue.Queue[ChangeLeverage] = queue.Queue()
+        self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome | TransferOutcome] = queue.Queue()
+        self._requests: queue.Queue[FuturesRequest] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="futures-poll", daemon=True)
 
@@ -66,7 +85,7 @@ class FuturesPoller:
         self._thread.start()
         return self
 
-    def handle(self, request: ChangeLeverage) -> None:
+    def handle(self, request: FuturesRequest) -> None:
         """The one way in for the trader's actions (worker/requests.py records), like PollWorker.handle: queued
         for the poll thread, which alone uses the exchange; the outcome joins `results`."""
         self._requests.put(request)
@@ -138,12 +157,11 @@ class FuturesPoller:
                 if self._feed is not None and (pushed := self._feed.pushed_book(self._config.thresholds, utc_now())):
                     self.results.put(pushed)  # marks or thresholds pushed between REST reads
                 continue
-            pair, leverage = request.pair, request.leverage
             try:
                 result = request.apply(exchange, utc_now())  # the futures exchange is this poller's "Poller"
-                self.results.put(LeverageOutcome(pair, leverage, True, result.description))
+                self.results.put(_outcome(request, True, result.description))
             except ExchangeError as exc:
-                self.results.put(LeverageOutcome(pair, leverage, False, str(exc)))
+                self.results.put(_outcome(request, False, str(exc)))
             return
 
 

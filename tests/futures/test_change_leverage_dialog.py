@@ -58,7 +58,7 @@ def test_bad_input_is_refused_without_a_traceback(qtbot, text):
 
 def test_a_cross_position_can_be_made_isolated_with_margin_from_available(qtbot):
     dialog = _dialog(qtbot, MarginMode.CROSS)
-    assert "Make isolated" in dialog.windowTitle() and not dialog.cross_button.isVisibleTo(dialog)
+    assert "Make isolated" in dialog.windowTitle() and not dialog.cross_radio.isVisibleTo(dialog)
     dialog.leverage_edit.setText("8")
     # 8x: allocated 6200 / 8 = 775, all of it from the 1000 available -> 225 left. 775 - 800 <= 70? yes:
     # -25 <= 70, so Kraken would refuse: the position's loss would eat the new margin at once.

@@ -102,7 +102,12 @@ def test_demo_futures_rows_join_the_table_and_leverage_changes_from_the_window(q
         qtbot.waitUntil(lambda: "isolated at 2x" in bar.outcome_label.text(), timeout=5000)
         qtbot.waitUntil(lambda: _cell(window, "ETH/USD:USD", Column.LEVERAGE) == "2.00x", timeout=5000)
         _select(window, "ETH/USD:USD")
-        _when_dialog(lambda dialog: dialog.cross_button.click())  # back to cross: the PUT without a leverage
+        def back_to_cross(dialog):  # the PUT without a leverage, previewed first
+            dialog.cross_radio.setChecked(True)
+            assert dialog.ok_button.isEnabled() and dialog.ok_button.text() == "Switch to cross margin"
+            dialog.accept()
+
+        _when_dialog(back_to_cross)
         window.action_change_leverage.trigger()
         qtbot.waitUntil(lambda: "cross margin" in bar.outcome_label.text(), timeout=5000)
         qtbot.waitUntil(lambda: _cell(window, "ETH/USD:USD", Column.LEVERAGE) == "cross", timeout=5000)
