@@ -259,3 +259,49 @@ def test_a_poll_thread_that_stops_answering_turns_its_rows_to_risk_unknown(qtbot
     finally:
         release.set()
         controller.stop()
+
+
+def test_switch_margin_mode_and_a_transfer_from_the_position_menu(qtbot, tmp_path):
+    window, session = _session(qtbot, tmp_path, PaperFuturesExchange.demo)
+    try:
+        qtbot.waitUntil(lambda: len(_futures_rows(window)) == 2, timeout=5000)
+        bar = window.futures_bar
+        pos_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Position")
+        assert {window.action_switch_margin_mode, window.action_transfer_futures} <= set(pos_menu.actions())
+        assert window.action_switch_margin_mode in window.positions_view.actions()  # the row's context menu
+        _select(window, "ETH/USD:USD")  # the demo's isolated 5x short
+        assert window.action_switch_margin_mode.isEnabled()
+        assert "to cross margin" in window.action_switch_margin_mode.toolTip()
+
+        def confirm_cross(dialog):
+            assert dialog.back_to_cross and dialog.ok_button.isEnabled()  # opened on its cross half, previewed
+            dialog.accept()
+
+        _when_dialog(confirm_cross)
+        window.action_switch_margin_mode.trigger()
+        qtbot.waitUntil(lambda: _cell(window, "ETH/USD:USD", Column.LEVERAGE) == "cross", timeout=5000)
+        assert "cross margin" in bar.outcome_label.text()
+
+        equity_before = session.futures.book.account.flex.collateral_value
+        assert window.action_transfer_futures.isEnabled()
+
+        def transfer_250(dialog):
+            dialog.amount_edit.setText("250")
+            dialog.accept()
+
+        _when_dialog(transfer_250)
+        window.action_transfer_futures.trigger()
+        qtbot.waitUntil(lambda: "into the flex account" in bar.outcome_label.text(), timeout=5000)
+        # the demo collateral grows by exactly the amount (cash wallet 5000 -> 4750)
+        qtbot.waitUntil(lambda: session.futures.book.account.flex.collateral_value == equity_before + 250,
+                        timeout=5000)
+
+        def transfer_too_much(dialog):
+            dialog.amount_edit.setText("4750.01")
+            dialog.accept()
+
+        _when_dialog(transfer_too_much)
+        window.action_transfer_futures.trigger()
+        qtbot.waitUntil(lambda: "insufficientFunds" in bar.outcome_label.text(), timeout=5000)
+    finally:
+        session.stop()
