@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QWidget
@@ -19,13 +18,8 @@ from kraken_monitor.text.accounts import account_name
 from kraken_monitor.ui.change_leverage_dialog import ChangeLeverageDialog
 from kraken_monitor.ui.transfer_collateral_dialog import LIVE_CURRENCIES, TransferCollateralDialog
 from kraken_monitor.worker.futures_watch import FuturesPoller, LeverageOutcome, TransferOutcome
+from kraken_monitor.worker.futures_watchdog import FuturesWatchdog, futures_watchdog_windows
 from kraken_monitor.worker.requests import ChangeLeverage, TransferToFlex
-
-# A read is up to four requests of at most 10 s each (the transport's deadline): a poll thread silent for
-# longer than this is stuck, and the last book must not go on looking fresh (the spot window's watchdog
-# does the same for its poll thread).
-SILENT_AFTER_S = 45.0
-STARTUP_SILENCE_S = 60.0  # the first read also imports ccxt and loads the instruments
 
 
 class FuturesController(QObject):
@@ -41,13 +35,14 @@ class FuturesController(QObject):
     alerts_fired = Signal(object)  # tuple[Alert, ...]
 
     def __init__(self, poller: FuturesPoller, parent: QObject | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, *,
+                 windows: tuple[float, float] | None = None) -> None:
         super().__init__(parent)
         self.poller = poller
-        self._monotonic = monotonic
-        self._heard_at = monotonic()
-        self._heard_any = False
-        self._silent = False
+        # The spot poll thread's rules (worker/watchdog.py): no book within the configured stale window ->
+        # the last figures stay, every risk unknown, with the reason.
+        window_s, startup_s = windows or futures_watchdog_windows(MonitorConfig(), 1.0)
+        self.watchdog = FuturesWatchdog(window_s, startup_s, poller.activity, poller.mode, monotonic)
         self.book: FuturesBook | None = None
         self.account = account_name(Venue.FUTURES, poller.mode)
         self.alerts = FuturesAlertTracker(self.account)
@@ -58,7 +53,8 @@ class FuturesController(QObject):
     @classmethod
     def start(cls, config: MonitorConfig, interval_s: float, parent: QObject | None = None,
               poller_factory: Callable[[MonitorConfig, float], FuturesPoller] = FuturesPoller) -> FuturesController:
-        controller = cls(poller_factory(config, interval_s).start(), parent)
+        controller = cls(poller_factory(config, interval_s).start(), parent,
+                         windows=futures_watchdog_windows(config, interval_s))
         controller.timer.start(200)
         return controller
 
@@ -66,7 +62,7 @@ class FuturesController(QObject):
         while not self.poller.results.empty():
             item = self.poller.results.get_nowait()
             if isinstance(item, FuturesBook):
-                self._heard_at, self._heard_any, self._silent = self._monotonic(), True, False
+                self.watchdog.saw_snapshot(item)
                 if not item.stale:
                     self.book = item
                 self._show_book(item)
@@ -92,15 +88,13 @@ class FuturesController(QObject):
 
     def _check_silence(self) -> None:
         """Fail closed when the poll thread stops answering: the rows stay, every risk reads unknown."""
-        if self._silent or not self.poller.is_alive():
-            return
-        quiet = self._monotonic() - self._heard_at
-        if quiet <= (SILENT_AFTER_S if self._heard_any else STARTUP_SILENCE_S):
-            return
-        self._silent = True
-        self.book = None  # no leverage change on figures this old
-        reason = f"no futures read for {quiet:.0f} s (the futures poll thread is not answering)"
-        self._show_book(FuturesBook(self.poller.mode, datetime.now(timezone.utc), None, (), stale=True, stale_reason=reason))
+        if not self.poller.is_alive():
+            return  # it ended (stopped, or an authentication failure said so already)
+        reason, started = self.watchdog.check()
+        if not started:
+            return  # answering, or this episode already shown
+        self.book = None  # no leverage change or transfer on figures this old
+        self._show_book(self.watchdog.unknown_book(reason))
 
     def change_leverage(self, position_id: str, to_cross: bool = False) -> None:
         """The table's selection ("futures:<id>") or a popup's position (Kraken's id): the dialog, then Kraken."""

@@ -21,6 +21,7 @@ from kraken_monitor.exchange.text import printable
 from kraken_monitor.text.alerts import alert_message
 from kraken_monitor.text.futures import futures_stale_message
 from kraken_monitor.worker.cycle import utc_now
+from kraken_monitor.worker.freshness import Activity
 from kraken_monitor.worker.futures_live import FuturesFeed, futures_feed_for
 from kraken_monitor.worker.futures_snapshot import read_futures_book
 from kraken_monitor.worker.requests import ChangeLeverage, TransferToFlex
@@ -79,6 +80,8 @@ class FuturesPoller:
         self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome | TransferOutcome] = queue.Queue()
         self._requests: queue.Queue[FuturesRequest] = queue.Queue()
         self._stop = threading.Event()
+        # What the thread waits for, read by the watchdog in the GUI / `watch` thread (worker/futures_watchdog.py).
+        self.activity = Activity()
         self._thread = threading.Thread(target=self._run, name="futures-poll", daemon=True)
 
     def start(self) -> FuturesPoller:
@@ -94,11 +97,19 @@ class FuturesPoller:
         """False once the thread ended (stopped, or an authentication failure said so already)."""
         return self._thread.is_alive()
 
-    def stop(self, timeout_s: float = 5.0) -> None:
+    def stop(self, timeout_s: float = 5.0) -> bool:
+        """Ask the thread to end and wait up to `timeout_s`. A thread stuck in a request is abandoned, never
+        killed: it is a daemon, holds nothing the process needs to flush, and ends when its call returns."""
         self._stop.set()
         if self._feed is not None:
             self._feed.stop()
+        if self._thread.ident is None:
+            return True  # never started
         self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            log.error("futures poll thread still busy (%s); abandoning it", self.activity.current()[0])
+            return False
+        return True
 
     def _make(self) -> FuturesExchange:
         if self._factory is not None:
@@ -112,16 +123,19 @@ class FuturesPoller:
     def _run(self) -> None:
         exchange = None
         try:
-            exchange = self._make()
+            with self.activity.doing("the futures exchange to open (ccxt, instruments)"):
+                exchange = self._make()
             if self._auto_feed and not self._stop.is_set():
-                self._feed = futures_feed_for(self._config, self._interval)
+                with self.activity.doing("the futures WebSocket feed to start"):
+                    self._feed = futures_feed_for(self._config, self._interval)
             if self._feed is not None:
                 exchange = self._feed.wrap(exchange)
             contracts: dict = {}
             while not self._stop.is_set():
                 started = time.monotonic()
                 try:
-                    book = read_futures_book(exchange, self._config.thresholds, utc_now(), contracts)
+                    with self.activity.doing("Kraken Futures' account, positions and marks"):
+                        book = read_futures_book(exchange, self._config.thresholds, utc_now(), contracts)
                     # Margin schedules change rarely: re-read them when a position's contract is unknown.
                     contracts = book.contracts if not book.stale else {}
                     self.results.put(self._feed.tag(book) if self._feed is not None else book)
@@ -158,7 +172,9 @@ class FuturesPoller:
                     self.results.put(pushed)  # marks or thresholds pushed between REST reads
                 continue
             try:
-                result = request.apply(exchange, utc_now())  # the futures exchange is this poller's "Poller"
+                with self.activity.doing("Kraken Futures' answer to " + (
+                        "a collateral transfer" if isinstance(request, TransferToFlex) else "a leverage change")):
+                    result = request.apply(exchange, utc_now())  # the futures exchange is this poller's "Poller"
                 self.results.put(_outcome(request, True, result.description))
             except ExchangeError as exc:
                 self.results.put(_outcome(request, False, str(exc)))

@@ -23,6 +23,7 @@ from kraken_monitor.ui.main_window import MainWindow
 from kraken_monitor.ui.positions_model import Column
 from kraken_monitor.ui.session import MonitorSession
 from kraken_monitor.worker.futures_watch import FuturesPoller
+from kraken_monitor.worker.futures_watchdog import futures_watchdog_windows
 from kraken_monitor.worker.requests import ChangeLeverage
 
 D = Decimal
@@ -239,21 +240,26 @@ def test_a_poll_thread_that_stops_answering_turns_its_rows_to_risk_unknown(qtbot
 
     clock = [1000.0]
     window = _window(qtbot, tmp_path)
-    poller = FuturesPoller(replace(MonitorConfig(), mode=AccountKind.DEMO), 0.05, factory=stuck).start()
-    controller = fc.FuturesController(poller, monotonic=lambda: clock[0])
+    config = replace(MonitorConfig(), mode=AccountKind.DEMO, stale_after_intervals=4.0)
+    poller = FuturesPoller(config, 0.05, factory=stuck).start()
+    # The configured stale window, as for the spot poll thread: a 2.5 s futures interval x 4 = 10 s.
+    windows = futures_watchdog_windows(config, 2.5)
+    assert windows[0] == 10.0
+    controller = fc.FuturesController(poller, monotonic=lambda: clock[0], windows=windows)
     controller.book_ready.connect(window.show_futures_book)
     try:
         qtbot.waitUntil(lambda: (controller.pump(), len(_futures_rows(window)) == 2)[1], timeout=5000)
         qtbot.waitUntil(lambda: Stuck.reads > 1, timeout=5000)
         _select(window, "ETH/USD:USD")
         assert window.action_change_leverage.isEnabled()
-        clock[0] += fc.SILENT_AFTER_S  # exactly the window: not yet
+        clock[0] += 10.0  # exactly the window: not yet
         controller.pump()
         assert not window.futures_bar.is_risk_unknown()
         clock[0] += 1
         controller.pump()
         assert window.futures_bar.is_risk_unknown() and len(_futures_rows(window)) == 2  # rows kept, risk unknown
-        assert "no futures read for 46 s" in window.futures_bar.risk_label.toolTip()
+        tip = window.futures_bar.risk_label.toolTip()
+        assert "no futures read for 11 s" in tip and "waiting for Kraken Futures' account" in tip, tip
         assert {_cell(window, pair, Column.RISK) for pair in ("BTC/USD:USD", "ETH/USD:USD")} == {Risk.UNKNOWN.label}
         assert not window.action_change_leverage.isEnabled()
     finally:
