@@ -24,6 +24,7 @@ from kraken_monitor.worker.cycle import utc_now
 from kraken_monitor.worker.freshness import Activity
 from kraken_monitor.worker.futures_live import FuturesFeed, futures_feed_for
 from kraken_monitor.worker.futures_snapshot import read_futures_book
+from kraken_monitor.worker.futures_watchdog import FuturesWatchdog, futures_stale_alert
 from kraken_monitor.worker.requests import ChangeLeverage, TransferToFlex
 from kraken_monitor.worker.serialize import (
     futures_alert_to_json,
@@ -182,12 +183,21 @@ class FuturesPoller:
 
 
 class FuturesLinePrinter:
-    """Turns books into lines: stale/fresh transitions, a snapshot heartbeat (JSON), alerts when a level rises."""
+    """Turns books into lines: stale/fresh transitions, a snapshot heartbeat (JSON), alerts when a level rises.
 
-    def __init__(self, as_json: bool, out: TextIO, account_label: str = "futures") -> None:
+    Owned by the printing thread. `notifications` (notify.service.AlertNotifications, the spot alerts' own
+    when both venues are watched) receives every alert it prints and a 'risk unknown' alert when the data
+    goes stale; `watchdog` (worker/futures_watchdog.py) is fed every book, and `check_watchdog()` prints the
+    stale line a stuck poll thread cannot.
+    """
+
+    def __init__(self, as_json: bool, out: TextIO, account_label: str = "futures", *,
+                 notifications: Any = None, watchdog: FuturesWatchdog | None = None) -> None:
         self._json, self._out = as_json, out
         self._stale: bool | None = None
+        self._account = account_label
         self._alerts = FuturesAlertTracker(account_label)
+        self.notifications, self.watchdog = notifications, watchdog
         self.auth_error = ""
 
     def _line(self, obj: dict[str, Any], text: str) -> None:
@@ -212,33 +222,93 @@ class FuturesLinePrinter:
                 self.on_book(item)
 
     def on_book(self, book: FuturesBook) -> None:
+        if self.watchdog is not None:
+            self.watchdog.saw_snapshot(book)
+        self._show(book)
+
+    def check_watchdog(self) -> None:
+        """No book within the stale window: the stale line (and the 'risk unknown' notification) once."""
+        if self.watchdog is None:
+            return
+        reason, started = self.watchdog.check()
+        if started and reason is not None:
+            self._show(self.watchdog.unknown_book(reason, utc_now()))
+
+    def _show(self, book: FuturesBook) -> None:
         if book.stale != bool(self._stale) or (book.stale and self._stale is None):
             self._stale = book.stale
             text = futures_stale_message(book.stale_reason) if book.stale else "futures data fresh again"
             self._line(futures_freshness_to_json(book), f"{book.as_of:%H:%M:%S} FUTURES {text}")
+            if book.stale and self.notifications is not None:
+                self.notifications.fired((futures_stale_alert(book.stale_reason, self._account, book.as_of),))
         if self._json:
             self._line(futures_watch_to_json(book), "")
         rows = {pf.position.id: pf for pf in book.positions}
-        for alert in self._alerts.update(book):
+        fired = self._alerts.update(book)
+        for alert in fired:
             message = alert_message(alert)
             self._line(futures_alert_to_json(book, rows.get(alert.position_id or ""), alert.level, message),
                        f"{book.as_of:%H:%M:%S} FUTURES {alert.level.label.upper()}: {message}")
+        if fired and self.notifications is not None:
+            self.notifications.fired(fired)  # the same path as the spot alerts: routing, channels, retries
+
+    def on_delivered(self, status: Any) -> None:
+        """A notification's final delivery result (`watch --venue futures` prints them itself)."""
+        if not status.final:
+            return
+        self._line({"type": "notify", "venue": "futures", "ts": status.at.isoformat(), "channel": status.label,
+                    "ok": status.ok, "attempts": status.attempts, "reason": status.reason or None},
+                   f"{status.at.astimezone():%H:%M:%S} NOTIFY: {status.text().split(' ', 1)[1]}")
 
 
 def run_futures_watch(config: MonitorConfig, duration_s: float | None, as_json: bool, out: TextIO,
-                      interval_s: float) -> int:
-    """`watch --venue futures`: no Qt; Ctrl-C or the duration ends it; exit 2 after an auth failure."""
+                      interval_s: float, notify_urls: tuple[str, ...] = ()) -> int:
+    """`watch --venue futures`: no Qt; Ctrl-C or the duration ends it; exit 2 after an auth failure.
+
+    Alerts go to each `notify_urls` channel through notify.service (as `watch`'s spot alerts do); delivery
+    results come back in the delivery thread and are printed from this one.
+    """
+    from kraken_monitor.worker.futures_watchdog import futures_watchdog_windows
+
     poller = FuturesPoller(config, interval_s).start()
-    printer = FuturesLinePrinter(as_json, out, f"futures {config.mode}")
+    window_s, startup_s = futures_watchdog_windows(config, interval_s)
+    watchdog = FuturesWatchdog(window_s, startup_s, poller.activity, str(config.mode))
+    delivered: queue.Queue = queue.Queue()
+    notifications = futures_notifications(notify_urls, delivered.put)
+    printer = FuturesLinePrinter(as_json, out, f"futures {config.mode}", notifications=notifications,
+                                 watchdog=watchdog)
     end = time.monotonic() + duration_s if duration_s is not None else None
+
+    def print_delivered() -> None:
+        while not delivered.empty():
+            printer.on_delivered(delivered.get_nowait())
+
     try:
         while end is None or time.monotonic() < end:
             if not printer.pump(poller.results):
                 break
+            printer.check_watchdog()
+            print_delivered()
             time.sleep(0.1)
         printer.pump(poller.results)
     except KeyboardInterrupt:
         pass
     finally:
-        poller.stop()
+        poller.stop()  # a stuck read is abandoned (a daemon thread), never destroyed
+        if notifications is not None:
+            from kraken_monitor.worker.headless import NOTIFY_DRAIN_S
+
+            notifications.notifier.wait_idle(NOTIFY_DRAIN_S)  # what fired last still goes out
+            notifications.stop()
+            print_delivered()
     return 2 if printer.auth_error else 0
+
+
+def futures_notifications(urls: tuple[str, ...], on_status: Callable[[Any], None]) -> Any:
+    """The command line's channels for the futures alerts (default routing, URLs in memory only), or None."""
+    if not urls:
+        return None
+    from kraken_monitor.notify.service import AlertNotifications
+    from kraken_monitor.worker.headless import cli_destinations
+
+    return AlertNotifications(cli_destinations(urls), at_desk=False, on_status=on_status)
