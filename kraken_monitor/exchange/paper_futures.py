@@ -98,6 +98,14 @@ class PaperFuturesExchange(FuturesExchange):
         return OrderResult("transfer", f"{format(amount.normalize(), 'f')} USD moved from the {self.mode} futures "
                                        "cash wallet into the flex account")
 
+    def export_state(self) -> dict | None:
+        """The simulated account as saved (domain.futures_paper to_state); None before it exists."""
+        return self._book.to_state() if self._book is not None else None
+
+    def import_state(self, state: dict) -> None:
+        """Restore a saved account (before the first read); DamagedState when it cannot be read back."""
+        self._book = PaperFuturesBook.from_state(state)
+
     def set_leverage(self, pair: str, leverage: Decimal | None) -> OrderResult:
         self._ready()
         assert self._book is not None

@@ -17,7 +17,7 @@ from kraken_monitor.exchange.errors import AuthFailed, CredentialsMissing
 from kraken_monitor.text.accounts import account_name
 from kraken_monitor.ui.change_leverage_dialog import ChangeLeverageDialog
 from kraken_monitor.ui.transfer_collateral_dialog import LIVE_CURRENCIES, TransferCollateralDialog
-from kraken_monitor.worker.futures_watch import FuturesPoller, LeverageOutcome, TransferOutcome
+from kraken_monitor.worker.futures_watch import FuturesNotice, FuturesPoller, LeverageOutcome, TransferOutcome
 from kraken_monitor.worker.futures_watchdog import FuturesWatchdog, futures_watchdog_windows
 from kraken_monitor.worker.requests import ChangeLeverage, TransferToFlex
 
@@ -68,6 +68,8 @@ class FuturesController(QObject):
                 self._show_book(item)
             elif isinstance(item, LeverageOutcome | TransferOutcome):
                 self.outcome_ready.emit(item.message, item.ok)
+            elif isinstance(item, FuturesNotice):
+                self.outcome_ready.emit(item.message, False)
             elif isinstance(item, CredentialsMissing):
                 self.not_watched.emit(str(item))
             elif isinstance(item, AuthFailed):

@@ -23,6 +23,7 @@ from kraken_monitor.text.futures import futures_stale_message
 from kraken_monitor.worker.cycle import utc_now
 from kraken_monitor.worker.freshness import Activity
 from kraken_monitor.worker.futures_live import FuturesFeed, futures_feed_for
+from kraken_monitor.worker.futures_paper_keeper import PaperFuturesKeeper
 from kraken_monitor.worker.futures_snapshot import read_futures_book
 from kraken_monitor.worker.futures_watchdog import FuturesWatchdog, futures_stale_alert
 from kraken_monitor.worker.requests import ChangeLeverage, TransferToFlex
@@ -55,6 +56,13 @@ class TransferOutcome:
     message: str
 
 
+@dataclass(frozen=True)
+class FuturesNotice:
+    """Something the trader should know that is not a read (e.g. the saved paper account could not be restored)."""
+
+    message: str
+
+
 FuturesRequest = ChangeLeverage | TransferToFlex
 
 
@@ -78,7 +86,8 @@ class FuturesPoller:
         self._feed, self._auto_feed = feed, feed is None and factory is None
         self.mode = str(config.mode)
         self._factory = factory
-        self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome | TransferOutcome] = queue.Queue()
+        self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome | TransferOutcome | FuturesNotice] = (
+            queue.Queue())
         self._requests: queue.Queue[FuturesRequest] = queue.Queue()
         self._stop = threading.Event()
         # What the thread waits for, read by the watchdog in the GUI / `watch` thread (worker/futures_watchdog.py).
@@ -122,10 +131,16 @@ class FuturesPoller:
                                        demo_speed=config.demo_speed)
 
     def _run(self) -> None:
-        exchange = None
+        exchange = paper = None
+        keeper = PaperFuturesKeeper(self._config) if PaperFuturesKeeper.wanted(self._config) else None
         try:
             with self.activity.doing("the futures exchange to open (ccxt, instruments)"):
-                exchange = self._make()
+                exchange = paper = self._make()  # `paper`: the simulated account itself, never the feed's wrapper
+            if keeper is not None:
+                with self.activity.doing("the saved paper futures account"):
+                    keeper.restore(paper)
+                if keeper.problem:
+                    self.results.put(FuturesNotice(keeper.problem))
             if self._auto_feed and not self._stop.is_set():
                 with self.activity.doing("the futures WebSocket feed to start"):
                     self._feed = futures_feed_for(self._config, self._interval)
@@ -140,13 +155,16 @@ class FuturesPoller:
                     # Margin schedules change rarely: re-read them when a position's contract is unknown.
                     contracts = book.contracts if not book.stale else {}
                     self.results.put(self._feed.tag(book) if self._feed is not None else book)
+                    if keeper is not None:
+                        keeper.tick(paper)
                 except AuthFailed as exc:
                     self.results.put(exc)
                     return
                 except ExchangeError as exc:
                     self.results.put(FuturesBook(str(exchange.mode), utc_now(), None, (), True, str(exc)))
                 exchange.advance(self._interval)
-                self._wait_or_act(exchange, started + self._interval)
+                if self._wait_or_act(exchange, started + self._interval) and keeper is not None:
+                    keeper.save(paper)  # money moved: do not wait for the periodic save
         except AuthFailed as exc:
             self.results.put(exc)
         except Exception as exc:  # noqa: BLE001 - a bug must still read as "risk unknown", not as silence
@@ -157,15 +175,19 @@ class FuturesPoller:
             if self._feed is not None:
                 self._feed.stop()  # also when stop() came before the feed was made
             if exchange is not None:
-                exchange.close()
+                try:
+                    if keeper is not None:
+                        keeper.close(paper)  # the last state, in this thread, before the exchange goes
+                finally:
+                    exchange.close()
 
-
-    def _wait_or_act(self, exchange: FuturesExchange, until: float) -> None:
-        """Sleep until the next read, unless the window asks for a change: then act and read again at once."""
+    def _wait_or_act(self, exchange: FuturesExchange, until: float) -> bool:
+        """Sleep until the next read, unless the window asks for a change: then act and read again at once.
+        True when an action succeeded (money may have moved)."""
         while not self._stop.is_set():
             remaining = until - time.monotonic()
             if remaining <= 0:
-                return
+                return False
             try:
                 request = self._requests.get(timeout=min(remaining, 0.1))
             except queue.Empty:
@@ -179,7 +201,9 @@ class FuturesPoller:
                 self.results.put(_outcome(request, True, result.description))
             except ExchangeError as exc:
                 self.results.put(_outcome(request, False, str(exc)))
-            return
+                return False
+            return True
+        return False
 
 
 class FuturesLinePrinter:
