@@ -160,3 +160,16 @@ def test_the_poller_sends_a_transfer_and_a_refused_switch_and_queues_krakens_ans
         assert not switch.ok and "Would cause liquidation" in switch.message
     finally:
         poller.stop()
+
+
+def test_a_live_transfer_in_a_currency_kraken_does_not_list_is_refused_before_sending(server):
+    ex = _live(server)
+    try:
+        with pytest.raises(Rejected, match="lists no EUR collateral; nothing was sent"):
+            ex.transfer_to_flex(D(1), "EUR")
+        assert server.requests_to("POST transfer") == []
+        with pytest.raises(Rejected, match="insufficientFunds"):  # the cash wallet holds USD only
+            ex.transfer_to_flex(D("0.01"), "BTC")
+        assert server.requests_to("POST transfer")[-1]["unit"] == "xbt"  # Kraken's id for BTC
+    finally:
+        ex.close()
