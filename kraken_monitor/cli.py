@@ -323,7 +323,8 @@ def _dispatch(args: argparse.Namespace, config: MonitorConfig) -> int:
     if args.command == "watch" and args.venue == "futures":
         from kraken_monitor.worker.futures_watch import run_futures_watch
 
-        return run_futures_watch(config, args.duration, args.json, sys.stdout, config.price_interval_s)
+        return run_futures_watch(config, args.duration, args.json, sys.stdout, config.price_interval_s,
+                                 notify_urls=tuple(args.notify))
     if args.command == "watch":
         from kraken_monitor.worker.headless import run_watch
 

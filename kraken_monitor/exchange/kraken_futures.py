@@ -271,6 +271,8 @@ class KrakenFuturesExchange(FuturesExchange):
         if not amount.is_finite() or amount <= 0:
             raise Rejected("The transfer amount must be a positive number.")
         self._ensure_contracts()
+        if currency not in (self._ccxt.currencies or {}):  # ccxt would refuse it without asking Kraken
+            raise Rejected(f"Kraken Futures lists no {printable(currency)[:12]} collateral; nothing was sent.")
         text = format(amount.normalize(), "f")
         self._call(lambda: self._ccxt.transfer(currency, text, "cash", "flex"), cost=COST["transfer"], action=True)
         return OrderResult("transfer", f"{text} {currency} moved from the futures cash wallet into the flex account")

@@ -10,8 +10,9 @@ from kraken_monitor.domain import futures_paper_orders as fpo
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.futures import FlexAccount, FuturesPosition
 from kraken_monitor.domain.futures_liquidation import FuturesContract, MarginTier, Refusal
-from kraken_monitor.domain.futures_paper import PaperFuturesBook, demo_futures_book
+from kraken_monitor.domain.futures_paper import DamagedState, PaperFuturesBook, TransferRefused, demo_futures_book
 from kraken_monitor.domain.orders import OpenOrder, OrderSpec
+from kraken_monitor.domain.paper_orders import order_from_state, order_to_state
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.exchange.base import Capabilities, OrderResult
 from kraken_monitor.exchange.demo_market import DemoMarket
@@ -92,14 +93,35 @@ class PaperFuturesExchange(FuturesExchange):
         return {pair: p.leverage for pair, p in self._book.positions.items() if p.leverage is not None}
 
     def transfer_to_flex(self, amount: Decimal, currency: str = "USD") -> OrderResult:
-        """Simulated money: credits the flex collateral (a demo/paper account has no cash wallet to drain)."""
+        """Simulated money, Kraken's rules: from the paper cash wallet into the flex collateral (USD only)."""
         self._ready()
         assert self._book is not None
-        if not amount.is_finite() or amount <= 0:
-            raise Rejected("The transfer amount must be a positive number.")
-        self._book.collateral += amount
-        return OrderResult("transfer", f"{format(amount.normalize(), 'f')} {currency} credited to the {self.mode} "
-                                       "flex account")
+        if currency.upper() != "USD":
+            raise Rejected(f"Kraken Futures refused: invalidUnit (the {self.mode} account holds USD only)")
+        try:
+            self._book.transfer_to_flex(amount)
+        except TransferRefused as refused:
+            raise Rejected(f"Kraken Futures refused: {refused}") from None
+        return OrderResult("transfer", f"{format(amount.normalize(), 'f')} USD moved from the {self.mode} futures "
+                                       "cash wallet into the flex account")
+
+    def export_state(self) -> dict | None:
+        """The simulated account as saved (domain.futures_paper to_state) with its resting orders; None before
+        it exists. The orders are additive: a save from before they were kept restores with none."""
+        if self._book is None:
+            return None
+        return {**self._book.to_state(), "orders": [order_to_state(o) for o in self._orders],
+                "order_count": self._order_count}
+
+    def import_state(self, state: dict) -> None:
+        """Restore a saved account (before the first read); DamagedState when it cannot be read back."""
+        book = PaperFuturesBook.from_state(state)
+        try:
+            orders = tuple(order_from_state(row) for row in state.get("orders") or ())
+            count = int(state.get("order_count") or 0)
+        except (TypeError, ValueError, KeyError, ArithmeticError) as exc:
+            raise DamagedState(f"orders: {type(exc).__name__}: {exc}") from None
+        self._book, self._orders, self._order_count = book, orders, max(count, len(orders))
 
     def set_leverage(self, pair: str, leverage: Decimal | None) -> OrderResult:
         self._ready()

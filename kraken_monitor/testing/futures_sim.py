@@ -181,6 +181,7 @@ class FuturesSim:
                 raise FuturesApiError(NOT_FLEX[1], NOT_FLEX[0])
             held = [p for p in self.positions if p.symbol == symbol]
             if max_leverage is None:
+                self._check_back_to_cross(symbol, held)
                 self.leverage.pop(symbol, None)
                 return
             if max_leverage <= 0:
@@ -198,6 +199,30 @@ class FuturesSim:
                 if new_alloc - old_alloc > available:
                     raise FuturesApiError(INSUFFICIENT_MARGIN[1], INSUFFICIENT_MARGIN[0])
             self.leverage[symbol] = max_leverage
+
+    def _check_back_to_cross(self, symbol: str, held: list[SimPosition]) -> None:
+        """PUT without maxLeverage on an isolated symbol with a position: its allocation returns to the cross
+        pool and it margins as cross; refused (41) when the pool would not cover the cross maintenance, (92)
+        when the cross initial margin exceeds what is then available. The simulator's own arithmetic."""
+        if symbol not in self.leverage or not held:
+            return
+        collateral = sum(self.collateral.values(), Decimal(0))
+        pool, maintenance, released, cross_initial = collateral, Decimal(0), Decimal(0), Decimal(0)
+        for p in self.positions:
+            mark = self._mark(p.symbol)
+            tier = self.tier(p.symbol, p.size * mark)
+            if p.symbol in self.leverage and p.symbol != symbol:
+                pool -= self.allocated(p)  # still ring-fenced
+                continue
+            pool += p.pnl(mark) + p.unrealized_funding
+            maintenance += p.size * mark * tier.maintenance_rate
+            if p.symbol == symbol:
+                released += self.allocated(p)
+                cross_initial += p.size * mark * tier.initial_rate
+        if pool <= maintenance:
+            raise FuturesApiError(WOULD_LIQUIDATE[1], WOULD_LIQUIDATE[0])
+        if self.flex()["availableMargin"] + released - cross_initial < 0:
+            raise FuturesApiError(INSUFFICIENT_MARGIN[1], INSUFFICIENT_MARGIN[0])
 
     def transfer(self, from_account: str, to_account: str, unit: str, amount: str) -> None:
         """POST transfer between the cash wallet and the flex account (Kraken's own error names)."""

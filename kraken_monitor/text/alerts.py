@@ -158,7 +158,9 @@ def alert_headline(alert: Alert) -> str:
         return "RISK UNKNOWN: data is stale"
     if alert.is_event:
         return f"{alert.pair or 'Position'} {EVENT_WORDS.get(alert.reason, 'event')}"
-    if alert.key == ACCOUNT_KEY or not alert.position_id:
+    if alert.is_futures and not alert.position_id:
+        subject = f"{alert.fact('account') or 'Kraken Futures'} account"  # cross and isolated positions alike
+    elif alert.key == ACCOUNT_KEY or not alert.position_id:
         # The cross account is at risk as a whole; it names the position to act on in the details.
         subject = "Cross-margin account"
     else:
@@ -189,6 +191,8 @@ def alert_details(alert: Alert) -> list[str]:
         lines.append(f"Act on: {alert.position_id} ({alert.pair}), the position nearest liquidation")
     elif alert.position_id:
         lines.append(f"Position: {alert.position_id} ({alert.pair})")
+    elif alert.is_futures:
+        lines.append(f"Account: {alert.fact('account') or 'Kraken Futures'} (flex)")
     else:
         lines.append("Account: all cross-margin positions")
     if not alert.is_event:

@@ -1,18 +1,30 @@
-"""Change-leverage dialog for an isolated Kraken Futures position: lower adds margin, higher releases it."""
+"""Change-leverage / margin-mode dialog for a Kraken Futures position: isolated leverage (lower adds margin,
+higher releases it), or back to cross, each previewed and judged as Kraken judges it."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kraken_monitor.domain.errors import InvalidAmount
-from kraken_monitor.domain.futures import FlexAccount, FuturesPositionFigures
+from kraken_monitor.domain.futures import FlexAccount, FuturesBook, FuturesPositionFigures
 from kraken_monitor.domain.futures_liquidation import (
     FuturesContract,
     LeveragePreview,
     preview_leverage_change,
 )
+from kraken_monitor.domain.futures_margin_mode import CrossPreview, preview_back_to_cross
 from kraken_monitor.domain.models import MarginMode
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.text.futures import (
@@ -20,6 +32,7 @@ from kraken_monitor.text.futures import (
     change_leverage_title,
     refusal_message,
 )
+from kraken_monitor.text.futures_actions import CROSS_EXPLAINED, cross_refusal_message
 from kraken_monitor.ui.dialog_footer import DialogFooter
 from kraken_monitor.ui.validators import parse_amount, to_input_text
 
@@ -34,11 +47,11 @@ class ChangeLeverageDialog(QDialog):
     """
 
     def __init__(self, figures: FuturesPositionFigures, contract: FuturesContract, flex: FlexAccount,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, book: FuturesBook | None = None, to_cross: bool = False) -> None:
         super().__init__(parent)
-        self.figures, self.contract, self.flex = figures, contract, flex
+        self.figures, self.contract, self.flex, self.book = figures, contract, flex, book
         self.preview: LeveragePreview | None = None
-        self.back_to_cross = False  # the trader chose "back to cross margin" instead of a leverage
+        self.cross_preview: CrossPreview | None = None  # back to cross, when allowed
         p = figures.position
         self.setWindowTitle(change_leverage_title(p.pair, p.margin_mode is MarginMode.ISOLATED))
         self.setMinimumWidth(480)
@@ -47,12 +60,30 @@ class ChangeLeverageDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
+        # Isolated positions choose: a new isolated leverage, or back to cross (Kraken's PUT without maxLeverage).
+        self.isolated_radio = QRadioButton("Isolated at a leverage", self)
+        self.cross_radio = QRadioButton("Back to cross margin", self)
+        self.cross_radio.setToolTip(CROSS_EXPLAINED)
+        self.mode_group = QButtonGroup(self)
+        self.mode_group.addButton(self.isolated_radio)
+        self.mode_group.addButton(self.cross_radio)
+        self.isolated_radio.setChecked(True)
+        modes = QHBoxLayout()
+        modes.addWidget(self.isolated_radio)
+        modes.addWidget(self.cross_radio)
+        modes.addStretch(1)
+        self.isolated_radio.toggled.connect(self._refresh)
         current = fmt.fmt_leverage(p.leverage) if p.leverage is not None else "cross"
         what = QLabel(f"{p.side.value} {fmt.fmt_plain(p.volume, 4)} {p.pair} from "
                       f"{fmt.fmt_money(p.entry_price, 'USD')}, mark {fmt.fmt_money(figures.mark_price, 'USD')}, "
                       f"now {current}")
         what.setWordWrap(True)
         form.addRow("Position:", what)
+        if p.margin_mode is MarginMode.ISOLATED:
+            form.addRow("Margin mode:", modes)
+        else:  # a cross position: setting a leverage is the switch to isolated
+            self.isolated_radio.hide()
+            self.cross_radio.hide()
         self.leverage_edit = QLineEdit()
         self.leverage_edit.setPlaceholderText(f"e.g. 3 (at most {fmt.fmt_leverage(self._maximum())})")
         if p.leverage is not None:
@@ -65,15 +96,21 @@ class ChangeLeverageDialog(QDialog):
         form.addRow("Margin moved:", self.change_label)
         form.addRow("Liquidation price (estimate):", self.liquidation_label)
         form.addRow("Available margin:", self.available_label)
-        self.cross_button = QPushButton("Back to cross margin")
-        self.cross_button.setToolTip("Kraken moves the position back into the cross pool (it may refuse).")
-        self.cross_button.clicked.connect(self._choose_cross)
-        if p.margin_mode is MarginMode.ISOLATED:
-            form.addRow("Or:", self.cross_button)
+        self.cross_note = QLabel(CROSS_EXPLAINED)
+        self.cross_note.setWordWrap(True)
+        self.cross_note.setVisible(False)
         layout.addLayout(form)
+        layout.addWidget(self.cross_note)
         self.footer = DialogFooter(self, layout, "Change leverage")
         self.ok_button = self.footer.ok_button
+        if to_cross and p.margin_mode is MarginMode.ISOLATED:
+            self.cross_radio.setChecked(True)
         self._refresh()
+
+    @property
+    def back_to_cross(self) -> bool:
+        """The trader chose cross margin (an isolated position only) instead of a new leverage."""
+        return self.figures.position.margin_mode is MarginMode.ISOLATED and self.cross_radio.isChecked()
 
     def _maximum(self) -> Decimal:
         p = self.figures.position
@@ -95,7 +132,28 @@ class ChangeLeverageDialog(QDialog):
             return preview, "That is the position's leverage now."
         return preview, refusal_message(preview) or ""
 
+    def validate_cross(self) -> tuple[CrossPreview | None, str]:
+        """The position back in the cross pool, judged by the rules Kraken names (domain.futures_margin_mode)."""
+        book = self.book
+        if book is None or not book.positions or book.stale:
+            return None, "No fresh futures figures to preview cross margin with; try after the next read."
+        positions = [pf.position for pf in book.positions]
+        marks = {pf.position.pair: pf.mark_price for pf in book.positions}
+        try:
+            preview = preview_back_to_cross(self.figures.position, positions, marks, book.contracts, self.flex)
+        except KeyError:
+            return None, "A mark price or margin schedule is missing; try after the next read."
+        return preview, cross_refusal_message(preview) or ""
+
     def _refresh(self) -> None:
+        cross = self.back_to_cross
+        self.leverage_edit.setEnabled(not cross)
+        self.cross_note.setVisible(cross)
+        self.ok_button.setText("Switch to cross margin" if cross else "Change leverage")
+        if cross:
+            self._refresh_cross()
+            return
+        self.cross_preview = None
         preview, reason = self.validate()
         self.preview = preview if not reason else None
         self.footer.show_reason(reason)
@@ -114,14 +172,32 @@ class ChangeLeverageDialog(QDialog):
         self.available_label.setText(
             f"{fmt.fmt_money(self.flex.available_margin)} -> {fmt.fmt_money(preview.available_margin, 'USD')}")
 
+    def _refresh_cross(self) -> None:
+        self.preview = None
+        preview, reason = self.validate_cross()
+        self.cross_preview = preview if not reason else None
+        self.footer.show_reason(reason)
+        before_alloc, before_liq = self._current_allocated(), self.figures.liquidation_price
+        if preview is None:
+            for label in (self.allocated_label, self.change_label, self.liquidation_label):
+                label.setText(fmt.DASH)
+            self.available_label.setText(fmt.fmt_money(self.flex.available_margin, "USD"))
+            return
+        self.allocated_label.setText(f"{fmt.fmt_money(before_alloc)} -> none (cross; "
+                                     f"{fmt.fmt_money(preview.cross_initial_margin, 'USD')} initial margin)")
+        self.change_label.setText(
+            f"{fmt.fmt_money(preview.released_margin, 'USD')} back to the cross pool")
+        self.liquidation_label.setText(
+            f"{fmt.fmt_money(before_liq)} -> {fmt.fmt_money(preview.liquidation_price, 'USD')}")
+        shown_after = preview.available_before + preview.released_margin - preview.cross_initial_margin
+        self.available_label.setText(f"{fmt.fmt_money(self.flex.available_margin)} -> "
+                                     f"{fmt.fmt_money(shown_after, 'USD')}")
+
     def leverage(self) -> Decimal | None:
         return self.preview.leverage if self.preview is not None else None
 
-    def _choose_cross(self) -> None:
-        self.back_to_cross = True
-        super().accept()
-
     def accept(self) -> None:
-        if self.leverage() is None:
-            return  # OK is disabled, but Enter in the line edit must not slip through
+        # OK is disabled while refused, but Enter in the line edit must not slip through
+        if (self.cross_preview is None) if self.back_to_cross else (self.leverage() is None):
+            return
         super().accept()

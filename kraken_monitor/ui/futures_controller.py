@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QWidget
@@ -13,18 +12,14 @@ from kraken_monitor.config import MonitorConfig
 from kraken_monitor.domain.futures import FuturesBook
 from kraken_monitor.domain.futures_alerts import FuturesAlertTracker
 from kraken_monitor.domain.models import FUTURES_KEY_PREFIX
-from kraken_monitor.domain.venue import Venue
+from kraken_monitor.domain.venue import AccountKind, Venue
 from kraken_monitor.exchange.errors import AuthFailed, CredentialsMissing
 from kraken_monitor.text.accounts import account_name
 from kraken_monitor.ui.change_leverage_dialog import ChangeLeverageDialog
-from kraken_monitor.worker.futures_watch import FuturesPoller, LeverageOutcome
-from kraken_monitor.worker.requests import ChangeLeverage
-
-# A read is up to four requests of at most 10 s each (the transport's deadline): a poll thread silent for
-# longer than this is stuck, and the last book must not go on looking fresh (the spot window's watchdog
-# does the same for its poll thread).
-SILENT_AFTER_S = 45.0
-STARTUP_SILENCE_S = 60.0  # the first read also imports ccxt and loads the instruments
+from kraken_monitor.ui.transfer_collateral_dialog import LIVE_CURRENCIES, TransferCollateralDialog
+from kraken_monitor.worker.futures_watch import FuturesNotice, FuturesPoller, LeverageOutcome, TransferOutcome
+from kraken_monitor.worker.futures_watchdog import FuturesWatchdog, futures_watchdog_windows
+from kraken_monitor.worker.requests import ChangeLeverage, TransferToFlex
 
 
 class FuturesController(QObject):
@@ -40,13 +35,14 @@ class FuturesController(QObject):
     alerts_fired = Signal(object)  # tuple[Alert, ...]
 
     def __init__(self, poller: FuturesPoller, parent: QObject | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, *,
+                 windows: tuple[float, float] | None = None) -> None:
         super().__init__(parent)
         self.poller = poller
-        self._monotonic = monotonic
-        self._heard_at = monotonic()
-        self._heard_any = False
-        self._silent = False
+        # The spot poll thread's rules (worker/watchdog.py): no book within the configured stale window ->
+        # the last figures stay, every risk unknown, with the reason.
+        window_s, startup_s = windows or futures_watchdog_windows(MonitorConfig(), 1.0)
+        self.watchdog = FuturesWatchdog(window_s, startup_s, poller.activity, poller.mode, monotonic)
         self.book: FuturesBook | None = None
         self.account = account_name(Venue.FUTURES, poller.mode)
         self.alerts = FuturesAlertTracker(self.account)
@@ -58,7 +54,8 @@ class FuturesController(QObject):
     @classmethod
     def start(cls, config: MonitorConfig, interval_s: float, parent: QObject | None = None,
               poller_factory: Callable[[MonitorConfig, float], FuturesPoller] = FuturesPoller) -> FuturesController:
-        controller = cls(poller_factory(config, interval_s).start(), parent)
+        controller = cls(poller_factory(config, interval_s).start(), parent,
+                         windows=futures_watchdog_windows(config, interval_s))
         controller.config = config
         controller.timer.start(200)
         return controller
@@ -67,12 +64,14 @@ class FuturesController(QObject):
         while not self.poller.results.empty():
             item = self.poller.results.get_nowait()
             if isinstance(item, FuturesBook):
-                self._heard_at, self._heard_any, self._silent = self._monotonic(), True, False
+                self.watchdog.saw_snapshot(item)
                 if not item.stale:
                     self.book = item
                 self._show_book(item)
-            elif isinstance(item, LeverageOutcome):
+            elif isinstance(item, LeverageOutcome | TransferOutcome):
                 self.outcome_ready.emit(item.message, item.ok)
+            elif isinstance(item, FuturesNotice):
+                self.outcome_ready.emit(item.message, False)
             elif isinstance(item, CredentialsMissing):
                 self.not_watched.emit(str(item))
             elif isinstance(item, AuthFailed):
@@ -93,17 +92,15 @@ class FuturesController(QObject):
 
     def _check_silence(self) -> None:
         """Fail closed when the poll thread stops answering: the rows stay, every risk reads unknown."""
-        if self._silent or not self.poller.is_alive():
-            return
-        quiet = self._monotonic() - self._heard_at
-        if quiet <= (SILENT_AFTER_S if self._heard_any else STARTUP_SILENCE_S):
-            return
-        self._silent = True
-        self.book = None  # no leverage change on figures this old
-        reason = f"no futures read for {quiet:.0f} s (the futures poll thread is not answering)"
-        self._show_book(FuturesBook(self.poller.mode, datetime.now(timezone.utc), None, (), stale=True, stale_reason=reason))
+        if not self.poller.is_alive():
+            return  # it ended (stopped, or an authentication failure said so already)
+        reason, started = self.watchdog.check()
+        if not started:
+            return  # answering, or this episode already shown
+        self.book = None  # no leverage change or transfer on figures this old
+        self._show_book(self.watchdog.unknown_book(reason))
 
-    def change_leverage(self, position_id: str) -> None:
+    def change_leverage(self, position_id: str, to_cross: bool = False) -> None:
         """The table's selection ("futures:<id>") or a popup's position (Kraken's id): the dialog, then Kraken."""
         position_id = position_id.removeprefix(FUTURES_KEY_PREFIX)
         book = self.book
@@ -112,9 +109,12 @@ class FuturesController(QObject):
             self.outcome_ready.emit("No fresh futures figures for this position yet; try after the next read.", False)
             return
         dialog = ChangeLeverageDialog(figures, book.contracts[figures.position.pair], book.account.flex,
-                                      self.dialog_parent)
+                                      self.dialog_parent, book=book, to_cross=to_cross)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            if self.book is None:  # the poll thread went silent while the dialog was open
+                self.outcome_ready.emit("Not sent: the futures figures went stale while the dialog was open.", False)
                 return
             leverage = None if dialog.back_to_cross else dialog.leverage()
             if leverage is None and not dialog.back_to_cross:
@@ -139,6 +139,35 @@ class FuturesController(QObject):
         from kraken_monitor.ui import futures_protect
 
         futures_protect.cancel(self, order)
+
+    def switch_margin_mode(self, position_id: str) -> None:
+        """Position > Switch margin mode...: an isolated position goes back to cross (previewed); a cross one is
+        made isolated at the leverage typed (the same dialog, its isolated half)."""
+        position_id = position_id.removeprefix(FUTURES_KEY_PREFIX)
+        book = self.book
+        figures = next((pf for pf in book.positions if pf.position.id == position_id), None) if book else None
+        isolated = figures is not None and figures.allocated_margin is not None
+        self.change_leverage(position_id, to_cross=isolated)
+
+    def transfer_collateral(self) -> None:
+        """Position > Transfer futures collateral...: cash wallet -> flex (cross "add margin"), confirmed first."""
+        book = self.book
+        if book is None or book.account is None:
+            self.outcome_ready.emit("No fresh futures account figures yet; try after the next read.", False)
+            return
+        simulated = AccountKind.parse(self.poller.mode).simulated
+        dialog = TransferCollateralDialog(book.account.flex, self.poller.mode,
+                                          ("USD",) if simulated else LIVE_CURRENCIES, self.dialog_parent)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.amount() is None:
+                return
+            if self.book is None:
+                self.outcome_ready.emit("Not sent: the futures figures went stale while the dialog was open.", False)
+                return
+            self.poller.handle(TransferToFlex(dialog.amount(), dialog.currency()))
+            self.outcome_ready.emit("Transfer sent to Kraken; waiting for its answer…", True)
+        finally:
+            dialog.deleteLater()
 
     def stop(self) -> None:
         self.timer.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
 from kraken_monitor.domain.futures import FuturesBook
@@ -23,6 +24,13 @@ def spot_action_tip(action: QAction, reason: str) -> str:
     return f"{text} ({action.shortcut().toString()})" if not action.shortcut().isEmpty() else text
 
 
+class FuturesActionSignals(QObject):
+    """The futures actions the session routes to the futures controller (ui/session.py FUTURES_TO_GUI)."""
+
+    margin_mode_requested = Signal(str)  # a futures row's id: Switch margin mode...
+    transfer_requested = Signal()  # Transfer futures collateral...
+
+
 class FuturesWindow:
     """Builds and feeds the futures widgets of `window` (a MainWindow); GUI thread only.
 
@@ -35,6 +43,7 @@ class FuturesWindow:
         # Every monitored account has its bar: the futures one shows once the session watches it.
         self.bar = FuturesAccountBar(mode, **extra)
         self.bar.setVisible(False)
+        self.signals = FuturesActionSignals(window)
 
     def make_actions(self, settings) -> tuple[QAction, AccountFilter, QAction]:
         """(Change leverage..., the account filter, View > Futures account bar), connected."""
@@ -51,6 +60,15 @@ class FuturesWindow:
         show_bar.setChecked(True)
         show_bar.setEnabled(False)  # until the session watches a futures account
         show_bar.toggled.connect(self.bar.setVisible)
+        # Set on the window for ui/window_menus.py (the Position menu and the table's context menu).
+        w.action_switch_margin_mode = w._action(
+            "Switch margin mode...", "Ctrl+Shift+K",
+            "Kraken Futures: an isolated position back to cross, or a cross one isolated (previewed)")
+        w.action_switch_margin_mode.triggered.connect(self._on_switch_margin_mode_triggered)
+        w.action_transfer_futures = w._action(
+            "Transfer futures collateral...", None,
+            "Kraken Futures cross margin: collateral from the futures cash wallet into the flex account")
+        w.action_transfer_futures.triggered.connect(self._on_transfer_triggered)
         return leverage, account_filter, show_bar
 
     def update_actions(self, row: FuturesRow | None) -> None:
@@ -65,6 +83,7 @@ class FuturesWindow:
             if not replaying:
                 protect.setToolTip(f"Protect {row.position.pair} (Ctrl+P)" if fresh else
                                    "Protect position: the futures figures are stale; wait for a fresh read")
+        self._update_extra_actions(row, fresh, replaying)
         if replaying:
             return  # the replay controller names its own reason
         if row is None:
@@ -74,6 +93,35 @@ class FuturesWindow:
         else:
             tip = f"Change leverage of {row.position.pair} (Ctrl+Shift+L)"
         action.setToolTip(tip)
+
+    def _update_extra_actions(self, row: FuturesRow | None, fresh: bool, replaying: bool) -> None:
+        w = self.window
+        switch = getattr(w, "action_switch_margin_mode", None)
+        transfer = getattr(w, "action_transfer_futures", None)
+        if switch is None or transfer is None:
+            return  # still being built
+        switch.setEnabled(fresh and not replaying)
+        if row is None:
+            switch.setToolTip("Switch margin mode: select a Kraken Futures position")
+        elif not fresh:
+            switch.setToolTip("Switch margin mode: the futures figures are stale; wait for a fresh read")
+        else:
+            target = "cross" if row.position.margin_mode.value == "isolated" else "isolated"
+            switch.setToolTip(f"Switch {row.position.pair} to {target} margin (previewed; Ctrl+Shift+K)")
+        account_fresh = w.action_show_futures.isEnabled() and not self.bar.is_risk_unknown()  # watched, fresh
+        transfer.setEnabled(account_fresh and not replaying)
+        transfer.setToolTip("Transfer futures collateral into the flex account" if account_fresh else
+                            "Transfer futures collateral: the futures account is not watched or its figures are stale")
+
+    def _on_switch_margin_mode_triggered(self) -> None:
+        w = self.window
+        row = w.selected_futures_row()
+        if row is not None and w.action_switch_margin_mode.isEnabled():
+            self.signals.margin_mode_requested.emit(row.position.id)
+
+    def _on_transfer_triggered(self) -> None:
+        if self.window.action_transfer_futures.isEnabled():
+            self.signals.transfer_requested.emit()
 
     def _on_change_leverage_triggered(self) -> None:
         w = self.window

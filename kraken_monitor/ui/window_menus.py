@@ -20,7 +20,7 @@ def build(w: Any) -> None:
     pos_menu.addActions([w.action_add_margin, w.action_add_collateral, w.action_close_position, w.action_settle,
                          w.action_protect])
     pos_menu.addSeparator()
-    pos_menu.addAction(w.action_change_leverage)
+    pos_menu.addActions([w.action_change_leverage, w.action_switch_margin_mode, w.action_transfer_futures])
     view_menu = menu.addMenu("&View")
     view_menu.addActions([w.action_show_alerts, w.action_show_history, w.action_show_orders,
                           w.action_show_futures, w.action_fit_columns])
@@ -43,4 +43,5 @@ def build(w: Any) -> None:
     w.toolbar.addWidget(w.account_filter)  # which account's rows the positions table shows
     w.addToolBar(Qt.ToolBarArea.TopToolBarArea, w.toolbar)
     w.positions_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)  # right-click a row
-    w.positions_view.addActions([w.action_protect, w.action_close_position, w.action_add_margin])
+    w.positions_view.addActions([w.action_protect, w.action_close_position, w.action_add_margin,
+                                 w.action_change_leverage, w.action_switch_margin_mode])

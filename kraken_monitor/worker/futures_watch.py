@@ -21,9 +21,12 @@ from kraken_monitor.exchange.text import printable
 from kraken_monitor.text.alerts import alert_message
 from kraken_monitor.text.futures import futures_stale_message
 from kraken_monitor.worker.cycle import utc_now
+from kraken_monitor.worker.freshness import Activity
 from kraken_monitor.worker.futures_live import FuturesFeed, futures_feed_for
+from kraken_monitor.worker.futures_paper_keeper import PaperFuturesKeeper
 from kraken_monitor.worker.futures_snapshot import read_futures_book
-from kraken_monitor.worker.requests import ChangeLeverage
+from kraken_monitor.worker.futures_watchdog import FuturesWatchdog, futures_stale_alert
+from kraken_monitor.worker.requests import ChangeLeverage, TransferToFlex
 from kraken_monitor.worker.serialize import (
     futures_alert_to_json,
     futures_freshness_to_json,
@@ -43,6 +46,39 @@ class LeverageOutcome:
     message: str
 
 
+@dataclass(frozen=True)
+class TransferOutcome:
+    """What became of a collateral transfer into the flex account: Kraken's answer, in its words when refused."""
+
+    amount: Decimal
+    currency: str
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class FuturesNotice:
+    """Something the trader should know that is not a read (e.g. the saved paper account could not be restored)."""
+
+    message: str
+
+
+FuturesRequest = ChangeLeverage | TransferToFlex
+
+
+def _what(request: FuturesRequest) -> str:
+    if isinstance(request, TransferToFlex):
+        return "a collateral transfer"
+    return "a leverage change" if hasattr(request, "leverage") else "an order"
+
+
+def _outcome(request: FuturesRequest, ok: bool, message: str) -> LeverageOutcome | TransferOutcome:
+    if isinstance(request, TransferToFlex):
+        return TransferOutcome(request.amount, request.currency, ok, message)
+    # Order records (issue 16) carry no leverage; their outcome travels the same way.
+    return LeverageOutcome(getattr(request, "pair", ""), getattr(request, "leverage", None), ok, message)
+
+
 class FuturesPoller:
     """Reads the futures book every `interval_s` in a daemon thread that creates and alone uses the exchange.
 
@@ -57,16 +93,19 @@ class FuturesPoller:
         self._feed, self._auto_feed = feed, feed is None and factory is None
         self.mode = str(config.mode)
         self._factory = factory
-        self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome] = queue.Queue()
-        self._requests: queue.Queue[ChangeLeverage] = queue.Queue()
+        self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome | TransferOutcome | FuturesNotice] = (
+            queue.Queue())
+        self._requests: queue.Queue[FuturesRequest] = queue.Queue()
         self._stop = threading.Event()
+        # What the thread waits for, read by the watchdog in the GUI / `watch` thread (worker/futures_watchdog.py).
+        self.activity = Activity()
         self._thread = threading.Thread(target=self._run, name="futures-poll", daemon=True)
 
     def start(self) -> FuturesPoller:
         self._thread.start()
         return self
 
-    def handle(self, request: ChangeLeverage) -> None:
+    def handle(self, request: FuturesRequest) -> None:
         """The one way in for the trader's actions (worker/requests.py records), like PollWorker.handle: queued
         for the poll thread, which alone uses the exchange; the outcome joins `results`."""
         self._requests.put(request)
@@ -75,11 +114,19 @@ class FuturesPoller:
         """False once the thread ended (stopped, or an authentication failure said so already)."""
         return self._thread.is_alive()
 
-    def stop(self, timeout_s: float = 5.0) -> None:
+    def stop(self, timeout_s: float = 5.0) -> bool:
+        """Ask the thread to end and wait up to `timeout_s`. A thread stuck in a request is abandoned, never
+        killed: it is a daemon, holds nothing the process needs to flush, and ends when its call returns."""
         self._stop.set()
         if self._feed is not None:
             self._feed.stop()
+        if self._thread.ident is None:
+            return True  # never started
         self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            log.error("futures poll thread still busy (%s); abandoning it", self.activity.current()[0])
+            return False
+        return True
 
     def _make(self) -> FuturesExchange:
         if self._factory is not None:
@@ -91,28 +138,40 @@ class FuturesPoller:
                                        demo_speed=config.demo_speed)
 
     def _run(self) -> None:
-        exchange = None
+        exchange = paper = None
+        keeper = PaperFuturesKeeper(self._config) if PaperFuturesKeeper.wanted(self._config) else None
         try:
-            exchange = self._make()
+            with self.activity.doing("the futures exchange to open (ccxt, instruments)"):
+                exchange = paper = self._make()  # `paper`: the simulated account itself, never the feed's wrapper
+            if keeper is not None:
+                with self.activity.doing("the saved paper futures account"):
+                    keeper.restore(paper)
+                if keeper.problem:
+                    self.results.put(FuturesNotice(keeper.problem))
             if self._auto_feed and not self._stop.is_set():
-                self._feed = futures_feed_for(self._config, self._interval)
+                with self.activity.doing("the futures WebSocket feed to start"):
+                    self._feed = futures_feed_for(self._config, self._interval)
             if self._feed is not None:
                 exchange = self._feed.wrap(exchange)
             contracts: dict = {}
             while not self._stop.is_set():
                 started = time.monotonic()
                 try:
-                    book = read_futures_book(exchange, self._config.thresholds, utc_now(), contracts)
+                    with self.activity.doing("Kraken Futures' account, positions and marks"):
+                        book = read_futures_book(exchange, self._config.thresholds, utc_now(), contracts)
                     # Margin schedules change rarely: re-read them when a position's contract is unknown.
                     contracts = book.contracts if not book.stale else {}
                     self.results.put(self._feed.tag(book) if self._feed is not None else book)
+                    if keeper is not None:
+                        keeper.tick(paper)
                 except AuthFailed as exc:
                     self.results.put(exc)
                     return
                 except ExchangeError as exc:
                     self.results.put(FuturesBook(str(exchange.mode), utc_now(), None, (), True, str(exc)))
                 exchange.advance(self._interval)
-                self._wait_or_act(exchange, started + self._interval)
+                if self._wait_or_act(exchange, started + self._interval) and keeper is not None:
+                    keeper.save(paper)  # money moved: do not wait for the periodic save
         except AuthFailed as exc:
             self.results.put(exc)
         except Exception as exc:  # noqa: BLE001 - a bug must still read as "risk unknown", not as silence
@@ -123,38 +182,52 @@ class FuturesPoller:
             if self._feed is not None:
                 self._feed.stop()  # also when stop() came before the feed was made
             if exchange is not None:
-                exchange.close()
+                try:
+                    if keeper is not None:
+                        keeper.close(paper)  # the last state, in this thread, before the exchange goes
+                finally:
+                    exchange.close()
 
-
-    def _wait_or_act(self, exchange: FuturesExchange, until: float) -> None:
-        """Sleep until the next read, unless the window asks for a change: then act and read again at once."""
+    def _wait_or_act(self, exchange: FuturesExchange, until: float) -> bool:
+        """Sleep until the next read, unless the window asks for a change: then act and read again at once.
+        True when an action succeeded (money may have moved)."""
         while not self._stop.is_set():
             remaining = until - time.monotonic()
             if remaining <= 0:
-                return
+                return False
             try:
                 request = self._requests.get(timeout=min(remaining, 0.1))
             except queue.Empty:
                 if self._feed is not None and (pushed := self._feed.pushed_book(self._config.thresholds, utc_now())):
                     self.results.put(pushed)  # marks or thresholds pushed between REST reads
                 continue
-            # Order records (issue 16) carry no leverage; their outcome travels the same way.
-            pair, leverage = getattr(request, "pair", ""), getattr(request, "leverage", None)
             try:
-                result = request.apply(exchange, utc_now())  # the futures exchange is this poller's "Poller"
-                self.results.put(LeverageOutcome(pair, leverage, True, result.description))
+                with self.activity.doing("Kraken Futures' answer to " + _what(request)):
+                    result = request.apply(exchange, utc_now())  # the futures exchange is this poller's "Poller"
+                self.results.put(_outcome(request, True, result.description))
             except ExchangeError as exc:
-                self.results.put(LeverageOutcome(pair, leverage, False, str(exc)))
-            return
+                self.results.put(_outcome(request, False, str(exc)))
+                return False
+            return True
+        return False
 
 
 class FuturesLinePrinter:
-    """Turns books into lines: stale/fresh transitions, a snapshot heartbeat (JSON), alerts when a level rises."""
+    """Turns books into lines: stale/fresh transitions, a snapshot heartbeat (JSON), alerts when a level rises.
 
-    def __init__(self, as_json: bool, out: TextIO, account_label: str = "futures") -> None:
+    Owned by the printing thread. `notifications` (notify.service.AlertNotifications, the spot alerts' own
+    when both venues are watched) receives every alert it prints and a 'risk unknown' alert when the data
+    goes stale; `watchdog` (worker/futures_watchdog.py) is fed every book, and `check_watchdog()` prints the
+    stale line a stuck poll thread cannot.
+    """
+
+    def __init__(self, as_json: bool, out: TextIO, account_label: str = "futures", *,
+                 notifications: Any = None, watchdog: FuturesWatchdog | None = None) -> None:
         self._json, self._out = as_json, out
         self._stale: bool | None = None
+        self._account = account_label
         self._alerts = FuturesAlertTracker(account_label)
+        self.notifications, self.watchdog = notifications, watchdog
         self.auth_error = ""
 
     def _line(self, obj: dict[str, Any], text: str) -> None:
@@ -179,33 +252,93 @@ class FuturesLinePrinter:
                 self.on_book(item)
 
     def on_book(self, book: FuturesBook) -> None:
+        if self.watchdog is not None:
+            self.watchdog.saw_snapshot(book)
+        self._show(book)
+
+    def check_watchdog(self) -> None:
+        """No book within the stale window: the stale line (and the 'risk unknown' notification) once."""
+        if self.watchdog is None:
+            return
+        reason, started = self.watchdog.check()
+        if started and reason is not None:
+            self._show(self.watchdog.unknown_book(reason, utc_now()))
+
+    def _show(self, book: FuturesBook) -> None:
         if book.stale != bool(self._stale) or (book.stale and self._stale is None):
             self._stale = book.stale
             text = futures_stale_message(book.stale_reason) if book.stale else "futures data fresh again"
             self._line(futures_freshness_to_json(book), f"{book.as_of:%H:%M:%S} FUTURES {text}")
+            if book.stale and self.notifications is not None:
+                self.notifications.fired((futures_stale_alert(book.stale_reason, self._account, book.as_of),))
         if self._json:
             self._line(futures_watch_to_json(book), "")
         rows = {pf.position.id: pf for pf in book.positions}
-        for alert in self._alerts.update(book):
+        fired = self._alerts.update(book)
+        for alert in fired:
             message = alert_message(alert)
             self._line(futures_alert_to_json(book, rows.get(alert.position_id or ""), alert.level, message),
                        f"{book.as_of:%H:%M:%S} FUTURES {alert.level.label.upper()}: {message}")
+        if fired and self.notifications is not None:
+            self.notifications.fired(fired)  # the same path as the spot alerts: routing, channels, retries
+
+    def on_delivered(self, status: Any) -> None:
+        """A notification's final delivery result (`watch --venue futures` prints them itself)."""
+        if not status.final:
+            return
+        self._line({"type": "notify", "venue": "futures", "ts": status.at.isoformat(), "channel": status.label,
+                    "ok": status.ok, "attempts": status.attempts, "reason": status.reason or None},
+                   f"{status.at.astimezone():%H:%M:%S} NOTIFY: {status.text().split(' ', 1)[1]}")
 
 
 def run_futures_watch(config: MonitorConfig, duration_s: float | None, as_json: bool, out: TextIO,
-                      interval_s: float) -> int:
-    """`watch --venue futures`: no Qt; Ctrl-C or the duration ends it; exit 2 after an auth failure."""
+                      interval_s: float, notify_urls: tuple[str, ...] = ()) -> int:
+    """`watch --venue futures`: no Qt; Ctrl-C or the duration ends it; exit 2 after an auth failure.
+
+    Alerts go to each `notify_urls` channel through notify.service (as `watch`'s spot alerts do); delivery
+    results come back in the delivery thread and are printed from this one.
+    """
+    from kraken_monitor.worker.futures_watchdog import futures_watchdog_windows
+
     poller = FuturesPoller(config, interval_s).start()
-    printer = FuturesLinePrinter(as_json, out, f"futures {config.mode}")
+    window_s, startup_s = futures_watchdog_windows(config, interval_s)
+    watchdog = FuturesWatchdog(window_s, startup_s, poller.activity, str(config.mode))
+    delivered: queue.Queue = queue.Queue()
+    notifications = futures_notifications(notify_urls, delivered.put)
+    printer = FuturesLinePrinter(as_json, out, f"futures {config.mode}", notifications=notifications,
+                                 watchdog=watchdog)
     end = time.monotonic() + duration_s if duration_s is not None else None
+
+    def print_delivered() -> None:
+        while not delivered.empty():
+            printer.on_delivered(delivered.get_nowait())
+
     try:
         while end is None or time.monotonic() < end:
             if not printer.pump(poller.results):
                 break
+            printer.check_watchdog()
+            print_delivered()
             time.sleep(0.1)
         printer.pump(poller.results)
     except KeyboardInterrupt:
         pass
     finally:
-        poller.stop()
+        poller.stop()  # a stuck read is abandoned (a daemon thread), never destroyed
+        if notifications is not None:
+            from kraken_monitor.worker.headless import NOTIFY_DRAIN_S
+
+            notifications.notifier.wait_idle(NOTIFY_DRAIN_S)  # what fired last still goes out
+            notifications.stop()
+            print_delivered()
     return 2 if printer.auth_error else 0
+
+
+def futures_notifications(urls: tuple[str, ...], on_status: Callable[[Any], None]) -> Any:
+    """The command line's channels for the futures alerts (default routing, URLs in memory only), or None."""
+    if not urls:
+        return None
+    from kraken_monitor.notify.service import AlertNotifications
+    from kraken_monitor.worker.headless import cli_destinations
+
+    return AlertNotifications(cli_destinations(urls), at_desk=False, on_status=on_status)

@@ -192,7 +192,7 @@ def run_watch(
         # QTimer takes int milliseconds (at most ~24.8 days): the end is checked on the monotonic clock instead.
         end = time.monotonic() + duration_s
         ticker.timeout.connect(lambda: app.quit() if time.monotonic() >= end else None)
-    futures = _start_futures(config, as_json, out, app) if with_futures else None
+    futures = _start_futures(config, as_json, out, app, notifications) if with_futures else None
     monitor.start()
     try:
         app.exec()
@@ -216,16 +216,23 @@ def run_watch(
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _start_futures(config: MonitorConfig, as_json: bool, out: TextIO, app: Any):
-    """`watch --venue all`: the futures poller beside the spot worker, its lines printed from this thread."""
+def _start_futures(config: MonitorConfig, as_json: bool, out: TextIO, app: Any, notifications: Any = None):
+    """`watch --venue all`: the futures poller beside the spot worker, its lines printed from this thread,
+    its alerts through the spot alerts' notifications (delivery lines print once, from the spot printer), its
+    thread under a watchdog on the configured stale window like the spot poll thread."""
     from PySide6.QtCore import QTimer
 
     from kraken_monitor.worker.futures_watch import FuturesLinePrinter, FuturesPoller
+    from kraken_monitor.worker.futures_watchdog import FuturesWatchdog, futures_watchdog_windows
 
     class _Futures:
         def __init__(self) -> None:
-            self.poller = FuturesPoller(config, config.price_interval_s).start()
-            self.printer = FuturesLinePrinter(as_json, out, f"futures {config.mode}")
+            interval = config.price_interval_s
+            self.poller = FuturesPoller(config, interval).start()
+            window_s, startup_s = futures_watchdog_windows(config, interval)
+            self.printer = FuturesLinePrinter(
+                as_json, out, f"futures {config.mode}", notifications=notifications,
+                watchdog=FuturesWatchdog(window_s, startup_s, self.poller.activity, str(config.mode)))
             self.timer = QTimer()
             self.timer.timeout.connect(self.pump)
             self.timer.start(200)
@@ -233,6 +240,7 @@ def _start_futures(config: MonitorConfig, as_json: bool, out: TextIO, app: Any):
         def pump(self) -> None:
             if not self.printer.pump(self.poller.results):
                 app.quit()
+            self.printer.check_watchdog()
 
         def stop(self) -> None:
             self.timer.stop()
@@ -242,18 +250,24 @@ def _start_futures(config: MonitorConfig, as_json: bool, out: TextIO, app: Any):
     return _Futures()
 
 
+def cli_destinations(urls: tuple[str, ...]) -> list[Any]:
+    """`--notify URL` (repeatable) as notification destinations, labelled by position and scheme (never the URL)."""
+    from urllib.parse import urlsplit
+
+    from kraken_monitor.notify.channels import Channel
+    from kraken_monitor.notify.service import Destination
+
+    return [Destination(Channel(f"cli-{i}", f"--notify #{i} ({urlsplit(url).scheme})"), url)
+            for i, url in enumerate(urls, 1)]
+
+
 def _start_notifications(urls: tuple[str, ...], printer: Any):
     """The command line's channels (default routing, URLs in memory only), or None without any."""
     if not urls:
         return None
-    from urllib.parse import urlsplit
+    from kraken_monitor.notify.service import AlertNotifications
 
-    from kraken_monitor.notify.channels import Channel
-    from kraken_monitor.notify.service import AlertNotifications, Destination
-
-    destinations = [Destination(Channel(f"cli-{i}", f"--notify #{i} ({urlsplit(url).scheme})"), url)
-                    for i, url in enumerate(urls, 1)]
-    notifications = AlertNotifications(destinations, at_desk=False, on_status=printer.delivered.emit)
+    notifications = AlertNotifications(cli_destinations(urls), at_desk=False, on_status=printer.delivered.emit)
     printer.notifications = notifications
     return notifications
 

@@ -121,6 +121,20 @@ class ChangeLeverage(OrderRequest):
         return poller.set_leverage(self.pair, self.leverage)
 
 
+@dataclass(frozen=True)
+class TransferToFlex(OrderRequest):
+    """Kraken Futures cross "add margin": collateral from the futures cash wallet into the flex account.
+
+    Like ChangeLeverage it goes to FuturesPoller.handle; the outcome comes back as a TransferOutcome.
+    """
+
+    amount: Decimal
+    currency: str = "USD"
+
+    def apply(self, poller: Any, now: datetime) -> Any:
+        return poller.transfer_to_flex(self.amount, self.currency)
+
+
 class JournalRequest(Request):
     """Alerts another account's monitor fired (the futures account, ui/futures_controller.py): the journal
     gives them ids, the alert engine keeps their records (so acknowledge and snooze work and persist), and

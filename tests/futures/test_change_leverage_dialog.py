@@ -1,12 +1,13 @@
 """Change-leverage dialog: Kraken's refusals disable OK with the reason; an accepted change previews its figures."""
 
 import os
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
 
 from kraken_monitor.domain.alert_levels import AlertThresholds
-from kraken_monitor.domain.futures import FlexAccount, FuturesPosition, book_figures
+from kraken_monitor.domain.futures import FlexAccount, FuturesBook, FuturesPosition, book_figures
 from kraken_monitor.domain.models import MarginMode, Side
 from kraken_monitor.exchange.paper_futures import DEMO_CONTRACTS
 from kraken_monitor.text.numbers import fmt_money
@@ -58,7 +59,7 @@ def test_bad_input_is_refused_without_a_traceback(qtbot, text):
 
 def test_a_cross_position_can_be_made_isolated_with_margin_from_available(qtbot):
     dialog = _dialog(qtbot, MarginMode.CROSS)
-    assert "Make isolated" in dialog.windowTitle() and not dialog.cross_button.isVisibleTo(dialog)
+    assert "Make isolated" in dialog.windowTitle() and not dialog.cross_radio.isVisibleTo(dialog)
     dialog.leverage_edit.setText("8")
     # 8x: allocated 6200 / 8 = 775, all of it from the 1000 available -> 225 left. 775 - 800 <= 70? yes:
     # -25 <= 70, so Kraken would refuse: the position's loss would eat the new margin at once.
@@ -69,12 +70,40 @@ def test_a_cross_position_can_be_made_isolated_with_margin_from_available(qtbot)
     assert fmt_money(D("114.29"), "USD") in dialog.available_label.text()
 
 
-def test_back_to_cross_is_offered_for_an_isolated_position(qtbot):
-    dialog = _dialog(qtbot)
+def _cross_dialog(qtbot, flex=FLEX):
+    # The same ETH short alone in the book, so the cross preview has the whole pool.
+    p = FuturesPosition(ETH, ETH, Side.SHORT, D(2), D(3100), MarginMode.ISOLATED, leverage=D(5))
+    account, (figures,) = book_figures(flex, [p], {ETH: D(3500)}, DEMO_CONTRACTS, AlertThresholds())
+    book = FuturesBook("demo", datetime.now(timezone.utc), account, (figures,), contracts=dict(DEMO_CONTRACTS))
+    dialog = ChangeLeverageDialog(figures, DEMO_CONTRACTS[ETH], flex, book=book, to_cross=True)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_back_to_cross_is_previewed_before_it_is_confirmed(qtbot):
+    dialog = _cross_dialog(qtbot)
     dialog.show()
-    assert dialog.cross_button.isVisible()
-    dialog.cross_button.click()
-    assert dialog.back_to_cross and dialog.result() == dialog.DialogCode.Accepted
+    assert dialog.cross_radio.isVisible() and dialog.back_to_cross and not dialog.leverage_edit.isEnabled()
+    assert dialog.ok_button.isEnabled() and dialog.ok_button.text() == "Switch to cross margin"
+    # 1240 allocated returns to the pool; cross initial 7000 x 2 % = 140: available 1000 + 1240 - 140 = 2100.
+    assert fmt_money(D(1240), "USD") in dialog.change_label.text()
+    assert fmt_money(D(2100), "USD") in dialog.available_label.text()
+    # as a cross leg, pool 10000 - 800: (10000 + 6200) / 2.02 = 8019.80 (isolated today: 7440 / 2.02 = 3683.17)
+    assert fmt_money(D("3683.17")) in dialog.liquidation_label.text()
+    assert fmt_money(D("8019.80"), "USD") in dialog.liquidation_label.text()
+    dialog.accept()
+    assert dialog.result() == dialog.DialogCode.Accepted and dialog.leverage() is None
+
+
+def test_back_to_cross_that_would_liquidate_is_refused_in_the_dialog(qtbot):
+    # Collateral 850: pool 850 - 800 = 50 <= 70 maintenance -> Kraken's error 41; nothing can be confirmed.
+    dialog = _cross_dialog(qtbot, FlexAccount(D(50), D(1240), D(70), D(-1190), D(50), D(850)))
+    assert not dialog.ok_button.isEnabled()
+    assert "would cause liquidation (error 41)" in dialog.footer.reason_label.text()
+    dialog.accept()
+    assert dialog.result() != dialog.DialogCode.Accepted
+    dialog.isolated_radio.setChecked(True)  # back to a leverage: the isolated preview again
+    assert dialog.leverage_edit.isEnabled() and dialog.ok_button.text() == "Change leverage"
 
 
 def test_screenshots(qtbot, tmp_path):
@@ -99,6 +128,12 @@ def test_screenshots(qtbot, tmp_path):
             image.save(os.path.join(out, f"change-leverage-{theme}-refused.png"))
             dialog.leverage_edit.setText("4")
             dialog.grab().save(os.path.join(out, f"change-leverage-{theme}-ok.png"))
+            cross = _cross_dialog(qtbot)
+            cross.show()
+            cross.grab().save(os.path.join(out, f"change-leverage-{theme}-to-cross.png"))
+            refused = _cross_dialog(qtbot, FlexAccount(D(50), D(1240), D(70), D(-1190), D(50), D(850)))
+            refused.show()
+            refused.grab().save(os.path.join(out, f"change-leverage-{theme}-to-cross-refused.png"))
     finally:
         app.setStyleSheet(sheet)
         app.setPalette(palette)

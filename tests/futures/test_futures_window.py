@@ -23,6 +23,7 @@ from kraken_monitor.ui.main_window import MainWindow
 from kraken_monitor.ui.positions_model import Column
 from kraken_monitor.ui.session import MonitorSession
 from kraken_monitor.worker.futures_watch import FuturesPoller
+from kraken_monitor.worker.futures_watchdog import futures_watchdog_windows
 from kraken_monitor.worker.requests import ChangeLeverage
 
 D = Decimal
@@ -102,7 +103,12 @@ def test_demo_futures_rows_join_the_table_and_leverage_changes_from_the_window(q
         qtbot.waitUntil(lambda: "isolated at 2x" in bar.outcome_label.text(), timeout=5000)
         qtbot.waitUntil(lambda: _cell(window, "ETH/USD:USD", Column.LEVERAGE) == "2.00x", timeout=5000)
         _select(window, "ETH/USD:USD")
-        _when_dialog(lambda dialog: dialog.cross_button.click())  # back to cross: the PUT without a leverage
+        def back_to_cross(dialog):  # the PUT without a leverage, previewed first
+            dialog.cross_radio.setChecked(True)
+            assert dialog.ok_button.isEnabled() and dialog.ok_button.text() == "Switch to cross margin"
+            dialog.accept()
+
+        _when_dialog(back_to_cross)
         window.action_change_leverage.trigger()
         qtbot.waitUntil(lambda: "cross margin" in bar.outcome_label.text(), timeout=5000)
         qtbot.waitUntil(lambda: _cell(window, "ETH/USD:USD", Column.LEVERAGE) == "cross", timeout=5000)
@@ -234,23 +240,74 @@ def test_a_poll_thread_that_stops_answering_turns_its_rows_to_risk_unknown(qtbot
 
     clock = [1000.0]
     window = _window(qtbot, tmp_path)
-    poller = FuturesPoller(replace(MonitorConfig(), mode=AccountKind.DEMO), 0.05, factory=stuck).start()
-    controller = fc.FuturesController(poller, monotonic=lambda: clock[0])
+    config = replace(MonitorConfig(), mode=AccountKind.DEMO, stale_after_intervals=4.0)
+    poller = FuturesPoller(config, 0.05, factory=stuck).start()
+    # The configured stale window, as for the spot poll thread: a 2.5 s futures interval x 4 = 10 s.
+    windows = futures_watchdog_windows(config, 2.5)
+    assert windows[0] == 10.0
+    controller = fc.FuturesController(poller, monotonic=lambda: clock[0], windows=windows)
     controller.book_ready.connect(window.show_futures_book)
     try:
         qtbot.waitUntil(lambda: (controller.pump(), len(_futures_rows(window)) == 2)[1], timeout=5000)
         qtbot.waitUntil(lambda: Stuck.reads > 1, timeout=5000)
         _select(window, "ETH/USD:USD")
         assert window.action_change_leverage.isEnabled()
-        clock[0] += fc.SILENT_AFTER_S  # exactly the window: not yet
+        clock[0] += 10.0  # exactly the window: not yet
         controller.pump()
         assert not window.futures_bar.is_risk_unknown()
         clock[0] += 1
         controller.pump()
         assert window.futures_bar.is_risk_unknown() and len(_futures_rows(window)) == 2  # rows kept, risk unknown
-        assert "no futures read for 46 s" in window.futures_bar.risk_label.toolTip()
+        tip = window.futures_bar.risk_label.toolTip()
+        assert "no futures read for 11 s" in tip and "waiting for Kraken Futures' account" in tip, tip
         assert {_cell(window, pair, Column.RISK) for pair in ("BTC/USD:USD", "ETH/USD:USD")} == {Risk.UNKNOWN.label}
         assert not window.action_change_leverage.isEnabled()
     finally:
         release.set()
         controller.stop()
+
+
+def test_switch_margin_mode_and_a_transfer_from_the_position_menu(qtbot, tmp_path):
+    window, session = _session(qtbot, tmp_path, PaperFuturesExchange.demo)
+    try:
+        qtbot.waitUntil(lambda: len(_futures_rows(window)) == 2, timeout=5000)
+        bar = window.futures_bar
+        pos_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Position")
+        assert {window.action_switch_margin_mode, window.action_transfer_futures} <= set(pos_menu.actions())
+        assert window.action_switch_margin_mode in window.positions_view.actions()  # the row's context menu
+        _select(window, "ETH/USD:USD")  # the demo's isolated 5x short
+        assert window.action_switch_margin_mode.isEnabled()
+        assert "to cross margin" in window.action_switch_margin_mode.toolTip()
+
+        def confirm_cross(dialog):
+            assert dialog.back_to_cross and dialog.ok_button.isEnabled()  # opened on its cross half, previewed
+            dialog.accept()
+
+        _when_dialog(confirm_cross)
+        window.action_switch_margin_mode.trigger()
+        qtbot.waitUntil(lambda: _cell(window, "ETH/USD:USD", Column.LEVERAGE) == "cross", timeout=5000)
+        assert "cross margin" in bar.outcome_label.text()
+
+        equity_before = session.futures.book.account.flex.collateral_value
+        assert window.action_transfer_futures.isEnabled()
+
+        def transfer_250(dialog):
+            dialog.amount_edit.setText("250")
+            dialog.accept()
+
+        _when_dialog(transfer_250)
+        window.action_transfer_futures.trigger()
+        qtbot.waitUntil(lambda: "into the flex account" in bar.outcome_label.text(), timeout=5000)
+        # the demo collateral grows by exactly the amount (cash wallet 5000 -> 4750)
+        qtbot.waitUntil(lambda: session.futures.book.account.flex.collateral_value == equity_before + 250,
+                        timeout=5000)
+
+        def transfer_too_much(dialog):
+            dialog.amount_edit.setText("4750.01")
+            dialog.accept()
+
+        _when_dialog(transfer_too_much)
+        window.action_transfer_futures.trigger()
+        qtbot.waitUntil(lambda: "insufficientFunds" in bar.outcome_label.text(), timeout=5000)
+    finally:
+        session.stop()

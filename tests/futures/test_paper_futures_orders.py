@@ -118,3 +118,32 @@ def test_the_demo_book_has_one_protected_position():
     # 8 % under the mark the demo book was made at (this read's: marks are read first)
     assert stop.trigger_price == (btc.mark_price * D("0.92")).quantize(D(1))
     assert btc.warnings == () and eth.warnings == ("unprotected",)
+
+
+def test_resting_orders_survive_a_save_and_restore(paper, marks):
+    """A paper trader's stop is part of the saved account: a restart that kept the positions but dropped the
+    orders would leave them unprotected without a word."""
+    placed = paper.place_order(OrderSpec(BTC, BTC, OrderType.STOP_LOSS, "sell", D("0.5"), D(55000)))
+    paper.place_order(OrderSpec(BTC, BTC, OrderType.TRAILING_STOP, "sell", D("0.5"), trigger=TriggerSignal.MARK,
+                                trailing_offset=D(1000)))
+    saved = paper.export_state()
+    restored = PaperFuturesExchange(AccountKind.PAPER, lambda: dict(marks))
+    restored.import_state(saved)
+    assert restored.fetch_open_orders() == paper.fetch_open_orders()
+    assert restored.fetch_open_orders()[0].id == placed.order_id
+    assert restored.fetch_open_orders()[1].trigger_price == D(59000)  # 60000 - 1000, as it stood
+    again = restored.place_order(OrderSpec(BTC, BTC, OrderType.TAKE_PROFIT, "sell", D("0.5"), D(65000)))
+    assert again.order_id not in {o.id for o in paper.fetch_open_orders()}  # ids keep counting after a restart
+    marks[BTC] = D(54000)  # both stops fire in the restored account: the position is closed
+    restored.fetch_marks()
+    assert [p.pair for p in restored.fetch_account()[1]] == [ETH]
+
+
+def test_a_damaged_order_in_a_save_is_refused_not_dropped(paper):
+    from kraken_monitor.domain.futures_paper import DamagedState
+
+    paper.place_order(OrderSpec(BTC, BTC, OrderType.STOP_LOSS, "sell", D("0.5"), D(55000)))
+    saved = paper.export_state()
+    saved["orders"][0]["side"] = "sideways"
+    with pytest.raises(DamagedState):
+        PaperFuturesExchange(AccountKind.PAPER, lambda: {}).import_state(saved)
