@@ -10,7 +10,12 @@ from kraken_monitor.domain import futures_paper_orders as fpo
 from kraken_monitor.domain.errors import DomainError
 from kraken_monitor.domain.futures import FlexAccount, FuturesPosition
 from kraken_monitor.domain.futures_liquidation import FuturesContract, MarginTier, Refusal
-from kraken_monitor.domain.futures_paper import DamagedState, PaperFuturesBook, TransferRefused, demo_futures_book
+from kraken_monitor.domain.futures_paper import (
+    DamagedState,
+    PaperFuturesBook,
+    TransferRefused,
+    demo_futures_book,
+)
 from kraken_monitor.domain.orders import OpenOrder, OrderSpec
 from kraken_monitor.domain.paper_orders import order_from_state, order_to_state
 from kraken_monitor.domain.venue import AccountKind
