@@ -46,6 +46,8 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="stream (default: WebSocket pushes, REST polling while it is down) or poll")
     parser.add_argument("--ws-url", type=_ws_url, default=default, metavar="URL",
                         help="Kraken WebSocket v2 URL: wss://, or ws:// to this machine only")
+    parser.add_argument("--futures-api-url", type=_api_url, default=default, metavar="URL",
+                        help="Kraken Futures REST base URL beside the spot one (the window, watch --venue all)")
     parser.add_argument("--futures-ws-url", type=_ws_url, default=default, metavar="URL",
                         help="Kraken Futures WebSocket v1 URL: wss://, or ws:// to this machine only")
     parser.add_argument(
@@ -181,6 +183,7 @@ def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) ->
             ("demo_scenario", getattr(args, "demo_scenario", None)),
             ("collateral_currency", getattr(args, "currency", None)),
             ("futures_ws_url", getattr(args, "futures_ws_url", None)),
+            ("futures_api_url", getattr(args, "futures_api_url", None)),
         )
         if value
     }

@@ -41,6 +41,9 @@ class MonitorConfig:
     prices: str = "poll"
     ws_url: str | None = None  # override Kraken's WebSocket v2 URL (tests, proxies); see exchange/urls.py
     futures_ws_url: str | None = None  # override Kraken Futures' WebSocket v1 URL (tests, proxies), as ws_url
+    # Kraken Futures' REST base URL when both venues are watched (the window, `watch --venue all`): its own
+    # host, so the spot api_url never applies to it (tests, proxies).
+    futures_api_url: str | None = None
     account_interval_s: float = 3.0  # TradeBalance + OpenPositions + OpenOrders = 3 private-counter points
     kraken_tier: str = "starter"  # live: account polls are never scheduled faster than this tier sustains
     stale_after_intervals: float = 3.0  # data older than this many intervals -> stale, risk unknown

@@ -156,8 +156,8 @@ class MonitorSession(QObject):
 
         from kraken_monitor.ui.futures_controller import FuturesController
 
-        # Kraken Futures is its own host: the spot --api-url override never applies to it.
-        config = replace(self.config, api_url=None)
+        # Kraken Futures is its own host: the spot --api-url override never applies to it (--futures-api-url does).
+        config = replace(self.config, api_url=self.config.futures_api_url)
         interval = self.config.price_interval_s if config.mode.simulated else max(self.config.price_interval_s, 1.0)
         extra = {"poller_factory": self.futures_poller} if self.futures_poller is not None else {}
         self.futures = FuturesController.start(config, interval, self, **extra)

@@ -24,7 +24,8 @@ THRESHOLDS_GROUP = "thresholds"
 _FORBIDDEN = ("key", "secret", "password", "token")
 # Per-launch options (command line only): saving them would replay e.g. a demo crash on every start.
 # `session_only` itself names the fields a command-line flag set for this run (see save_config).
-_SESSION_ONLY = ("demo_scenario", "session_only", "prices", "ws_url", "futures_ws_url")  # prices, ws_url: flags only (issue 17)
+_SESSION_ONLY = ("demo_scenario", "session_only", "prices", "ws_url", "futures_ws_url",
+                 "futures_api_url")  # prices, ws_url: flags only (issue 17)
 
 
 def open_settings(path: Path | None = None) -> QSettings:

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import time
+from dataclasses import replace
 from typing import Any, TextIO
 
 from kraken_monitor.config import MonitorConfig
@@ -228,7 +229,8 @@ def _start_futures(config: MonitorConfig, as_json: bool, out: TextIO, app: Any, 
     class _Futures:
         def __init__(self) -> None:
             interval = config.price_interval_s
-            self.poller = FuturesPoller(config, interval).start()
+            # Kraken Futures is its own host: --api-url is the spot one here, --futures-api-url this one's.
+            self.poller = FuturesPoller(replace(config, api_url=config.futures_api_url), interval).start()
             window_s, startup_s = futures_watchdog_windows(config, interval)
             self.printer = FuturesLinePrinter(
                 as_json, out, f"futures {config.mode}", notifications=notifications,

@@ -133,3 +133,25 @@ def test_the_tracker_fires_once_per_rise_rearms_after_a_fall_and_names_the_accou
     assert tracker.update(_book(D(0), stale=True)) == ()  # stale: nothing fired, nothing forgotten
     (alert,) = FuturesAlertTracker("futures live").update(_book(D(150)))
     assert alert_message(alert).startswith("futures live: Futures margin level 150")
+
+
+def test_watch_all_live_sends_each_venue_to_its_own_server(server, tmp_path):
+    """`--api-url` is the spot host and `--futures-api-url` the futures one: before the flag the futures poller
+    was handed the spot URL and read Kraken Futures' endpoints from the spot server (always stale)."""
+    from kraken_monitor.testing.kraken_server import KrakenTestServer
+
+    with KrakenTestServer() as spot:
+        spot.set_balance(D(10000))
+        spot.set_prices({"BTC/USD": D(60000)})
+        env = {**_env(server), "KRAKEN_API_KEY": spot.api_key, "KRAKEN_API_SECRET": spot.api_secret}
+        result = run_cli(["watch", "--venue", "all", "--mode", "live", "--api-url", spot.url, "--futures-api-url",
+                          server.url, "--prices", "poll", "--json", "--duration", "4", "--interval", "1"],
+                         tmp_path, env)
+        spot_paths = [path for path, _ in spot.requests]
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    futures = [line for line in lines if line["venue"] == "futures" and line["type"] == "snapshot"]
+    assert futures and not any(line["stale"] for line in futures)  # read from the futures server
+    assert any(line["venue"] == "spot" and line["type"] == "snapshot" and not line["stale"] for line in lines)
+    assert not [p for p in spot_paths if "derivatives" in p]  # no futures request reached the spot server
+    assert server.requests_to("GET accounts")  # the futures server was read
