@@ -44,6 +44,10 @@ class FuturesWindow:
         self.bar = FuturesAccountBar(mode, **extra)
         self.bar.setVisible(False)
         self.signals = FuturesActionSignals(window)
+        # While replaying: the newest live futures read, held back. The journal records the spot account only,
+        # so the replayed moment shows no futures rows or bar rather than live ones under a "not live" banner.
+        self._held: FuturesBook | None = None
+        self._replaying = False
 
     def make_actions(self, settings) -> tuple[QAction, AccountFilter, QAction]:
         """(Change leverage..., the account filter, View > Futures account bar), connected."""
@@ -143,9 +147,31 @@ class FuturesWindow:
         if not watched:
             w.positions_model.clear_futures()
 
-    def show_book(self, book: FuturesBook) -> None:
-        """The futures account's read: its bar and its rows in the table."""
+    def replay_started(self) -> None:
+        """Replay shows a journaled spot moment: the live futures rows and bar step aside until back to live."""
         w = self.window
+        self._replaying = True
+        w.positions_model.clear_futures()
+        w.account_filter.set_accounts(w.positions_model.accounts())
+        self.bar.setVisible(False)
+
+    def replay_ended(self) -> None:
+        """Back to live: the futures account as last read meanwhile (or as it was), bar as the View menu says."""
+        w = self.window
+        self._replaying = False
+        self.bar.setVisible(w.action_show_futures.isEnabled() and w.action_show_futures.isChecked())
+        held, self._held = self._held, None
+        if held is not None:
+            self.show_book(held)
+        elif self.bar.book is not None:
+            self.show_book(self.bar.book)
+
+    def show_book(self, book: FuturesBook) -> None:
+        """The futures account's read: its bar and its rows in the table (held back while replaying)."""
+        w = self.window
+        if self._replaying:
+            self._held = book
+            return
         self.bar.set_book(book)
         w.positions_model.set_futures_book(book)
         w.orders_dock.set_futures_book(book)

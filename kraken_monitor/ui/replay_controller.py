@@ -137,6 +137,7 @@ class ReplayController(QObject):
             return self._fail(text.FAILED.format(reason=exc))
         if self.at is None:
             self.live = self.window.positions_model.snapshot()
+            self.window.futures.replay_started()  # not journaled: no live futures rows in a past moment
         self.at = replayed.snapshot.as_of
         self._show(replayed, span)
         self.changed.emit(self.at)
@@ -159,6 +160,7 @@ class ReplayController(QObject):
             w.positions_model.set_snapshot(stale)
             w.account_bar.set_snapshot(stale)
         w.alert_dock.show_live()
+        w.futures.replay_ended()
         w.resume_chart()
         w.replay_bar.hide()
         self._orders_disabled(False)

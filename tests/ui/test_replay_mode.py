@@ -163,3 +163,37 @@ def test_the_alert_log_menu_and_the_steps_walk_the_journal_cycle_by_cycle(qtbot,
     assert not window.replay.active
     # Nothing live was ever read here: back to live shows "risk unknown", never the replayed figures.
     assert window.positions_model.snapshot().stale and window.account_bar.is_risk_unknown()
+
+
+def test_replay_puts_no_live_futures_rows_into_a_past_moment(qtbot, tmp_path):
+    """The journal records the spot account only: a replayed moment must not show futures rows (or a bar)
+    updating live under the "not live" banner; back to live shows the newest futures read held meanwhile."""
+    from kraken_monitor.domain.alert_levels import AlertThresholds
+    from kraken_monitor.exchange.paper_futures import PaperFuturesExchange
+    from kraken_monitor.ui.positions_model import Column
+    from kraken_monitor.worker.futures_snapshot import read_futures_book
+
+    config, snapshots, _fired = record_demo_crash(tmp_path)
+    window = MainWindow("demo", settings=QSettings(str(tmp_path / "layout.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.replay.set_journal(config.journal_path(), config.thresholds)
+    window.show()
+    window.watch_futures(True)
+    futures = PaperFuturesExchange.demo()
+    first = read_futures_book(futures, AlertThresholds(), datetime.now(timezone.utc))
+    window.show_futures_book(first)
+
+    def futures_rows():
+        model = window.positions_model
+        return [model.index(r, Column.PAIR).data() for r in range(model.rowCount())
+                if model.index(r, Column.ACCOUNT).data().startswith("futures")]
+
+    assert len(futures_rows()) == 2 and window.futures_bar.isVisible()
+    assert window.replay.replay(snapshots[3].as_of)
+    assert futures_rows() == [] and not window.futures_bar.isVisible()
+    newer = read_futures_book(futures, AlertThresholds(), datetime.now(timezone.utc))
+    window.show_futures_book(newer)  # a live read arriving while replaying is held, not shown
+    assert futures_rows() == []
+    window.replay.back_to_live()
+    assert len(futures_rows()) == 2 and window.futures_bar.isVisible()
+    assert window.futures_bar.book is newer
