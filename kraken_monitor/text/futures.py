@@ -57,10 +57,12 @@ def futures_alert_message(alert: Alert) -> str | None:
         return f"{account}: {account_alert_message(alert.margin_level)}"
     if alert.reason == "futures_distance":
         price = alert.fact("liquidation_price")
-        return f"{account}: " + position_alert_message(
+        sentence = position_alert_message(
             f"{alert.pair} {alert.fact('side')}", alert.distance_to_liquidation_pct,
-            price if isinstance(price, Decimal) else None, str(alert.fact("source") or "estimate")) + (
-            "; no stop-loss" if alert.fact("unprotected") else "")
+            price if isinstance(price, Decimal) else None, str(alert.fact("source") or "estimate"))
+        if alert.fact("unprotected"):  # as spot words it: "... (estimate); no stop-loss", never ".; no stop-loss"
+            sentence = sentence.removesuffix(".") + "; no stop-loss"
+        return f"{account}: {sentence}"
     return None
 
 
