@@ -155,6 +155,9 @@ class DemoMarket:
         self._last_clock = clock()
         self._carry = 0.0
         self.simulated_seconds = 0
+        # When the next whole simulated second is due on the clock: one float, written only by tickers(), so
+        # the price-stream thread may read it without the lock (exchange/demo_stream.py sleeps until then).
+        self._next_step_at = self._last_clock + (1.0 / self._speed if self._speed > 0 else math.inf)
         snapshot = snapshot_prices()
         self._walks: dict[str, _Walk] = {}
         walked = [pair for pair in self.pairs if _spec(pair) and pair not in _DERIVED]
@@ -179,8 +182,16 @@ class DemoMarket:
         self._last_clock = current
         steps = int(elapsed)
         self._carry = elapsed - steps
+        self._next_step_at = current + ((1.0 - self._carry) / self._speed if self._speed > 0 else math.inf)
         self._run(steps)
         return self.quotes(now)
+
+    def seconds_to_next_step(self) -> float:
+        """Clock seconds until tickers() would step the simulation again (<= 0: it would now; inf: speed 0).
+
+        Safe to call from another thread than the market's: it reads one float the market writes whole.
+        """
+        return self._next_step_at - self._clock()
 
     def advance(self, seconds: float) -> None:
         """Simulate `seconds` more market time now (demo acceleration, tests)."""

@@ -7,31 +7,51 @@ Threading contract: a `DemoStream` belongs to the price-stream thread's event lo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from kraken_monitor.domain.models import Ticker
 
-CHECK_EVERY_S = 0.05  # how soon a market step is pushed (the market steps once per simulated second)
+MIN_GAP_S = 0.05  # an accelerated market (many steps a second) is pushed at most this often
+STEP_MARGIN_S = 0.005  # wake just after the step is due, not just before it
+MAX_WAIT_S = 1.0  # look at least once a second whatever the market says (speed 0, a clock step)
 HEARTBEAT_S = 1.0  # as Kraken: about once a second
 
 
 class DemoStream:
-    """`tickers(pairs)` returns the pairs' quotes each time the market stepped (speed 1: once a second)."""
+    """`tickers(pairs)` returns the pairs' quotes each time the market stepped (speed 1: once a second).
+
+    It sleeps until the market's next step is due (DemoMarket.seconds_to_next_step) instead of asking the
+    market every few milliseconds: each look quotes every pair in Decimal and records it into the demo's
+    candles, so 20 looks a second for one new quote were most of the stream thread's idle cost.
+    """
 
     private = False
 
-    def __init__(self, source: object, check_every_s: float = CHECK_EVERY_S) -> None:
+    def __init__(self, source: object, min_gap_s: float = MIN_GAP_S,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._source = source  # exchange.paper.DemoPriceSource
-        self._check_every_s = check_every_s
+        self._min_gap_s = min_gap_s
+        self._monotonic = monotonic
         self._last_step: int | None = None
+        self._last_push = float("-inf")
+        self.looks = 0  # how often the market was asked (diagnostics, tests)
 
     async def tickers(self, pairs: Sequence[str]) -> list[Ticker]:
         while True:
+            self.looks += 1
             step, quotes = self._source.stream_quotes(list(pairs))  # type: ignore[attr-defined]
             if step != self._last_step:
                 self._last_step = step
+                self._last_push = self._monotonic()
                 return list(quotes.values())
-            await asyncio.sleep(self._check_every_s)
+            await asyncio.sleep(self.next_look_s())
+
+    def next_look_s(self) -> float:
+        """How long to sleep before asking the market again: until its next step, within [0, MAX_WAIT_S]."""
+        due = self._source.market.seconds_to_next_step() + STEP_MARGIN_S  # type: ignore[attr-defined]
+        gap = self._last_push + self._min_gap_s - self._monotonic()
+        return min(max(due, gap, 0.0), MAX_WAIT_S)
 
     async def heartbeat(self) -> None:
         await asyncio.sleep(HEARTBEAT_S)

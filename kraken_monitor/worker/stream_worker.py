@@ -172,6 +172,36 @@ class StreamingPollWorker(PollWorker):
             self._price_cycle()
             self._publish()
 
+    @Slot()
+    def _on_price_tick(self) -> None:
+        """The price timer while streaming: no second snapshot when the last pushed one still says it all.
+
+        Every pushed publish judges every feed's and pair's age (freshness.py); a timer snapshot a fraction
+        of a second later would only repaint the same figures (in demo, where the market pushes once a
+        second, it doubled the GUI's idle work). The tick is skipped only while a pushed snapshot went out
+        within the interval AND no age crossed its stale window since: the stale verdict cannot differ, so
+        staleness is judged exactly as often as before (fail closed). Pushes stopping (a silent pair, a
+        socket that only heartbeats) bring the timer snapshots back from the first tick after the interval.
+        """
+        if self.streaming and self._push_publish_still_current():
+            return
+        super()._on_price_tick()
+
+    def _push_publish_still_current(self) -> bool:
+        mono = time.monotonic()
+        since = self._last_push_publish
+        if self.poller is None or mono - since >= self.config.price_interval_s:
+            return False
+        fresh = self.poller.freshness
+        price_window, account_window = self.config.price_stale_after_s(), self.config.account_stale_after_s()
+        marks = [fresh.pair_mono[p] + price_window for p in self.poller.needed_pairs() if p in fresh.pair_mono]
+        if fresh.prices_mono is not None:
+            marks.append(fresh.prices_mono + price_window)
+        if fresh.account_mono is not None:
+            marks.append(fresh.account_mono + account_window)
+        # An expiry inside (last pushed publish, now]: something turned stale since; publish it now.
+        return not any(since < expiry <= mono for expiry in marks)
+
     def _price_cycle(self) -> None:
         if self.streaming:
             return  # pushed prices are fresher than a poll; ages still judge every pair (freshness.py)
