@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kraken_monitor import __version__
-from kraken_monitor.config import MODES, PRICE_FEEDS, MonitorConfig
+from kraken_monitor.config import APP_PRICE_FEED, MODES, PRICE_FEEDS, MonitorConfig
 
 SECRET_ENV = ("KRAKEN_API_KEY", "KRAKEN_API_SECRET", "KRAKEN_FUTURES_API_KEY", "KRAKEN_FUTURES_API_SECRET")
 MAX_DURATION_S = 3650 * 86400.0  # ten years: anything longer is a typo, not a plan
@@ -193,7 +193,7 @@ def build_config(args: argparse.Namespace, base: MonitorConfig | None = None) ->
     # _SESSION_ONLY), so only a flag actually given is marked session-only (and named in Settings).
     given = {f for f, value in (("prices", getattr(args, "prices", None)), ("ws_url", getattr(args, "ws_url", None)))
              if value}
-    feed = {"prices": getattr(args, "prices", None) or "stream", "ws_url": getattr(args, "ws_url", None) or None}
+    feed = {"prices": getattr(args, "prices", None) or APP_PRICE_FEED, "ws_url": getattr(args, "ws_url", None) or None}
     config = replace(config, **feed, session_only=config.session_only | frozenset(given))
     interval = getattr(args, "interval", None)
     if interval and config.mode in ("live", "paper") and interval < KRAKEN_PUBLIC_MIN_INTERVAL_S:

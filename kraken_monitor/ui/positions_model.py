@@ -305,6 +305,11 @@ class PositionsModel(QAbstractTableModel):
             self._row_index = {pf.position.id: row for row, pf in enumerate(self._rows)}
         return self._row_index.get(position_id, -1)
 
+    def column_texts(self, column: int) -> tuple[str, ...]:
+        """What data(DisplayRole) shows in `column`, every row in order, without a QModelIndex per cell."""
+        col = _COLUMNS[column]
+        return tuple(self._text(pf, col, self.row_risk(pf)) for pf in self._rows)
+
     def is_stale(self) -> bool:
         return self._snapshot is None or self._snapshot.stale
 

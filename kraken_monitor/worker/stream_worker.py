@@ -172,8 +172,7 @@ class StreamingPollWorker(PollWorker):
             self._price_cycle()
             self._publish()
 
-    @Slot()
-    def _on_price_tick(self) -> None:
+    def _on_price_tick(self) -> None:  # not re-decorated @Slot: its only sender, the price timer, lives in this thread
         """The price timer while streaming: no second snapshot when the last pushed one still says it all.
 
         Every pushed publish judges every feed's and pair's age (freshness.py); a timer snapshot a fraction
