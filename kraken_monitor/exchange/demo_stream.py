@@ -14,7 +14,7 @@ from kraken_monitor.domain.models import Ticker
 
 MIN_GAP_S = 0.05  # an accelerated market (many steps a second) is pushed at most this often
 STEP_MARGIN_S = 0.005  # wake just after the step is due, not just before it
-MAX_WAIT_S = 1.0  # look at least once a second whatever the market says (speed 0, a clock step)
+MAX_WAIT_S = 1.5  # look at least this often whatever the market says (speed 0, a clock step)
 HEARTBEAT_S = 1.0  # as Kraken: about once a second
 
 
@@ -39,13 +39,14 @@ class DemoStream:
 
     async def tickers(self, pairs: Sequence[str]) -> list[Ticker]:
         while True:
+            if self._last_step is not None:  # after a push, the next step is not due yet: sleep first
+                await asyncio.sleep(self.next_look_s())
             self.looks += 1
             step, quotes = self._source.stream_quotes(list(pairs))  # type: ignore[attr-defined]
             if step != self._last_step:
                 self._last_step = step
                 self._last_push = self._monotonic()
                 return list(quotes.values())
-            await asyncio.sleep(self.next_look_s())
 
     def next_look_s(self) -> float:
         """How long to sleep before asking the market again: until its next step, within [0, MAX_WAIT_S]."""

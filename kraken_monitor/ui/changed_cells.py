@@ -81,6 +81,18 @@ class ChangedCellRepainter(QObject):
             viewport.update(region)
         return True
 
+    def known_texts(self, column: int) -> tuple | None:
+        """Every row's text in `column` as shown now, from the memory (no data() call); None when the memory
+        does not hold the whole column (rows scrolled out, the column not visible, nothing remembered)."""
+        window = self._window
+        if window is None or column not in window[2] or window != self._visible_window():
+            return None
+        first_row, last_row, _visible = window
+        if first_row != 0 or last_row != self._view.model().rowCount() - 1:
+            return None
+        texts = self._texts
+        return tuple(texts[(row, column)] for row in range(first_row, last_row + 1))
+
     def _remember(self, window: tuple[int, int, tuple[int, ...]]) -> None:
         self.forget()
         self._window = window

@@ -168,6 +168,7 @@ class PositionsView(QTableView):
         if context != self._fit_context:
             self._fit_context = context
             self._fitted.clear()
+        known = self._repainter.known_texts  # what the visible cells show, kept by the repainter
         shape = _shape if _digits_interchangeable(self.font()) else _same
         sorted_column, order = header.sortIndicatorSection(), header.sortIndicatorOrder()
         widened = []
@@ -175,7 +176,7 @@ class PositionsView(QTableView):
             if header.isSectionHidden(column):
                 continue
             shown = (model.headerData(column, Qt.Orientation.Horizontal), column == sorted_column, order,
-                     *map(shape, model.column_texts(column)))
+                     *map(shape, known(column) or model.column_texts(column)))
             width = self.columnWidth(column)
             fitted = self._fitted.get(column)
             if fitted is not None and fitted[0] == shown and width >= fitted[1]:

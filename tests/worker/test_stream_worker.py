@@ -105,3 +105,45 @@ def test_a_private_fill_in_live_mode_reads_the_account_at_once(servers, tmp_path
         assert monitor.worker.account_events >= 1
     finally:
         assert monitor.stop(timeout_ms=10_000)
+
+
+def test_the_price_timer_adds_no_snapshot_while_the_pushed_one_is_current_but_fails_closed(tmp_path, qtbot):
+    # Demo pushes once a second and the price timer ticks once a second: without the check every pushed
+    # figure was published twice (the GUI's idle work doubled). The timer snapshot may be left out only
+    # while the pushed one went out within the interval AND no age crossed its stale window since.
+    import time
+
+    from kraken_monitor.worker.price_stream import StreamState
+
+    config = MonitorConfig(mode="demo", prices="stream", db_path=tmp_path / "j.sqlite3", price_interval_s=1.0,
+                           account_interval_s=3.0)
+    worker = StreamingPollWorker(config, stream_opener=lambda _config, _exchange: None)  # no stream thread:
+    snaps = []  # the test drives the pushes itself, in this thread
+    worker.snapshot_ready.connect(snaps.append)
+    worker.start()
+    try:
+        assert snaps and not snaps[-1].stale
+        worker.stream_state = StreamState(True, "live")
+        tickers = list(worker.poller.tickers.values())
+        worker._on_stream_ticks(tickers, time.monotonic())
+        worker._publish_pushed()
+        pushed = len(snaps)
+        assert worker.poller.needed_pairs()  # the demo portfolio's pairs: their ages are judged
+        worker._on_price_tick()
+        assert len(snaps) == pushed  # the pushed snapshot (just now) still says it all
+
+        # The account read (3 s window x 3 = 9 s) turns stale a hair after the pushed publish: the verdict
+        # changed since, so the timer publishes at once, stale, with the reason.
+        fresh = worker.poller.freshness
+        fresh.account_mono = worker._last_push_publish - config.account_stale_after_s() + 1e-6
+        worker._on_price_tick()
+        assert len(snaps) == pushed + 1
+        assert snaps[-1].stale and "account data is" in snaps[-1].stale_reason
+
+        # Pushes stopped (a socket that only heartbeats): from the first tick after the interval, timer snapshots.
+        fresh.account_mono = time.monotonic()
+        worker._last_push_publish = time.monotonic() - config.price_interval_s
+        worker._on_price_tick()
+        assert len(snaps) == pushed + 2
+    finally:
+        worker.stop()
