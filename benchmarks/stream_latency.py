@@ -63,8 +63,9 @@ def _monitor(rest, ws_url: str, tmp: str, prices: str, window) -> tuple[MonitorT
     return monitor, arrivals
 
 
-def _painted_after(arrivals: Arrivals, price: Decimal, t0: float, timeout: float) -> float | None:
-    """ms from t0 until both views painted after the first snapshot carrying `price` arrived."""
+def _painted_after(arrivals: Arrivals, price: Decimal, t0: float, timeout: float) -> tuple[float, float] | None:
+    """(ms from t0 until both views painted after the first snapshot carrying `price` arrived, ms from t0 until
+    that snapshot arrived in the GUI thread): the second is the wire + stream thread + worker share."""
     got: list[float] = []
 
     def done() -> bool:
@@ -74,7 +75,30 @@ def _painted_after(arrivals: Arrivals, price: Decimal, t0: float, timeout: float
 
     if not gui._spin_until(done, timeout):
         return None
-    return (max(gui.PAINTS["table"], gui.PAINTS["chart"]) - t0) * 1000
+    return (max(gui.PAINTS["table"], gui.PAINTS["chart"]) - t0) * 1000, (got[0] - t0) * 1000
+
+
+def _stamp_stream(worker, stamps: dict) -> None:
+    """Benchmark-only stamps (perf_counter) by pushed price: the stream thread has the tick ("ws"), the poll
+    thread starts publishing it ("pub"). Instance attributes, looked up when the worker wires itself at start."""
+    on_ticks, publish = worker._on_stream_ticks, worker._publish_pushed
+
+    def stamped_ticks(tickers, arrived):
+        now = time.perf_counter()
+        for ticker in tickers:
+            if ticker.pair == PAIR:
+                stamps.setdefault(("ws", ticker.last), now)
+        on_ticks(tickers, arrived)
+
+    def stamped_publish():
+        now = time.perf_counter()
+        with worker._pending_lock:
+            waiting = worker._pending.get(PAIR)
+        if waiting is not None:
+            stamps.setdefault(("pub", waiting[0].last), now)
+        publish()
+
+    worker._on_stream_ticks, worker._publish_pushed = stamped_ticks, stamped_publish
 
 
 def _warm(window, arrivals: Arrivals) -> None:
@@ -106,6 +130,9 @@ def _loopback_rtt_ms(url: str, n: int) -> list[float]:
 def stream_vs_poll(stream_samples: int = 150, poll_samples: int = 20) -> dict:
     window = gui._window()
     lat: dict[str, list[float]] = {"stream": [], "poll": []}
+    arrive: dict[str, list[float]] = {"stream": [], "poll": []}
+    stamps: dict = {}
+    phases: list[tuple[float, float]] = []  # stream samples: (push -> tick in the stream thread, -> publish starts)
     price = START
     with KrakenTestServer() as rest, KrakenWsTestServer(rest.ws_token_valid) as ws, \
             tempfile.TemporaryDirectory() as tmp:
@@ -114,6 +141,8 @@ def stream_vs_poll(stream_samples: int = 150, poll_samples: int = 20) -> dict:
         rtt = _loopback_rtt_ms(ws.url, 50)
         for feed, samples in (("stream", stream_samples), ("poll", poll_samples)):
             monitor, arrivals = _monitor(rest, ws.url, tmp, feed, window)
+            if feed == "stream":
+                _stamp_stream(monitor.worker, stamps)
             monitor.start()
             try:
                 _warm(window, arrivals)
@@ -130,7 +159,10 @@ def stream_vs_poll(stream_samples: int = 150, poll_samples: int = 20) -> dict:
                         rest.set_prices({PAIR: price, "ETH/USD": Decimal("3000")})
                     ms = _painted_after(arrivals, price, t0, 5.0)
                     if ms is not None:
-                        lat[feed].append(ms)
+                        lat[feed].append(ms[0])
+                        arrive[feed].append(ms[1])
+                        if feed == "stream" and ("ws", price) in stamps and ("pub", price) in stamps:
+                            phases.append(((stamps["ws", price] - t0) * 1000, (stamps["pub", price] - t0) * 1000))
             finally:
                 monitor.stop(timeout_ms=10_000)
             gui._spin_until(lambda: False, 0.2)
@@ -140,6 +172,17 @@ def stream_vs_poll(stream_samples: int = 150, poll_samples: int = 20) -> dict:
         out[f"{feed}_to_paint_p50_ms"] = statistics.median(values) if values else float("nan")
         out[f"{feed}_to_paint_p99_ms"] = gui._pct(values, 99) if values else float("nan")
         out[f"{feed}_samples"] = len(values)
+        out[f"{feed}_max_ms"] = max(values) if values else float("nan")
+        # Where the time goes: push -> snapshot in the GUI thread (wire, stream thread, worker) vs the rest (GUI).
+        out[f"{feed}_to_snapshot_p50_ms"] = statistics.median(arrive[feed]) if values else float("nan")
+        out[f"{feed}_to_snapshot_p99_ms"] = gui._pct(arrive[feed], 99) if values else float("nan")
+        gui_ms = [a - b for a, b in zip(values, arrive[feed], strict=True)]
+        out[f"{feed}_snapshot_to_paint_p99_ms"] = gui._pct(gui_ms, 99) if values else float("nan")
+    if phases:
+        out["stream_to_tick_in_stream_thread_p50_ms"] = statistics.median(a for a, _ in phases)
+        out["stream_to_tick_in_stream_thread_p99_ms"] = gui._pct([a for a, _ in phases], 99)
+        out["stream_to_publish_start_p50_ms"] = statistics.median(b for _, b in phases)
+        out["stream_to_publish_start_p99_ms"] = gui._pct([b for _, b in phases], 99)
     out["loopback_rtt_ms"] = statistics.median(rtt)
     out["loopback_rtt_p99_ms"] = gui._pct(rtt, 99)
     # Goal: one display frame plus the loopback round trip (the push can't beat the wire).
@@ -209,14 +252,35 @@ def idle_cpu(seconds: float = 60.0) -> dict:
                 time.sleep(0.05)
             time.sleep(3.0)  # the chart is built after the first paint; history loads: not idle yet
             before, t = child.cpu_times(), time.perf_counter()
+            threads_before = _thread_cpu(child)
             rss_before = child.memory_info().rss / 2**20
             time.sleep(seconds)
             after, wall = child.cpu_times(), time.perf_counter() - t
+            threads_after = _thread_cpu(child)
             rss_after = child.memory_info().rss / 2**20
             alive = proc.poll() is None
         finally:
             proc.kill()  # we started it; its home is a throw-away temp dir
             proc.wait()
     busy = (after.user - before.user) + (after.system - before.system)
+    # Which thread spends it (Linux thread names, 15 characters: "python" is the GUI thread, the first one).
+    per_thread: dict[str, float] = {}
+    for tid, (name, cpu) in threads_after.items():
+        spent = cpu - threads_before.get(tid, (name, 0.0))[1]
+        if spent > 0:
+            label = "gui" if tid == proc.pid else name
+            per_thread[label] = round(per_thread.get(label, 0.0) + 100 * spent / wall, 2)
     return {"idle_cpu_pct_one_core": 100 * busy / wall, "idle_seconds": wall, "idle_alive": alive,
-            "idle_rss_before_mb": rss_before, "idle_rss_after_mb": rss_after}
+            "idle_rss_before_mb": rss_before, "idle_rss_after_mb": rss_after,
+            "idle_cpu_pct_by_thread": dict(sorted(per_thread.items(), key=lambda kv: -kv[1]))}
+
+
+def _thread_cpu(process: psutil.Process) -> dict[int, tuple[str, float]]:
+    out = {}
+    for thread in process.threads():
+        try:
+            name = Path(f"/proc/{process.pid}/task/{thread.id}/comm").read_text().strip()
+        except OSError:
+            name = "?"
+        out[thread.id] = (name, thread.user_time + thread.system_time)
+    return out
