@@ -15,8 +15,8 @@ from kraken_monitor.paths import default_db_path
 
 THEMES = ("system", "light", "dark")
 PRICE_FEEDS = ("stream", "poll")
-# What a person running the app gets (issue 17.4): the command line and the GUI's settings stream prices in
-# every mode (live and paper: Kraken's WebSocket v2; demo: the embedded market through the same seam).
+# What a person running the app gets (issue 17.4): every launch (cli.build_config, the GUI's too) streams prices
+# in every mode (live and paper: Kraken's WebSocket v2; demo: the embedded market through the same seam).
 # A constructed MonitorConfig (tests, tools) polls unless it asks, so no test opens wss://ws.kraken.com.
 APP_PRICE_FEED = "stream"
 
@@ -40,8 +40,8 @@ class MonitorConfig:
     api_url: str | None = None  # override Kraken's base URL (tests, proxies)
     price_interval_s: float = 1.0
     # "stream": prices pushed by the WebSocket (demo: the embedded market) with REST polling as the fallback
-    # while the socket is down; "poll": REST Ticker every price_interval_s. The app (cli.py, the GUI's
-    # settings_store.load_config) uses APP_PRICE_FEED; constructed configs (tests, tools) poll unless they ask.
+    # while the socket is down; "poll": REST Ticker every price_interval_s. Every launch (cli.build_config)
+    # uses APP_PRICE_FEED; constructed configs (tests, tools) poll unless they ask.
     prices: str = "poll"
     ws_url: str | None = None  # override Kraken's WebSocket v2 URL (tests, proxies); see exchange/urls.py
     futures_ws_url: str | None = None  # override Kraken Futures' WebSocket v1 URL (tests, proxies), as ws_url

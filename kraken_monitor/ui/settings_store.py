@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 
-from kraken_monitor.config import APP_PRICE_FEED, THEMES, MonitorConfig, parse_decimal_setting
+from kraken_monitor.config import THEMES, MonitorConfig, parse_decimal_setting
 from kraken_monitor.domain.alerts import AlertThresholds
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def _from_text(text: Any, default: Any, name: str) -> Any:
 def load_config(settings: QSettings | None = None, base: MonitorConfig | None = None) -> MonitorConfig:
     """MonitorConfig from settings, each missing or invalid field taking the dataclass default."""
     settings = settings or open_settings()
-    base = base or MonitorConfig(prices=APP_PRICE_FEED)  # prices is never saved: the app's default (issue 17.4)
+    base = base or MonitorConfig()
     values: dict[str, Any] = {}
     for f in _persisted_fields(MonitorConfig):
         values[f.name] = _from_text(settings.value(f.name), getattr(base, f.name), f.name)

@@ -1,5 +1,5 @@
 """Issue 17.4: the app streams prices by default in live and paper (Kraken's WebSocket) and in demo (the embedded
-market through the same seam), on every path that builds the GUI's config; constructed configs still poll."""
+market through the same seam), at launch and after a Settings restart; constructed configs still poll."""
 
 from __future__ import annotations
 
@@ -23,11 +23,10 @@ def settings(tmp_path):
     return open_settings(tmp_path / "kraken-monitor.ini")
 
 
-def test_the_settings_path_streams_without_a_flag_and_a_constructed_config_polls(settings):
-    # actions.install(window) without a config, and any later load of the saved settings: `prices` is never
-    # saved, so it must come from the app's default, not the dataclass's "poll".
-    assert APP_PRICE_FEED == "stream"
-    assert load_config(settings).prices == "stream"
+def test_the_app_streams_without_a_flag_and_a_constructed_config_polls(settings):
+    # `prices` is never saved (settings_store's _SESSION_ONLY): every launch takes it from APP_PRICE_FEED.
+    launched = build_config(build_parser().parse_args([]), base=load_config(settings))
+    assert APP_PRICE_FEED == "stream" and launched.prices == "stream"
     assert MonitorConfig().prices == "poll"  # tests and tools poll unless they ask (no wss://ws.kraken.com)
 
 
