@@ -153,9 +153,10 @@ class FuturesAccountBar(QFrame):
     def _paint_risk(self, text: str, tip: str, bg: QColor, fg: QColor) -> None:
         self.risk_label.setText(text)
         self.risk_label.setToolTip(tip)
-        self.risk_label.setStyleSheet(
-            f"QLabel#futuresRiskLabel {{ background: {bg.name()}; color: {fg.name()}; font-weight: bold;"
-            " border-radius: 4px; padding: 4px 8px; }")
+        style = (f"QLabel#futuresRiskLabel {{ background: {bg.name()}; color: {fg.name()}; font-weight: bold;"
+                 " border-radius: 4px; padding: 4px 8px; }")
+        if style != self.risk_label.styleSheet():  # a style sheet set re-polishes the label: every read otherwise
+            self.risk_label.setStyleSheet(style)
 
     def refresh_age(self) -> None:
         if self._as_of is None:

@@ -7,12 +7,15 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
 
 DEFAULT_VOLUME = 80  # percent
+# The open mixer keeps SDL's audio thread mixing silence (~0.5 % of a core, all day): it is closed this long
+# after the last sound ended and opened again (tens of ms) by the next alert.
+RELEASE_AFTER_S = 5.0
 
 
 class Alarm(QObject):
@@ -31,6 +34,9 @@ class Alarm(QObject):
         self._channel = None
         self._tried = False
         self._repeating = False
+        self._release = QTimer(self)
+        self._release.setSingleShot(True)
+        self._release.timeout.connect(self._release_if_idle)
 
     def _load(self):
         """The loaded WAV, or None (and `fallback_reason`) when there is no mixer or no file."""
@@ -65,10 +71,14 @@ class Alarm(QObject):
         if sound is None:
             QApplication.beep()
             return "beep"
-        if repeat and self.is_repeating():
-            return "wav-repeat"  # already looping: a second loop would only be louder
+        if self.is_repeating():
+            # Already looping (a liquidation until acknowledged): a second loop would only be louder, and a
+            # single play on top would take over the channel and lose track of the loop.
+            return "wav-repeat"
         self._channel = sound.play(loops=-1 if repeat else 0)
         self._repeating = repeat
+        if not repeat:
+            self._release.start(int((sound.get_length() + RELEASE_AFTER_S) * 1000))
         return "wav-repeat" if repeat else "wav"
 
     def is_playing(self) -> bool:
@@ -80,7 +90,27 @@ class Alarm(QObject):
     def stop(self) -> None:
         if self._sound is not None:
             self._sound.stop()
+            self._release.start(int(RELEASE_AFTER_S * 1000))
         self._repeating = False
+
+    def is_open(self) -> bool:
+        """The mixer (and SDL's audio thread) is open: between the first play and its release."""
+        return self._sound is not None
+
+    def _release_if_idle(self) -> None:
+        """Close the mixer once nothing plays (a repeating alarm keeps it); the next play opens it again."""
+        if self._sound is None or self.is_playing() or _mixer_busy():
+            if self._sound is not None:
+                self._release.start(int(RELEASE_AFTER_S * 1000))
+            return
+        try:
+            import pygame.mixer
+
+            self._sound = self._channel = None
+            pygame.mixer.quit()
+        except Exception as exc:  # noqa: BLE001 - a failed close only costs the idle thread
+            log.warning("could not close the audio mixer: %s", exc)
+        self._tried = False  # the next play opens it again (or says why it cannot)
 
     def set_volume(self, volume: int) -> None:
         self.volume = _clamp(volume)
@@ -112,6 +142,12 @@ def no_linux_audio(environ=os.environ, asound: Path = Path("/proc/asound/cards")
     if "no soundcards" in cards or not cards.strip():
         return "no sound server and no ALSA sound card"
     return ""
+
+
+def _mixer_busy() -> bool:
+    import pygame.mixer
+
+    return bool(pygame.mixer.get_init() and pygame.mixer.get_busy())
 
 
 def _clamp(volume: int) -> int:

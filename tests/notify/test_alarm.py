@@ -142,3 +142,34 @@ def test_a_process_with_the_alarm_loaded_still_ends_on_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_mixer_closes_after_the_sound_and_reopens_for_the_next_alert(qtbot, beeps, monkeypatch):
+    """An open mixer keeps SDL's audio thread mixing silence all day (idle cost, issue 17.7): closed once the
+    sound ended, opened again by the next play; a repeating alarm keeps it open."""
+    import pygame.mixer
+
+    from kraken_monitor.ui import sound
+
+    monkeypatch.setattr(sound, "RELEASE_AFTER_S", 0.1)
+    alarm = Alarm()
+    assert alarm.play() == "wav" and alarm.is_open() and pygame.mixer.get_init()
+    qtbot.waitUntil(lambda: not alarm.is_open(), timeout=int(alarm._release.interval()) + 3000)
+    assert not pygame.mixer.get_init()  # SDL's audio device is closed: no thread mixing silence
+    assert alarm.play(repeat=True) == "wav-repeat" and alarm.is_open()  # the next alert opens it again
+    alarm._release_if_idle()  # a repeating (liquidation) alarm is never cut by the release
+    assert alarm.is_open() and alarm.is_repeating()
+    alarm.stop()
+    qtbot.waitUntil(lambda: not alarm.is_open(), timeout=3000)
+    assert beeps == []
+
+
+def test_a_single_alert_during_a_liquidation_loop_keeps_the_loop(qtbot, beeps):
+    alarm = Alarm()
+    assert alarm.play(repeat=True) == "wav-repeat"
+    assert alarm.play() == "wav-repeat"  # a critical alert meanwhile: the loop goes on, still tracked
+    assert alarm.is_repeating()
+    alarm._release_if_idle()
+    assert alarm.is_open() and alarm.is_playing()
+    alarm.stop()
+    qtbot.waitUntil(lambda: not alarm.is_playing(), timeout=1000)
