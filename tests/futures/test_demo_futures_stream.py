@@ -199,3 +199,24 @@ def test_the_real_demo_poller_streams_with_stream_and_not_with_poll():
         assert _until(polled, lambda b: True).feed == ""  # no feed: nothing says streaming
     finally:
         polled.stop()
+
+
+def test_the_futures_bar_names_the_demo_market_and_the_polling_fallback(qtbot):
+    from kraken_monitor.ui.futures_account_bar import FuturesAccountBar
+
+    clock = Clock()
+    paper = CountingPaper(_market(clock))
+    feed = futures_feed_for(STREAM, 0.5, paper)
+    poller = FuturesPoller(STREAM, 0.5, factory=lambda: paper, feed=feed).start()
+    bar = FuturesAccountBar(AccountKind.DEMO)
+    qtbot.addWidget(bar)
+    try:
+        bar.set_book(_until(poller, lambda b: b.feed.startswith("futures: streaming")))
+        assert bar.feed_label.text() == "futures: streaming (demo market)"
+        assert bar.feed_label.toolTip() == "futures: streaming (demo market)"
+        feed.stop()
+        bar.set_book(_until(poller, lambda b: b.feed.startswith("futures: polling")))
+        assert bar.feed_label.text() == "futures: polling every 0.5 s"  # the why in the tooltip
+        assert bar.feed_label.toolTip() == "futures: polling every 0.5 s (stream stopped)"
+    finally:
+        poller.stop()
