@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -37,15 +38,27 @@ _KRAKEN_WORDS = {Refusal.WOULD_CAUSE_LIQUIDATION: "Would cause liquidation (erro
 
 
 class DemoFuturesMarks:
-    """Futures marks from the offline demo market (the perpetual's mark follows the spot pair's price)."""
+    """Futures marks from the offline demo market (the perpetual's mark follows the spot pair's price).
+
+    Thread contract: the futures poll thread reads it (the paper venue's marks) and, streaming, the futures
+    stream thread does too (exchange/demo_futures_stream.py); the lock keeps the market one-thread-at-a-time.
+    """
 
     def __init__(self, market: DemoMarket | None = None) -> None:
         self.market = market or DemoMarket(("BTC/USD", "ETH/USD"))
+        self._lock = threading.RLock()
 
     def __call__(self) -> dict[str, Decimal]:
-        self.market.tickers()
-        prices = self.market.last_prices()
+        with self._lock:
+            self.market.tickers()
+            prices = self.market.last_prices()
         return {symbol: prices[symbol.split(":")[0]] for symbol in DEMO_CONTRACTS}
+
+    def stream_marks(self, pairs: Sequence[str]) -> tuple[int, dict[str, Decimal]]:
+        """(the market's step count, the marks of `pairs` it quotes): the demo stream pushes when the step moved."""
+        with self._lock:
+            marks = self()
+            return self.market.simulated_seconds, {pair: marks[pair] for pair in pairs if pair in marks}
 
 
 class PaperFuturesExchange(FuturesExchange):
@@ -64,6 +77,11 @@ class PaperFuturesExchange(FuturesExchange):
     @classmethod
     def demo(cls, market: DemoMarket | None = None) -> PaperFuturesExchange:
         return cls(AccountKind.DEMO, DemoFuturesMarks(market))
+
+    @property
+    def demo_marks(self) -> DemoFuturesMarks | None:
+        """The embedded market's marks this venue reads (demo), for the demo stream; None otherwise (paper)."""
+        return self._marks_source if isinstance(self._marks_source, DemoFuturesMarks) else None
 
     def load_contracts(self) -> dict[str, FuturesContract]:
         self._contracts = self._contracts_source()

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+DEMO_STREAMING = "futures: streaming (demo market)"
 
-def futures_feed_text(live: bool, detail: str, polling_every_s: float) -> str:
-    """`live`: Kraken's liquidation thresholds, marks and margin equity are pushed; else REST polls alone."""
+
+def futures_feed_text(live: bool, detail: str, polling_every_s: float, demo: bool = False) -> str:
+    """`live`: Kraken's liquidation thresholds, marks and margin equity are pushed (demo: the embedded market's
+    marks); else REST polls alone."""
     if live:
-        return "futures: streaming (WebSocket, Kraken's liquidation prices)"
+        return DEMO_STREAMING if demo else "futures: streaming (WebSocket, Kraken's liquidation prices)"
     polling = f"futures: polling every {polling_every_s:g} s"
     return f"{polling} (stream {detail})" if detail else polling
+
+
+def futures_feed_label(feed: str) -> str:
+    """The bar's words: which feed, the why left to the tooltip; the demo's source is part of which feed."""
+    return feed if feed == DEMO_STREAMING else feed.split(" (")[0]

@@ -15,6 +15,7 @@ from kraken_monitor.domain.futures import LIQUIDATION_LEVEL, FuturesBook, margin
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.text import numbers as fmt
+from kraken_monitor.text.futures_feed import futures_feed_label
 from kraken_monitor.ui import theme
 from kraken_monitor.ui.account_bar import RISK_UNKNOWN, MarginGauge, _Figure, badge_box
 
@@ -112,7 +113,7 @@ class FuturesAccountBar(QFrame):
         else:
             self.book, self.stale_reason, self._as_of = book, None, book.as_of
         if book.feed:  # the full words in the tooltip; the bar says only which feed
-            self.feed_label.setText(book.feed.split(" (")[0])
+            self.feed_label.setText(futures_feed_label(book.feed))
             self.feed_label.setToolTip(book.feed)
             self.feed_label.setVisible(True)
         self._show(self.book, stale=book.stale)

@@ -218,8 +218,8 @@ class FuturesFeed:
 
     def __init__(self, open_source: Callable[[], FuturesStreamSource], private: bool, polling_every_s: float,
                  silence_s: float = MAX_SILENCE_S, positions_max_age_s: float | None = None,
-                 monotonic: Callable[[], float] = time.monotonic, **thread_options: Any) -> None:
-        self.polling_every_s = polling_every_s
+                 monotonic: Callable[[], float] = time.monotonic, demo: bool = False, **thread_options: Any) -> None:
+        self.polling_every_s, self.demo = polling_every_s, demo  # demo: the embedded market pushes the marks
         self.store = FuturesPushStore(private, positions_max_age_s or max(30.0, 3 * polling_every_s), monotonic)
         self.thread = FuturesStreamThread(open_source, (), self.store.on_marks, self.store.on_positions,
                                           self.store.on_flex, self.store.on_state, self.store.on_private_error,
@@ -236,7 +236,7 @@ class FuturesFeed:
         return self._exchange
 
     def text(self) -> str:
-        return futures_feed_text(self.store.live(), self.store.detail(), self.polling_every_s)
+        return futures_feed_text(self.store.live(), self.store.detail(), self.polling_every_s, self.demo)
 
     def tag(self, book: FuturesBook) -> FuturesBook:
         """A REST book, marked with the feed its figures came from; pushes up to now are in it."""
@@ -265,11 +265,17 @@ class FuturesFeed:
         return self.thread.stop()
 
 
-def futures_feed_for(config: Any, polling_every_s: float) -> FuturesFeed | None:
-    """The feed a config asks for (`--prices stream`, live or paper), or None: futures are then polled alone."""
+def futures_feed_for(config: Any, polling_every_s: float, exchange: FuturesExchange | None = None) -> FuturesFeed | None:
+    """The feed a config asks for (`--prices stream`: live or paper, or demo given its paper venue `exchange`,
+    whose embedded market then pushes the marks), or None: futures are then polled alone."""
+    from kraken_monitor.exchange.demo_futures_stream import demo_futures_stream_opener
     from kraken_monitor.exchange.errors import ExchangeError
     from kraken_monitor.exchange.kraken_futures_stream import futures_stream_opener
 
+    silence_s = min(MAX_SILENCE_S, config.price_stale_after_s())
+    demo = demo_futures_stream_opener(config, exchange) if exchange is not None else None
+    if demo is not None:  # the same feed, store and liveness rules; only the source differs
+        return FuturesFeed(demo[0], demo[1], polling_every_s, silence_s=silence_s, demo=True)
     try:
         opened = futures_stream_opener(config)
     except ExchangeError as exc:
@@ -278,4 +284,4 @@ def futures_feed_for(config: Any, polling_every_s: float) -> FuturesFeed | None:
     if opened is None:
         return None
     opener, private = opened
-    return FuturesFeed(opener, private, polling_every_s, silence_s=min(MAX_SILENCE_S, config.price_stale_after_s()))
+    return FuturesFeed(opener, private, polling_every_s, silence_s=silence_s)

@@ -150,7 +150,7 @@ class FuturesPoller:
                     self.results.put(FuturesNotice(keeper.problem))
             if self._auto_feed and not self._stop.is_set():
                 with self.activity.doing("the futures WebSocket feed to start"):
-                    self._feed = futures_feed_for(self._config, self._interval)
+                    self._feed = futures_feed_for(self._config, self._interval, paper)  # demo: its market
             if self._feed is not None:
                 exchange = self._feed.wrap(exchange)
             contracts: dict = {}
