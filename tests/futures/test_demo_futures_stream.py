@@ -220,3 +220,17 @@ def test_the_futures_bar_names_the_demo_market_and_the_polling_fallback(qtbot):
         assert bar.feed_label.toolTip() == "futures: polling every 0.5 s (stream stopped)"
     finally:
         poller.stop()
+
+
+def test_the_demo_futures_stream_sleeps_until_the_next_market_step():
+    """Each look quotes the market: between steps (speed 1: one a second) the stream waits for the step instead
+    of looking every 50 ms (~0.75 % of a core idle, issue 17.7)."""
+    clock = Clock()
+    market = _market(clock)
+    stream = DemoFuturesStream(DemoFuturesMarks(market))
+    asyncio.run(stream.marks([BTC]))  # the first push: the market as it stands
+    clock.t += 0.25
+    # the step at 1001.0 is 0.75 s away; the look waits for it (+5 ms margin), never less than 50 ms
+    assert stream.next_look_s() == pytest.approx(0.755, abs=1e-6)
+    clock.t += 0.75
+    assert stream.next_look_s() == pytest.approx(0.05)  # due now: the floor
