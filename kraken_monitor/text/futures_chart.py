@@ -7,7 +7,7 @@ from kraken_monitor.text import numbers as fmt
 LIQUIDATION_ESTIMATE = "liquidation (est.)"  # our estimate: the futures feed's liquidation_threshold is not read
 LIQUIDATION_KRAKEN = "liquidation (Kraken)"  # Kraken's own liquidation threshold
 STALE_SUFFIX = " \u00b7 STALE, last read"  # a line whose book is not fresh any more: never shown as current
-MARGIN_AXIS = "futures margin level % (100 = liquidation)"
+MARGIN_AXIS = "futures margin %"  # liquidation at 100 % (the red band)
 SPOT_MARGIN_AXIS = "margin level %"
 STALE_TIP = "Shaded: the futures data was stale (risk unknown) then"
 NOT_MOVABLE_STALE = "Cannot move the order: the futures figures are stale; wait for a fresh read."

@@ -165,11 +165,12 @@ def test_screenshots(qtbot, tmp_path, theme, size):
             window.resize(*size)
             window.show()
             qtbot.waitUntil(lambda: len(_futures_rows(window)) == 2, timeout=5000)
-            _select(window, BTC)
-            qtbot.waitUntil(lambda: len(window.chart.buffers[BTC]) >= 4, timeout=8000)
             out = os.environ.get("FUTCHART_SHOTS") or str(tmp_path)
-            path = os.path.join(out, f"futures_chart_{theme}_{size[0]}.png")
-            assert window.grab().save(path) and os.path.getsize(path) > 20000
+            for pair in (BTC, ETH):  # the long with its stop; the isolated short with its liquidation
+                _select(window, pair)
+                qtbot.waitUntil(lambda p=pair: len(window.chart.buffers[p]) >= 15, timeout=10000)
+                path = os.path.join(out, f"futures_chart_{pair[:3]}_{theme}_{size[0]}.png")
+                assert window.grab().save(path) and os.path.getsize(path) > 20000
         finally:
             session.stop()
     finally:
