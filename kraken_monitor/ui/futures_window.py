@@ -11,9 +11,9 @@ from PySide6.QtGui import QAction
 
 from kraken_monitor.domain.futures import FuturesBook
 from kraken_monitor.domain.models import Risk
+from kraken_monitor.text import futures_chart as chart_words
 from kraken_monitor.ui.account_filter import AccountFilter
 from kraken_monitor.ui.futures_account_bar import FuturesAccountBar
-from kraken_monitor.text import futures_chart as chart_words
 from kraken_monitor.ui.positions_futures import FuturesRow
 
 # Marks kept per contract for the chart (GUI thread), so a chart built late, a replay's way back or a row

@@ -178,3 +178,42 @@ def test_screenshots(qtbot, tmp_path, theme, size):
 
 
 
+
+
+def test_kraken_s_own_liquidation_price_is_labelled_as_kraken_s(qtbot):
+    """A liquidation price from Kraken (the WebSocket's liquidation_threshold) reads "(Kraken)", ours "(est.)"."""
+    from dataclasses import replace
+
+    from kraken_monitor.ui.chart import ChartWidget
+    from kraken_monitor.ui.positions_futures import futures_rows
+
+    demo = PaperFuturesExchange.demo(DemoMarket(("BTC/USD", "ETH/USD"), seed=7))
+    book = read_futures_book(demo, AlertThresholds(), datetime.now(timezone.utc))
+    eth = next(pf for pf in book.positions if pf.position.pair == ETH)
+    kraken = replace(book, positions=(replace(eth, liquidation_price=D("3600.5"), liquidation_price_source="exchange"),))
+    chart = ChartWidget()
+    qtbot.addWidget(chart)
+    chart.append_futures_book(kraken)
+    chart.show_futures(futures_rows(kraken, stale=False)[0])
+    # 3600.5 on a 0.1-tick contract: one decimal place.
+    assert chart.futures_line_state()["liquidation"] == (3600.5, f"{words.LIQUIDATION_KRAKEN} 3,600.5")
+    assert chart.futures_line_state()["trailing"] is None
+
+
+def test_a_drag_is_refused_while_replaying(qtbot, tmp_path, messages):
+    exchanges, factory = _demo()
+    window, session = _session(qtbot, tmp_path, factory)
+    try:
+        qtbot.waitUntil(lambda: len(_futures_rows(window)) == 2, timeout=5000)
+        _select(window, BTC)
+        row = window.selected_futures_row()
+        stop = next(o for o in row.orders if o.type.is_stop)
+        window.replay.at = datetime.now(timezone.utc)  # a replayed moment on screen
+        try:
+            window.futures.chart_order_moved(row.position.id, stop.id, stop.trigger_price + 100)
+        finally:
+            window.replay.at = None
+        assert messages["errors"] == [words.NOT_MOVABLE_REPLAY] and messages["asked"] == []
+        assert [o.trigger_price for o in exchanges[0].fetch_open_orders()] == [stop.trigger_price]
+    finally:
+        session.stop()
