@@ -61,6 +61,11 @@ class ChartFutures:
                 self.buffer(pf.position.pair).append(ts, float(pf.mark_price))
             for pair, contract in book.contracts.items():
                 self.futures_rules[pair] = _rules(pair, contract.tick_size)
+            contracts = sorted({pf.position.pair for pf in book.positions} | set(book.contracts))
+            if contracts != self.controls.extra_pairs:  # the pair picker lists them after the spot pairs
+                self.controls.extra_pairs = contracts
+                spot = [self.controls.pair_box.itemText(i) for i in range(self.controls.pair_box.count())]
+                self.controls.set_pairs([p for p in spot if not self.is_futures_pair(p)], self.selected_pair)
             if book.account is not None and book.account.margin_level is not None:
                 self.futures_margin.append(ts, float(book.account.margin_level))
         if self.is_futures_selected():

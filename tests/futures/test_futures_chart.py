@@ -82,6 +82,7 @@ def test_a_futures_row_draws_its_marks_liquidation_and_stop_and_a_drag_modifies_
         ts, values = chart.buffers[BTC].view()
         assert len(ts) >= 1 and values[-1] == float(row.price)
         assert chart.margin_source() is chart.futures_margin
+        assert chart.controls.pair_box.currentText() == BTC  # the picker names the contract shown
         assert (chart.liquidation_band.getRegion()[1], chart.call_band.getRegion()[1]) == FUTURES_BANDS  # 100, 140
 
         # Drag the stop 1 % closer to the mark (still under it: a valid sell stop), confirm, and the paper
@@ -105,6 +106,7 @@ def test_a_drag_is_refused_while_the_futures_figures_are_stale(qtbot, tmp_path, 
     window, session = _session(qtbot, tmp_path, factory)
     try:
         qtbot.waitUntil(lambda: len(_futures_rows(window)) == 2, timeout=5000)
+        window.show()  # laid out at its real size (the y range leaves room for the line labels)
         _select(window, ETH)  # the isolated short: it has a liquidation price
         chart = window.chart
         liquidation = chart.futures_line_state()["liquidation"][0]
@@ -116,6 +118,8 @@ def test_a_drag_is_refused_while_the_futures_figures_are_stale(qtbot, tmp_path, 
         assert state["liquidation"][0] == liquidation and state["liquidation"][1].endswith(words.STALE_SUFFIX)
         assert "STALE: futures read timed out" in chart.price_plot.titleLabel.text
         assert chart.futures_stale_regions and chart.futures_stale_regions[-1].isVisible()
+        if os.environ.get("FUTCHART_SHOTS"):  # for the developer to look at
+            window.grab().save(os.path.join(os.environ["FUTCHART_SHOTS"], "futures_chart_stale.png"))
         _select(window, BTC)  # the long with the demo's stop: pinned while stale
         assert not chart.lines["stop_loss"].movable
         before = exchanges[0].fetch_open_orders()
