@@ -14,6 +14,7 @@ from kraken_monitor.text import chart as chart_text
 from kraken_monitor.text import numbers as fmt
 from kraken_monitor.ui import theme
 from kraken_monitor.ui.chart_features import ChartFeatures
+from kraken_monitor.ui.chart_futures import ChartFutures
 from kraken_monitor.ui.chart_orders import ChartOrders
 
 MARGIN_KEY = "margin"
@@ -121,7 +122,7 @@ def _line(color: str, name: str, position: float, style=None) -> pg.InfiniteLine
     return line
 
 
-class ChartWidget(ChartFeatures, ChartOrders, pg.GraphicsLayoutWidget):
+class ChartWidget(ChartFutures, ChartFeatures, ChartOrders, pg.GraphicsLayoutWidget):
     """Per-pair price buffers fed by every snapshot; only the selected pair is drawn. GUI thread only.
 
     Candles, ranges, the pair picker and the crosshair: `ChartFeatures`; `controls` is their bar (the
@@ -130,6 +131,7 @@ class ChartWidget(ChartFeatures, ChartOrders, pg.GraphicsLayoutWidget):
 
     candles_wanted = Signal(str, str)
     order_move_requested = Signal(str, object)  # a stop-loss / take-profit line dropped: (order id, Decimal)
+    futures_order_move_requested = Signal(str, str, object)  # the same on a futures row: (row id, order id, Decimal)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -200,6 +202,7 @@ class ChartWidget(ChartFeatures, ChartOrders, pg.GraphicsLayoutWidget):
             # A pan/zoom by the trader stops the following; the "A" button (auto-range) resumes it.
             vb.sigRangeChangedManually.connect(lambda *_a, n=name: self._follow.__setitem__(n, False))
             vb.sigStateChanged.connect(self._on_view_state)
+        self._init_futures()  # a Kraken Futures row's marks, lines and margin pane (ui/chart_futures.py)
         self._init_features()
 
     # --- feeding -------------------------------------------------------------------------------
@@ -236,7 +239,8 @@ class ChartWidget(ChartFeatures, ChartOrders, pg.GraphicsLayoutWidget):
                 self._drawn["bands"] = bands
                 self.liquidation_band.setRegion((0, bands[0]))
                 self.call_band.setRegion(bands)
-        self._rules = snapshot.pair_rules.get(self.selected_pair) if self.selected_pair else None
+        self._rules = (snapshot.pair_rules.get(self.selected_pair) or self.futures_rules.get(self.selected_pair)
+                       if self.selected_pair else None)
         selected = next((pf for pf in snapshot.positions if pf.position.id == self.selected_id), None)
         if selected is not None:
             self._set_lines(selected)

@@ -20,12 +20,13 @@ class ChartControls(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("chartControls")
+        self.extra_pairs: list[str] = []  # Kraken Futures contracts (ui/chart_futures.py), listed after the spot pairs
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.pair_box = QComboBox()
         self.pair_box.setObjectName("chartPair")
         self.pair_box.setToolTip(text.PAIR_TIP)
-        self.pair_box.setMinimumContentsLength(9)
+        self.pair_box.setMinimumContentsLength(12)  # "BTC/USD:USD" (a futures contract) in full
         self.timeframe_box = QComboBox()
         self.timeframe_box.setObjectName("chartTimeframe")
         self.timeframe_box.setToolTip(text.TIMEFRAME_TIP)
@@ -65,6 +66,7 @@ class ChartControls(QWidget):
 
     def set_pairs(self, pairs: list[str], current: str | None) -> None:
         """Every held and watched pair; the shown one stays selected (no signal for a refill)."""
+        pairs = list(pairs) + [p for p in self.extra_pairs if p not in pairs]  # the futures contracts, after spot
         items = [self.pair_box.itemText(i) for i in range(self.pair_box.count())]
         if items != pairs:
             self.pair_box.blockSignals(True)

@@ -114,4 +114,8 @@ class ChartOrders:
             self._line_state.pop(key, None)
             line.label.setFormat(f"{ORDER_LINES[key][1]} {fmt.fmt_price(Decimal(repr(back)), self._rules)}")
         if order_id is not None and price > 0 and (back is None or float(price) != back):
-            self.order_move_requested.emit(order_id, price)
+            self._propose_move(order_id, price)
+
+    def _propose_move(self, order_id: str, price: Decimal) -> None:
+        """A spot position's line: the actions controller confirms it (a futures row's: ui/chart_futures.py)."""
+        self.order_move_requested.emit(order_id, price)

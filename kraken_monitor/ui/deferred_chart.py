@@ -24,7 +24,7 @@ BACKLOG_MAX = 600
 
 class DeferredChart:
     """Mixed into ui/main_window.MainWindow (GUI thread only), which provides `splitter`, `replay`,
-    `positions_model`, `history_dock`, `data_requested`, `order_move_requested`, `selected_position()` and
+    `positions_model`, `history_dock`, `data_requested`, `order_move_requested`, `futures`, `selected_position()` and
     `_new_chart()` (the chart class stays replaceable as `main_window.ChartWidget`)."""
 
     def _make_chart_placeholder(self) -> QLabel:
@@ -56,6 +56,7 @@ class DeferredChart:
         self.splitter.replaceWidget(self.splitter.indexOf(self.chart_placeholder), self._chart_area)
         chart.candles_wanted.connect(self._relay_candles_wanted)
         chart.order_move_requested.connect(self.order_move_requested)  # the actions controller confirms it
+        chart.futures_order_move_requested.connect(self.futures.chart_order_moved)  # the futures controller's
         if self.isVisible() and sum(sizes):
             # Built after the first paint: the chart's larger minimum height would otherwise take rows
             # away from the table the trader is already looking at.
@@ -80,9 +81,12 @@ class DeferredChart:
                 chart.append_snapshot(payload)
         if self.selected_position() is not None:
             chart.show_position(self.selected_position(), self.positions_model.snapshot())
+        self.futures.backfill_chart(chart)  # the futures marks so far; a selected futures row's lines
 
     def _relay_candles_wanted(self, pair: str, timeframe: str) -> None:
         """The chart wants candles: a request record, carried to the worker like every other."""
+        if self._chart is not None and self._chart.is_futures_pair(pair):
+            return  # a futures contract: the chart draws its marks (the spot worker has no futures candles)
         self.data_requested.emit(FetchCandles(pair, timeframe))  # to the worker's `read` slot
 
     def build_chart_later(self) -> None:

@@ -135,6 +135,12 @@ class FuturesController(QObject):
 
         futures_protect.protect(self, order.position_id or "", order.id)
 
+    def move_order(self, row_id: str, order_id: str, trigger) -> None:
+        """A futures order line dragged on the chart: confirmed like the Protect dialog's modify, then sent."""
+        from kraken_monitor.ui import futures_chart_move
+
+        futures_chart_move.move_order(self, row_id, order_id, trigger)
+
     def cancel_order(self, order) -> None:
         from kraken_monitor.ui import futures_protect
 

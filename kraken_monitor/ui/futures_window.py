@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -9,9 +11,15 @@ from PySide6.QtGui import QAction
 
 from kraken_monitor.domain.futures import FuturesBook
 from kraken_monitor.domain.models import Risk
+from kraken_monitor.text import futures_chart as chart_words
 from kraken_monitor.ui.account_filter import AccountFilter
 from kraken_monitor.ui.futures_account_bar import FuturesAccountBar
 from kraken_monitor.ui.positions_futures import FuturesRow
+
+# Marks kept per contract for the chart (GUI thread), so a chart built late, a replay's way back or a row
+# selected later still draws the session's history: about 5.5 hours of 1-second reads per contract.
+MARK_HISTORY = 20_000
+MARGIN_HISTORY_KEY = ""  # the futures account's margin level, beside the contracts' marks
 
 FUTURES_ROW_REASON = "a Kraken Futures position (use Change leverage..., Ctrl+Shift+L, or Protect position..., Ctrl+P)"
 
@@ -28,6 +36,7 @@ class FuturesActionSignals(QObject):
     """The futures actions the session routes to the futures controller (ui/session.py FUTURES_TO_GUI)."""
 
     margin_mode_requested = Signal(str)  # a futures row's id: Switch margin mode...
+    order_move_requested = Signal(str, str, object)  # a chart line dropped on a futures row: (row id, order id, price)
     transfer_requested = Signal()  # Transfer futures collateral...
 
 
@@ -48,6 +57,7 @@ class FuturesWindow:
         # so the replayed moment shows no futures rows or bar rather than live ones under a "not live" banner.
         self._held: FuturesBook | None = None
         self._replaying = False
+        self.marks: dict[str, deque[tuple[float, float]]] = {}  # contract (or MARGIN_HISTORY_KEY) -> (ts, value)
 
     def make_actions(self, settings) -> tuple[QAction, AccountFilter, QAction]:
         """(Change leverage..., the account filter, View > Futures account bar), connected."""
@@ -169,6 +179,7 @@ class FuturesWindow:
     def show_book(self, book: FuturesBook) -> None:
         """The futures account's read: its bar and its rows in the table (held back while replaying)."""
         w = self.window
+        self._record_marks(book)  # live data: kept even while a replay holds the widgets
         if self._replaying:
             self._held = book
             return
@@ -176,4 +187,53 @@ class FuturesWindow:
         w.positions_model.set_futures_book(book)
         w.orders_dock.set_futures_book(book)
         w.account_filter.set_accounts(w.positions_model.accounts())
-        self.update_actions(w.selected_futures_row())
+        row = w.selected_futures_row()
+        self.update_actions(row)
+        chart = w._chart if not w.replay.active else None  # a deferred chart is backfilled when it is built
+        if chart is not None:
+            chart.append_futures_book(book)
+            if row is not None:
+                chart.show_futures(row)
+
+    # --- the chart on a futures row (ui/chart_futures.py) ----------------------------------------
+    def _record_marks(self, book: FuturesBook) -> None:
+        if book.stale:
+            return  # a stale read carries no marks (and its rows are the last fresh ones)
+        ts = book.as_of.timestamp()
+        points = [(pf.position.pair, pf.mark_price) for pf in book.positions]
+        if book.account is not None and book.account.margin_level is not None:
+            points.append((MARGIN_HISTORY_KEY, book.account.margin_level))
+        for key, value in points:
+            buf = self.marks.get(key)
+            if buf is None:
+                buf = self.marks[key] = deque(maxlen=MARK_HISTORY)
+            if not buf or ts > buf[-1][0]:
+                buf.append((ts, float(value)))
+
+    def backfill_chart(self, chart: Any) -> None:
+        """The marks (and futures margin levels) of the session so far into a chart built late or back from a replay."""
+        history = {key: ([t for t, _ in buf], [v for _, v in buf]) for key, buf in self.marks.items() if buf}
+        margin = history.pop(MARGIN_HISTORY_KEY, None)
+        if margin is not None:
+            chart.futures_margin.seed(*margin)
+        if history:
+            chart.set_history(history)
+        row = self.window.selected_futures_row()
+        if row is not None:
+            chart.show_futures(row)
+
+    def chart_order_moved(self, row_id: str, order_id: str, price: Decimal) -> None:
+        """A futures order line dropped: refused while replaying or stale, else to the futures controller."""
+        w = self.window
+        row = w.selected_futures_row()  # the chart draws the selected row: the line dragged is one of its orders
+        reason = ""
+        if w.replay.active:
+            reason = chart_words.NOT_MOVABLE_REPLAY
+        elif row is None or row.position.id != row_id or row.risk is Risk.UNKNOWN:
+            reason = chart_words.NOT_MOVABLE_STALE
+        if reason:
+            from kraken_monitor.ui.messages import Messages
+
+            Messages.instance().error(w, "Cannot move the order", reason)
+            return
+        self.signals.order_move_requested.emit(row_id, order_id, price)

@@ -292,8 +292,11 @@ class MainWindow(DeferredChart, QMainWindow):
             self.selected_position() is not None,
             FUTURES_ROW_REASON if futures is not None else "")
         self.futures.update_actions(futures)
-        if self._chart is not None and futures is None:  # the chart draws spot positions; ensure_chart() shows
-            # the selection when it builds the chart
+        if self._chart is None:
+            return  # ensure_chart() shows the selection when it builds the chart
+        if futures is not None and not self.replay.active:  # a futures row: its marks and lines (ui/chart_futures.py)
+            self._chart.show_futures(futures)
+        else:
             self._chart.show_position(self.selected_position(), self.positions_model.snapshot())
 
     # --- shutdown ------------------------------------------------------------------------------

@@ -74,6 +74,7 @@ FUTURES_TO_GUI: tuple[tuple[str, str], ...] = (
     ("window.protect_futures_requested", "futures.protect"),
     ("window.orders_dock.futures_modify_requested", "futures.protect_order"),
     ("window.orders_dock.futures_cancel_requested", "futures.cancel_order"),
+    ("window.futures.signals.order_move_requested", "futures.move_order"),  # a chart line dragged (confirmed)
     ("window.futures.signals.margin_mode_requested", "futures.switch_margin_mode"),  # Ctrl+Shift+K
     ("window.futures.signals.transfer_requested", "futures.transfer_collateral"),
 )
