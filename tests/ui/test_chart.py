@@ -178,7 +178,7 @@ def test_a_squeezed_price_plot_keeps_its_data_instead_of_a_label_headroom(qtbot)
 
     chart = ChartWidget()
     qtbot.addWidget(chart)
-    chart.resize(900, 140)  # a laptop screen with every dock open: the price pane is a few pixels tall
+    chart.resize(900, 110)  # a laptop screen with every dock open (margin pane folded): price a few pixels tall
     chart.show()
     qtbot.waitExposed(chart)
     snap = S.snapshot()
@@ -193,3 +193,24 @@ def test_a_squeezed_price_plot_keeps_its_data_instead_of_a_label_headroom(qtbot)
     # range is at most (1 + 0.1 + 0.5) times the data's (it was over 40 times on a 768 px screen).
     assert y_lo < lo and hi < y_hi
     assert (y_hi - y_lo) <= (hi - lo) * (1 + Y_PAD + MAX_LABEL_SHARE) * 1.0001
+
+
+def test_a_short_chart_folds_the_margin_pane_for_the_price_plot(qtbot):
+    """At laptop height the 3:1 stretch gave way to the margin pane's axis minimum: price got about half of a
+    ~180 px chart. Below SHORT_CHART_PX the margin pane folds (the account bars show the margin level)."""
+    from kraken_monitor.ui.chart import SHORT_CHART_PX
+
+    chart = ChartWidget()
+    qtbot.addWidget(chart)
+    chart.resize(900, SHORT_CHART_PX - 60)
+    chart.show()
+    qtbot.waitExposed(chart)
+    qtbot.waitUntil(lambda: not chart.margin_plot.isVisible())
+    assert chart.price_plot.getAxis("bottom").isVisible()  # the dates move to the price plot
+    short_price = chart.price_plot.height()
+    assert short_price > 0.75 * (SHORT_CHART_PX - 60) - 40  # nearly all of it, less the title
+    chart.resize(900, SHORT_CHART_PX + 200)
+    qtbot.waitUntil(lambda: chart.margin_plot.isVisible())
+    assert not chart.price_plot.getAxis("bottom").isVisible()
+    # tall enough: both panes, price about 3/4 (stretch 3:1, the margin pane capped at a quarter)
+    assert chart.margin_plot.height() <= (SHORT_CHART_PX + 200) / 4 + 1
