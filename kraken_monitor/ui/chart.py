@@ -16,6 +16,7 @@ from kraken_monitor.ui import theme
 from kraken_monitor.ui.chart_features import ChartFeatures
 from kraken_monitor.ui.chart_futures import ChartFutures
 from kraken_monitor.ui.chart_orders import ChartOrders
+from kraken_monitor.ui.chart_panes import fit_panes
 
 MARGIN_KEY = "margin"
 MIN_X_RANGE_S = 120.0
@@ -24,8 +25,6 @@ LABEL_PX = 20  # height of a line label, pixels
 MAX_LABEL_SHARE = 0.5  # label headroom at most this share of the data's height
 Y_PAD = 0.1  # share of the needed height added above and below when the y range has to move
 Y_SHRINK = 4.0  # re-fit y when the needed height is this many times smaller than the shown one
-MARGIN_PANE_SHARE = 4  # the margin-level pane takes at most 1/4 of the chart (its axis asks ~55 px)
-SHORT_CHART_PX = 240  # below this the margin-level pane is hidden: the price plot needs the height
 
 
 class SeriesBuffer:
@@ -208,17 +207,7 @@ class ChartWidget(ChartFutures, ChartFeatures, ChartOrders, pg.GraphicsLayoutWid
         self._init_features()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        # The stretch (3:1) gives way to the margin pane's minimum on a laptop-height chart: price got half.
-        # Below SHORT_CHART_PX the pane folds to nothing (the account bars' gauges show the margin level) and
-        # the price plot takes the dates.
-        # pyqtgraph resizes during __init__ (no pane yet) and in close() after its scene deleted the items.
-        margin_plot = getattr(self, "margin_plot", None)
-        if margin_plot is not None and not getattr(self, "closed", False):
-            short = event.size().height() < SHORT_CHART_PX
-            margin_plot.setVisible(not short)
-            margin_plot.setMinimumHeight(0)
-            margin_plot.setMaximumHeight(0 if short else max(36, event.size().height() // MARGIN_PANE_SHARE))
-            self.price_plot.showAxis("bottom", short)
+        fit_panes(self, self.height())  # ui/chart_panes.py: the margin pane folds on a short chart (event may be None)
         super().resizeEvent(event)
 
     # --- feeding -------------------------------------------------------------------------------

@@ -198,7 +198,7 @@ def test_a_squeezed_price_plot_keeps_its_data_instead_of_a_label_headroom(qtbot)
 def test_a_short_chart_folds_the_margin_pane_for_the_price_plot(qtbot):
     """At laptop height the 3:1 stretch gave way to the margin pane's axis minimum: price got about half of a
     ~180 px chart. Below SHORT_CHART_PX the margin pane folds (the account bars show the margin level)."""
-    from kraken_monitor.ui.chart import SHORT_CHART_PX
+    from kraken_monitor.ui.chart_panes import SHORT_CHART_PX
 
     chart = ChartWidget()
     qtbot.addWidget(chart)
