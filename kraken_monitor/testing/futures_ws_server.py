@@ -25,10 +25,8 @@ import hashlib
 import hmac
 import itertools
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -36,6 +34,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from kraken_monitor.testing.futures_sim import FuturesSim
+from kraken_monitor.testing.ws_loopback import LoopbackWsServer
 
 PRIVATE_FEEDS = ("open_positions", "balances")
 AUTH_ALERT = "Failed to subscribe to authenticated feed"
@@ -64,72 +63,20 @@ class _Conn:
     feeds: set[str] = field(default_factory=set)  # heartbeat, open_positions, balances
 
 
-class FuturesWsTestServer:
+class FuturesWsTestServer(LoopbackWsServer):
     """ws://127.0.0.1:<free port>/ws/v1; use as a context manager. `secrets` maps API key -> base64 secret."""
 
+    PATH = "/ws/v1"
+    THREAD_NAME = "futures-ws-test-server"
+    WHAT = "the futures WebSocket test server"
+
     def __init__(self, sim: FuturesSim, secrets: dict[str, str], heartbeat_s: float = 1.0) -> None:
+        super().__init__()
         self.sim, self.secrets, self.heartbeat_s = sim, dict(secrets), heartbeat_s
-        self.url = ""
         self.received: list[dict[str, Any]] = []  # every JSON message clients sent, in order
         self.connections_made = 0
         self.thresholds: dict[str, Decimal] = {}  # PF_XBTUSD -> liquidation_threshold (absent: 0)
-        self._lock = threading.Lock()
-        self._silent = False
-        self._conns: list[_Conn] = []
         self._seq = itertools.count()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._heartbeat_task: asyncio.Task | None = None
-
-    # ----- lifecycle -----
-    def start(self) -> FuturesWsTestServer:
-        self._thread = threading.Thread(target=self._serve, name="futures-ws-test-server", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("the futures WebSocket test server did not start")
-        return self
-
-    def _serve(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(self._open())
-        self._ready.set()
-        loop.run_forever()
-        loop.run_until_complete(self._close())
-        loop.close()
-
-    async def _open(self) -> None:
-        app = web.Application()
-        app.router.add_get("/ws/v1", self._socket)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - aiohttp exposes no public port getter
-        self.url = f"ws://127.0.0.1:{port}/ws/v1"
-        self._heartbeat_task = asyncio.ensure_future(self._heartbeats())
-
-    async def _close(self) -> None:
-        if self._heartbeat_task is not None:
-            self._heartbeat_task.cancel()
-        for conn in list(self._conns):
-            await conn.ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    def stop(self) -> None:
-        if self._loop is not None and self._thread is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FuturesWsTestServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ----- scenario API (any thread) -----
     def set_liquidation_threshold(self, symbol: str, value: Decimal) -> None:
@@ -148,13 +95,6 @@ class FuturesWsTestServer:
         """Send a balances update (the sim's flex account) to every subscribed socket."""
         self._call(self._broadcast_feed, "balances")
 
-    def silence(self, silent: bool = True) -> None:
-        with self._lock:
-            self._silent = silent
-
-    def drop_connections(self) -> None:
-        self._call(self._drop_all)
-
     def subscribed(self, feed: str) -> set[str]:
         """Product ids (ticker) or {feed} (other feeds) that some open socket is subscribed to now."""
         with self._lock:
@@ -162,10 +102,6 @@ class FuturesWsTestServer:
         if feed == "ticker":
             return set().union(*(c.tickers for c in conns)) if conns else set()
         return {feed} if any(feed in c.feeds for c in conns) else set()
-
-    def open_connections(self) -> int:
-        with self._lock:
-            return len(self._conns)
 
     # ----- payloads (the sim's state, WS field names) -----
     def ticker_message(self, symbol: str) -> dict[str, Any]:
@@ -222,11 +158,6 @@ class FuturesWsTestServer:
         return message
 
     # ----- protocol (server loop) -----
-    def _call(self, fn: Callable[..., Any], *args: Any) -> None:
-        if self._loop is None:
-            raise RuntimeError("the futures WebSocket test server is not running")
-        self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(fn(*args)))
-
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
@@ -336,12 +267,6 @@ class FuturesWsTestServer:
         message = self.positions_message() if feed == "open_positions" else self.balances_message(snapshot=False)
         for conn in conns:
             await self._send(conn, message)
-
-    async def _drop_all(self) -> None:
-        with self._lock:
-            conns, self._conns = list(self._conns), []
-        for conn in conns:
-            await conn.ws.close(code=1011, message=b"test server drop")
 
     async def _heartbeats(self) -> None:
         while True:

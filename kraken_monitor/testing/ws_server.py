@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,6 +21,8 @@ from decimal import Decimal
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from kraken_monitor.testing.ws_loopback import LoopbackWsServer
 
 STATUS_VERSION = "2.0.10"
 
@@ -38,78 +39,26 @@ class _Conn:
     balances: bool = False
 
 
-class KrakenWsTestServer:
+class KrakenWsTestServer(LoopbackWsServer):
     """ws://127.0.0.1:<free port>/v2; use as a context manager. `url` is what `--ws-url` takes.
 
     `token_valid(token)` decides private subscriptions (default: the REST server's GetWebSocketsToken tokens,
     see KrakenTestServer.ws_token_valid). Prices are JSON numbers, as Kraken sends them (SDK wire-quirks.md).
     """
 
+    PATH = "/v2"
+    THREAD_NAME = "kraken-ws-test-server"
+    WHAT = "the WebSocket test server"
+
     def __init__(self, token_valid: Callable[[str], bool] | None = None, heartbeat_s: float = 1.0) -> None:
+        super().__init__()
         self.token_valid = token_valid or (lambda token: False)
         self.heartbeat_s = heartbeat_s
-        self.url = ""
         self.tickers: dict[str, dict[str, Any]] = {}  # symbol -> last ticker row sent
         self.received: list[dict[str, Any]] = []  # every JSON message clients sent, in order
         self.connections_made = 0
-        self._lock = threading.Lock()
-        self._silent = False
         self._withheld: set[str] = set()
-        self._conns: list[_Conn] = []
         self._sequence = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._heartbeat_task: asyncio.Task | None = None
-
-    # ----- lifecycle -----
-    def start(self) -> KrakenWsTestServer:
-        self._thread = threading.Thread(target=self._serve, name="kraken-ws-test-server", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("the WebSocket test server did not start")
-        return self
-
-    def _serve(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(self._open())
-        self._ready.set()
-        loop.run_forever()
-        loop.run_until_complete(self._close())
-        loop.close()
-
-    async def _open(self) -> None:
-        app = web.Application()
-        app.router.add_get("/v2", self._socket)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - aiohttp exposes no public port getter
-        self.url = f"ws://127.0.0.1:{port}/v2"
-        self._heartbeat_task = asyncio.ensure_future(self._heartbeats())
-
-    async def _close(self) -> None:
-        if self._heartbeat_task is not None:
-            self._heartbeat_task.cancel()
-        for conn in list(self._conns):
-            await conn.ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    def stop(self) -> None:
-        if self._loop is not None and self._thread is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> KrakenWsTestServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ----- scenario API (any thread) -----
     def push_ticker(self, symbol: str, last: Decimal | float, bid: Decimal | float | None = None,
@@ -146,19 +95,10 @@ class KrakenWsTestServer:
                "type": ledger_type, "subtype": "", "category": ledger_type, "wallet_type": "spot", "wallet_id": "main"}
         self._call(self._broadcast_private, "balances", [row])
 
-    def silence(self, silent: bool = True) -> None:
-        """Connected but silent: no data, no heartbeat; pings are still answered (the socket looks healthy)."""
-        with self._lock:
-            self._silent = silent
-
     def withhold(self, *symbols: str) -> None:
         """Ack these pairs' subscriptions but never send them data; none = send every pair again."""
         with self._lock:
             self._withheld = set(symbols)
-
-    def drop_connections(self) -> None:
-        """Close every client socket at once, as a network cut or a Kraken restart would."""
-        self._call(self._drop_all)
 
     def subscribed(self, channel: str = "ticker") -> set[str]:
         """Symbols (ticker) or {"yes"} (private channels) some open socket is subscribed to now."""
@@ -168,10 +108,6 @@ class KrakenWsTestServer:
             return set().union(*(c.tickers for c in conns)) if conns else set()
         return {"yes"} if any(getattr(c, channel) for c in conns) else set()
 
-    def open_connections(self) -> int:
-        with self._lock:
-            return len(self._conns)
-
     # ----- protocol (server loop) -----
     def _ticker_row(self, symbol: str, last: Any, bid: Any, ask: Any) -> dict[str, Any]:
         last_f = float(last)
@@ -179,11 +115,6 @@ class KrakenWsTestServer:
                 "ask": float(ask) if ask is not None else last_f, "ask_qty": 2.5, "last": last_f,
                 "volume": 100.0, "vwap": last_f, "low": last_f, "high": last_f, "change": 0.0, "change_pct": 0.0,
                 "timestamp": _iso_now()}
-
-    def _call(self, fn: Callable[..., Any], *args: Any) -> None:
-        if self._loop is None:
-            raise RuntimeError("the WebSocket test server is not running")
-        self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(fn(*args)))
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
@@ -286,12 +217,6 @@ class KrakenWsTestServer:
         for conn in conns:
             await self._send(conn, {"channel": channel, "type": "update", "data": data,
                                     "sequence": next(self._sequence)})
-
-    async def _drop_all(self) -> None:
-        with self._lock:
-            conns, self._conns = list(self._conns), []
-        for conn in conns:
-            await conn.ws.close(code=1011, message=b"test server drop")  # 1011: retryable, as a restart
 
     async def _heartbeats(self) -> None:
         while True:
