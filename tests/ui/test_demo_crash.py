@@ -46,9 +46,15 @@ def test_demo_crash_pops_up_once_per_level_in_rising_order(qtbot, tmp_path, monk
         # The paper account then liquidates the oldest cross position (BTC) at Kraken's 40% level.
         qtbot.waitUntil(lambda: "BTC/USD" not in _pairs(window), timeout=30_000)
         # The liquidation is announced: its own popup, and the log row.
-        qtbot.waitUntil(lambda: any(k.startswith("event:") for k, _ in shown), timeout=10_000)
-        event_popup = next(p for k, p in messages.popups().items() if k.startswith("event:"))
-        assert "LIQUIDATED" in event_popup.headline.text() and not event_popup.add_margin_button.isEnabled()
+        # The demo's stop-protected BTC long closes by its stop-loss in the same crash: its "closed" event may be
+        # the first event shown, so wait for the liquidation's own popup rather than for any event.
+        def liquidation_popup():
+            return next((p for k, p in messages.popups().items()
+                         if k.startswith("event:") and "LIQUIDATED" in p.headline.text()), None)
+
+        qtbot.waitUntil(lambda: liquidation_popup() is not None, timeout=10_000)
+        event_popup = liquidation_popup()
+        assert not event_popup.add_margin_button.isEnabled()
         log = window.alert_dock.model
         assert any(log.row(r).reason == "position_liquidated" for r in range(log.rowCount()))
         # The account popup no longer acts on the position that is gone: it retargets (or closed).
