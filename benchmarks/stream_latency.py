@@ -58,8 +58,10 @@ def _monitor(rest, ws_url: str, tmp: str, prices: str, window) -> tuple[MonitorT
     credentials = Credentials(rest.api_key, rest.api_secret)
     monitor = MonitorThread(config, exchange_factory=unpaced_kraken(credentials=credentials))
     arrivals = Arrivals()
-    monitor.worker.snapshot_ready.connect(window.show_snapshot)
+    # Stamp the arrival first: slots run in connection order, and the window may paint inside its slot
+    # (a repaint of the changed cells), which would then come "before" the arrival and never count.
     monitor.worker.snapshot_ready.connect(arrivals.on_snapshot)
+    monitor.worker.snapshot_ready.connect(window.show_snapshot)
     return monitor, arrivals
 
 
@@ -128,7 +130,14 @@ def _loopback_rtt_ms(url: str, n: int) -> list[float]:
 
 
 def stream_vs_poll(stream_samples: int = 150, poll_samples: int = 20) -> dict:
+    import gc
+
+    from kraken_monitor.worker.main_thread_gc import MainThreadGarbageCollector
+
     window = gui._window()
+    # As ui/app.py runs the window: cycles collected by the GUI thread's timer, start-up objects frozen.
+    collector = MainThreadGarbageCollector()
+    gc.freeze()
     lat: dict[str, list[float]] = {"stream": [], "poll": []}
     arrive: dict[str, list[float]] = {"stream": [], "poll": []}
     stamps: dict = {}
@@ -167,6 +176,8 @@ def stream_vs_poll(stream_samples: int = 150, poll_samples: int = 20) -> dict:
                 monitor.stop(timeout_ms=10_000)
             gui._spin_until(lambda: False, 0.2)
     window.close()
+    collector.stop()
+    gc.unfreeze()
     out = {}
     for feed, values in lat.items():
         out[f"{feed}_to_paint_p50_ms"] = statistics.median(values) if values else float("nan")
