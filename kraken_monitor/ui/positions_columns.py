@@ -136,7 +136,7 @@ SORT_VALUE = (
     lambda pf: None,  # Column.ACCOUNT: the model sorts it on the row's account name
 )
 # What each column's text is made of, for the smallest dataChanged range of a tick (NEXT_ROLLOVER
-# also follows the snapshot's clock, RISK its staleness: both checked in _changed_range).
+# also follows the snapshot's clock, RISK its staleness: both checked in positions_changes.changed_range).
 FIELDS = tuple(f.split() for f in (
     "position.pair position.margin_mode liquidation_order", "position.side", "remaining_volume", "entry_price",
     "price", "leverage", "cost position.cost", "used_margin", "unrealized_pnl position.exchange_net", "pnl_pct", "fees",

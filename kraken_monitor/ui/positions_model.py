@@ -13,10 +13,9 @@ from kraken_monitor.domain.models import PositionFigures, Risk, Snapshot
 from kraken_monitor.domain.venue import Venue
 from kraken_monitor.text.accounts import account_name
 from kraken_monitor.ui import theme
+from kraken_monitor.ui.positions_changes import changed_range
 from kraken_monitor.ui.positions_columns import (
-    FIELDS,
     HEADER_TIPS,
-    INPUTS,
     SORT_VALUE,
     Column,
     cell_text,
@@ -51,6 +50,7 @@ _ALIGN = tuple(_RIGHT if c in _NUMERIC else _LEFT for c in _COLUMNS)
 _DISPLAY, _ALIGNMENT = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.TextAlignmentRole)
 _BACKGROUND, _FOREGROUND = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.ForegroundRole)
 _ID = attrgetter("position.id")
+_LOOK_OF_ROLE = {_DISPLAY: 0, _ALIGNMENT: 1, _BACKGROUND: 2, _FOREGROUND: 3}  # role -> index in cell_look()
 Row = PositionFigures | FuturesRow  # a spot-margin or a Kraken Futures position (ui/positions_futures.py)
 
 
@@ -85,6 +85,9 @@ class PositionsModel(QAbstractTableModel):
         self._units: tuple[str | None, str | None] = (None, None)  # (account currency, common quote) in headers
         self._brushes: dict[tuple[int, int], Any] = {}  # (role, risk) -> brush, rebuilt per snapshot
         self._row_index: dict[str, int] | None = None  # position id -> row, built on demand
+        # (row, column) -> (text, alignment, background, foreground): made once per snapshot, read by the
+        # repainter's comparison and then by the cell's paint (the text was formatted twice per tick).
+        self._looks: dict[tuple[int, int], tuple] = {}
         self._sort_column = -1  # -1: the exchange's (FIFO) order
         self._sort_order = Qt.SortOrder.AscendingOrder
 
@@ -142,6 +145,7 @@ class PositionsModel(QAbstractTableModel):
 
     def _show(self, snapshot: Snapshot | None) -> None:
         self._brushes = {}  # the theme may have changed; brushes are cheap to rebuild once per tick
+        self._looks = {}
         new_rows = self._all_rows(snapshot)
         account = snapshot.account if snapshot is not None else None
         currency = account.currency if account is not None else self._units[0]
@@ -187,58 +191,28 @@ class PositionsModel(QAbstractTableModel):
         self._set_rows(snapshot, new_rows)
         if self._sort_column >= 0:
             self._rows = self._sorted(self._rows, self._sort_column, self._sort_order)
+            self._looks = {}
         self.endResetModel()
 
     def _set_rows(self, snapshot: Snapshot | None, rows: tuple[Row, ...]) -> None:
         self._snapshot = snapshot
         self._rows = rows
+        self._looks = {}
         self._row_index = None
 
     def _tick(self, snapshot: Snapshot | None, rows: tuple[Row, ...]) -> None:
-        changed = self._changed_range(self._snapshot, self._rows, snapshot, rows)
+        changed = changed_range(self._snapshot, self._rows, snapshot, rows)
         self._set_rows(snapshot, rows)
         if changed is not None:
             (top, left), (bottom, right) = changed
             self.dataChanged.emit(self.index(top, left), self.index(bottom, right), list(_ROLES))
-
-    @staticmethod
-    def _changed_range(old_snap: Snapshot | None, old, snap: Snapshot | None, new) -> tuple | None:
-        """Smallest (row, column) rectangle holding every cell whose inputs changed; None: nothing did."""
-        if not new:
-            return None
-        if (old_snap is None or snap is None or old_snap.stale != snap.stale or old_snap.mode != snap.mode
-                or old_snap.pair_rules != snap.pair_rules):
-            return (0, 0), (len(new) - 1, _NCOLS - 1)  # precision, account or "unknown" risk: every cell
-        clock = old_snap.as_of != snap.as_of  # "in 25 min" counts down with the snapshot's clock
-
-        def moved(col: int) -> bool:
-            get = INPUTS[col]
-            return list(map(get, old)) != list(map(get, new))
-
-        # Only the outermost changed columns matter for the rectangle: scan in from both sides.
-        left = next((c for c in range(_NCOLS) if moved(c)), None)
-        right = next((c for c in range(_NCOLS - 1, (left or 0) - 1, -1) if moved(c)), left)
-        if right is not None and left <= Column.RISK <= right and (
-                Column.RISK in (left, right) or moved(Column.RISK)):
-            # A new risk recolours the whole row: every column, the order and Account columns after Risk too.
-            left, right = 0, _NCOLS - 1
-        if clock:
-            left = Column.NEXT_ROLLOVER if left is None else min(left, Column.NEXT_ROLLOVER)
-            right = max(right or 0, Column.NEXT_ROLLOVER)
-            return (0, left), (len(new) - 1, right)
-        if left is None:
-            return None
-        get = attrgetter(*(f for c in range(left, right + 1) for f in FIELDS[c]))
-        pairs = list(zip(map(get, old), map(get, new), strict=True))
-        top = next(i for i, (a, b) in enumerate(pairs) if a != b)
-        bottom = next(i for i in range(len(pairs) - 1, -1, -1) if pairs[i][0] != pairs[i][1])
-        return (top, left), (bottom, right)
 
     def _remove_missing(self, keep: set[str]) -> None:
         for row in range(len(self._rows) - 1, -1, -1):
             if self._rows[row].position.id not in keep:
                 self.beginRemoveRows(QModelIndex(), row, row)
                 self._rows = self._rows[:row] + self._rows[row + 1 :]
+                self._looks = {}
                 self._row_index = None
                 self.endRemoveRows()
 
@@ -261,6 +235,7 @@ class PositionsModel(QAbstractTableModel):
             row = new_row_of[id(self._rows[index.row()])]
             new_persistent.append(self.index(row, index.column()))
         self._rows = new_rows
+        self._looks = {}
         self._row_index = None
         self.changePersistentIndexList(old_persistent, new_persistent)
         self.layoutChanged.emit()
@@ -336,27 +311,33 @@ class PositionsModel(QAbstractTableModel):
             return HEADER_TIPS.get(Column(section))
         return None
 
+    def cell_look(self, row: int, col: int) -> tuple | None:
+        """(text, alignment, background brush or None, foreground brush or None) of a cell; None outside."""
+        key = (row, col)
+        look = self._looks.get(key)
+        if look is None:
+            if not (0 <= row < len(self._rows) and 0 <= col < _NCOLS):
+                return None
+            pf = self._rows[row]
+            risk = self.row_risk(pf)
+            look = self._looks[key] = (self._text(pf, _COLUMNS[col], risk), _ALIGN[col],
+                                       self._brush(_BACKGROUND, risk), self._brush(_FOREGROUND, risk))
+        return look
+
     def multiData(self, index: QModelIndex | QPersistentModelIndex, span) -> None:
-        """The delegate's one call per painted cell (7 roles); roles we do not use are cleared."""
-        row, col = index.row(), index.column()
-        if not (0 <= row < len(self._rows) and 0 <= col < _NCOLS):
+        """Qt's delegate's one call per painted cell (7 roles); roles we do not use are cleared."""
+        look = self.cell_look(index.row(), index.column())
+        if look is None:
             return
-        pf = self._rows[row]
-        risk = self.row_risk(pf)
         # Every role is set or cleared: the delegate reuses its span, so a skipped role would keep the
         # previous cell's value (e.g. a critical row's red on an ok row).
         for item in span:
-            role = item.role()
-            if role == _DISPLAY:
-                item.setData(self._text(pf, _COLUMNS[col], risk))
-            elif role == _ALIGNMENT:
-                item.setData(_ALIGN[col])
+            value = _LOOK_OF_ROLE.get(item.role())
+            value = None if value is None else look[value]
+            if value is None:
+                item.clearData()
             else:
-                brush = self._brush(role, risk) if role in (_BACKGROUND, _FOREGROUND) else None
-                if brush is None:
-                    item.clearData()
-                else:
-                    item.setData(brush)
+                item.setData(value)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in _USED_ROLES or not index.isValid():
@@ -364,9 +345,9 @@ class PositionsModel(QAbstractTableModel):
         row, col = index.row(), index.column()
         if not (0 <= row < len(self._rows) and 0 <= col < _NCOLS):
             return None
-        pf = self._rows[row]
         if role == _DISPLAY:
-            return self._text(pf, _COLUMNS[col], self.row_risk(pf))
+            return self.cell_look(row, col)[0]
+        pf = self._rows[row]
         if role == Qt.ItemDataRole.UserRole:
             return self._sort_value(col)(pf)
         if role in (_BACKGROUND, _FOREGROUND):

@@ -7,6 +7,7 @@ from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from kraken_monitor.domain.models import PositionFigures
+from kraken_monitor.ui.cell_painter import CachedTextDelegate
 from kraken_monitor.ui.changed_cells import ChangedCellRepainter
 from kraken_monitor.ui.positions_model import ID_ROLE, RISK_ROLE, Column, PositionsModel
 from kraken_monitor.ui.selection_delegate import SelectionOutlineDelegate
@@ -73,13 +74,14 @@ class PositionsView(QTableView):
         # No QSortFilterProxyModel: the model sorts itself (the proxy's mapping cost ~1.7 ms per paint).
         self.setModel(model)
         self._repainter = ChangedCellRepainter(self, RISK_ROLE)
+        self.setItemDelegate(CachedTextDelegate(self))  # text layouts kept across ticks (ui/cell_painter.py)
         self.setSortingEnabled(True)
         self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # start in the exchange's (FIFO) order
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setAlternatingRowColors(False)  # row colour means risk; alternating shades would blur it
         # The selection is an outline, never a fill: the selected row keeps showing its risk colour.
-        # Only the selected row gets the (Python) delegate: every other cell keeps Qt's own painting.
+        # Only the selected row gets the outline delegate.
         self._outline = SelectionOutlineDelegate(self)
         self._outlined_row = -1
         self.verticalHeader().setVisible(False)

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex
 from PySide6.QtGui import QPainter, QPalette, QPen
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView
+from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+
+from kraken_monitor.ui.cell_painter import CachedTextDelegate
 
 OUTLINE_WIDTH = 2
 
 
-class SelectionOutlineDelegate(QStyledItemDelegate):
-    """Unselected cells paint as usual; selected ones paint unselected plus the row's outline in the highlight colour."""
-
-    def __init__(self, view: QTableView) -> None:
-        super().__init__(view)
-        self.view = view
+class SelectionOutlineDelegate(CachedTextDelegate):
+    """Unselected cells paint as every cell does; selected ones paint unselected plus the row's outline in the highlight colour."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         state = option.state
