@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "kraken-monitor"
 ORG_NAME = "kraken-monitor"
+SETTLED_AFTER_MS = 30_000  # the start-up heap is frozen again this long after the first read
 
 
 def _application() -> QApplication:
@@ -125,6 +126,14 @@ def run_gui(config: MonitorConfig, screenshot: Path | None = None, exit_after: f
     # it out of the collector's generations, or each full collection walks it (a 20-30 ms pause
     # that lands on a price tick now and then; benchmarks/ tick_to_screen p99).
     after_paint.append(gc.freeze)
+
+    def freeze_after_first_read(_snapshot: object) -> None:
+        window.snapshot_shown.disconnect(freeze_after_first_read)
+        collector.freeze_start_up()  # the worker's start-up (markets, history) is in the heap now
+        # and what followed it (candles, the futures venue's markets, the first journal pages).
+        QTimer.singleShot(SETTLED_AFTER_MS, collector.freeze_start_up)
+
+    window.snapshot_shown.connect(freeze_after_first_read)
     first_paint = _AfterFirstPaint(window, after_paint)
     window.installEventFilter(first_paint)
     window.show()

@@ -1,4 +1,4 @@
-"""The cached-text cell painter draws what Qt's own delegate draws: same text place, colours, elision."""
+"""The cached-text cell painter draws what Qt's own item painting (QStyle CE_ItemViewItem) draws: same text place, colours, elision."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter
-from PySide6.QtWidgets import QApplication, QStyledItemDelegate, QStyleOptionViewItem, QTableView
+from PySide6.QtWidgets import QApplication, QStyleOptionViewItem, QTableView
 
 from kraken_monitor.ui.cell_painter import CachedTextDelegate
 
@@ -54,8 +54,6 @@ def view(qtbot):
 
 
 def _qt_paint(view: QTableView, text: str, alignment: int):
-    delegate = QStyledItemDelegate(view)
-
     def paint(painter: QPainter, option: QStyleOptionViewItem) -> None:
         option.text = text
         option.displayAlignment = Qt.AlignmentFlag(alignment)
