@@ -267,4 +267,19 @@ def _with_orders(pf: Any, orders: tuple[OpenOrder, ...], groups: dict[tuple[str,
         fields[f"{name}_price"] = trigger
         fields[f"{name}_distance_pct"] = distance_pct(order, trigger, pf.price)
         fields[f"{name}_pnl"] = pnl(pf, fill_price(order, trigger), order.volume, rate(order.type), now)
-    return replace(pf, **fields)
+    return _replaced(pf, fields)
+
+
+def _replaced(figures: Any, fields: dict) -> Any:
+    """dataclasses.replace for figures without __post_init__: a copy of the instance dict with `fields` over it.
+
+    replace() re-runs __init__ over all ~40 fields of PositionFigures, ~20 positions per price tick in the
+    worker's path to the screen; nothing is validated there (no __post_init__), so the copy is the same value.
+    """
+    cls = type(figures)
+    if hasattr(cls, "__post_init__") or not hasattr(figures, "__dict__") or not fields.keys() <= cls.__dataclass_fields__.keys():
+        return replace(figures, **fields)
+    copy = object.__new__(cls)
+    copy.__dict__.update(figures.__dict__)
+    copy.__dict__.update(fields)
+    return copy

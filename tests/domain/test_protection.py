@@ -153,3 +153,30 @@ def test_a_valid_spec_passes_and_accepts_strings_for_its_enums():
     assert spec.type is OrderType.TAKE_PROFIT and spec.trigger is TriggerSignal.INDEX
     assert spec.validate(D("20000"), D("1"), Side.LONG) is spec
     assert OrderSide(Side.LONG) is OrderSide.BUY and OrderSide.closing(Side.LONG) is OrderSide.SELL
+
+
+def test_the_fast_copy_is_dataclasses_replace_and_keeps_validation_where_there_is_some():
+    from dataclasses import dataclass, replace
+
+    from kraken_monitor.domain.protection import _replaced
+
+    @dataclass(frozen=True)
+    class Plain:
+        a: int = 0
+        b: tuple = ()
+
+    @dataclass(frozen=True)
+    class Checked:
+        a: int = 0
+
+        def __post_init__(self) -> None:
+            if self.a < 0:
+                raise ValueError("negative")
+
+    plain = Plain(1, (2,))
+    copy = _replaced(plain, {"b": (3,)})
+    assert copy == replace(plain, b=(3,)) and copy is not plain and plain.b == (2,)  # the original untouched
+    with pytest.raises(ValueError):
+        _replaced(Checked(1), {"a": -1})  # __post_init__ still judges the new value
+    with pytest.raises(TypeError):
+        _replaced(plain, {"c": 1})  # an unknown field is refused, as replace() refuses it
