@@ -148,7 +148,18 @@ class _Figure(QWidget):
 
     def set_text(self, text: str) -> None:
         if text != self.value.text():  # an unchanged label must not trigger a relayout of the bar
-            self.value.setText(text)
+            steady_text(self.value, text)
+
+
+def steady_text(label: QLabel, text: str) -> None:
+    """Set a one-line label's text with a fixed size that only grows (issue 17.7): a fixed size makes
+    QWidget::updateGeometry a no-op, so a figure changing every tick repaints itself instead of re-laying out
+    the whole window (~8 relayouts a second while idle)."""
+    label.setText(text)
+    hint = label.sizeHint()
+    width, height = max(hint.width(), label.minimumWidth()), hint.height()
+    if label.minimumSize() != label.maximumSize() or width > label.width() or height != label.height():
+        label.setFixedSize(width, height)  # the first time, or wider text: one relayout
 
 
 def badge_box(venue: str, badge: QLabel) -> QVBoxLayout:

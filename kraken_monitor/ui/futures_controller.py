@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
 from kraken_monitor.config import MonitorConfig
@@ -21,6 +21,8 @@ from kraken_monitor.worker.futures_watch import FuturesNotice, FuturesPoller, Le
 from kraken_monitor.worker.futures_watchdog import FuturesWatchdog, futures_watchdog_windows
 from kraken_monitor.worker.requests import ChangeLeverage, TransferToFlex
 
+SILENCE_CHECK_MS = 1000
+
 
 class FuturesController(QObject):
     """Lives in the GUI thread; the poller's thread never touches a Qt object (results come through a queue).
@@ -33,6 +35,7 @@ class FuturesController(QObject):
     outcome_ready = Signal(str, bool)  # Kraken's answer to a leverage change (text, accepted)
     not_watched = Signal(str)  # live without a futures key: why the account is not monitored
     alerts_fired = Signal(object)  # tuple[Alert, ...]
+    _results_put = Signal()  # emitted in the poll thread, delivered queued: drain now
 
     def __init__(self, poller: FuturesPoller, parent: QObject | None = None,
                  monotonic: Callable[[], float] = time.monotonic, *,
@@ -48,8 +51,15 @@ class FuturesController(QObject):
         self.alerts = FuturesAlertTracker(self.account)
         self.dialog_parent: QWidget | None = None
         self.config: MonitorConfig | None = None  # live trading on/off for protective orders (issue 16)
+        # Results are drained when the poller puts one (a queued signal); the timer is the silence check's
+        # cadence (and drains a poller that cannot notify): 1 s, not 200 ms (5 wakeups a second, issue 17.7).
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.pump)
+        self._results_put.connect(self._pump_once, Qt.ConnectionType.QueuedConnection)
+        self._pump_queued = False
+        results = getattr(poller, "results", None)
+        if results is not None and hasattr(results, "listener"):
+            results.listener = self._on_result_put
 
     @classmethod
     def start(cls, config: MonitorConfig, interval_s: float, parent: QObject | None = None,
@@ -57,8 +67,18 @@ class FuturesController(QObject):
         controller = cls(poller_factory(config, interval_s).start(), parent,
                          windows=futures_watchdog_windows(config, interval_s))
         controller.config = config
-        controller.timer.start(200)
+        controller.timer.start(SILENCE_CHECK_MS)
         return controller
+
+    def _on_result_put(self) -> None:
+        """Poll thread: one queued pump at a time (a burst of results is drained by one)."""
+        if not self._pump_queued:
+            self._pump_queued = True
+            self._results_put.emit()
+
+    def _pump_once(self) -> None:
+        self._pump_queued = False
+        self.pump()
 
     def pump(self) -> None:
         while not self.poller.results.empty():
@@ -177,4 +197,7 @@ class FuturesController(QObject):
 
     def stop(self) -> None:
         self.timer.stop()
+        results = getattr(self.poller, "results", None)
+        if results is not None and getattr(results, "listener", None) == self._on_result_put:
+            results.listener = None
         self.poller.stop()

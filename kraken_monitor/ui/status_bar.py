@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QStatusBar, QSty
 
 from kraken_monitor.domain.models import Snapshot
 from kraken_monitor.text import numbers as fmt
+from kraken_monitor.ui.account_bar import steady_text
 
 
 def _utcnow() -> datetime:
@@ -153,7 +154,7 @@ class MonitorStatusBar(QStatusBar):
 
     def refresh(self) -> None:
         if self._last_good is not None:
-            self.last_poll.setText("last update: " + fmt.fmt_time(self._last_good))
+            steady_text(self.last_poll, "last update: " + fmt.fmt_time(self._last_good))
         if not self.is_stale():
             self.banner.hide()
             return

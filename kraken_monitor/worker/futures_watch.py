@@ -66,6 +66,19 @@ class FuturesNotice:
 FuturesRequest = ChangeLeverage | TransferToFlex
 
 
+class ResultQueue(queue.Queue):
+    """The poller's results; `listener` (any thread may set it once) is called after each put, in the poll thread,
+    so the window can drain on a queued signal instead of polling the queue 5 times a second (issue 17.7)."""
+
+    listener: Callable[[], None] | None = None
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        super().put(item, block, timeout)
+        listener = self.listener
+        if listener is not None:
+            listener()
+
+
 def _what(request: FuturesRequest) -> str:
     if isinstance(request, TransferToFlex):
         return "a collateral transfer"
@@ -93,8 +106,8 @@ class FuturesPoller:
         self._feed, self._auto_feed = feed, feed is None and factory is None
         self.mode = str(config.mode)
         self._factory = factory
-        self.results: queue.Queue[FuturesBook | AuthFailed | LeverageOutcome | TransferOutcome | FuturesNotice] = (
-            queue.Queue())
+        # FuturesBook | AuthFailed | LeverageOutcome | TransferOutcome | FuturesNotice
+        self.results: ResultQueue = ResultQueue()
         self._requests: queue.Queue[FuturesRequest] = queue.Queue()
         self._stop = threading.Event()
         # What the thread waits for, read by the watchdog in the GUI / `watch` thread (worker/futures_watchdog.py).

@@ -311,3 +311,32 @@ def test_switch_margin_mode_and_a_transfer_from_the_position_menu(qtbot, tmp_pat
         qtbot.waitUntil(lambda: "insufficientFunds" in bar.outcome_label.text(), timeout=5000)
     finally:
         session.stop()
+
+
+def test_a_result_put_by_the_poll_thread_is_drained_without_the_timer(qtbot):
+    """Issue 17.7: the window drains the poller's results on a queued signal (no 200 ms polling); the timer is
+    left for the silence check. Here it never runs: only the put can deliver the book."""
+    from datetime import datetime, timezone
+
+    from kraken_monitor.domain.futures import FuturesBook
+    from kraken_monitor.worker.freshness import Activity
+    from kraken_monitor.worker.futures_watch import ResultQueue
+
+    class Poller:
+        mode, activity, results = "demo", Activity(), ResultQueue()
+
+        def is_alive(self):
+            return True
+
+        def stop(self):
+            pass
+
+    poller = Poller()
+    controller = fc.FuturesController(poller)
+    assert not controller.timer.isActive() and poller.results.listener is not None
+    book = FuturesBook("demo", datetime.now(timezone.utc), None, (), True, "a failed read")
+    with qtbot.waitSignal(controller.book_ready, timeout=5000) as shown:
+        threading.Thread(target=poller.results.put, args=(book,)).start()
+    assert shown.args == [book] and poller.results.empty()
+    controller.stop()
+    assert poller.results.listener is None  # a stopped controller is not called from the poll thread

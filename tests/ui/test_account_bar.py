@@ -133,3 +133,21 @@ def test_gauge_tooltip_shows_the_collateral_fx_sensitivity(qtbot):
     # A USD-only book has nothing to say about FX.
     bar.set_snapshot(S.snapshot())
     assert "against" not in bar.gauge_extra_text()
+
+
+def test_a_figure_changing_every_tick_keeps_a_fixed_size_that_only_grows(qtbot):
+    """Issue 17.7: a fixed size (min == max) makes QWidget::updateGeometry a no-op, so a new value repaints the
+    label instead of re-laying out the window; a wider value still gets its room."""
+    from kraken_monitor.ui.account_bar import _Figure
+
+    figure = _Figure("Equity")
+    qtbot.addWidget(figure)
+    figure.set_text("20,123.45 USD")
+    label = figure.value
+    width = label.width()
+    assert label.minimumSize() == label.maximumSize() and width >= label.sizeHint().width()
+    figure.set_text("1.00 USD")  # narrower: the size stays
+    assert label.text() == "1.00 USD" and label.width() == width and label.minimumSize() == label.maximumSize()
+    figure.set_text("120,123,456.78 USD")  # wider: it grows to fit
+    assert label.width() > width and label.width() >= label.sizeHint().width()
+    assert label.minimumSize() == label.maximumSize()
