@@ -155,6 +155,8 @@ def steady_text(label: QLabel, text: str) -> None:
     """Set a one-line label's text with a fixed size that only grows (issue 17.7): a fixed size makes
     QWidget::updateGeometry a no-op, so a figure changing every tick repaints itself instead of re-laying out
     the whole window (~8 relayouts a second while idle)."""
+    if text == label.text() and label.minimumSize() == label.maximumSize():
+        return  # most figures do not move on a tick: no size hint to ask for (it goes through the style sheet)
     label.setText(text)
     hint = label.sizeHint()
     width, height = max(hint.width(), label.minimumWidth()), hint.height()
