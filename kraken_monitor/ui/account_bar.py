@@ -147,8 +147,7 @@ class _Figure(QWidget):
             self.setToolTip(tip)
 
     def set_text(self, text: str) -> None:
-        if text != self.value.text():  # an unchanged label must not trigger a relayout of the bar
-            steady_text(self.value, text)
+        steady_text(self.value, text)
 
 
 def steady_text(label: QLabel, text: str) -> None:

@@ -18,8 +18,9 @@ class CachedTextDelegate(QStyledItemDelegate):
 
     What Qt's QStyledItemDelegate would paint for these cells (they carry only text, alignment and two
     brushes), without its per-paint QTextLayout: a QStaticText keeps each text's layout, so a repainted
-    cell costs one Python call and a few painter calls (benchmarks/: about a quarter of Qt's own
-    painting of a table cell on a price tick). Any model without `cell_look` is painted by Qt as usual.
+    cell costs one Python call and a few painter calls (a full repaint of the stream benchmark's 20-row
+    table: ~14 ms of CPU instead of ~22 ms with Qt's own delegate). Any model without `cell_look` is
+    painted by Qt as usual.
     """
 
     def __init__(self, view: QTableView) -> None:
