@@ -161,6 +161,14 @@ class Poller(AlertLifecycle, TradingActions):
         self.last_error = ""
         return state
 
+    def account_read_moved(self, before: AccountState | None) -> bool:
+        """Whether the account as last read differs from `before` in anything a snapshot shows or records:
+        the balance, a position, an order, or an event (a position's, the paper account's) waiting to go out."""
+        after = self.account
+        if before is None or after is None or self._events or self._paper_events:
+            return True
+        return (after.balance, after.positions, after.orders) != (before.balance, before.positions, before.orders)
+
     def _position_events(self, before: AccountState | None, after: AccountState, now: datetime) -> tuple[Alert, ...]:
         """Opened / partly closed / closed / settled / liquidated between two reads, with the venue's word
         on how a position ended: the paper account reports its own; live asks ClosedOrders."""

@@ -56,6 +56,9 @@ class FuturesPushStore:
         self._flex: tuple[dict[str, Decimal], float] | None = None
         self._private_error = ""  # why the private feeds failed in this session
         self.version = 0  # bumps on every push or state change: the poller publishes when it moved
+        # Called (stream thread, outside the lock) after every bump: the poller's wake-up, so it sleeps until
+        # something moved instead of looking 10 times a second (issue 17.7).
+        self.on_change: Callable[[], None] = lambda: None
 
     # -- stream thread ------------------------------------------------------------------------
     def on_state(self, state: StreamState) -> None:
@@ -64,11 +67,13 @@ class FuturesPushStore:
                 self._marks, self._positions, self._flex, self._private_error = {}, None, None, ""
             self._state = state
             self.version += 1
+        self.on_change()
 
     def on_marks(self, marks: dict[str, Decimal], arrived: float) -> None:
         with self._lock:
             self._marks.update({pair: (mark, arrived) for pair, mark in marks.items()})
             self.version += 1
+        self.on_change()
 
     def on_positions(self, rows: list[Any], arrived: float) -> None:
         with self._lock:
@@ -77,16 +82,19 @@ class FuturesPushStore:
                 if row.mark_price is not None:
                     self._marks[row.pair] = (row.mark_price, arrived)
             self.version += 1
+        self.on_change()
 
     def on_private_error(self, reason: str) -> None:
         with self._lock:
             self._private_error = reason
             self.version += 1
+        self.on_change()
 
     def on_flex(self, fields: dict[str, Decimal], arrived: float) -> None:
         with self._lock:
             self._flex = (dict(fields), arrived)
             self.version += 1
+        self.on_change()
 
     # -- poll thread --------------------------------------------------------------------------
     def live(self) -> bool:
@@ -225,7 +233,7 @@ class FuturesFeed:
                                           self.store.on_flex, self.store.on_state, self.store.on_private_error,
                                           silence_s=silence_s,
                                           monotonic=monotonic, **thread_options)
-        self._monotonic = monotonic
+        self._monotonic, self._silence_s = monotonic, silence_s
         self._exchange: StreamedFuturesExchange | None = None
         self._published = -1
         self._published_at = float("-inf")
@@ -234,6 +242,36 @@ class FuturesFeed:
         self._exchange = StreamedFuturesExchange(exchange, self.store, self.thread.set_pairs, self._monotonic)
         self.thread.start()
         return self._exchange
+
+    def wake_on_push(self, wake: Callable[[], None]) -> None:
+        """`wake` (the poller's) is called from the stream thread after every push or state change."""
+        self.store.on_change = wake
+
+    def reads_on_push(self) -> bool:
+        """Demo, live: the paper venue is in-process and is the account, so a pushed market step is read through
+        it at once (marks, equity and triggers of one step, one book per step) instead of laid over the last
+        read and read again a moment later (two books a second for one step, issue 17.7)."""
+        return self.demo and self.store.live()
+
+    def read_every_s(self) -> float:
+        """REST's cadence: the polling interval; while the demo market's pushes drive the reads, the silence
+        window (a feed that stays silent that long is down, and the interval is back)."""
+        return max(2 * self.polling_every_s, self._silence_s) if self.reads_on_push() else self.polling_every_s
+
+    def due_in_s(self) -> float | None:
+        """Something was pushed since the last book: the seconds until it may be published (0: now); None when
+        nothing was (at most one pushed book every PUSHED_BOOK_GAP_S)."""
+        if self.store.version == self._published:
+            return None
+        return max(0.0, self._published_at + PUSHED_BOOK_GAP_S - self._monotonic())
+
+    def take_push_read(self) -> bool:
+        """True when a push is due and the demo venue should be read for it now (see reads_on_push); the push
+        then counts as published, so a read that fails does not ask again until the next push."""
+        if not self.reads_on_push() or self.due_in_s() != 0:
+            return False
+        self._published, self._published_at = self.store.version, self._monotonic()
+        return True
 
     def text(self) -> str:
         return futures_feed_text(self.store.live(), self.store.detail(), self.polling_every_s, self.demo)

@@ -110,6 +110,8 @@ class FuturesPoller:
         self.results: ResultQueue = ResultQueue()
         self._requests: queue.Queue[FuturesRequest] = queue.Queue()
         self._stop = threading.Event()
+        # Set by a request, a push (the feed's store) or stop(): the poll thread sleeps on it between reads.
+        self._wake = threading.Event()
         # What the thread waits for, read by the watchdog in the GUI / `watch` thread (worker/futures_watchdog.py).
         self.activity = Activity()
         self._thread = threading.Thread(target=self._run, name="futures-poll", daemon=True)
@@ -122,6 +124,7 @@ class FuturesPoller:
         """The one way in for the trader's actions (worker/requests.py records), like PollWorker.handle: queued
         for the poll thread, which alone uses the exchange; the outcome joins `results`."""
         self._requests.put(request)
+        self._wake.set()
 
     def is_alive(self) -> bool:
         """False once the thread ended (stopped, or an authentication failure said so already)."""
@@ -131,6 +134,7 @@ class FuturesPoller:
         """Ask the thread to end and wait up to `timeout_s`. A thread stuck in a request is abandoned, never
         killed: it is a daemon, holds nothing the process needs to flush, and ends when its call returns."""
         self._stop.set()
+        self._wake.set()
         if self._feed is not None:
             self._feed.stop()
         if self._thread.ident is None:
@@ -166,6 +170,7 @@ class FuturesPoller:
                     self._feed = futures_feed_for(self._config, self._interval, paper)  # demo: its market
             if self._feed is not None:
                 exchange = self._feed.wrap(exchange)
+                self._feed.wake_on_push(self._wake.set)
             contracts: dict = {}
             while not self._stop.is_set():
                 started = time.monotonic()
@@ -183,7 +188,7 @@ class FuturesPoller:
                 except ExchangeError as exc:
                     self.results.put(FuturesBook(str(exchange.mode), utc_now(), None, (), True, str(exc)))
                 exchange.advance(self._interval)
-                if self._wait_or_act(exchange, started + self._interval) and keeper is not None:
+                if self._wait_or_act(exchange, started) and keeper is not None:
                     keeper.save(paper)  # money moved: do not wait for the periodic save
         except AuthFailed as exc:
             self.results.put(exc)
@@ -201,18 +206,24 @@ class FuturesPoller:
                 finally:
                     exchange.close()
 
-    def _wait_or_act(self, exchange: FuturesExchange, until: float) -> bool:
-        """Sleep until the next read, unless the window asks for a change: then act and read again at once.
-        True when an action succeeded (money may have moved)."""
+    def _wait_or_act(self, exchange: FuturesExchange, started: float) -> bool:
+        """Sleep until the next read (woken by a request, a push or stop), unless the window asks for a change:
+        then act and read again at once. True when an action succeeded (money may have moved)."""
+        feed = self._feed
         while not self._stop.is_set():
-            remaining = until - time.monotonic()
-            if remaining <= 0:
-                return False
             try:
-                request = self._requests.get(timeout=min(remaining, 0.1))
+                request = self._requests.get_nowait()
             except queue.Empty:
-                if self._feed is not None and (pushed := self._feed.pushed_book(self._config.thresholds, utc_now())):
+                if feed is not None and feed.take_push_read():
+                    return False  # demo: the pushed step is read through the paper venue now
+                if feed is not None and (pushed := feed.pushed_book(self._config.thresholds, utc_now())):
                     self.results.put(pushed)  # marks or thresholds pushed between REST reads
+                remaining = started + (feed.read_every_s() if feed is not None else self._interval) - time.monotonic()
+                if remaining <= 0:
+                    return False
+                due = feed.due_in_s() if feed is not None else None
+                self._wake.wait(remaining if due is None else min(remaining, due))
+                self._wake.clear()  # then everything is looked at again: a wake-up set after this is not lost
                 continue
             try:
                 with self.activity.doing("Kraken Futures' answer to " + _what(request)):

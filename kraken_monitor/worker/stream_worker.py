@@ -186,6 +186,18 @@ class StreamingPollWorker(PollWorker):
             return
         super()._on_price_tick()
 
+    def _on_account_tick(self) -> None:  # as _on_price_tick: the account timer lives in this thread
+        """The account timer while streaming: an account read that brought nothing new (demo's paper account,
+        most reads of a calm live one) needs no snapshot of its own when the last pushed one is still current:
+        it would repaint the same figures between two pushes (a third more snapshots idle in demo, issue 17.7).
+        Its age is in the next pushed snapshot; any change, event or stale crossing is published at once."""
+        before = self.poller.account if self.poller is not None else None
+        self._account_cycle()
+        if (self.streaming and self.poller is not None and not self.poller.account_read_moved(before)
+                and self._push_publish_still_current()):
+            return
+        self._publish()
+
     def _push_publish_still_current(self) -> bool:
         mono = time.monotonic()
         since = self._last_push_publish

@@ -110,27 +110,51 @@ def test_demo_with_stream_gets_the_demo_feed_and_poll_or_live_do_not():
     assert demo_futures_stream_opener(STREAM, paper_venue) is None
 
 
-def test_pushed_demo_marks_reach_the_book_without_another_paper_read():
+def _twin_prices(steps: int) -> dict[str, Decimal]:
+    twin = _market(lambda: 0.0)
+    twin.advance(steps)
+    return twin.last_prices()
+
+
+def test_a_pushed_demo_step_is_read_through_the_paper_venue_once_so_equity_moves_with_the_marks():
+    """The demo venue is in-process and is the account: a push makes one read of it, so the account's equity,
+    the rows' marks and the triggers are of the same market step, and the step gives one book, not two (a
+    pushed one on the last read's equity, then the read: issue 17.7). With a 60 s interval every read here is
+    a push's."""
     clock = Clock()
     paper = CountingPaper(_market(clock))
     feed = futures_feed_for(STREAM, 60.0, paper)
-    poller = FuturesPoller(STREAM, 60.0, factory=lambda: paper, feed=feed).start()  # one paper read in this test
+    poller = FuturesPoller(STREAM, 60.0, factory=lambda: paper, feed=feed).start()
     try:
         first = _until(poller, lambda b: b.feed == "futures: streaming (demo market)")
-        reads = (paper.mark_reads, paper.account_reads)
-        assert reads == (1, 1)
-        btc = _row(first, BTC).position
+        # the first read (the feed not yet live), then the read for the first push (the feed went live)
+        assert (paper.mark_reads, paper.account_reads) == (2, 2)
         assert _row(first, BTC).mark_price == _twin_btc(0)
-        clock.t += 1.0  # the market steps once: the stream pushes the new mark
+        clock.t += 1.0  # the market steps once: the stream pushes, the poller reads the venue for it
         book = _until(poller, lambda b: _row(b, BTC).mark_price == _twin_btc(1))
-        # a long: unrealized P&L = volume x (pushed mark - entry), from the paper read's position
-        assert _row(book, BTC).unrealized_pnl == btc.volume * (_twin_btc(1) - btc.entry_price)
+        assert (paper.mark_reads, paper.account_reads) == (3, 3)
+        step0, step1 = _twin_prices(0), _twin_prices(1)
+        # demo book: BTC long 0.1, ETH short 2; equity = collateral + P&L + funding, so one step moves it by
+        # 0.1 x (BTC1 - BTC0) - 2 x (ETH1 - ETH0): the equity is of the pushed step, not of the read before
+        moved = D("0.1") * (step1["BTC/USD"] - step0["BTC/USD"]) - 2 * (step1["ETH/USD"] - step0["ETH/USD"])
+        assert moved != 0
+        assert book.account.flex.margin_equity - first.account.flex.margin_equity == moved
+        assert _row(book, ETH).mark_price == step1["ETH/USD"]
         assert book.feed == "futures: streaming (demo market)"
         assert futures_feed_label(book.feed) == "futures: streaming (demo market)"  # the bar says which source
-        assert (paper.mark_reads, paper.account_reads) == reads  # no paper read made it
+        time.sleep(0.6)  # no step: nothing pushed, so nothing read (the interval is 60 s) and no second book
+        assert (paper.mark_reads, paper.account_reads) == (3, 3)
+        assert all(not isinstance(item, FuturesBook) for item in _drain(poller))
     finally:
         poller.stop()
     assert "kraken-monitor-futures-stream" not in {t.name for t in threading.enumerate()}
+
+
+def _drain(poller) -> list:
+    items = []
+    while not poller.results.empty():
+        items.append(poller.results.get_nowait())
+    return items
 
 
 class FallsSilent(DemoFuturesStream):

@@ -155,3 +155,37 @@ def test_watch_all_live_sends_each_venue_to_its_own_server(server, tmp_path):
     assert any(line["venue"] == "spot" and line["type"] == "snapshot" and not line["stale"] for line in lines)
     assert not [p for p in spot_paths if "derivatives" in p]  # no futures request reached the spot server
     assert server.requests_to("GET accounts")  # the futures server was read
+
+
+class _CountingRequests(__import__("queue").Queue):
+    """The poller's request queue, counting how often the poll thread looks into it."""
+
+    looks = 0
+
+    def get_nowait(self):
+        type(self).looks += 1
+        return super().get_nowait()
+
+
+def test_an_idle_poll_thread_sleeps_until_a_request_wakes_it():
+    """Between reads the poll thread sleeps on one event (issue 17.7) instead of looking 10 times a second: with
+    a 60 s interval it looks once per wake-up, and a leverage change still goes at once."""
+    from kraken_monitor.exchange.paper_futures import PaperFuturesExchange
+    from kraken_monitor.worker.futures_watch import LeverageOutcome
+    from kraken_monitor.worker.requests import ChangeLeverage
+
+    poller = FuturesPoller(MonitorConfig(mode="demo", prices="poll"), 60.0, factory=PaperFuturesExchange.demo)
+    poller._requests = _CountingRequests()  # before start: the only queue the thread will look into
+    poller.start()
+    try:
+        assert isinstance(_first(poller), FuturesBook)
+        time.sleep(0.5)  # the old loop looked every 0.1 s: about 5 looks by now
+        assert _CountingRequests.looks == 1
+        poller.handle(ChangeLeverage("BTC/USD:USD", D(10)))
+        end, outcome = time.monotonic() + 10, None
+        while outcome is None and time.monotonic() < end:  # the interval is 60 s: only the wake-up sends it
+            item = poller.results.get(timeout=10)
+            outcome = item if isinstance(item, LeverageOutcome) else None
+        assert outcome is not None and outcome.ok and outcome.pair == "BTC/USD:USD"
+    finally:
+        poller.stop()

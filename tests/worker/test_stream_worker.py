@@ -147,3 +147,39 @@ def test_the_price_timer_adds_no_snapshot_while_the_pushed_one_is_current_but_fa
         assert len(snaps) == pushed + 2
     finally:
         worker.stop()
+
+
+def test_an_account_read_that_brought_nothing_new_adds_no_snapshot_while_the_pushed_one_is_current(tmp_path, qtbot):
+    # Demo's account timer (3 s) read the unchanged paper account and published the same figures between two
+    # pushes: a third more snapshots idle (issue 17.7). A read that changed anything is published at once.
+    import time
+
+    from kraken_monitor.worker.price_stream import StreamState
+
+    config = MonitorConfig(mode="demo", prices="stream", db_path=tmp_path / "j.sqlite3", price_interval_s=1.0,
+                           account_interval_s=3.0)
+    worker = StreamingPollWorker(config, stream_opener=lambda _config, _exchange: None)  # the test pushes
+    snaps = []
+    worker.snapshot_ready.connect(snaps.append)
+    worker.start()
+    try:
+        worker.stream_state = StreamState(True, "live")
+        worker._on_stream_ticks(list(worker.poller.tickers.values()), time.monotonic())
+        worker._publish_pushed()
+        pushed, balance = len(snaps), snaps[-1].account.trade_balance
+        read_before = worker.poller.freshness.account_mono
+        worker._on_account_tick()
+        assert worker.poller.freshness.account_mono > read_before  # it read the account...
+        assert len(snaps) == pushed  # ...which said nothing new: no snapshot of its own
+
+        worker.poller.exchange.add_collateral(Decimal(100))  # the account moved: published at once
+        worker._on_account_tick()
+        assert len(snaps) == pushed + 1
+        assert snaps[-1].account.trade_balance - balance == Decimal(100)
+
+        # Pushes stopped: an account read is published again (the timer's rule), changed or not.
+        worker._last_push_publish = time.monotonic() - config.price_interval_s
+        worker._on_account_tick()
+        assert len(snaps) == pushed + 2
+    finally:
+        worker.stop()
