@@ -153,14 +153,27 @@ class _Figure(QWidget):
 def steady_text(label: QLabel, text: str) -> None:
     """Set a one-line label's text with a fixed size that only grows (issue 17.7): a fixed size makes
     QWidget::updateGeometry a no-op, so a figure changing every tick repaints itself instead of re-laying out
-    the whole window (~8 relayouts a second while idle)."""
-    if text == label.text() and label.minimumSize() == label.maximumSize():
-        return  # most figures do not move on a tick: no size hint to ask for (it goes through the style sheet)
+    the whole window (~8 relayouts a second while idle).
+
+    The width of a plain text comes from the font's advance plus the padding its size hint added the first
+    time (per font and style): a selectable label's size hint lays its text out in a QTextDocument three
+    times over, which was a tenth of the GUI thread's idle time."""
+    fixed = label.minimumSize() == label.maximumSize()
+    if text == label.text() and fixed:
+        return  # most figures do not move on a tick: nothing to measure
     label.setText(text)
+    metrics, key = label.fontMetrics(), (label.font().key(), id(label.style()))
+    padding = getattr(label, "_steady_padding", None)
+    if fixed and padding is not None and padding[0] == key and "<" not in text:
+        width = metrics.horizontalAdvance(text) + padding[1]
+        if width > label.width():
+            label.setFixedWidth(width)  # wider text: one relayout
+        return
     hint = label.sizeHint()
+    label._steady_padding = (key, hint.width() - metrics.horizontalAdvance(text))
     width, height = max(hint.width(), label.minimumWidth()), hint.height()
-    if label.minimumSize() != label.maximumSize() or width > label.width() or height != label.height():
-        label.setFixedSize(width, height)  # the first time, or wider text: one relayout
+    if not fixed or width > label.width() or height != label.height():
+        label.setFixedSize(width, height)  # the first time, another font, or wider text: one relayout
 
 
 def badge_box(venue: str, badge: QLabel) -> QVBoxLayout:

@@ -127,12 +127,13 @@ def test_a_pushed_demo_step_is_read_through_the_paper_venue_once_so_equity_moves
     poller = FuturesPoller(STREAM, 60.0, factory=lambda: paper, feed=feed).start()
     try:
         first = _until(poller, lambda b: b.feed == "futures: streaming (demo market)")
-        # the first read (the feed not yet live), then the read for the first push (the feed went live)
-        assert (paper.mark_reads, paper.account_reads) == (2, 2)
+        # the first read, and the read for the first push unless that push came during the first read
+        reads = paper.mark_reads
+        assert reads in (1, 2) and paper.account_reads == reads
         assert _row(first, BTC).mark_price == _twin_btc(0)
         clock.t += 1.0  # the market steps once: the stream pushes, the poller reads the venue for it
         book = _until(poller, lambda b: _row(b, BTC).mark_price == _twin_btc(1))
-        assert (paper.mark_reads, paper.account_reads) == (3, 3)
+        assert (paper.mark_reads, paper.account_reads) == (reads + 1, reads + 1)
         step0, step1 = _twin_prices(0), _twin_prices(1)
         # demo book: BTC long 0.1, ETH short 2; equity = collateral + P&L + funding, so one step moves it by
         # 0.1 x (BTC1 - BTC0) - 2 x (ETH1 - ETH0): the equity is of the pushed step, not of the read before
@@ -143,7 +144,7 @@ def test_a_pushed_demo_step_is_read_through_the_paper_venue_once_so_equity_moves
         assert book.feed == "futures: streaming (demo market)"
         assert futures_feed_label(book.feed) == "futures: streaming (demo market)"  # the bar says which source
         time.sleep(0.6)  # no step: nothing pushed, so nothing read (the interval is 60 s) and no second book
-        assert (paper.mark_reads, paper.account_reads) == (3, 3)
+        assert (paper.mark_reads, paper.account_reads) == (reads + 1, reads + 1)
         assert all(not isinstance(item, FuturesBook) for item in _drain(poller))
     finally:
         poller.stop()

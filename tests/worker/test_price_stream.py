@@ -129,3 +129,42 @@ def test_a_source_that_cannot_start_reports_down_and_keeps_retrying():
         assert thread.stop()
     assert not any(s.live for s in got.states)  # never live without data: fail closed
     assert any("no route to host" in s.detail for s in got.states)
+
+
+def test_the_watchdog_sleeps_until_the_silence_limit_instead_of_looking_ten_times_a_second():
+    """A connected session that delivers nothing ends at the silence limit, found by one look at that moment:
+    the watchdog used to read the clock every 0.1 s in each stream thread, idle (issue 17.7)."""
+    import asyncio
+
+    looks = []
+
+    def clock():
+        looks.append(time.monotonic())
+        return looks[-1]
+
+    class Mute:  # connected and subscribed, but never a tick or a heartbeat
+        private = False
+
+        async def tickers(self, pairs):
+            await asyncio.Event().wait()
+
+        async def heartbeat(self):
+            await asyncio.Event().wait()
+
+        async def close(self):
+            return None
+
+    got = Collected()
+    thread = PriceStreamThread(Mute, ["BTC/USD"], got.on_ticks, got.on_state, silence_s=1.0,
+                               backoff=Backoff(5.0, 5.0), monotonic=clock)
+    thread.start()
+    try:
+        wait_until(lambda: got.last_state() is not None and "no data for" in got.last_state().detail)
+    finally:
+        assert thread.stop()
+    assert got.last_state().detail == "stopped"
+    silent = next(s for s in got.states if "no data for" in s.detail)
+    assert silent.detail.startswith("down: no data for 1.0 s")
+    # the session's start, the watchdog's first look, its look just past the limit, the backoff's failure time
+    assert len(looks) <= 4, len(looks)
+    assert looks[-1] - looks[0] >= 1.0  # not before the limit
