@@ -3,7 +3,8 @@
 What exchange/demo_stream.py is for the spot demo, for the demo futures account: a source for the futures
 stream thread (worker/futures_stream.FuturesStreamThread) with no sockets. It pushes marks only: the paper
 venue (exchange/paper_futures.py) stays the exchange, so its positions, account, triggers and liquidation
-come from its own reads; the pushed marks only refresh the figures shown between them, as live's do.
+come from its own reads, and a push makes the poller read it at once (worker/futures_live.FuturesFeed
+.take_push_read): one book per market step, its equity and triggers of the same step as its marks.
 
 Threading contract: a `DemoFuturesStream` belongs to the futures stream thread's event loop; it reads the
 paper venue's `DemoFuturesMarks`, whose lock makes it safe beside the futures poll thread's reads.

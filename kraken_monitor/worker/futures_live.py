@@ -2,7 +2,8 @@
 
 The one object the futures poller (worker/futures_watch.FuturesPoller) consults: `FuturesFeed.wrap(exchange)`
 gives it an exchange whose reads carry the pushed figures, `pushed_book()` a fresh book between REST reads when
-something was pushed, `tag(book)` says on the book which feed is live (the futures account bar shows it).
+something was pushed (demo: `take_push_read()`, a read of the in-process paper venue instead), `tag(book)` says
+on the book which feed is live (the futures account bar shows it).
 
 Rules (fail closed; REST stays the source of truth for which positions and which account exist):
 - nothing pushed counts unless the stream is live now (data age, worker/price_stream.py) and it arrived in this
@@ -40,7 +41,7 @@ from kraken_monitor.worker.price_stream import StreamState
 log = logging.getLogger(__name__)
 
 MAX_SILENCE_S = 2.5  # as the spot stream: Kraken heartbeats and marks arrive more often than this
-PUSHED_BOOK_GAP_S = 0.25  # pushed books at most 4 a second (the window pumps futures results every 200 ms)
+PUSHED_BOOK_GAP_S = 0.25  # pushed books (or demo's push reads) at most 4 a second
 
 
 class FuturesPushStore:
