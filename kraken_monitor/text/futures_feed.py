@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 DEMO_STREAMING = "futures: streaming (demo market)"
+# The widest words the bar can show (a usual interval): it keeps room for them, so none is cut off.
+LABEL_SAMPLES = (DEMO_STREAMING, "futures: streaming", "futures: polling every 30 s")
 
 
 def futures_feed_text(live: bool, detail: str, polling_every_s: float, demo: bool = False) -> str:

@@ -15,7 +15,7 @@ from kraken_monitor.domain.futures import LIQUIDATION_LEVEL, FuturesBook, margin
 from kraken_monitor.domain.models import Risk
 from kraken_monitor.domain.venue import AccountKind
 from kraken_monitor.text import numbers as fmt
-from kraken_monitor.text.futures_feed import futures_feed_label
+from kraken_monitor.text.futures_feed import LABEL_SAMPLES, futures_feed_label
 from kraken_monitor.ui import theme
 from kraken_monitor.ui.account_bar import RISK_UNKNOWN, MarginGauge, _Figure, badge_box
 
@@ -74,7 +74,7 @@ class FuturesAccountBar(QFrame):
         self.feed_label = QLabel()
         self.feed_label.setObjectName("futuresFeedLabel")
         self.feed_label.setVisible(False)
-        self.feed_label.setMinimumWidth(self.feed_label.fontMetrics().horizontalAdvance("futures: polling every 30 s"))
+        self.feed_label.setMinimumWidth(max(map(self.feed_label.fontMetrics().horizontalAdvance, LABEL_SAMPLES)) + 2)
         layout.addWidget(self.feed_label)
         self.risk_label = QLabel(RISK_UNKNOWN)
         self.risk_label.setObjectName("futuresRiskLabel")

@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QToolBar
 
+from kraken_monitor.ui.column_chooser import ColumnChooser
+
 
 def build(w: Any) -> None:
     """Lay out the actions `w` (a MainWindow) made; the About action is made and connected here."""
@@ -24,6 +26,8 @@ def build(w: Any) -> None:
     view_menu = menu.addMenu("&View")
     view_menu.addActions([w.action_show_alerts, w.action_show_history, w.action_show_orders,
                           w.action_show_futures, w.action_fit_columns])
+    w.column_chooser = ColumnChooser(w.positions_view.horizontalHeader(), w)  # also the header's right-click
+    view_menu.addMenu(w.column_chooser.menu)
     view_menu.addSeparator()
     view_menu.addActions([w.action_replay, w.action_back_to_live])
     w.help_menu = menu.addMenu("&Help")
