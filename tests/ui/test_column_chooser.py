@@ -73,3 +73,16 @@ def test_hiding_columns_brings_the_protective_orders_into_view_at_1400_px(make_w
         window.column_chooser.set_shown(column, False)
     qtbot.waitUntil(lambda: right_edge(Column.PROTECTION) <= view.viewport().width(), timeout=1000)
     assert not header.isSectionHidden(Column.PROTECTION)
+
+
+def test_fit_columns_and_ticks_keep_a_hidden_column_hidden(make_window, qtbot):
+    window = make_window()
+    window.show()
+    window.positions_model.set_snapshot(S.snapshot())
+    window.column_chooser.set_shown(Column.FEES, False)
+    window.action_fit_columns.trigger()  # Ctrl+0: sizes every column to its contents
+    window.positions_model.set_snapshot(S.snapshot())  # a tick: the view widens what it shows
+    window.positions_view.widen_to_fit()
+    header = window.positions_view.horizontalHeader()
+    assert header.isSectionHidden(Column.FEES)
+    assert window.column_chooser.hidden() == [Column.FEES]
