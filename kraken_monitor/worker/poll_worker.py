@@ -369,19 +369,26 @@ class PollWorker(RequestHandlers, AuthRecovery, QObject):
 
     @Slot()
     def stop(self) -> None:
-        """Stop timers, flush paper state, close journal + exchange here, then end this thread's loop."""
-        self._on_stopping()
+        """Stop timers, flush paper state, close journal + exchange here, then end this thread's loop.
+
+        Only this slot ends the poll thread's loop (MonitorThread.stop never quits it from outside): a
+        quit from outside would end the loop before this queued call ran, leaving the flush undone.
+        """
         self._stopped = True
-        for timer in (self._price_timer, self._account_timer):
-            if timer is not None:
-                timer.stop()
-        if self.poller is not None:
-            try:
-                self.poller.flush()
-            except Exception as exc:
-                log.error("flush on stop failed: %s: %s", type(exc).__name__, exc)
-        # End our own thread's event loop only after the flush above; never quit the GUI thread.
-        thread = self.thread()
-        app = QCoreApplication.instance()
-        if app is not None and thread is not app.thread():
-            thread.quit()
+        try:
+            self._on_stopping()
+            for timer in (self._price_timer, self._account_timer):
+                if timer is not None:
+                    timer.stop()
+            if self.poller is not None:
+                try:
+                    self.poller.flush()
+                except Exception as exc:
+                    log.error("flush on stop failed: %s: %s", type(exc).__name__, exc)
+        finally:
+            # End our own thread's event loop after the flush above, even if a step failed (a loop left
+            # running would keep the thread alive); never quit the GUI thread.
+            thread = self.thread()
+            app = QCoreApplication.instance()
+            if app is not None and thread is not app.thread():
+                thread.quit()

@@ -88,9 +88,10 @@ class MonitorThread:
         self._control.stop_requested.emit()
         finished = self.thread.wait(timeout_ms)
         if not finished:
-            # The worker may be inside a slow HTTP call; ask the loop to end as soon as it returns.
+            # The worker may be inside a slow HTTP call. The stop queued above runs as soon as it returns:
+            # it flushes paper state, closes the journal, then ends the loop itself. A quit() from here
+            # would end the loop first and skip that flush.
             log.warning("poll thread did not stop within %d ms", timeout_ms)
-            self.thread.quit()
             finished = self.thread.wait(timeout_ms)
         if not finished:
             log.error("poll thread still busy (%s); abandoning it", self.worker.activity.current()[0])

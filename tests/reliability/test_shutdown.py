@@ -110,6 +110,9 @@ def test_thread_stuck_past_the_wait_is_abandoned_not_destroyed(hang_server, tmp_
     hang_server.stop()  # the request ends (connection closed); the queued stop then flushes and quits
     qtbot.waitUntil(lambda: not monitor.thread.isRunning(), timeout=15_000)
     assert not runner.abandoned_running()
+    # The queued stop ran once the request returned, before the loop ended: the journal was flushed and
+    # closed in the poll thread (a quit() from outside used to end the loop first and skip it).
+    assert monitor.worker.poller.journal is None
     assert len(hang_server.requests) == before  # asked to stop: no new exchange call after the hang ended
     CASES["tried"] += 1
     CASES["held"] += 1
