@@ -33,7 +33,8 @@ class ColumnChooser:
         header = self.header
         for visual in range(header.count()):
             column = Column(header.logicalIndex(visual))
-            action = QAction(HEADERS[column], self.menu)
+            # "P&L", "Fees & rollovers": a lone & in an action's text would mark a shortcut letter, not show.
+            action = QAction(HEADERS[column].replace("&", "&&"), self.menu)
             action.setCheckable(True)
             action.setChecked(not header.isSectionHidden(column))
             action.setData(int(column))

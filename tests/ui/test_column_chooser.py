@@ -10,7 +10,8 @@ from kraken_monitor.ui.positions_model import Column
 
 def _entries(window) -> dict[str, object]:
     window.column_chooser.rebuild()
-    return {a.text(): a for a in window.column_chooser.menu.actions() if a.text()}
+    # iconText(): the words the menu shows (text() keeps "&&", the escape for a literal "&").
+    return {a.iconText(): a for a in window.column_chooser.menu.actions() if a.text()}
 
 
 def test_the_view_menu_lists_every_column_in_the_order_the_table_shows_them(make_window):
@@ -19,8 +20,9 @@ def test_the_view_menu_lists_every_column_in_the_order_the_table_shows_them(make
     view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
     assert window.column_chooser.menu in [a.menu() for a in view_menu.actions()]
     window.column_chooser.rebuild()
-    names = [a.text() for a in window.column_chooser.menu.actions() if a.isCheckable()]
+    names = [a.iconText() for a in window.column_chooser.menu.actions() if a.isCheckable()]
     assert names == [HEADERS[Column(header.logicalIndex(v))] for v in range(header.count())]
+    assert "P&L" in names and "Fees & rollovers" in names  # shown as written, not as a shortcut letter
     assert all(a.isChecked() for a in window.column_chooser.menu.actions() if a.isCheckable())
     assert not _entries(window)[SHOW_ALL].isEnabled()  # nothing is hidden yet
 
