@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from operator import attrgetter
+from operator import attrgetter, ne
 
 from kraken_monitor.domain.models import Snapshot
 from kraken_monitor.ui.positions_columns import FIELDS, INPUTS, Column
@@ -21,7 +21,7 @@ def changed_range(old_snap: Snapshot | None, old, snap: Snapshot | None, new) ->
 
     def moved(col: int) -> bool:
         get = INPUTS[col]
-        return list(map(get, old)) != list(map(get, new))
+        return any(map(ne, map(get, old), map(get, new)))  # stops at the first changed row; no lists built
 
     # Only the outermost changed columns matter for the rectangle: scan in from both sides.
     left = next((c for c in range(_NCOLS) if moved(c)), None)
