@@ -1,9 +1,10 @@
-"""Regenerates the README screenshots from the real app: demo mode, real worker, scripted crash.
+"""Regenerates the README screenshots from the real app: demo mode, real workers, scripted crash.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py
 
-Writes docs/screenshot-main.png (the main window as the crash deepens) and docs/screenshot-popup.png
-(the liquidation popup the crash raises). Uses a throw-away data directory and settings.
+Writes docs/screenshot-main.png (the main window as the app starts: spot margin and Kraken Futures,
+prices streamed from the demo market) and docs/screenshot-popup.png (the critical popup a scripted crash
+raises, in a second session). Uses a throw-away data directory and settings.
 """
 
 from __future__ import annotations
@@ -42,20 +43,42 @@ def _spin(seconds: float, until=lambda: False) -> bool:
     return until()
 
 
-def main() -> int:
-    app = _application()
-    _apply_look(app)
+def _session(window: MainWindow, config: MonitorConfig) -> MonitorSession:
+    session = MonitorSession(window, config, actions.install(window, config), futures=True)
+    session.start()
+    return session
+
+
+def _main_window(app: QApplication) -> bool:
+    """The window as a trader first sees it: both venues read, prices pushed by the demo market."""
+    config = MonitorConfig(mode="demo", prices="stream", sound_enabled=False)
+    window = MainWindow("demo")
+    window.resize(1400, 860)
+    window.show()
+    session = _session(window, config)
+    try:
+        futures_shown = lambda: window.futures_bar.isVisible() and window.positions_model.rowCount() > 0  # noqa: E731
+        if not _spin(60, futures_shown):
+            print("no futures book within 60 s", file=sys.stderr)
+            return False
+        _spin(6)  # a few pushed prices: ages read "0 s ago", the chart has its live candle
+        window.grab().save(str(DOCS / "screenshot-main.png"))
+        return True
+    finally:
+        session.stop()
+        window.close()
+
+
+def _crash_popup(app: QApplication) -> bool:
     config = MonitorConfig(
         mode="demo", price_interval_s=0.25, account_interval_s=0.25, demo_speed=10.0,
-        demo_scenario="crash", sound_enabled=False,
+        demo_scenario="crash", sound_enabled=False, db_path=Path(HOME) / "crash.sqlite3",
     )  # fmt: skip
     messages = Messages(sound_enabled=False)
     window = MainWindow("demo")
     window.resize(1400, 860)
-    controller = actions.install(window, config)
     window.show()
-    session = MonitorSession(window, config, controller)
-    session.start()
+    session = _session(window, config)
 
     def critical_popup() -> AlertPopup | None:
         for widget in app.topLevelWidgets():
@@ -67,15 +90,21 @@ def main() -> int:
     try:
         if not _spin(120, lambda: critical_popup() is not None):
             print("no critical popup within 120 s", file=sys.stderr)
-            return 1
+            return False
         _spin(0.5)
-        popup = critical_popup()
-        popup.grab().save(str(DOCS / "screenshot-popup.png"))
-        window.grab().save(str(DOCS / "screenshot-main.png"))
+        critical_popup().grab().save(str(DOCS / "screenshot-popup.png"))
+        return True
     finally:
         session.stop()
         messages.close_all_popups()
         window.close()
+
+
+def main() -> int:
+    app = _application()
+    _apply_look(app)
+    if not (_main_window(app) and _crash_popup(app)):
+        return 1
     print(f"wrote {DOCS / 'screenshot-main.png'} and {DOCS / 'screenshot-popup.png'}")
     return 0
 
