@@ -128,8 +128,9 @@ class Poller(AlertLifecycle, TradingActions):
 
     def poll_prices(self, now: datetime) -> dict[str, Ticker]:
         """One Ticker request for every pair held or watched; raises typed ExchangeErrors."""
-        mark = self.freshness.monotonic()
         self.ensure_rules(now)
+        # After the rules: a first AssetPairs load (seconds at start) is not part of the prices' age.
+        mark = self.freshness.monotonic()
         pairs = self.watched_pairs()
         with self.activity.doing("prices for " + (", ".join(pairs) or "no pairs")):
             tickers = dict(self.exchange.fetch_tickers(pairs)) if pairs else {}
@@ -150,8 +151,9 @@ class Poller(AlertLifecycle, TradingActions):
 
     def poll_account(self, now: datetime) -> AccountState:
         """Balance + positions; on failure the previous state is kept (never replaced by 'flat')."""
-        mark = self.freshness.monotonic()  # the data is as old as the request (its time: when it was asked)
         self.ensure_rules(now)
+        # The data is as old as its request (when it was asked), which goes out after the rules are in.
+        mark = self.freshness.monotonic()
         with self.activity.doing("the account (balance and positions)"):
             state = self.exchange.fetch_account()
         self._events.extend(self._position_events(self.account, state, now))

@@ -122,3 +122,27 @@ def test_flush_closes_the_journal_and_keeps_the_paper_account(poller, tmp_path, 
         assert fresh.fetch_account().balance.trade_balance == poller.account.balance.trade_balance + 500
     finally:
         reopened.close()
+
+
+def test_a_read_is_as_old_as_its_request_not_as_the_rules_load_before_it(tmp_path, clock):
+    # A first start loads AssetPairs (2.5 s on this clock) before the account request goes out. Counting
+    # that load in the account's age made every start flap "risk unknown" for a moment (window 3 x 1 s).
+    config = MonitorConfig(mode="demo", price_interval_s=1.0, account_interval_s=1.0, stale_after_intervals=3,
+                           db_path=tmp_path / "j.sqlite3")
+    exchange = create_exchange(config, clock=clock)
+    load = exchange.load_pair_rules
+
+    def slow_load_pair_rules():
+        clock.state["mono"] += 2.5
+        return load()
+
+    exchange.load_pair_rules = slow_load_pair_rules
+    poller = Poller(config, exchange, None, monotonic=lambda: clock.state["mono"])
+    poller.poll_account(T0)  # rules 0 -> 2.5 s, then the account request at 2.5 s
+    poller.poll_prices(T0)  # rules in hand: asked at 2.5 s
+    clock.state["mono"] = 5.0  # account and prices 2.5 s old (5.0 s if counted from the rules load)
+    fresh = poller.build_snapshot(T0 + timedelta(seconds=5))
+    assert not fresh.stale, fresh.stale_reason
+    clock.state["mono"] = 5.6  # 5.6 - 2.5 = 3.1 s > 3 s: stale, with the age measured from the request
+    stale = poller.build_snapshot(T0 + timedelta(seconds=5.6))
+    assert stale.stale and "account data is 3.1 s old" in stale.stale_reason
