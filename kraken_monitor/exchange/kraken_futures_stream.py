@@ -23,6 +23,7 @@ from kraken_monitor.exchange.credentials import Credentials
 from kraken_monitor.exchange.errors import AuthFailed, BadResponse, ExchangeError
 from kraken_monitor.exchange.kraken_futures import DEFAULT_API_URL, map_futures_error
 from kraken_monitor.exchange.text import printable
+from kraken_monitor.exchange.ticker_catch_up import TickerCatchUp
 
 DEFAULT_WS_URL = "wss://futures.kraken.com/ws/v1"
 AUTH_ALERT = "authenticated feed"  # Kraken's alert: "Failed to subscribe to authenticated feed"
@@ -126,6 +127,7 @@ class KrakenFuturesStream:
         self._secrets = (credentials.key, credentials.secret) if credentials else ()
         self.private = credentials is not None
         self._ccxt = _client_class()(config)
+        self._catch_up = TickerCatchUp()
         base = (api_url or DEFAULT_API_URL).rstrip("/")
         self._ccxt.urls["api"] = {"public": base + "/derivatives/api/", "private": base + "/derivatives/api/",
                                   "charts": base + "/api/charts/", "history": base + "/api/history/",
@@ -138,19 +140,23 @@ class KrakenFuturesStream:
         return map_futures_error(exc, secrets=self._secrets)
 
     async def marks(self, pairs: Sequence[str]) -> dict[str, Decimal]:
-        """Mark prices that just arrived, by unified symbol (ccxt returns only the contract that updated)."""
+        """Mark prices that arrived since the last call, by unified symbol (ccxt returns only the contract that
+        updated; the others come from its cache, exchange/ticker_catch_up.py)."""
         try:
             await self._ccxt.load_markets()
             known = [p for p in pairs if p in self._ccxt.markets]
             if not known:
                 raise BadResponse("none of the contracts to stream is listed by Kraken Futures: " + ", ".join(pairs))
-            updated = await self._ccxt.watch_tickers(known)
+            fresh = self._catch_up.new_since_last(self._ccxt.tickers, known, {})  # arrived while nobody waited
+            if not fresh:
+                updated = await self._ccxt.watch_tickers(known)
+                fresh = self._catch_up.new_since_last(self._ccxt.tickers, known, updated)
         except ExchangeError:
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to a typed error, secrets scrubbed
             raise self._mapped(exc) from None
         marks = {}
-        for symbol, ticker in updated.items():
+        for symbol, ticker in fresh.items():
             mark = _number(ticker.get("info") or {}, "markPrice", f"ticker {printable(symbol)[:40]}", required=False)
             if mark is not None:
                 marks[symbol] = mark

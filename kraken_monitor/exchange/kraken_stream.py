@@ -20,6 +20,7 @@ from kraken_monitor.exchange import kraken_parse as kp
 from kraken_monitor.exchange.credentials import Credentials
 from kraken_monitor.exchange.errors import BadResponse, ExchangeError
 from kraken_monitor.exchange.kraken import DEFAULT_API_URL, map_error
+from kraken_monitor.exchange.ticker_catch_up import TickerCatchUp
 
 DEFAULT_PUBLIC_WS_URL = "wss://ws.kraken.com/v2"
 DEFAULT_PRIVATE_WS_URL = "wss://ws-auth.kraken.com/v2"
@@ -90,23 +91,30 @@ class KrakenStream:
         self._clock = clock
         self._private_tasks: list[asyncio.Task] = []
         self._events: asyncio.Queue[str] | None = None
+        self._catch_up = TickerCatchUp()
 
     async def tickers(self, pairs: Sequence[str]) -> list[Ticker]:
-        """The tickers that just arrived (ccxt returns only the symbol that updated); pairs ccxt does not know
-        are left out (the caller shows them as stale). Raises typed ExchangeErrors."""
+        """The tickers that arrived since the last call (ccxt returns only one symbol: the others come from its
+        cache, exchange/ticker_catch_up.py); pairs ccxt does not know are left out (the caller shows them as
+        stale). Raises typed ExchangeErrors."""
         try:
             await self._ccxt.load_markets()
             known = [p for p in pairs if p in self._ccxt.markets]
             if not known:
                 raise BadResponse("none of the pairs to stream is listed by Kraken: " + ", ".join(pairs))
-            # bbo: an update on every top-of-book change, not only on trades (docs spot-websocket-v2/ticker).
-            updated = await self._ccxt.watch_tickers(known, {"event_trigger": "bbo"})
+            # Already in ccxt's cache (arrived while nobody waited): no wait for a message that came already.
+            fresh = self._catch_up.new_since_last(self._ccxt.tickers, known, {})
+            if not fresh:
+                # bbo: an update on every top-of-book change, not only on trades (docs spot-websocket-v2/ticker).
+                updated = await self._ccxt.watch_tickers(known, {"event_trigger": "bbo"})
+                fresh = self._catch_up.new_since_last(self._ccxt.tickers, known, updated)
         except ExchangeError:
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to a typed error, secrets scrubbed
             raise map_error(exc, secrets=self._secrets) from None
+        # Stamped now: a caught-up ticker arrived at most one call earlier (the stream thread's turn around).
         now = self._clock()
-        return [ticker_from_ws(t.get("info"), now) for t in updated.values()]
+        return [ticker_from_ws(t.get("info"), now) for t in fresh.values()]
 
     async def heartbeat(self) -> None:
         """Returns at the next `{"channel": "heartbeat"}` (Kraken sends one a second on a quiet socket)."""

@@ -58,6 +58,34 @@ def test_subscribe_snapshot_then_only_the_updated_pair(servers):
     assert subscribes[0]["params"]["event_trigger"] == "bbo"  # every top-of-book change, not only trades
 
 
+def test_a_burst_of_updates_to_several_pairs_reaches_the_client_in_full_and_once(servers):
+    # ccxt.pro's watch_tickers hands back one symbol per call; updates of the other pairs that arrive before the
+    # next call used to be lost until each pair updated again (exchange/ticker_catch_up.py takes them from
+    # ccxt's cache). Without it the second wait below times out: nothing more is pushed.
+    rest, ws = servers
+    pairs = ["BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD", "ETH/EUR"]
+    for pair in pairs:
+        ws.set_ticker(pair, 1)
+
+    async def body(stream):
+        seen = set()
+        while seen != set(pairs):  # the subscription's snapshots
+            seen.update(t.pair for t in await asyncio.wait_for(stream.tickers(pairs), WAIT_S))
+        for i, pair in enumerate(pairs):
+            ws.push_ticker(pair, Decimal(100 + i))  # one burst, then nothing
+        await asyncio.sleep(0.5)  # the burst arrives while nobody waits on watch_tickers
+        got = {}
+        while len(got) < len(pairs):
+            got.update((t.pair, t.last) for t in await asyncio.wait_for(stream.tickers(pairs), WAIT_S))
+        ws.push_ticker("ETH/USD", Decimal("200"))
+        after = await asyncio.wait_for(stream.tickers(pairs), WAIT_S)
+        return got, after
+
+    got, after = _run(_closing(KrakenStream(rest.url, ws.url), body))
+    assert got == {pair: Decimal(100 + i) for i, pair in enumerate(pairs)}
+    assert [(t.pair, t.last) for t in after] == [("ETH/USD", Decimal("200"))]  # the caught-up ones not again
+
+
 def test_heartbeats_reach_the_client(servers):
     rest, ws = servers
     ws.set_ticker("BTC/USD", 50000)
