@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -126,12 +127,12 @@ class Poller(AlertLifecycle, TradingActions):
         quotes = {pair_currency(p.pair, markets) for p in self.account.positions} - {""}
         return fx.fx_pairs_needed(quotes, self.account.balance.currency, markets)
 
-    def poll_prices(self, now: datetime) -> dict[str, Ticker]:
-        """One Ticker request for every pair held or watched; raises typed ExchangeErrors."""
+    def poll_prices(self, now: datetime, only: Sequence[str] | None = None) -> dict[str, Ticker]:
+        """One Ticker request for every pair held or watched (or `only` these); raises typed ExchangeErrors."""
         self.ensure_rules(now)
         # After the rules: a first AssetPairs load (seconds at start) is not part of the prices' age.
         mark = self.freshness.monotonic()
-        pairs = self.watched_pairs()
+        pairs = self.watched_pairs() if only is None else list(only)
         with self.activity.doing("prices for " + (", ".join(pairs) or "no pairs")):
             tickers = dict(self.exchange.fetch_tickers(pairs)) if pairs else {}
         self.tickers.update(tickers)

@@ -6,6 +6,7 @@ time) neither hides stale data nor raises a false alarm. Wall-clock times stay f
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +29,11 @@ class Freshness:
         self.prices_mono = mark
         for pair in pairs_in_answer:
             self.pair_mono[pair] = mark
+
+    def quiet_pairs(self, pairs: Iterable[str], older_than_s: float) -> list[str]:
+        """Those of `pairs` with no price for more than `older_than_s` (or none yet), in the order given."""
+        limit = self.monotonic() - older_than_s
+        return [pair for pair in pairs if self.pair_mono.get(pair, -math.inf) < limit]
 
     def account_read(self, mark: float) -> None:
         self.account_mono = mark

@@ -6,7 +6,8 @@ queued signal; this worker applies them, recomputes the figures and publishes at
 (FRAME_S), so the GUI repaints at most once per display frame however fast Kraken pushes.
 
 REST stays the source of truth for the account on its own schedule; a private executions/balances event
-reads it at once. While the stream is not live (connecting, silent, down), prices are polled as before.
+reads it at once. While the stream is not live (connecting, silent, down), prices are polled as before;
+while it is, a pair it has not priced for QUIET_AFTER_INTERVALS is read by REST (a calm market).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 FRAME_S = 1 / 60  # one display frame: pushes inside it are coalesced into one snapshot
 EVENT_REFRESH_GAP_S = 1.0  # a burst of fills (executions + balances) becomes one account read
 MAX_SILENCE_S = 2.5  # Kraken heartbeats once a second: two and a half missed -> reconnect, poll meanwhile
+# A streamed pair with no push for this many price intervals is read by REST: Kraken's bbo ticker pushes
+# only on a change, and a calm pair would otherwise turn the account "risk unknown" on a live socket. Below
+# the stale window (3 intervals), so the answer lands before it; the most it asks is what polling would.
+QUIET_AFTER_INTERVALS = 1.5
 
 OpenerFactory = Callable[[MonitorConfig, Any], StreamOpener | None]
 
@@ -182,9 +187,26 @@ class StreamingPollWorker(PollWorker):
         staleness is judged exactly as often as before (fail closed). Pushes stopping (a silent pair, a
         socket that only heartbeats) bring the timer snapshots back from the first tick after the interval.
         """
-        if self.streaming and self._push_publish_still_current():
-            return
+        if self.streaming:
+            if self._read_quiet_pairs():
+                self._publish()
+                return
+            if self._push_publish_still_current():
+                return
         super()._on_price_tick()
+
+    def _read_quiet_pairs(self) -> bool:
+        """While streaming: one Ticker request for the pairs the socket has not priced lately; True if asked.
+
+        A pair with neither pushes nor a REST answer still goes stale within its window (freshness.py)."""
+        if self.poller is None:
+            return False
+        quiet = self.poller.freshness.quiet_pairs(self.poller.watched_pairs(),
+                                                  QUIET_AFTER_INTERVALS * self.config.price_interval_s)
+        if not quiet:
+            return False
+        self._read(self._price_backoff, lambda now: self.poller.poll_prices(now, only=quiet))
+        return True
 
     def _on_account_tick(self) -> None:  # as _on_price_tick: the account timer lives in this thread
         """The account timer while streaming: an account read that brought nothing new (demo's paper account,

@@ -49,21 +49,99 @@ def _monitor(rest, ws, tmp_path):
     return monitor, sink
 
 
+# The paper book's pairs (positions plus the EUR/USD conversion): what the worker subscribes and would poll.
+PAPER_PAIRS = {"BTC/USD": 50000, "ETH/USD": 2900, "ETH/BTC": "0.0333", "SOL/USD": 140, "ETH/EUR": 2690,
+               "XRP/USD": "2.3", "EUR/USD": "1.08"}
+
+
+class Pusher:
+    """Pushes every paper pair 10 times a second, as a busy market does: no pair is ever quiet."""
+
+    def __init__(self, ws, calm: str | None = None):  # `calm`: a pair never pushed
+        self.ws, self._stop = ws, threading.Event()
+        self.prices = {pair: price for pair, price in PAPER_PAIRS.items() if pair != calm}
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.wait(0.1):
+            for pair, price in list(self.prices.items()):
+                self.ws.push_ticker(pair, Decimal(str(price)))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(2)
+
+
+def _ticker_polls_for(rest, pair_id: str) -> int:
+    return sum(pair_id in params.get("pair", "").split(",") for params in rest.requests_to("Ticker"))
+
+
 def test_pushed_price_reaches_the_snapshot_and_rest_is_not_polled_meanwhile(servers, tmp_path, qtbot):
     rest, ws = servers
     monitor, sink = _monitor(rest, ws, tmp_path)
     monitor.start()
     try:
-        qtbot.waitUntil(lambda: bool(sink.feeds) and sink.feeds[-1] == "prices: streaming (WebSocket)", timeout=15_000)
-        polls = len(rest.requests_to("Ticker"))
-        ws.push_ticker("BTC/USD", Decimal("51234.5"))
-        qtbot.waitUntil(lambda: bool(sink.snapshots)
-                        and sink.snapshots[-1].tickers.get("BTC/USD") is not None
-                        and sink.snapshots[-1].tickers["BTC/USD"].last == Decimal("51234.5"), timeout=5_000)
-        assert len(rest.requests_to("Ticker")) == polls  # the price came by push, not by a Ticker poll
+        with Pusher(ws) as pusher:
+            qtbot.waitUntil(lambda: bool(sink.feeds) and sink.feeds[-1] == "prices: streaming (WebSocket)",
+                            timeout=15_000)
+            qtbot.wait(1500)  # a quiet-pair read asked before the first pushes has come back
+            polls = len(rest.requests_to("Ticker"))
+            pusher.prices["BTC/USD"] = "51234.5"
+            qtbot.waitUntil(lambda: bool(sink.snapshots)
+                            and sink.snapshots[-1].tickers.get("BTC/USD") is not None
+                            and sink.snapshots[-1].tickers["BTC/USD"].last == Decimal("51234.5"), timeout=5_000)
+            qtbot.wait(1000)  # two price intervals with every pair pushed: no pair is quiet, nothing to read
+            assert len(rest.requests_to("Ticker")) == polls  # the price came by push, not by a Ticker poll
     finally:
         assert monitor.stop(timeout_ms=10_000)
     assert "kraken-monitor-stream" not in {t.name for t in threading.enumerate()}
+
+
+def test_a_quiet_pair_on_a_live_socket_is_read_by_rest_and_stays_fresh(servers, tmp_path, qtbot):
+    # Kraken's bbo ticker pushes only on a change: a calm pair sends nothing while the socket heartbeats.
+    # Without a REST read of that pair, its price would age past the 1.5 s window and the whole account
+    # would read "risk unknown" on a perfectly live feed.
+    rest, ws = servers
+    monitor, sink = _monitor(rest, ws, tmp_path)
+    monitor.start()
+    try:
+        with Pusher(ws, calm="SOL/USD"):  # SOL/USD: subscribed, never pushed
+            qtbot.waitUntil(lambda: bool(sink.feeds) and sink.feeds[-1] == "prices: streaming (WebSocket)",
+                            timeout=15_000)
+            qtbot.wait(1500)  # reads asked before the pushes began have come back
+            sol_before, btc_before = _ticker_polls_for(rest, "SOLUSD"), _ticker_polls_for(rest, "XXBTZUSD")
+            qtbot.wait(3000)  # two stale windows
+            sol_reads = _ticker_polls_for(rest, "SOLUSD") - sol_before
+            # 0.75 s without a push (1.5 intervals), read on the 0.5 s timer: about every 1 s; never more
+            # often than polling (every 0.5 s: 6 in 3 s), at least once per stale window.
+            assert 2 <= sol_reads <= 6
+            assert _ticker_polls_for(rest, "XXBTZUSD") == btc_before  # a pushed pair is never polled
+            last = sink.snapshots[-1]
+            assert not last.stale, last.stale_reason
+            assert sink.feeds[-1] == "prices: streaming (WebSocket)"
+    finally:
+        assert monitor.stop(timeout_ms=10_000)
+
+
+def test_a_quiet_pair_goes_stale_when_rest_cannot_price_it_either(servers, tmp_path, qtbot):
+    rest, ws = servers
+    monitor, sink = _monitor(rest, ws, tmp_path)
+    monitor.start()
+    try:
+        with Pusher(ws, calm="SOL/USD"):
+            qtbot.waitUntil(lambda: bool(sink.feeds) and sink.feeds[-1] == "prices: streaming (WebSocket)",
+                            timeout=15_000)
+            rest.inject_fault("Ticker", "http500", count=None)
+            # The socket stays live (other pairs push): SOL/USD alone has no fresh price -> risk unknown.
+            qtbot.waitUntil(lambda: bool(sink.snapshots) and sink.snapshots[-1].stale, timeout=10_000)
+            assert "no fresh price for SOL/USD" in sink.snapshots[-1].stale_reason
+            assert sink.feeds[-1] == "prices: streaming (WebSocket)"
+    finally:
+        assert monitor.stop(timeout_ms=10_000)
 
 
 def test_silent_socket_falls_back_to_polling_and_goes_stale_when_rest_fails_too(servers, tmp_path, qtbot):
