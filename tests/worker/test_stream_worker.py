@@ -76,6 +76,10 @@ class Pusher:
         self._thread.join(2)
 
 
+def _wait_streaming(sink, qtbot) -> None:
+    qtbot.waitUntil(lambda: bool(sink.feeds) and sink.feeds[-1] == "prices: streaming (WebSocket)", timeout=15_000)
+
+
 def _ticker_polls_for(rest, pair_id: str) -> int:
     return sum(pair_id in params.get("pair", "").split(",") for params in rest.requests_to("Ticker"))
 
@@ -86,8 +90,7 @@ def test_pushed_price_reaches_the_snapshot_and_rest_is_not_polled_meanwhile(serv
     monitor.start()
     try:
         with Pusher(ws) as pusher:
-            qtbot.waitUntil(lambda: bool(sink.feeds) and sink.feeds[-1] == "prices: streaming (WebSocket)",
-                            timeout=15_000)
+            _wait_streaming(sink, qtbot)
             qtbot.wait(1500)  # a quiet-pair read asked before the first pushes has come back
             polls = len(rest.requests_to("Ticker"))
             pusher.prices["BTC/USD"] = "51234.5"
@@ -110,8 +113,7 @@ def test_a_quiet_pair_on_a_live_socket_is_read_by_rest_and_stays_fresh(servers, 
     monitor.start()
     try:
         with Pusher(ws, calm="SOL/USD"):  # SOL/USD: subscribed, never pushed
-            qtbot.waitUntil(lambda: bool(sink.feeds) and sink.feeds[-1] == "prices: streaming (WebSocket)",
-                            timeout=15_000)
+            _wait_streaming(sink, qtbot)
             qtbot.wait(1500)  # reads asked before the pushes began have come back
             sol_before, btc_before = _ticker_polls_for(rest, "SOLUSD"), _ticker_polls_for(rest, "XXBTZUSD")
             qtbot.wait(3000)  # two stale windows
@@ -133,8 +135,7 @@ def test_a_quiet_pair_goes_stale_when_rest_cannot_price_it_either(servers, tmp_p
     monitor.start()
     try:
         with Pusher(ws, calm="SOL/USD"):
-            qtbot.waitUntil(lambda: bool(sink.feeds) and sink.feeds[-1] == "prices: streaming (WebSocket)",
-                            timeout=15_000)
+            _wait_streaming(sink, qtbot)
             rest.inject_fault("Ticker", "http500", count=None)
             # The socket stays live (other pairs push): SOL/USD alone has no fresh price -> risk unknown.
             qtbot.waitUntil(lambda: bool(sink.snapshots) and sink.snapshots[-1].stale, timeout=10_000)
